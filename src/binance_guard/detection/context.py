@@ -1,0 +1,174 @@
+"""Where a candidate value sits: the name it is assigned to, the call it is passed to, and
+how close the nearest Binance word is. Language-agnostic on purpose: the same few shapes
+(``name = value``, ``name: value``, ``f(value, value)``, ``?name=value``) cover source code,
+.env, YAML, TOML, JSON, notebooks, Dockerfiles and URLs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import enum
+
+from binance_guard.detection.patterns import (
+    ASSIGNMENT_END_RE,
+    BINANCE_WORDS,
+    CREDENTIAL_WORDS,
+    KEY_WORDS,
+    NAME_AT_END_RE,
+    NAME_PART_RE,
+    NAME_SPLIT_RE,
+    NEGATIVE_LAST_WORDS,
+    NEGATIVE_WORDS,
+    SECRET_WORDS,
+)
+
+# Lines around a value that still count as "near" it (a freqtrade "name": "binance" sits a
+# line or two above "key"; a python-binance import can be far above, which counts as "file").
+NEAR_LINES = 10
+CALL_LOOKBACK_LINES = 3
+QUOTES_AND_ESCAPES = " \t\"'`\\"
+
+
+class Role(enum.Enum):
+    KEY = "api key"
+    SECRET = "secret key"
+    CREDENTIAL = "credential"
+    NEGATIVE = "digest or identifier"
+
+
+class Proximity(enum.IntEnum):
+    NONE = 0
+    FILE = 1
+    NEAR = 2
+    LINE = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class Slot:
+    """The syntactic place of a value: assigned to ``name``, or argument ``index`` of ``call``."""
+
+    name: str | None = None
+    call: str | None = None
+    index: int | None = None
+
+
+def name_words(name: str) -> list[str]:
+    words: list[str] = []
+    for part in NAME_SPLIT_RE.split(name):
+        words.extend(w.lower() for w in NAME_PART_RE.findall(part))
+    return words
+
+
+def classify_name(name: str) -> Role | None:
+    words = name_words(name)
+    if not words:
+        return None
+    if words[-1] in NEGATIVE_LAST_WORDS or any(w in NEGATIVE_WORDS for w in words):
+        return Role.NEGATIVE
+    if any(w in SECRET_WORDS for w in words):
+        return Role.SECRET
+    if any(w in KEY_WORDS for w in words):
+        return Role.KEY
+    if any(w in CREDENTIAL_WORDS for w in words):
+        return Role.CREDENTIAL
+    return None
+
+
+def _enclosing_call(before: str) -> Slot:
+    """Walk back from a value to the bracket that opens its argument list."""
+    depth = 0
+    commas = 0
+    for pos in range(len(before) - 1, -1, -1):
+        char = before[pos]
+        if char in ")]}":
+            depth += 1
+        elif char in "([{":
+            if depth:
+                depth -= 1
+                continue
+            if char != "(":
+                return Slot(index=commas)
+            match = NAME_AT_END_RE.search(before[:pos].rstrip())
+            return Slot(call=match.group(1) if match else None, index=commas)
+        elif char == "," and not depth:
+            commas += 1
+        elif char in ";" and not depth:
+            break
+    return Slot()
+
+
+def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
+    """Find what a value at ``line[column:]`` is bound to."""
+    before = line[:column].rstrip(QUOTES_AND_ESCAPES)
+    if ASSIGNMENT_END_RE.search(before):
+        head = ASSIGNMENT_END_RE.sub("", before).rstrip(QUOTES_AND_ESCAPES + "]")
+        match = NAME_AT_END_RE.search(head)
+        return Slot(name=match.group(1) if match else None)
+    if before and (before[-1].isalnum() or before[-1] in "_-"):
+        # "ENV BINANCE_API_KEY <value>", "--api-key <value>", "X-MBX-APIKEY <value>"
+        match = NAME_AT_END_RE.search(before)
+        return Slot(name=match.group(1) if match else None)
+    joined = "\n".join([*previous_lines[-CALL_LOOKBACK_LINES:], before])
+    return _enclosing_call(joined)
+
+
+def role_of(slot: Slot) -> Role | None:
+    """Role from the name, else from the position in a call (key first, secret second)."""
+    if slot.name:
+        return classify_name(slot.name)
+    if slot.call is not None:
+        call_role = classify_name(slot.call)
+        if call_role is Role.NEGATIVE:
+            return Role.NEGATIVE
+        if slot.index == 0:
+            return Role.KEY
+        if slot.index == 1:
+            return Role.SECRET
+    return None
+
+
+class BinanceContext:
+    """Line numbers (1-based) on which a Binance word appears, for proximity queries."""
+
+    def __init__(self, data: bytes, path: str) -> None:
+        lowered = data.lower()
+        offsets = sorted(
+            pos
+            for word in BINANCE_WORDS
+            for pos in _find_all(lowered, word)
+        )
+        self.lines = _line_numbers(data, offsets)
+        self.in_path = any(word.decode() in path.lower() for word in BINANCE_WORDS)
+
+    def proximity(self, line: int) -> Proximity:
+        lines = self.lines
+        if not lines:
+            return Proximity.FILE if self.in_path else Proximity.NONE
+        i = bisect.bisect_left(lines, line)
+        if i < len(lines) and lines[i] == line:
+            return Proximity.LINE
+        nearest = min(
+            (abs(lines[j] - line) for j in (i - 1, i) if 0 <= j < len(lines)),
+        )
+        return Proximity.NEAR if nearest <= NEAR_LINES else Proximity.FILE
+
+
+def _find_all(data: bytes, needle: bytes) -> list[int]:
+    found = []
+    pos = data.find(needle)
+    while pos != -1:
+        found.append(pos)
+        pos = data.find(needle, pos + 1)
+    return found
+
+
+def _line_numbers(data: bytes, offsets: list[int]) -> list[int]:
+    """1-based line numbers of sorted byte offsets, counting newlines incrementally."""
+    numbers = []
+    line, last = 1, 0
+    for offset in offsets:
+        line += data.count(b"\n", last, offset)
+        last = offset
+        numbers.append(line)
+    return numbers

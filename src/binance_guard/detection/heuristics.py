@@ -1,0 +1,81 @@
+"""Character statistics that separate a random 64-character key from strings that only
+share its shape: digests, identifiers made of words, placeholders, base64 bodies.
+
+Thresholds come from the statistics of uniform random strings over [A-Za-z0-9]
+(see tests/detection/test_heuristics.py, which measures them on generated keys).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from binance_guard.detection.patterns import NAME_PART_RE, SEQUENCES
+
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+# Random 64-char strings over 62 symbols: entropy 5.0-5.6 bits/char, 30-48 distinct symbols,
+# word segments of 1.4-3.4 chars on average. The limits leave wide margins on both sides.
+MIN_ENTROPY = 4.3
+MIN_DISTINCT = 20
+MAX_MEAN_SEGMENT = 4.0
+MAX_SAME_RUN = 5
+
+BINARY_SNIFF = 8000
+
+
+def shannon_entropy(value: str) -> float:
+    counts = Counter(value)
+    size = len(value)
+    return -sum(n / size * math.log2(n / size) for n in counts.values())
+
+
+def is_hex(value: str) -> bool:
+    return all(c in HEX_DIGITS for c in value)
+
+
+def is_word_identifier(value: str) -> bool:
+    """``testThatOrderBookIsUpdated...`` splits into long words; a key splits into crumbs."""
+    parts = NAME_PART_RE.findall(value)
+    return bool(parts) and len(value) / len(parts) > MAX_MEAN_SEGMENT
+
+
+def longest_same_run(value: str) -> int:
+    best = run = 1
+    for prev, cur in zip(value, value[1:], strict=False):
+        run = run + 1 if cur == prev else 1
+        best = max(best, run)
+    return best
+
+
+def is_placeholder(value: str) -> bool:
+    """Made-up values: repeated or sequential characters, or a short motif repeated."""
+    if len(set(value)) < 8 or longest_same_run(value) > MAX_SAME_RUN:
+        return True
+    if any(seq in value for seq in SEQUENCES):
+        return True
+    # "yourapikeyyourapikey..." and friends: the value is a repeated motif.
+    return any(value[:n] * (len(value) // n) == value[: n * (len(value) // n)] for n in range(2, 17))
+
+
+def random_key_verdict(value: str) -> str | None:
+    """Why a mixed-alphabet 64-char value is *not* a random key, or None if it looks like one."""
+    if is_placeholder(value):
+        return "placeholder (repeated or sequential characters)"
+    if is_word_identifier(value):
+        return "identifier made of words"
+    classes = sum(
+        (any(c.islower() for c in value), any(c.isupper() for c in value),
+         any(c.isdigit() for c in value))
+    )
+    if classes < 2:
+        return "single character class"
+    if len(set(value)) < MIN_DISTINCT:
+        return "too few distinct characters"
+    if shannon_entropy(value) < MIN_ENTROPY:
+        return "low entropy"
+    return None
+
+
+def is_binary(data: bytes) -> bool:
+    return b"\x00" in data[:BINARY_SNIFF]

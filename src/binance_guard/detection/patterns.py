@@ -1,0 +1,96 @@
+"""What Binance credentials and their surroundings look like: data only, no logic.
+
+Kept free of heavy imports: the commit hook imports this on its clean path.
+"""
+
+from __future__ import annotations
+
+import re
+
+KEY_LENGTH = 64
+
+# bytes.translate table: alphanumerics become b"a", everything else b" ". Searching the
+# translated buffer for 64 b"a" runs at ~1 GB/s, where a regex on [A-Za-z0-9]{64} manages ~0.1.
+ALNUM_TABLE = bytes(
+    0x61 if (0x30 <= c <= 0x39 or 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A) else 0x20
+    for c in range(256)
+)
+ALNUM_RUN = b"a" * KEY_LENGTH
+
+# Lower-cased byte strings whose presence makes a 64-character token a *Binance* credential.
+BINANCE_WORDS = (b"binance", b"x-mbx-apikey")
+
+PRIVATE_KEY_MARKER = b"PRIVATE KEY-----"
+
+# Any PEM/PGP armour block. Base64 bodies are wrapped at 64 columns, so a body line without
+# "+" or "/" (about one in eight) would otherwise look exactly like an HMAC key.
+ARMOR_RE = re.compile(
+    r"-----BEGIN ([A-Z0-9 ]{1,40})-----(.{0,20000}?)-----END \1-----",
+    re.DOTALL,
+)
+PRIVATE_KEY_LABEL_RE = re.compile(r"^(?:(ENCRYPTED|RSA|EC|DSA|OPENSSH) )?PRIVATE KEY$")
+
+# Escaped newlines as they appear in JSON, notebooks and .env files ("\n", "\\n").
+ESCAPED_NEWLINE_RE = re.compile(r"\\+[nrt]")
+NOT_BASE64_RE = re.compile(r"[^A-Za-z0-9+/=]")
+PEM_PLACEHOLDER_RE = re.compile(r"\.\.\.|…|<|>|your|x{4,}|\*{3}|redacted|changeme", re.IGNORECASE)
+
+ED25519_PKCS8_PREFIX = "MC4CAQAwBQYDK2VwBCIEI"
+RSA_OID_B64 = "BgkqhkiG9w0BAQEF"
+EC_OID_B64 = "ByqGSM49AgEG"
+
+# detect-secrets' inline allowlist comments, same spelling rules.
+ALLOWLIST_RE = re.compile(r"pragma:\s*allowlist[ -]secret", re.IGNORECASE)
+ALLOWLIST_NEXTLINE_RE = re.compile(r"pragma:\s*allowlist[ -]nextline[ -]secret", re.IGNORECASE)
+
+# Name tokens: the identifier a value is assigned to, or a call it is passed to.
+NAME_AT_END_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*)[\"'`\]\s]*$")
+ASSIGNMENT_END_RE = re.compile(r"(?:=>|:=|::|->|[=:])\s*[\[{(]?$")
+NAME_PART_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+NAME_SPLIT_RE = re.compile(r"[_\-.\s]+")
+
+SECRET_WORDS = frozenset(
+    {"secret", "secretkey", "apisecret", "privatekey", "private", "sec", "apisec", "secrets"}
+)
+KEY_WORDS = frozenset({"key", "apikey", "apikeys", "keys", "mbx", "akey"})
+CREDENTIAL_WORDS = frozenset(
+    {"token", "password", "passwd", "pass", "pwd", "auth", "credential", "credentials",
+     "cred", "creds"}
+)
+# Names under which a 64-character value is a digest, an id or a one-time value, never a key.
+NEGATIVE_WORDS = frozenset(
+    {"hash", "hashed", "hashes", "digest", "checksum", "checksums", "integrity", "signature",
+     "signed", "sha", "sha1", "sha256", "sha512", "sha3", "md5", "blake2b", "blake3", "txid",
+     "txhash", "uuid", "guid", "nonce", "salt", "etag", "commit", "fingerprint", "address",
+     "listen", "listenkey", "sri", "merkle"}
+)
+NEGATIVE_LAST_WORDS = frozenset({"id", "ids", "sum", "sig", "oid", "ref", "rev", "h1", "tx"})
+
+# Runs a human types when inventing a "key".
+SEQUENCES = ("0123456789", "abcdefghij", "ABCDEFGHIJ", "qwertyuiop", "QWERTYUIOP")
+
+# Printed in Binance's own API documentation: public, never a leak (see binance-facts.md).
+DOCUMENTED_EXAMPLE_KEYS = frozenset(
+    {
+        "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+        "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+        "CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ",
+        "4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO",
+        "Fhs4lGae2qAi6VNjbJjebUAwXrIChb7mlf372UOICMwdKaNdNBGKtfdeUff2TTTT",
+        "u5lgqJb97QWXWfgeV4cROuHbReSJM9rgQL0IvYcYc7BVeA5lpAqqc3a5p2OARIFk",
+        "Rf07JlnL9PHVxjs27O5CvKNyOsV4qJ5gXdrRfpvlOdvMZbGZbPO5Ce2nIwfRP0iA",
+        "sBRXrJx2DsOraMXOaUovEhgVRcjOvCtQwnWj8VxkOh1xqboS02SPGfKi2h8spZJb",
+        "nQ6kG5gDExDd5MZSO0MfOOWEVZmdkRllpNMfm1FjMjkMnmw1NUd3zPDfvcnDJlil",
+        "mjcKCrJzTU6TChLsnPmgnQJJMR616J4yWvdZWDUeXkk6vL6dLyS7rcVOQlADlVjA",
+        "duwNf97YPLqhFIk7kZF0dDdGYVAXStA7BeEz0fIT9RAhUbixJtyS6kJ3hhzJsRXC",
+        "aHb4Ur1cK1biW3sgibqUFs39SE58f9d5Xwf4uEW0tFh7ibun5g035QKSktxoOBfE",
+        "W5rcOD30c0gT4jHK8oX5d5NbzWoa0k4SFVoTHIFNJVZ3NuRpYb6ZyJznj8THyx5d",
+        "T59MTDLWlpRW16JVeZ2Nju5A5C98WkMm8CSzWC4oqynUlTm1zXOxyauT8LmwXEv9",
+        "Rl1KOMDCpSg6xviMYOkNk9ENUB5QOTnufXukVe0Ijd40yduAlpHn78at3rJyJN4F",
+        "N3Swv7WaBF7S2rzA12UkPunM3udJiDddbgv1W7CzFGnsQXH9H62zzSCST0CndjeE",
+        "2wiKgTLyllTCu0QWXaEtKWX9tUQ5iQMiDQqTQPdUe2bZ1IVT9aXoS6o19wkYIKl2",
+        "245UFWkiW1elpgtVAmJPbogcAv6rSlokztAfWk296ZJXzRDYAtzGH0gq7CgSJKfH",
+        "8nUlqtrrxC8DEOAczw9SKATDYZN9nbLfYlbBFfHzRQUXdAtYCPI6XtxmJBS7aOBb",
+        "hPMuBVVD3IhjBfIc7EEM438LbtayMDx4dviPWwm127jwn8qd9H3kv5JBoDfsdYMB",
+    }
+)

@@ -1,0 +1,400 @@
+"""The one scanner: bytes of a file (or blob) in, findings out.
+
+Every front end (commit hook, ``scan``, history, CI, the detect-secrets plugin) calls
+:func:`scan_bytes`. It works on bytes so that the cheap prefilter (a table translate and a
+substring search) runs before anything is decoded, and so that invalid UTF-8 costs nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import dataclasses
+from collections.abc import Container, Iterator
+
+from binance_guard.detection import heuristics
+from binance_guard.detection.context import (
+    BinanceContext,
+    Proximity,
+    Role,
+    Slot,
+    role_of,
+    slot_of,
+)
+from binance_guard.detection.patterns import (
+    ALLOWLIST_NEXTLINE_RE,
+    ALLOWLIST_RE,
+    ALNUM_RUN,
+    ALNUM_TABLE,
+    ARMOR_RE,
+    DOCUMENTED_EXAMPLE_KEYS,
+    ED25519_PKCS8_PREFIX,
+    EC_OID_B64,
+    ESCAPED_NEWLINE_RE,
+    KEY_LENGTH,
+    NOT_BASE64_RE,
+    PEM_PLACEHOLDER_RE,
+    PRIVATE_KEY_LABEL_RE,
+    PRIVATE_KEY_MARKER,
+    RSA_OID_B64,
+)
+from binance_guard.finding import (
+    API_KEY,
+    GENERIC_PRIVATE_KEY,
+    PRIVATE_KEY,
+    SECRET_KEY,
+    Finding,
+    Pair,
+    fingerprint,
+)
+
+PAIR_DISTANCE = 3
+LEVELS = ("low", "medium", "high")
+_BASE64_EXTENDERS = frozenset("+/")
+_TOKEN_JOINERS = frozenset("-_.")
+
+
+def alnum_runs(data: bytes) -> Iterator[int]:
+    """Start offsets of runs of exactly 64 ASCII alphanumerics."""
+    mapped = data.translate(ALNUM_TABLE)
+    pos = mapped.find(ALNUM_RUN)
+    while pos != -1:
+        end = mapped.find(b" ", pos + KEY_LENGTH)
+        if end == -1:
+            end = len(mapped)
+        if end - pos == KEY_LENGTH:
+            yield pos
+        pos = mapped.find(ALNUM_RUN, end)
+
+
+def has_candidates(data: bytes) -> bool:
+    """Cheap test run before any decoding; false for nearly every clean file."""
+    return PRIVATE_KEY_MARKER in data or next(alnum_runs(data), None) is not None
+
+
+@dataclasses.dataclass
+class _Candidate:
+    value: str
+    line: int
+    column: int
+    role: Role | None
+    slot: Slot
+    proximity: Proximity
+    hex_only: bool
+    reasons: list[str]
+    confidence: int = -1
+    partner: _Candidate | None = None
+
+
+class _Text:
+    """Lazily decoded lines of one buffer, addressed by 1-based line number."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.starts = [0]
+        pos = data.find(b"\n")
+        while pos != -1:
+            self.starts.append(pos + 1)
+            pos = data.find(b"\n", pos + 1)
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+    def line(self, number: int) -> str:
+        start = self.starts[number - 1]
+        end = self.starts[number] - 1 if number < len(self.starts) else len(self.data)
+        return self.data[start:end].decode("utf-8", "replace").rstrip("\r")
+
+    def column_of(self, offset: int) -> int:
+        start = self.starts[self.line_of(offset) - 1]
+        return len(self.data[start:offset].decode("utf-8", "replace")) + 1
+
+    def is_allowlisted(self, number: int) -> bool:
+        if ALLOWLIST_RE.search(self.line(number)):
+            return True
+        return number > 1 and bool(ALLOWLIST_NEXTLINE_RE.search(self.line(number - 1)))
+
+
+def scan_bytes(
+    data: bytes,
+    path: str,
+    lines: Container[int] | None = None,
+) -> list[Finding]:
+    """Findings in ``data``; with ``lines``, only those starting on these line numbers.
+
+    Context (Binance words, the partner of a pair) is always taken from the whole buffer,
+    so a hook that reports only added lines still sees the import at the top of the file.
+    """
+    if not has_candidates(data):
+        return []
+    text = _Text(data)
+    context = BinanceContext(data, path)
+    armor = _armor_spans(data)
+
+    findings = list(_private_keys(data, text, path, context, armor))
+    candidates = [
+        c for c in _hmac_candidates(data, text, context, armor) if c is not None
+    ]
+    _pair(candidates)
+    for cand in candidates:
+        finding = _to_finding(cand, path)
+        if finding is not None:
+            findings.append(finding)
+
+    findings = [
+        f for f in findings
+        if (lines is None or f.line in lines) and not text.is_allowlisted(f.line)
+    ]
+    findings.sort(key=lambda f: (f.line, f.column))
+    return findings
+
+
+def _armor_spans(data: bytes) -> list[tuple[int, int, str, str]]:
+    if b"-----BEGIN " not in data:
+        return []
+    decoded = data.decode("latin-1")  # 1:1 with byte offsets
+    return [(m.start(), m.end(), m.group(1), m.group(2)) for m in ARMOR_RE.finditer(decoded)]
+
+
+def _private_keys(
+    data: bytes,
+    text: _Text,
+    path: str,
+    context: BinanceContext,
+    armor: list[tuple[int, int, str, str]],
+) -> Iterator[Finding]:
+    for start, _end, label, raw_body in armor:
+        label_match = PRIVATE_KEY_LABEL_RE.match(label)
+        if not label_match or PEM_PLACEHOLDER_RE.search(raw_body):
+            continue
+        body = NOT_BASE64_RE.sub("", ESCAPED_NEWLINE_RE.sub("", raw_body))
+        if len(body) < 40 or not _is_base64(body):
+            continue
+        line = text.line_of(start)
+        kind = label_match.group(1)
+        algorithm = _algorithm(kind, body)
+        pkcs8 = kind in (None, "ENCRYPTED")
+        proximity = context.proximity(line)
+        reasons = [f"PEM block '{label}' with a {len(body)}-character body"]
+        if pkcs8 and proximity > Proximity.NONE:
+            kind_name, confidence = PRIVATE_KEY, "high"
+            reasons.append(f"PKCS#8 ({algorithm}) with Binance context ({proximity.name.lower()})")
+        else:
+            kind_name, confidence = GENERIC_PRIVATE_KEY, "medium"
+            reasons.append("no Binance context: reported as a generic private key")
+        yield Finding(
+            type=kind_name,
+            path=path,
+            line=line,
+            column=text.column_of(start),
+            secret=f"-----BEGIN {label}-----\n{body}\n-----END {label}-----",
+            confidence=confidence,
+            reasons=tuple(reasons),
+            algorithm=algorithm,
+        )
+
+
+def _is_base64(body: str) -> bool:
+    try:
+        base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+def _algorithm(kind: str | None, body: str) -> str:
+    if kind == "ENCRYPTED":
+        return "encrypted"
+    if kind in ("RSA", "EC", "DSA", "OPENSSH"):
+        return kind.lower()
+    if body.startswith(ED25519_PKCS8_PREFIX):
+        return "ed25519"
+    if RSA_OID_B64 in body[:48]:
+        return "rsa"
+    if EC_OID_B64 in body[:48]:
+        return "ec"
+    return "unknown"
+
+
+def _hmac_candidates(
+    data: bytes,
+    text: _Text,
+    context: BinanceContext,
+    armor: list[tuple[int, int, str, str]],
+) -> Iterator[_Candidate | None]:
+    for offset in alnum_runs(data):
+        if any(start <= offset < end for start, end, _, _ in armor):
+            continue
+        if _is_part_of_longer_token(data, offset):
+            continue
+        value = data[offset : offset + KEY_LENGTH].decode("ascii")
+        number = text.line_of(offset)
+        line = text.line(number)
+        if _in_wrapped_base64(text, number, line, value):
+            continue
+        column = text.column_of(offset)
+        previous = [text.line(n) for n in range(max(1, number - 3), number)]
+        yield _evaluate(value, number, column, line, previous, context)
+
+
+def _is_part_of_longer_token(data: bytes, offset: int) -> bool:
+    """Base64 (``+`` ``/``), JWT segments and dotted or dashed identifiers around the run."""
+    before = chr(data[offset - 1]) if offset else ""
+    end = offset + KEY_LENGTH
+    after = chr(data[end]) if end < len(data) else ""
+    if before in _BASE64_EXTENDERS or after in _BASE64_EXTENDERS:
+        return True
+    if before in _TOKEN_JOINERS and offset >= 2 and chr(data[offset - 2]).isalnum():
+        return True
+    return after in _TOKEN_JOINERS and end + 1 < len(data) and chr(data[end + 1]).isalnum()
+
+
+def _in_wrapped_base64(text: _Text, number: int, line: str, value: str) -> bool:
+    """A line that is just the value, next to other long base64 lines, is a wrapped blob."""
+    if line.strip() != value:
+        return False
+    for neighbour in (number - 1, number + 1):
+        if 1 <= neighbour <= len(text.starts):
+            other = text.line(neighbour).strip()
+            if len(other) >= 40 and not NOT_BASE64_RE.search(other):
+                return True
+    return False
+
+
+def _evaluate(
+    value: str,
+    number: int,
+    column: int,
+    line: str,
+    previous: list[str],
+    context: BinanceContext,
+) -> _Candidate | None:
+    slot = slot_of(line, column - 1, previous)
+    role = role_of(slot)
+    if role is Role.NEGATIVE:
+        return None
+    hex_only = heuristics.is_hex(value)
+    if not hex_only and heuristics.random_key_verdict(value) is not None:
+        return None
+    if hex_only and heuristics.is_placeholder(value):
+        return None
+    proximity = context.proximity(number)
+    reasons = []
+    if slot.name:
+        reasons.append(f"assigned to '{slot.name}'")
+    elif slot.call is not None or slot.index is not None:
+        where = f"'{slot.call}(...)'" if slot.call else "a list"
+        reasons.append(f"argument {slot.index + 1 if slot.index is not None else '?'} of {where}")
+    if proximity > Proximity.NONE:
+        reasons.append(f"Binance context: {_PROXIMITY_WORDS[proximity]}")
+    if hex_only:
+        reasons.append("hex-only value (Binance futures-testnet key shape)")
+    else:
+        reasons.append(
+            f"random-looking: {heuristics.shannon_entropy(value):.1f} bits/char, "
+            "mixed case and digits"
+        )
+    return _Candidate(
+        value=value,
+        line=number,
+        column=column,
+        role=role,
+        slot=slot,
+        proximity=proximity,
+        hex_only=hex_only,
+        reasons=reasons,
+    )
+
+
+_PROXIMITY_WORDS = {
+    Proximity.LINE: "on the same line",
+    Proximity.NEAR: "within a few lines",
+    Proximity.FILE: "elsewhere in the file or its path",
+}
+
+
+def _base_confidence(cand: _Candidate) -> int:
+    """-1 (drop), 0 low, 1 medium, 2 high: evidence from role, Binance proximity, pairing."""
+    named = cand.role in (Role.KEY, Role.SECRET, Role.CREDENTIAL)
+    positional = cand.slot.call is not None and cand.slot.index in (0, 1)
+    paired = cand.partner is not None
+    if cand.hex_only:
+        # A digest is far likelier than a testnet key: demand a key name and nearby Binance.
+        if cand.role in (Role.KEY, Role.SECRET) and cand.proximity >= Proximity.NEAR:
+            return 2 if cand.proximity is Proximity.LINE or paired else 1
+        return -1
+    if cand.proximity >= Proximity.NEAR:
+        return 2 if (named or positional or paired) else 1
+    if cand.proximity is Proximity.FILE:
+        if named or paired:
+            return 2
+        return 1 if positional else 0
+    if named and paired:
+        return 1
+    return 0 if named else -1
+
+
+def _pair(candidates: list[_Candidate]) -> None:
+    """Match keys with secrets a few lines apart; a pair is one incident."""
+    live = [c for c in candidates if c.role is not Role.NEGATIVE]
+    for i, first in enumerate(live):
+        if first.partner is not None:
+            continue
+        for second in live[i + 1 :]:
+            if second.line - first.line > PAIR_DISTANCE:
+                break
+            if second.partner is not None or second.value == first.value:
+                continue
+            if first.hex_only != second.hex_only or {first.role, second.role} in (
+                {Role.KEY}, {Role.SECRET},
+            ):
+                continue
+            first.partner, second.partner = second, first
+            if first.role is Role.SECRET or second.role is Role.KEY:
+                first.role, second.role = Role.SECRET, Role.KEY
+            else:
+                first.role, second.role = Role.KEY, Role.SECRET
+            break
+    for cand in candidates:
+        cand.confidence = _base_confidence(cand)
+    # A pair is only as strong as its stronger half: a secret on an unnamed line is still a
+    # secret if the key right above it is a named Binance key.
+    for cand in candidates:
+        if cand.partner is not None:
+            cand.confidence = max(cand.confidence, cand.partner.confidence)
+
+
+def _type_of(cand: _Candidate) -> str:
+    return SECRET_KEY if cand.role is Role.SECRET else API_KEY
+
+
+def _to_finding(cand: _Candidate, path: str) -> Finding | None:
+    if cand.confidence < 0:
+        return None
+    reasons = list(cand.reasons)
+    pair = None
+    partner = cand.partner
+    if partner is not None:
+        pair = Pair(
+            id=fingerprint(
+                "\n".join(sorted((cand.value, partner.value)))
+            )[:32],
+            type=_type_of(partner),
+            path=path,
+            line=partner.line,
+            fingerprint=fingerprint(partner.value),
+        )
+        reasons.append(f"paired with the {partner.role.value if partner.role else 'value'} "
+                       f"on line {partner.line}")
+    return Finding(
+        type=_type_of(cand),
+        path=path,
+        line=cand.line,
+        column=cand.column,
+        secret=cand.value,
+        confidence=LEVELS[cand.confidence],
+        reasons=tuple(reasons),
+        public_example=cand.value in DOCUMENTED_EXAMPLE_KEYS,
+        pair=pair,
+    )

@@ -1,0 +1,97 @@
+"""The one record every front end produces and every reporter consumes.
+
+A finding carries the raw secret because baselines (sha1, detect-secrets' format) and
+verification need it, but the value is excluded from ``repr`` and from every serialised form:
+reporters only ever see ``redacted`` and ``fingerprint``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Any
+
+API_KEY = "binance_api_key"
+SECRET_KEY = "binance_secret_key"
+PRIVATE_KEY = "binance_private_key"
+GENERIC_PRIVATE_KEY = "private_key"
+
+CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
+
+
+def fingerprint(secret: str) -> str:
+    """Stable across runs and machines; reveals nothing about the value."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def redact(secret: str) -> str:
+    """Enough to recognise a key you own, far too little to use it."""
+    flat = secret.strip()
+    if "PRIVATE KEY" in flat:
+        header = flat.split("-----")[1] if flat.count("-----") >= 2 else "PRIVATE KEY"
+        return f"-----{header}----- …({len(flat)} chars)"
+    if len(flat) <= 12:
+        return "*" * len(flat)
+    return f"{flat[:4]}{'*' * 8}{flat[-4:]}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Pair:
+    """The other half of a key/secret incident: a key and its secret are one leak."""
+
+    id: str
+    type: str
+    path: str
+    line: int
+    fingerprint: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    type: str
+    path: str
+    line: int
+    column: int
+    secret: str = dataclasses.field(repr=False)
+    confidence: str
+    reasons: tuple[str, ...]
+    public_example: bool = False
+    algorithm: str | None = None
+    pair: Pair | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.secret)
+
+    @property
+    def redacted(self) -> str:
+        return redact(self.secret)
+
+    @property
+    def hashed_secret(self) -> str:
+        """detect-secrets' baseline identity for a secret (sha1 of the value)."""
+        return hashlib.sha1(self.secret.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "type": self.type,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "fingerprint": self.fingerprint,
+            "redacted": self.redacted,
+            "confidence": self.confidence,
+            "reasons": list(self.reasons),
+            "public_example": self.public_example,
+            "pair": self.pair.as_dict() if self.pair else None,
+        }
+        if self.algorithm:
+            data["algorithm"] = self.algorithm
+        return data
+
+    def with_secret(self) -> dict[str, Any]:
+        """Serialised form for ``--show-secrets`` only."""
+        return {**self.as_dict(), "secret": self.secret}
