@@ -133,11 +133,7 @@ class BinanceContext:
 
     def __init__(self, data: bytes, path: str) -> None:
         lowered = data.lower()
-        offsets = sorted(
-            pos
-            for word in BINANCE_WORDS
-            for pos in _find_all(lowered, word)
-        )
+        offsets = sorted(pos for word in BINANCE_WORDS for pos in _find_all(lowered, word))
         self.lines = _line_numbers(data, offsets)
         self.in_path = any(word.decode() in path.lower() for word in BINANCE_WORDS)
 

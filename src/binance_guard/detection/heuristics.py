@@ -7,6 +7,7 @@ Thresholds come from the statistics of uniform random strings over [A-Za-z0-9]
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 
@@ -42,7 +43,7 @@ def is_word_identifier(value: str) -> bool:
 
 def longest_same_run(value: str) -> int:
     best = run = 1
-    for prev, cur in zip(value, value[1:], strict=False):
+    for prev, cur in itertools.pairwise(value):
         run = run + 1 if cur == prev else 1
         best = max(best, run)
     return best
@@ -55,7 +56,9 @@ def is_placeholder(value: str) -> bool:
     if any(seq in value for seq in SEQUENCES):
         return True
     # "yourapikeyyourapikey..." and friends: the value is a repeated motif.
-    return any(value[:n] * (len(value) // n) == value[: n * (len(value) // n)] for n in range(2, 17))
+    return any(
+        value[:n] * (len(value) // n) == value[: n * (len(value) // n)] for n in range(2, 17)
+    )
 
 
 def random_key_verdict(value: str) -> str | None:
@@ -65,8 +68,11 @@ def random_key_verdict(value: str) -> str | None:
     if is_word_identifier(value):
         return "identifier made of words"
     classes = sum(
-        (any(c.islower() for c in value), any(c.isupper() for c in value),
-         any(c.isdigit() for c in value))
+        (
+            any(c.islower() for c in value),
+            any(c.isupper() for c in value),
+            any(c.isdigit() for c in value),
+        )
     )
     if classes < 2:
         return "single character class"

@@ -25,20 +25,17 @@ from binance_guard.detection.context import (
 from binance_guard.detection.patterns import (
     ALLOWLIST_NEXTLINE_RE,
     ALLOWLIST_RE,
-    ALNUM_RUN,
-    ALNUM_TABLE,
     ARMOR_RE,
     DOCUMENTED_EXAMPLE_KEYS,
-    ED25519_PKCS8_PREFIX,
     EC_OID_B64,
+    ED25519_PKCS8_PREFIX,
     ESCAPED_NEWLINE_RE,
-    KEY_LENGTH,
     NOT_BASE64_RE,
     PEM_PLACEHOLDER_RE,
     PRIVATE_KEY_LABEL_RE,
-    PRIVATE_KEY_MARKER,
     RSA_OID_B64,
 )
+from binance_guard.detection.prefilter import KEY_LENGTH, alnum_runs, has_candidates
 from binance_guard.finding import (
     API_KEY,
     GENERIC_PRIVATE_KEY,
@@ -53,24 +50,6 @@ PAIR_DISTANCE = 3
 LEVELS = ("low", "medium", "high")
 _BASE64_EXTENDERS = frozenset("+/")
 _TOKEN_JOINERS = frozenset("-_.")
-
-
-def alnum_runs(data: bytes) -> Iterator[int]:
-    """Start offsets of runs of exactly 64 ASCII alphanumerics."""
-    mapped = data.translate(ALNUM_TABLE)
-    pos = mapped.find(ALNUM_RUN)
-    while pos != -1:
-        end = mapped.find(b" ", pos + KEY_LENGTH)
-        if end == -1:
-            end = len(mapped)
-        if end - pos == KEY_LENGTH:
-            yield pos
-        pos = mapped.find(ALNUM_RUN, end)
-
-
-def has_candidates(data: bytes) -> bool:
-    """Cheap test run before any decoding; false for nearly every clean file."""
-    return PRIVATE_KEY_MARKER in data or next(alnum_runs(data), None) is not None
 
 
 @dataclasses.dataclass
@@ -133,9 +112,7 @@ def scan_bytes(
     armor = _armor_spans(data)
 
     findings = list(_private_keys(data, text, path, context, armor))
-    candidates = [
-        c for c in _hmac_candidates(data, text, context, armor) if c is not None
-    ]
+    candidates = [c for c in _hmac_candidates(data, text, context, armor) if c is not None]
     _pair(candidates)
     for cand in candidates:
         finding = _to_finding(cand, path)
@@ -143,7 +120,8 @@ def scan_bytes(
             findings.append(finding)
 
     findings = [
-        f for f in findings
+        f
+        for f in findings
         if (lines is None or f.line in lines) and not text.is_allowlisted(f.line)
     ]
     findings.sort(key=lambda f: (f.line, f.column))
@@ -347,7 +325,8 @@ def _pair(candidates: list[_Candidate]) -> None:
             if second.partner is not None or second.value == first.value:
                 continue
             if first.hex_only != second.hex_only or {first.role, second.role} in (
-                {Role.KEY}, {Role.SECRET},
+                {Role.KEY},
+                {Role.SECRET},
             ):
                 continue
             first.partner, second.partner = second, first
@@ -377,16 +356,16 @@ def _to_finding(cand: _Candidate, path: str) -> Finding | None:
     partner = cand.partner
     if partner is not None:
         pair = Pair(
-            id=fingerprint(
-                "\n".join(sorted((cand.value, partner.value)))
-            )[:32],
+            id=fingerprint("\n".join(sorted((cand.value, partner.value))))[:32],
             type=_type_of(partner),
             path=path,
             line=partner.line,
             fingerprint=fingerprint(partner.value),
         )
-        reasons.append(f"paired with the {partner.role.value if partner.role else 'value'} "
-                       f"on line {partner.line}")
+        reasons.append(
+            f"paired with the {partner.role.value if partner.role else 'value'} "
+            f"on line {partner.line}"
+        )
     return Finding(
         type=_type_of(cand),
         path=path,

@@ -1,0 +1,136 @@
+"""detect-secrets-compatible baselines: accepted findings that must not block again.
+
+A secret is known when the baseline lists its sha1 (``hashed_secret``) for the same file,
+whatever plugin put it there: that is detect-secrets' own rule, so a baseline made with
+``detect-secrets scan`` works here and one written here works with ``detect-secrets audit``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from binance_guard.finding import Finding
+
+PLUGIN_TYPES = {
+    "binance_api_key": "BinanceApiKeyDetector",
+    "binance_secret_key": "BinanceSecretKeyDetector",
+    "binance_private_key": "BinancePrivateKeyDetector",
+    "private_key": "BinancePrivateKeyDetector",
+}
+SECRET_TYPE_NAMES = {
+    "binance_api_key": "Binance API Key",
+    "binance_secret_key": "Binance Secret Key",
+    "binance_private_key": "Binance Private Key",
+    "private_key": "Binance Private Key",
+}
+# detect-secrets' default filters minus two that drop real Binance keys:
+# is_indirect_reference drops every `client = Client("key", "secret")` line, and
+# is_likely_id_string drops any secret after an `..._id` on its line
+# (`{"user_id": 7, "apiKey": ...}`).
+FILTERS_USED = [
+    {"path": "detect_secrets.filters.allowlist.is_line_allowlisted"},
+    {"path": "detect_secrets.filters.common.is_baseline_file", "filename": ".secrets.baseline"},
+    {
+        "path": "detect_secrets.filters.common.is_ignored_due_to_verification_policies",
+        "min_level": 2,
+    },
+    {"path": "detect_secrets.filters.heuristic.is_lock_file"},
+    {"path": "detect_secrets.filters.heuristic.is_not_alphanumeric_string"},
+    {"path": "detect_secrets.filters.heuristic.is_potential_uuid"},
+    {"path": "detect_secrets.filters.heuristic.is_prefixed_with_dollar_sign"},
+    {"path": "detect_secrets.filters.heuristic.is_sequential_string"},
+    {"path": "detect_secrets.filters.heuristic.is_swagger_file"},
+    {"path": "detect_secrets.filters.heuristic.is_templated_secret"},
+]
+
+
+class BaselineError(ValueError):
+    """The baseline file cannot be used; the message says why."""
+
+
+def _normal(path: str) -> str:
+    return os.path.normpath(path).replace(os.sep, "/")
+
+
+class Baseline:
+    def __init__(self, known: set[tuple[str, str]]) -> None:
+        self.known = known
+
+    @classmethod
+    def load(cls, path: str) -> Baseline:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except OSError as exc:
+            raise BaselineError(f"cannot read baseline {path}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise BaselineError(f"baseline {path} is not valid JSON: {exc}") from None
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, dict):
+            raise BaselineError(f"baseline {path} has no 'results' object (detect-secrets format)")
+        known = {
+            (_normal(filename), entry["hashed_secret"])
+            for filename, entries in results.items()
+            for entry in entries
+            if isinstance(entry, dict) and "hashed_secret" in entry
+        }
+        return cls(known)
+
+    def __contains__(self, finding: Finding) -> bool:
+        return (_normal(finding.path), finding.hashed_secret) in self.known
+
+
+def plugin_path() -> str:
+    """Where the detect-secrets plugin file lives, for ``--plugin`` and ``plugins_used``."""
+    from binance_guard.detection import plugin
+
+    return os.path.abspath(plugin.__file__)
+
+
+def baseline_entry(finding: Finding) -> dict[str, Any]:
+    return {
+        "type": SECRET_TYPE_NAMES[finding.type],
+        "filename": _normal(finding.path),
+        "hashed_secret": finding.hashed_secret,
+        "is_verified": False,
+        "line_number": finding.line,
+    }
+
+
+def write(path: str, findings: Iterable[Finding]) -> None:
+    """Write or update a baseline, keeping other plugins' results and settings."""
+    from datetime import UTC, datetime
+
+    from detect_secrets import __version__ as ds_version
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data: dict[str, Any] = json.load(handle)
+    except FileNotFoundError:
+        data = {"version": ds_version, "plugins_used": [], "filters_used": FILTERS_USED}
+    except (OSError, ValueError) as exc:
+        raise BaselineError(f"cannot update baseline {path}: {exc}") from None
+    ours = set(SECRET_TYPE_NAMES.values())
+    file_url = "file://" + plugin_path()
+    plugins = [
+        p for p in data.get("plugins_used", []) if p.get("name") not in PLUGIN_TYPES.values()
+    ]
+    plugins += [{"name": n, "path": file_url} for n in sorted(set(PLUGIN_TYPES.values()))]
+    results: dict[str, list[dict[str, Any]]] = {}
+    for filename, entries in data.get("results", {}).items():
+        kept = [e for e in entries if e.get("type") not in ours]
+        if kept:
+            results[filename] = kept
+    for finding in findings:
+        results.setdefault(_normal(finding.path), []).append(baseline_entry(finding))
+    data["plugins_used"] = sorted(plugins, key=lambda p: str(p["name"]))
+    data["results"] = {
+        k: sorted(v, key=lambda e: e["line_number"]) for k, v in sorted(results.items())
+    }
+    data["generated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")

@@ -1,0 +1,23 @@
+"""Entry point of ``binance-guard``.
+
+Exit codes: 0 clean, 1 findings, 2 usage or runtime error. ``hook`` first tries the clean
+path (one ``git diff`` and a byte scan, nothing but ``os`` imported) and only loads the
+scanner, argparse and the reporters when a staged line could hold a key.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["hook"]:
+        from binance_guard.sources.staged import clean_without_scanning
+
+        if clean_without_scanning(args[1:]):
+            return 0
+    from binance_guard.commands import run
+
+    return run(args)

@@ -1,0 +1,176 @@
+"""The subcommands behind ``binance-guard``: argument parsing, then sources -> scan -> report.
+
+Imported only once the entry point has ruled out the hook's clean path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+
+from binance_guard.scan import Policy, scan_sources
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from binance_guard import __version__
+    from binance_guard.sources.source import DEFAULT_MAX_BYTES
+
+    parser = argparse.ArgumentParser(
+        prog="binance-guard",
+        description="Find Binance API credentials before they leak through git.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--min-confidence",
+        choices=("low", "medium", "high"),
+        default="medium",
+        help="report findings at or above this confidence (default: medium)",
+    )
+    common.add_argument(
+        "--include-examples",
+        action="store_true",
+        help="also report the example keys printed in Binance's docs (they never fail a run)",
+    )
+    common.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="detect-secrets baseline: secrets it lists for a file are accepted",
+    )
+    common.add_argument(
+        "--max-bytes",
+        type=int,
+        default=DEFAULT_MAX_BYTES,
+        metavar="N",
+        help=f"skip files larger than N bytes (default: {DEFAULT_MAX_BYTES})",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="list skipped files")
+
+    scan = commands.add_parser(
+        "scan",
+        parents=[common],
+        help="scan files and directories",
+        description="Scan files; directories default to the files git would track.",
+    )
+    scan.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    scan.add_argument(
+        "--all-files",
+        action="store_true",
+        help="scan every file under directories, not only those git would track",
+    )
+    scan.add_argument("--format", choices=("text", "json"), default="text")
+    scan.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="accept the current findings: write them to a detect-secrets baseline",
+    )
+    scan.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="print secrets in full (dangerous: terminals and CI logs keep them)",
+    )
+
+    hook = commands.add_parser(
+        "hook",
+        parents=[common],
+        help="pre-commit hook: scan the lines this commit adds",
+    )
+    hook.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="limit to these files (pre-commit passes them); unstaged ones are scanned whole",
+    )
+
+    commands.add_parser("plugin-path", help="print the detect-secrets plugin file path")
+    return parser
+
+
+def _policy(options: argparse.Namespace) -> Policy:
+    from binance_guard.baseline import Baseline
+
+    return Policy(
+        min_confidence=options.min_confidence,
+        include_examples=options.include_examples,
+        baseline=Baseline.load(options.baseline) if options.baseline else None,
+    )
+
+
+def _scan(options: argparse.Namespace) -> int:
+    from binance_guard import baseline
+    from binance_guard.report import json as json_report
+    from binance_guard.report import text as text_report
+    from binance_guard.sources.files import file_sources
+
+    missing = [p for p in options.paths if not os.path.lexists(p)]
+    if missing:
+        raise UsageError(f"no such file or directory: {', '.join(missing)}")
+    notes: list[str] = []
+    policy = _policy(options)
+    if options.write_baseline:
+        policy = dataclasses.replace(policy, baseline=None)
+    result = scan_sources(
+        file_sources(options.paths, options.all_files, options.max_bytes, notes), policy
+    )
+    if options.write_baseline:
+        baseline.write(options.write_baseline, result.findings)
+        print(
+            f"binance-guard: wrote {len(result.findings)} finding(s) to {options.write_baseline}",
+            file=sys.stderr,
+        )
+        return EXIT_CLEAN
+    if options.format == "json":
+        sys.stdout.write(
+            json_report.render(result.findings, result.skipped, notes, options.show_secrets)
+        )
+    else:
+        sys.stdout.write(
+            text_report.render(result.findings, result.skipped, notes, options.verbose, advice=True)
+        )
+        if options.show_secrets:
+            for finding in result.findings:
+                print(f"{finding.path}:{finding.line}: {finding.secret}")
+    return EXIT_FINDINGS if result.blocking else EXIT_CLEAN
+
+
+def _hook(options: argparse.Namespace) -> int:
+    from binance_guard.report import text as text_report
+    from binance_guard.sources.staged import staged_sources
+
+    result = scan_sources(staged_sources(options.files, options.max_bytes), _policy(options))
+    if not result.findings:
+        return EXIT_CLEAN
+    report = text_report.render(result.findings, verbose=options.verbose)
+    if result.blocking:
+        report = "Commit blocked by binance-guard.\n" + report
+    sys.stdout.write(report)
+    return EXIT_FINDINGS if result.blocking else EXIT_CLEAN
+
+
+class UsageError(Exception):
+    pass
+
+
+def run(args: list[str]) -> int:
+    options = _parser().parse_args(args)
+    from binance_guard.baseline import BaselineError, plugin_path
+    from binance_guard.sources.git import GitError
+
+    try:
+        if options.command == "plugin-path":
+            print(plugin_path())
+            return EXIT_CLEAN
+        if options.command == "hook":
+            return _hook(options)
+        return _scan(options)
+    except (UsageError, GitError, BaselineError, OSError) as exc:
+        print(f"binance-guard: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,52 @@
+"""The one path from sources to reportable findings, shared by every front end."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from binance_guard.baseline import Baseline
+from binance_guard.detection.scanner import scan_bytes
+from binance_guard.finding import CONFIDENCE_ORDER, Finding
+from binance_guard.sources.source import Skipped, Source
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """Which findings a user wants to see: the scanner reports everything it suspects."""
+
+    min_confidence: str = "medium"
+    include_examples: bool = False
+    baseline: Baseline | None = None
+
+    def keeps(self, finding: Finding) -> bool:
+        if CONFIDENCE_ORDER[finding.confidence] < CONFIDENCE_ORDER[self.min_confidence]:
+            return False
+        if finding.public_example and not self.include_examples:
+            return False
+        return self.baseline is None or finding not in self.baseline
+
+
+@dataclasses.dataclass
+class Result:
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    skipped: list[Skipped] = dataclasses.field(default_factory=list)
+    scanned: int = 0
+
+    @property
+    def blocking(self) -> list[Finding]:
+        """Public examples are shown on request but never fail a run."""
+        return [f for f in self.findings if not f.public_example]
+
+
+def scan_sources(sources: Iterable[Source | Skipped], policy: Policy) -> Result:
+    result = Result()
+    for source in sources:
+        if isinstance(source, Skipped):
+            result.skipped.append(source)
+            continue
+        result.scanned += 1
+        result.findings.extend(
+            f for f in scan_bytes(source.data, source.path, source.lines) if policy.keeps(f)
+        )
+    return result

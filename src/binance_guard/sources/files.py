@@ -1,0 +1,60 @@
+"""Files on disk: what ``binance-guard scan`` reads.
+
+Directories default to the files git would track (tracked plus untracked-but-not-ignored),
+like detect-secrets; explicitly named files are always scanned.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from binance_guard.sources import git
+from binance_guard.sources.source import DEFAULT_MAX_BYTES, Skipped, Source, read_file
+
+
+def _display(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _git_files(directory: str) -> list[str] | None:
+    if git.toplevel(directory) is None:
+        return None
+    out = git.run(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=directory)
+    names = dict.fromkeys(os.fsdecode(n) for n in out.split(b"\0") if n)
+    return [os.path.join(directory, n) for n in names]
+
+
+def _walk(directory: str) -> Iterator[str]:
+    for root, dirs, names in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        for name in sorted(names):
+            yield os.path.join(root, name)
+
+
+def paths_to_scan(paths: list[str], all_files: bool, notes: list[str]) -> Iterator[str]:
+    for path in paths:
+        if not os.path.isdir(path) or os.path.islink(path):
+            yield path
+            continue
+        listed = None if all_files else _git_files(path)
+        if listed is None:
+            if not all_files:
+                notes.append(f"{path}: not in a git repository, scanning every file")
+            yield from _walk(path)
+        else:
+            yield from listed
+
+
+def file_sources(
+    paths: list[str],
+    all_files: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    notes: list[str] | None = None,
+) -> Iterator[Source | Skipped]:
+    for path in paths_to_scan(paths, all_files, notes if notes is not None else []):
+        if not os.path.lexists(path):
+            yield Skipped(_display(path), "no such file or directory")
+            continue
+        yield read_file(path, _display(path), max_bytes)

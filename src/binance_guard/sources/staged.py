@@ -1,0 +1,199 @@
+"""Staged changes: the lines a commit adds, with the index blobs around them for context.
+
+Module top level imports only ``os``: :func:`clean_without_scanning` is the hook's clean path
+and must cost about one ``git diff`` on top of Python's start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from binance_guard.detection.prefilter import has_candidates
+
+if TYPE_CHECKING:
+    from binance_guard.sources.source import Skipped, Source
+
+PATCH_ARGS = (
+    "diff",
+    "--cached",
+    "--no-color",
+    "--no-ext-diff",
+    "--find-renames",
+    "-U0",
+    "--diff-filter=ACMRT",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
+# Hook options that take a value: their values are not file names (see cli.py).
+VALUE_OPTIONS = frozenset({"--baseline", "--min-confidence", "--max-bytes"})
+
+
+def _spawn_git(args: Iterable[str]) -> bytes | None:
+    """stdout of git, or None if it failed (the slow path then reports why)."""
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.posix_spawnp(
+            "git",
+            ["git", "-c", "core.quotePath=false", *args],
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, write_end, 1),
+                (os.POSIX_SPAWN_CLOSE, read_end),
+                (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+            ],
+        )
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    os.close(write_end)
+    chunks = []
+    while chunk := os.read(read_end, 1 << 16):
+        chunks.append(chunk)
+    os.close(read_end)
+    _, status = os.waitpid(pid, 0)
+    return b"".join(chunks) if os.waitstatus_to_exitcode(status) == 0 else None
+
+
+def file_arguments(args: list[str]) -> list[str]:
+    names, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg.startswith("-"):
+            skip = arg in VALUE_OPTIONS
+        else:
+            names.append(arg)
+    return names
+
+
+def clean_without_scanning(args: list[str]) -> bool:
+    """True when the staged change provably contains nothing the scanner could report."""
+    patch = _spawn_git(PATCH_ARGS)
+    if patch is None or has_candidates(patch):
+        return False
+    return all(
+        f"diff --git a/{name} b/{name}\n".encode("utf-8", "surrogateescape") in patch
+        for name in file_arguments(args)
+    )
+
+
+_C_ESCAPES = {
+    ord("a"): 7,
+    ord("b"): 8,
+    ord("t"): 9,
+    ord("n"): 10,
+    ord("v"): 11,
+    ord("f"): 12,
+    ord("r"): 13,
+    ord('"'): 34,
+    ord("\\"): 92,
+}
+
+
+def unquote_path(raw: bytes) -> bytes:
+    """Undo git's C-style quoting of unusual path names."""
+    if not raw.startswith(b'"'):
+        return raw
+    body, out, i = raw[1:-1], bytearray(), 0
+    while i < len(body):
+        if body[i] == 0x5C and i + 1 < len(body):
+            nxt = body[i + 1]
+            if 0x30 <= nxt <= 0x37:
+                out.append(int(body[i + 1 : i + 4], 8))
+                i += 4
+                continue
+            out.append(_C_ESCAPES.get(nxt, nxt))
+            i += 2
+            continue
+        out.append(body[i])
+        i += 1
+    return bytes(out)
+
+
+def added_lines(patch: bytes) -> dict[str, set[int]]:
+    """Map each file in a ``-U0`` patch to the new-side line numbers it adds."""
+    result: dict[str, set[int]] = {}
+    current: set[int] | None = None
+    in_header = False
+    line_no = 0
+    for line in patch.split(b"\n"):
+        if line.startswith(b"diff --git "):
+            in_header, current = True, None
+        elif in_header and line.startswith(b"+++ "):
+            target = unquote_path(line[4:])
+            if target.startswith(b"b/"):
+                current = result.setdefault(os.fsdecode(target[2:]), set())
+        elif line.startswith(b"@@ "):
+            in_header = False
+            new_side = line.split(b" ")[2]  # "+start[,count]"
+            line_no = int(new_side[1:].split(b",")[0])
+        elif not in_header and current is not None and line.startswith(b"+"):
+            current.add(line_no)
+            line_no += 1
+    return result
+
+
+def staged_entries(raw: bytes) -> dict[str, tuple[str, str]]:
+    """Parse ``git diff --cached --raw -z``: path -> (new mode, new blob id)."""
+    fields = raw.split(b"\0")
+    entries: dict[str, tuple[str, str]] = {}
+    i = 0
+    while i < len(fields) - 1:
+        meta = fields[i].decode().lstrip(":").split()
+        status = meta[4]
+        paths = 2 if status[0] in "RC" else 1
+        path = os.fsdecode(fields[i + paths])
+        entries[path] = (meta[1], meta[3])
+        i += 1 + paths
+    return entries
+
+
+def staged_sources(args: list[str], max_bytes: int) -> Iterator[Source | Skipped]:
+    """Sources for the hook: added lines of staged files; named unstaged files in full."""
+    from binance_guard.detection.heuristics import is_binary
+    from binance_guard.sources import git
+    from binance_guard.sources.source import Skipped, Source, read_file
+
+    root = git.toplevel(".")
+    if root is None:
+        raise git.GitError("not inside a git work tree: the hook scans staged changes")
+    patch = git.run(PATCH_ARGS, cwd=root)
+    lines = added_lines(patch)
+    entries = staged_entries(
+        git.run(
+            [
+                "diff",
+                "--cached",
+                "--raw",
+                "-z",
+                "--no-abbrev",
+                "--find-renames",
+                "--diff-filter=ACMRT",
+            ],
+            cwd=root,
+        )
+    )
+    wanted = file_arguments(args)
+    selected = [p for p in entries if not wanted or p in wanted]
+    regular = [p for p in selected if entries[p][0] not in ("120000", "160000")]
+    blobs = git.read_blobs([entries[p][1] for p in regular if lines.get(p)], cwd=root)
+    for path in selected:
+        mode, oid = entries[path]
+        if mode == "120000":
+            yield Skipped(path, "symbolic link (not followed)")
+        elif mode == "160000":
+            yield Skipped(path, "submodule (gitlink, not followed)")
+        elif lines.get(path):
+            data = blobs.get(oid, b"")
+            if len(data) > max_bytes:
+                yield Skipped(path, f"larger than {max_bytes} bytes")
+            elif is_binary(data):
+                yield Skipped(path, "binary")
+            else:
+                yield Source(path, data, lines=lines[path])
+    for name in wanted:
+        if name not in entries:
+            yield read_file(os.path.join(root, name), name, max_bytes)
