@@ -87,7 +87,7 @@ def plugin_path() -> str:
     """Where the detect-secrets plugin file lives, for ``--plugin`` and ``plugins_used``."""
     from binance_guard.detection import plugin
 
-    return os.path.abspath(plugin.__file__)
+    return os.path.abspath(str(plugin.__file__))
 
 
 def baseline_entry(finding: Finding) -> dict[str, Any]:

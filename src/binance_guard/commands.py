@@ -10,7 +10,8 @@ import dataclasses
 import os
 import sys
 
-from binance_guard.scan import Policy, scan_sources
+from binance_guard.scan import Policy, blocking, scan_sources
+from binance_guard.sources.source import Skipped
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -88,6 +89,28 @@ def _parser() -> argparse.ArgumentParser:
         help="limit to these files (pre-commit passes them); unstaged ones are scanned whole",
     )
 
+    history = commands.add_parser(
+        "history",
+        parents=[common],
+        help="scan every blob and commit message in history",
+        description="Scan every blob reachable from all refs once (or those of --rev ranges) "
+        "and say which commit introduced each secret.",
+    )
+    history.add_argument("repo", nargs="?", default=".", metavar="REPO")
+    history.add_argument(
+        "--rev",
+        action="append",
+        metavar="REV",
+        help="rev-list arguments instead of --all (repeatable): A..B, a branch",
+    )
+    history.add_argument(
+        "--since-commit",
+        metavar="COMMIT",
+        help="only what all refs added after COMMIT (same as --rev --all --rev ^COMMIT)",
+    )
+    history.add_argument("--format", choices=("text", "json"), default="text")
+    history.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
     commands.add_parser("plugin-path", help="print the detect-secrets plugin file path")
     return parser
 
@@ -153,6 +176,39 @@ def _hook(options: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.blocking else EXIT_CLEAN
 
 
+def _history(options: argparse.Namespace) -> int:
+    from binance_guard.history_scan import scan_history
+    from binance_guard.report import json as json_report
+    from binance_guard.report import progress
+    from binance_guard.report import text as text_report
+
+    revs: list[str] | None = list(options.rev or []) or None
+    if options.since_commit:
+        revs = [*(revs or ["--all"]), f"^{options.since_commit}"]
+    bar = None if options.no_progress else progress.for_history(options.repo, revs)
+    try:
+        result = scan_history(
+            options.repo,
+            revs,
+            _policy(options),
+            options.max_bytes,
+            bar.update if bar else None,
+        )
+    finally:
+        if bar:
+            bar.close()
+    skipped = [Skipped(f"{n} blob(s)", reason) for reason, n in sorted(result.skipped.items())]
+    if options.format == "json":
+        sys.stdout.write(json_report.render(result.findings, skipped, result.notes))
+    else:
+        sys.stdout.write(
+            text_report.render_history(
+                result.findings, skipped, result.notes, result.blobs, result.bytes
+            )
+        )
+    return EXIT_FINDINGS if blocking(result.findings) else EXIT_CLEAN
+
+
 class UsageError(Exception):
     pass
 
@@ -168,6 +224,8 @@ def run(args: list[str]) -> int:
             return EXIT_CLEAN
         if options.command == "hook":
             return _hook(options)
+        if options.command == "history":
+            return _history(options)
         return _scan(options)
     except (UsageError, GitError, BaselineError, OSError) as exc:
         print(f"binance-guard: error: {exc}", file=sys.stderr)

@@ -50,6 +50,51 @@ class Pair:
 
 
 @dataclasses.dataclass(frozen=True)
+class Commit:
+    sha: str
+    author: str
+    date: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Introduction:
+    """A commit that added the secret at a path where its parent(s) did not have it."""
+
+    commit: Commit
+    path: str
+    line: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.commit.as_dict(), "path": self.path, "line": self.line}
+
+
+@dataclasses.dataclass(frozen=True)
+class Attribution:
+    """Where a secret found in history came from and whether it is still reachable."""
+
+    introduced: Introduction
+    reintroduced: tuple[Introduction, ...]
+    refs: tuple[str, ...]
+    in_head: bool
+    in_worktree: bool | None  # None in a bare repository
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "commit": self.introduced.commit.sha,
+            "author": self.introduced.commit.author,
+            "date": self.introduced.commit.date,
+            "in_head": self.in_head,
+            "in_worktree": self.in_worktree,
+            "history_only": not self.in_head,
+            "refs": list(self.refs),
+            "reintroduced": [i.as_dict() for i in self.reintroduced],
+        }
+
+
+@dataclasses.dataclass(frozen=True)
 class Finding:
     type: str
     path: str
@@ -61,6 +106,7 @@ class Finding:
     public_example: bool = False
     algorithm: str | None = None
     pair: Pair | None = None
+    attribution: Attribution | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -90,6 +136,8 @@ class Finding:
         }
         if self.algorithm:
             data["algorithm"] = self.algorithm
+        if self.attribution:
+            data.update(self.attribution.as_dict())
         return data
 
     def with_secret(self) -> dict[str, Any]:

@@ -35,8 +35,12 @@ class Result:
 
     @property
     def blocking(self) -> list[Finding]:
-        """Public examples are shown on request but never fail a run."""
-        return [f for f in self.findings if not f.public_example]
+        return blocking(self.findings)
+
+
+def blocking(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings that fail a run: public examples are shown on request but never block."""
+    return [f for f in findings if not f.public_example]
 
 
 def scan_sources(sources: Iterable[Source | Skipped], policy: Policy) -> Result:

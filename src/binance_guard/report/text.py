@@ -91,3 +91,78 @@ def render(
     if advice and not all(f.public_example for f in findings):
         out += ["", ADVICE]
     return "\n".join(out) + "\n"
+
+
+def _group_date(group: list[Finding]) -> str:
+    return max(f.attribution.introduced.commit.date for f in group if f.attribution)
+
+
+def render_history(
+    findings: Sequence[Finding],
+    skipped: Sequence[Skipped],
+    notes: Sequence[str],
+    blobs: int,
+    size: int,
+) -> str:
+    """History findings grouped by secret, most recently introduced first."""
+    out = [f"note: {n}" for n in notes]
+    out += [f"skipped {s.path}: {s.reason}" for s in skipped]
+    out.append(f"binance-guard: scanned {blobs} blobs ({size / (1 << 20):.1f} MiB of objects).")
+    if not findings:
+        out.append("binance-guard: no Binance credentials found in history.")
+        return "\n".join(out) + "\n"
+    by_secret: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_secret.setdefault(finding.fingerprint, []).append(finding)
+    groups = sorted(by_secret.values(), key=_group_date, reverse=True)
+    live = sum(any(f.attribution and f.attribution.in_head for f in g) for g in groups)
+    out.append(
+        f"binance-guard: {len(groups)} secret{'s' * (len(groups) != 1)} in history, "
+        f"{live} still at HEAD, {len(groups) - live} in history only:"
+    )
+    for group in groups:
+        head = group[0]
+        where = (
+            "STILL AT HEAD"
+            if any(f.attribution and f.attribution.in_head for f in group)
+            else "in history only"
+        )
+        example = " (public example from Binance's docs)" if head.public_example else ""
+        out += [
+            "",
+            f"[{head.confidence.upper()}] {LABELS[head.type]} {head.redacted}: {where}{example}",
+        ]
+        for finding in group:
+            attr = finding.attribution
+            if attr is None:
+                continue
+            intro = attr.introduced
+            out.append(
+                f"  {intro.path}:{intro.line}  introduced {intro.commit.date} by "
+                f"{intro.commit.author} in {intro.commit.sha[:12]}"
+            )
+            out += [
+                f"      re-introduced {r.commit.date} in {r.commit.sha[:12]} at {r.path}:{r.line}"
+                for r in attr.reintroduced
+            ]
+            state = "at HEAD" if attr.in_head else "removed from HEAD"
+            if attr.in_worktree:
+                state += ", in the working tree"
+            out.append(f"      {state}; reachable from: {', '.join(attr.refs) or '(no ref)'}")
+        if head.pair:
+            out.append(
+                f"  paired with the {LABELS[head.pair.type]} at {head.pair.path}:{head.pair.line}"
+            )
+    out += ["", HISTORY_ADVICE]
+    return "\n".join(out) + "\n"
+
+
+HISTORY_ADVICE = """\
+What to do now:
+  1. Delete every key listed above in Binance (Profile > API Management), even those only in
+     history: anyone who cloned or forked the repository has them. Then review recent orders,
+     withdrawals and transfers.
+  2. Create new keys with only the permissions you need, withdrawals off, restricted to your
+     server's IP, and keep them out of the repository (environment variables, secrets manager).
+  3. Then remove the old values from history (git filter-repo --replace-text)
+     and force-push every changed branch and tag; collaborators must re-clone."""

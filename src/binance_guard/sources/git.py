@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
+from typing import IO
+
+READ_BUFFER = 1 << 20
 
 
 class GitError(RuntimeError):
@@ -58,3 +61,26 @@ def read_blobs(object_ids: Sequence[str], cwd: str | None = None) -> dict[str, b
         blobs[oid] = out[start : start + size]
         pos = start + size + 1
     return blobs
+
+
+def popen(
+    args: Sequence[str], cwd: str, stdin: IO[bytes] | int | None = None
+) -> subprocess.Popen[bytes]:
+    """A streaming git process; pair with :func:`wait` to surface its failure."""
+    try:
+        return subprocess.Popen(
+            ["git", "-c", "core.quotePath=false", *args],
+            cwd=cwd,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=READ_BUFFER,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+
+
+def wait(proc: subprocess.Popen[bytes], what: str) -> None:
+    stderr = proc.stderr.read() if proc.stderr else b""
+    if proc.wait() != 0:
+        raise GitError(f"{what} failed: {stderr.decode('utf-8', 'replace').strip()}")

@@ -1,0 +1,239 @@
+"""Scan a repository's history: blobs -> the one scanner -> attribution -> findings.
+
+Pass 1 streams every object once. A blob's path is not known while streaming, so it is
+scanned as if its path mentioned Binance (path context can only raise confidence): that gives
+a superset of what any real path would yield. Pass 2 walks tree diffs to find who introduced
+each secret at which path, and rescans those few blobs under their real paths, so history
+and ``scan`` judge a file the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from binance_guard.detection.heuristics import is_binary
+from binance_guard.detection.prefilter import has_candidates
+from binance_guard.detection.scanner import scan_bytes
+from binance_guard.finding import Attribution, Commit, Finding, Introduction
+from binance_guard.scan import Policy
+from binance_guard.sources import attribution, git
+from binance_guard.sources.history import Oversized, commit_messages, reachable_blobs
+
+UPPER_BOUND_PATH = "binance"
+MESSAGE_PATH = "(commit message)"
+
+Progress = Callable[[int, int], None]  # (objects, bytes) so far
+
+
+@dataclasses.dataclass
+class HistoryResult:
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    skipped: Counter[str] = dataclasses.field(default_factory=Counter)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    blobs: int = 0
+    bytes: int = 0
+
+
+def _open_repo(path: str) -> tuple[str, bool]:
+    """(directory to run git in, whether it has a work tree); GitError if not a repository."""
+    if not os.path.isdir(path):
+        raise git.GitError(f"{path}: not a directory")
+    try:
+        bare = git.run(["rev-parse", "--is-bare-repository"], cwd=path).strip() == b"true"
+    except git.GitError:
+        raise git.GitError(f"{path}: not a git repository") from None
+    if bare:
+        return path, False
+    return os.fsdecode(git.run(["rev-parse", "--show-toplevel"], cwd=path).strip()), True
+
+
+def _has_commits(repo: str) -> bool:
+    return bool(git.run(["rev-list", "-n", "1", "--all"], cwd=repo).strip())
+
+
+def scan_history(
+    path: str,
+    revs: Sequence[str] | None,
+    policy: Policy,
+    max_bytes: int,
+    progress: Progress | None = None,
+) -> HistoryResult:
+    repo, has_worktree = _open_repo(path)
+    result = HistoryResult()
+    if not _has_commits(repo):
+        result.notes.append("the repository has no commits: nothing to scan")
+        return result
+    if git.run(["rev-parse", "--is-shallow-repository"], cwd=repo).strip() == b"true":
+        result.notes.append(
+            "shallow clone: commits beyond the shallow boundary are not visible and files at "
+            "the boundary look newly added; run `git fetch --unshallow` to scan everything"
+        )
+    first_pass = dataclasses.replace(policy, baseline=None)
+
+    # Pass 1: every object once.
+    found: dict[str, list[Finding]] = {}
+    objects = 0
+    for item in reachable_blobs(repo, revs, max_bytes):
+        objects += 1
+        if isinstance(item, int):
+            result.bytes += item
+        elif isinstance(item, Oversized):
+            result.bytes += item.size
+            result.skipped[f"larger than {max_bytes} bytes"] += 1
+        else:
+            result.blobs += 1
+            result.bytes += len(item.data)
+            if has_candidates(item.data):
+                if is_binary(item.data):
+                    result.skipped["binary"] += 1
+                    continue
+                kept = [f for f in scan_bytes(item.data, UPPER_BOUND_PATH) if first_pass.keeps(f)]
+                if kept:
+                    found[item.oid] = kept
+        if progress is not None and objects % 512 == 0:
+            progress(objects, result.bytes)
+    if progress is not None:
+        progress(objects, result.bytes)
+
+    result.findings.extend(_attribute(repo, revs, has_worktree, found, policy, result))
+    result.findings.extend(_scan_messages(repo, revs, policy))
+    for link in attribution.gitlinks(repo) if _has_head(repo) else []:
+        result.notes.append(f"{link}: submodule (gitlink) not followed; scan it separately")
+    return result
+
+
+def _has_head(repo: str) -> bool:
+    try:
+        git.run(["rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd=repo)
+    except git.GitError:
+        return False
+    return True
+
+
+def _attribute(
+    repo: str,
+    revs: Sequence[str] | None,
+    has_worktree: bool,
+    found: dict[str, list[Finding]],
+    policy: Policy,
+    result: HistoryResult,
+) -> list[Finding]:
+    if not found:
+        return []
+    blobs_with: dict[str, set[str]] = {}
+    for oid, findings in found.items():
+        for finding in findings:
+            blobs_with.setdefault(finding.fingerprint, set()).add(oid)
+    scanned_all = revs is None
+    extra: dict[str, set[str]] = {}
+
+    def has_secret(oid: str, fp: str) -> bool:
+        if oid in blobs_with.get(fp, ()):
+            return True
+        if scanned_all:
+            return False
+        if oid not in extra:  # outside the range, never streamed: judge it on demand
+            data = git.read_blobs([oid], cwd=repo).get(oid, b"")
+            extra[oid] = {f.fingerprint for f in scan_bytes(data, UPPER_BOUND_PATH)}
+        return fp in extra[oid]
+
+    def secrets_in(oid: str) -> list[str]:
+        return list(dict.fromkeys(f.fingerprint for f in found[oid]))
+
+    intros: dict[tuple[str, str], list[tuple[Commit, str]]] = {}
+    for fp, path, commit, blob in attribution.introductions(
+        attribution.walk_changes(repo, revs), set(found), has_secret, secrets_in
+    ):
+        intros.setdefault((fp, path), []).append((commit, blob))
+
+    unattributed = {f.fingerprint for fs in found.values() for f in fs} - {fp for fp, _ in intros}
+    if unattributed:
+        where = "only in unreachable objects" if scanned_all else "already present before the range"
+        result.notes.append(f"{len(unattributed)} secret(s) {where}: not reported")
+
+    head = attribution.tree_blobs(repo) if _has_head(repo) else {}
+    blob_data = git.read_blobs(list({b for v in intros.values() for _, b in v}), cwd=repo)
+    refs_cache: dict[str, list[str]] = {}
+    findings = []
+    for (fp, path), history in intros.items():
+        first_blob = history[0][1]
+        current = [
+            f
+            for f in scan_bytes(blob_data[first_blob], path)
+            if f.fingerprint == fp and policy.keeps(f)
+        ]
+        if not current:
+            continue
+        refs: dict[str, None] = {}
+        for commit, _ in history:
+            if commit.sha not in refs_cache:
+                refs_cache[commit.sha] = attribution.refs_containing(repo, commit.sha)
+            refs.update(dict.fromkeys(refs_cache[commit.sha]))
+        introductions = [
+            Introduction(commit, path, _line_of(blob_data[blob], fp)) for commit, blob in history
+        ]
+        head_blob = head.get(path)
+        findings.append(
+            dataclasses.replace(
+                current[0],
+                attribution=Attribution(
+                    introduced=introductions[0],
+                    reintroduced=tuple(introductions[1:]),
+                    refs=tuple(refs),
+                    in_head=head_blob is not None and head_blob in blobs_with.get(fp, ()),
+                    in_worktree=_in_worktree(repo, path, fp) if has_worktree else None,
+                ),
+            )
+        )
+    return findings
+
+
+def _line_of(data: bytes, fp: str) -> int:
+    return next((f.line for f in scan_bytes(data, UPPER_BOUND_PATH) if f.fingerprint == fp), 0)
+
+
+def _in_worktree(repo: str, path: str, fp: str) -> bool:
+    try:
+        with open(os.path.join(repo, path), "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return False
+    return any(f.fingerprint == fp for f in scan_bytes(data, UPPER_BOUND_PATH))
+
+
+def _scan_messages(repo: str, revs: Sequence[str] | None, policy: Policy) -> list[Finding]:
+    findings = []
+    head_contains: dict[str, bool] = {}
+    for message in commit_messages(repo, revs):
+        if not has_candidates(message.text):
+            continue
+        for finding in scan_bytes(message.text, MESSAGE_PATH):
+            if not policy.keeps(finding):
+                continue
+            if message.sha not in head_contains:
+                head_contains[message.sha] = _is_ancestor(repo, message.sha, "HEAD")
+            commit = Commit(message.sha, message.author, message.date)
+            findings.append(
+                dataclasses.replace(
+                    finding,
+                    attribution=Attribution(
+                        introduced=Introduction(commit, MESSAGE_PATH, finding.line),
+                        reintroduced=(),
+                        refs=tuple(attribution.refs_containing(repo, message.sha)),
+                        in_head=head_contains[message.sha],
+                        in_worktree=None,
+                    ),
+                )
+            )
+    return findings
+
+
+def _is_ancestor(repo: str, commit: str, head: str) -> bool:
+    try:
+        git.run(["merge-base", "--is-ancestor", commit, head], cwd=repo)
+    except git.GitError:
+        return False
+    return True

@@ -1,0 +1,134 @@
+"""Who introduced a secret: walk commits oldest first and find the changes whose new blob
+has the secret while the blob it replaced (in every parent, for merges) did not.
+
+Only tree diffs are read (``git log --raw``, no contents), and only once something was found.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterator, Sequence
+
+from binance_guard.finding import Commit
+from binance_guard.sources import git
+from binance_guard.sources.staged import unquote_path
+
+NULL_OID = "0" * 40
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    parent_index: int
+    path: str
+    old: str
+    new: str
+
+
+@dataclasses.dataclass
+class CommitChanges:
+    commit: Commit
+    parents: int
+    changes: list[Change]
+
+
+def walk_changes(repo: str, revs: Sequence[str] | None) -> Iterator[CommitChanges]:
+    """Commits in topological order, parents first, with their raw changes per parent."""
+    proc = git.popen(
+        [
+            "log",
+            "--topo-order",
+            "--reverse",
+            "-m",
+            "--root",
+            "--raw",
+            "--no-abbrev",
+            "--no-renames",
+            "--format=%x01%H%x00%P%x00%an <%ae>%x00%aI",
+            *(revs or ["--all"]),
+            "--",
+        ],
+        repo,
+    )
+    assert proc.stdout is not None
+    current: CommitChanges | None = None
+    parent_index = -1
+    for raw_line in proc.stdout:
+        line = raw_line.rstrip(b"\n")
+        if line.startswith(b"\x01"):
+            sha, parents, author, date = line[1:].decode("utf-8", "replace").split("\x00")
+            if current is not None and current.commit.sha == sha:
+                parent_index += 1  # -m repeats a merge once per parent
+                continue
+            if current is not None:
+                yield current
+            current = CommitChanges(Commit(sha, author, date), len(parents.split()), [])
+            parent_index = 0
+        elif line.startswith(b":") and current is not None:
+            meta, _, path = line.partition(b"\t")
+            fields = meta.split()
+            current.changes.append(
+                Change(
+                    parent_index,
+                    os.fsdecode(unquote_path(path)),
+                    fields[2].decode(),
+                    fields[3].decode(),
+                )
+            )
+    if current is not None:
+        yield current
+    git.wait(proc, "git log")
+
+
+def introductions(
+    commits: Iterator[CommitChanges],
+    interesting: set[str],
+    has_secret: Callable[[str, str], bool],
+    secrets_in: Callable[[str], Sequence[str]],
+) -> Iterator[tuple[str, str, Commit, str]]:
+    """Yield (fingerprint, path, commit, blob) for each change that introduces a secret.
+
+    ``interesting`` are blob ids with findings; ``secrets_in(blob)`` lists their fingerprints
+    and ``has_secret(blob, fingerprint)`` answers for any blob (the old side of a change).
+    A merge introduces a secret at a path only if no parent had it there.
+    """
+    for item in commits:
+        by_path: dict[str, list[Change]] = {}
+        for change in item.changes:
+            by_path.setdefault(change.path, []).append(change)
+        for path, changes in by_path.items():
+            new = changes[0].new
+            if new not in interesting:
+                continue
+            for fp in secrets_in(new):
+                if len(changes) < max(item.parents, 1):
+                    continue  # unchanged from some parent, which already had it
+                if any(c.old != NULL_OID and has_secret(c.old, fp) for c in changes):
+                    continue
+                yield fp, path, item.commit, new
+
+
+def refs_containing(repo: str, commit: str) -> list[str]:
+    out = git.run(["for-each-ref", "--contains", commit, "--format=%(refname)"], cwd=repo)
+    return [os.fsdecode(r) for r in out.splitlines() if r]
+
+
+def tree_blobs(repo: str, rev: str = "HEAD") -> dict[str, str]:
+    """path -> blob id for every file in a commit's tree (gitlinks excluded)."""
+    out = git.run(["ls-tree", "-r", "-z", "--full-tree", rev], cwd=repo)
+    result = {}
+    for entry in out.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, path = entry.partition(b"\t")
+        _mode, kind, oid = meta.split()
+        if kind == b"blob":
+            result[os.fsdecode(path)] = oid.decode()
+    return result
+
+
+def gitlinks(repo: str, rev: str = "HEAD") -> list[str]:
+    out = git.run(["ls-tree", "-r", "-z", "--full-tree", rev], cwd=repo)
+    return [
+        os.fsdecode(e.partition(b"\t")[2]) for e in out.split(b"\0") if e.startswith(b"160000 ")
+    ]
