@@ -7,11 +7,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from binance_guard.scan import Policy, blocking, scan_sources
 from binance_guard.sources.source import Skipped
+
+if TYPE_CHECKING:
+    from binance_guard.finding import Finding
+    from binance_guard.scrub import Outcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -111,6 +117,32 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--format", choices=("text", "json"), default="text")
     history.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
+    scrub = commands.add_parser(
+        "scrub",
+        parents=[common],
+        help="rewrite history to remove leaked keys (git-filter-repo)",
+        description="Replace every leaked secret in all refs with a marker. Dry run unless "
+        "--yes; works on a new mirror clone unless --in-place; verifies the result.",
+    )
+    scrub.add_argument("repo", nargs="?", default=".", metavar="REPO")
+    scrub.add_argument(
+        "--findings",
+        metavar="JSON",
+        help="only scrub the secrets of this `history --format json` output",
+    )
+    scrub.add_argument(
+        "--in-place",
+        action="store_true",
+        help="rewrite REPO itself (after a bundle backup) instead of a mirror clone",
+    )
+    scrub.add_argument("--yes", action="store_true", help="rewrite without asking")
+    scrub.add_argument(
+        "--output",
+        metavar="PATH",
+        help="mirror clone path (default: REPO.scrubbed-<time>.git); with "
+        "--in-place, the backup bundle path",
+    )
+
     commands.add_parser("plugin-path", help="print the detect-secrets plugin file path")
     return parser
 
@@ -209,6 +241,80 @@ def _history(options: argparse.Namespace) -> int:
     return EXIT_FINDINGS if blocking(result.findings) else EXIT_CLEAN
 
 
+def _selected_findings(options: argparse.Namespace, found: list[Finding]) -> list[Finding]:
+    if not options.findings:
+        return found
+    import json
+
+    from binance_guard.scrub import ScrubError
+
+    try:
+        with open(options.findings, encoding="utf-8") as handle:
+            wanted = {f["fingerprint"] for f in json.load(handle)["findings"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"cannot read findings from {options.findings}: {exc}") from None
+    present = {f.fingerprint for f in found}
+    if wanted - present:
+        raise ScrubError(
+            f"{len(wanted - present)} of {len(wanted)} secrets in {options.findings} are not in "
+            "this repository's history: wrong repository, or already scrubbed"
+        )
+    return [f for f in found if f.fingerprint in wanted]
+
+
+def _scrub(options: argparse.Namespace) -> int:
+    from binance_guard.history_scan import scan_history
+    from binance_guard.scrub import next_steps, push_remote, scrub
+
+    policy = _policy(options)
+    history = scan_history(options.repo, None, policy, options.max_bytes)
+    findings = _selected_findings(options, history.findings)
+    if not findings:
+        print("binance-guard: no secrets in history: nothing to scrub.")
+        return EXIT_CLEAN
+    secrets = {f.fingerprint: f for f in findings}
+    print(f"binance-guard: {len(secrets)} secret(s) to remove from history:")
+    for finding in secrets.values():
+        print(f"  {finding.redacted}  {finding.type}  first at {finding.path}:{finding.line}")
+    say = functools.partial(print, file=sys.stderr)
+    if not options.yes:
+        outcome = scrub(options.repo, findings, policy, options.in_place, False, None, say)
+        _print_outcome(outcome)
+        if not (sys.stdin.isatty() and outcome.ok and _confirm(options.in_place)):
+            print("dry run: nothing was changed; run again with --yes to rewrite.")
+            return EXIT_FINDINGS
+    outcome = scrub(options.repo, findings, policy, options.in_place, True, options.output, say)
+    _print_outcome(outcome)
+    if not outcome.ok:
+        print(
+            "binance-guard: verification FAILED: do not push; restore from the backup.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    print(f"rewritten repository: {os.path.abspath(outcome.target)}")
+    print(next_steps(outcome, "origin" if options.in_place else push_remote(options.repo)))
+    return EXIT_CLEAN
+
+
+def _confirm(in_place: bool) -> bool:
+    answer = input(f"Rewrite {'this repository' if in_place else 'a mirror clone'} now? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _print_outcome(outcome: Outcome) -> None:
+    print(
+        f"{'would change' if outcome.target == '(dry run)' else 'changed'}: "
+        f"{outcome.changed_commits} commit(s), {len(outcome.changed_files)} file(s), "
+        f"{len(outcome.changed_refs)} ref(s)"
+    )
+    for ref in outcome.changed_refs:
+        print(f"  ref  {ref}")
+    for path in sorted(outcome.changed_files):
+        print(f"  file {path}")
+    for check in outcome.checks:
+        print(f"  [{'ok' if check.ok else 'FAILED'}] {check.name}: {check.detail}")
+
+
 class UsageError(Exception):
     pass
 
@@ -216,6 +322,7 @@ class UsageError(Exception):
 def run(args: list[str]) -> int:
     options = _parser().parse_args(args)
     from binance_guard.baseline import BaselineError, plugin_path
+    from binance_guard.scrub import ScrubError
     from binance_guard.sources.git import GitError
 
     try:
@@ -226,8 +333,10 @@ def run(args: list[str]) -> int:
             return _hook(options)
         if options.command == "history":
             return _history(options)
+        if options.command == "scrub":
+            return _scrub(options)
         return _scan(options)
-    except (UsageError, GitError, BaselineError, OSError) as exc:
+    except (UsageError, GitError, BaselineError, ScrubError, OSError) as exc:
         print(f"binance-guard: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
