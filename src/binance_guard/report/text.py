@@ -164,5 +164,5 @@ What to do now:
      withdrawals and transfers.
   2. Create new keys with only the permissions you need, withdrawals off, restricted to your
      server's IP, and keep them out of the repository (environment variables, secrets manager).
-  3. Then remove the old values from history (git filter-repo --replace-text)
-     and force-push every changed branch and tag; collaborators must re-clone."""
+  3. Then remove the old values from history: binance-guard scrub (dry run first), then
+     force-push every changed branch and tag; collaborators must re-clone."""
