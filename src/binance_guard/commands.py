@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from binance_guard.scan import Policy, blocking, scan_sources
 from binance_guard.sources.source import Skipped
+from binance_guard.verify import API_URL_ENV, DEFAULT_API_URL, PASSPHRASE_ENV, InsecureURL
 
 if TYPE_CHECKING:
     from binance_guard.finding import Finding
@@ -59,29 +60,59 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("-v", "--verbose", action="store_true", help="list skipped files")
 
-    scan = commands.add_parser(
-        "scan",
-        parents=[common],
-        help="scan files and directories",
-        description="Scan files; directories default to the files git would track.",
+    remote = argparse.ArgumentParser(add_help=False)
+    remote.add_argument(
+        "--api-url",
+        metavar="URL",
+        default=os.environ.get(API_URL_ENV, DEFAULT_API_URL),
+        help=f"Binance REST base URL for verification (env {API_URL_ENV}; default "
+        f"{DEFAULT_API_URL}; testnet: https://testnet.binance.vision)",
     )
-    scan.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    scan.add_argument(
+    files = argparse.ArgumentParser(add_help=False)
+    files.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    files.add_argument(
         "--all-files",
         action="store_true",
         help="scan every file under directories, not only those git would track",
     )
-    scan.add_argument("--format", choices=("text", "json"), default="text")
+    files.add_argument("--format", choices=("text", "json"), default="text")
+    files.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="print secrets in full (dangerous: terminals and CI logs keep them)",
+    )
+
+    scan = commands.add_parser(
+        "scan",
+        parents=[common, files, remote],
+        help="scan files and directories",
+        description="Scan files; directories default to the files git would track.",
+    )
     scan.add_argument(
         "--write-baseline",
         metavar="FILE",
         help="accept the current findings: write them to a detect-secrets baseline",
     )
     scan.add_argument(
-        "--show-secrets",
-        action="store_true",
-        help="print secrets in full (dangerous: terminals and CI logs keep them)",
+        "--verify", action="store_true", help="ask Binance whether found keys are live"
     )
+    commands.add_parser(
+        "verify",
+        parents=[common, files, remote],
+        help="scan, then ask Binance whether each key is live and what it can do",
+        description="Scan PATHs and verify each API key with its secret or private key by a "
+        "signed GET /sapi/v1/account/apiRestrictions. Only the signature is sent.",
+    )
+    audit = commands.add_parser(
+        "audit",
+        parents=[remote],
+        help="posture of your own key (from BINANCE_API_KEY / BINANCE_API_SECRET)",
+        description="Check your own key's permissions, IP restriction and age. The key comes "
+        "from BINANCE_API_KEY and BINANCE_API_SECRET, or --private-key-file for Ed25519/RSA "
+        f"keys (passphrase in {PASSPHRASE_ENV}). Exit 0: low risk, 1: needs action, 2: error.",
+    )
+    audit.add_argument("--private-key-file", metavar="PEM")
+    audit.add_argument("--format", choices=("text", "json"), default="text")
 
     hook = commands.add_parser(
         "hook",
@@ -97,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
 
     history = commands.add_parser(
         "history",
-        parents=[common],
+        parents=[common, remote],
         help="scan every blob and commit message in history",
         description="Scan every blob reachable from all refs once (or those of --rev ranges) "
         "and say which commit introduced each secret.",
@@ -115,6 +146,9 @@ def _parser() -> argparse.ArgumentParser:
         help="only what all refs added after COMMIT (same as --rev --all --rev ^COMMIT)",
     )
     history.add_argument("--format", choices=("text", "json"), default="text")
+    history.add_argument(
+        "--verify", action="store_true", help="ask Binance whether found keys are live"
+    )
     history.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
     scrub = commands.add_parser(
@@ -168,12 +202,14 @@ def _scan(options: argparse.Namespace) -> int:
         raise UsageError(f"no such file or directory: {', '.join(missing)}")
     notes: list[str] = []
     policy = _policy(options)
-    if options.write_baseline:
+    if getattr(options, "write_baseline", None):
         policy = dataclasses.replace(policy, baseline=None)
     result = scan_sources(
         file_sources(options.paths, options.all_files, options.max_bytes, notes), policy
     )
-    if options.write_baseline:
+    if options.command == "verify" or options.verify:
+        result.findings = _verified(result.findings, options)
+    if getattr(options, "write_baseline", None):
         baseline.write(options.write_baseline, result.findings)
         print(
             f"binance-guard: wrote {len(result.findings)} finding(s) to {options.write_baseline}",
@@ -192,6 +228,48 @@ def _scan(options: argparse.Namespace) -> int:
             for finding in result.findings:
                 print(f"{finding.path}:{finding.line}: {finding.secret}")
     return EXIT_FINDINGS if result.blocking else EXIT_CLEAN
+
+
+def _verified(findings: list[Finding], options: argparse.Namespace) -> list[Finding]:
+    from binance_guard.verify.client import Client
+    from binance_guard.verify.verifier import verify_findings
+
+    return verify_findings(findings, Client(options.api_url))
+
+
+def _audit(options: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from binance_guard.finding import redact
+    from binance_guard.report import text as text_report
+    from binance_guard.verify.client import Client
+    from binance_guard.verify.signing import UnusableKey, hmac_signer, private_key_signer
+    from binance_guard.verify.verifier import verify_credential
+
+    api_key = os.environ.get("BINANCE_API_KEY", "")
+    if not api_key:
+        raise UsageError("set BINANCE_API_KEY (and BINANCE_API_SECRET or --private-key-file)")
+    try:
+        if options.private_key_file:
+            with open(options.private_key_file, encoding="utf-8") as handle:
+                pem = handle.read()
+            passphrase = os.environ.get(PASSPHRASE_ENV)
+            sign = private_key_signer(pem, passphrase.encode() if passphrase else None)
+        elif os.environ.get("BINANCE_API_SECRET"):
+            sign = hmac_signer(os.environ["BINANCE_API_SECRET"])
+        else:
+            raise UsageError("set BINANCE_API_SECRET, or pass --private-key-file")
+    except UnusableKey as exc:
+        raise UsageError(str(exc)) from None
+    result = verify_credential(Client(options.api_url), api_key, sign, time.time())
+    if options.format == "json":
+        print(json.dumps({"api_key": redact(api_key), "verification": result.as_dict()}, indent=2))
+    else:
+        sys.stdout.write(text_report.render_audit(redact(api_key), result))
+    if result.status != "live":
+        return EXIT_ERROR
+    return EXIT_CLEAN if result.severity == "low" else EXIT_FINDINGS
 
 
 def _hook(options: argparse.Namespace) -> int:
@@ -229,6 +307,8 @@ def _history(options: argparse.Namespace) -> int:
     finally:
         if bar:
             bar.close()
+    if options.verify:
+        result.findings = _verified(result.findings, options)
     skipped = [Skipped(f"{n} blob(s)", reason) for reason, n in sorted(result.skipped.items())]
     if options.format == "json":
         sys.stdout.write(json_report.render(result.findings, skipped, result.notes))
@@ -335,8 +415,10 @@ def run(args: list[str]) -> int:
             return _history(options)
         if options.command == "scrub":
             return _scrub(options)
+        if options.command == "audit":
+            return _audit(options)
         return _scan(options)
-    except (UsageError, GitError, BaselineError, ScrubError, OSError) as exc:
+    except (UsageError, GitError, BaselineError, ScrubError, InsecureURL, OSError) as exc:
         print(f"binance-guard: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -95,6 +95,27 @@ class Attribution:
 
 
 @dataclasses.dataclass(frozen=True)
+class Verification:
+    """What Binance said about a key (see binance_guard.verify)."""
+
+    status: str  # live | rejected | invalid_format | secret_mismatch | unreachable | ...
+    message: str
+    code: int | None = None
+    permissions: dict[str, bool] | None = None
+    ip_restricted: bool | None = None
+    created: str | None = None
+    key_age_days: int | None = None
+    severity: str | None = None  # critical | high | medium | low, for live keys
+    rotation_due: bool | None = None
+    risks: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["risks"] = list(self.risks)
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
 class Finding:
     type: str
     path: str
@@ -107,6 +128,7 @@ class Finding:
     algorithm: str | None = None
     pair: Pair | None = None
     attribution: Attribution | None = None
+    verification: Verification | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -138,6 +160,8 @@ class Finding:
             data["algorithm"] = self.algorithm
         if self.attribution:
             data.update(self.attribution.as_dict())
+        if self.verification:
+            data["verification"] = self.verification.as_dict()
         return data
 
     def with_secret(self) -> dict[str, Any]:

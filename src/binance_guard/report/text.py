@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from binance_guard.finding import Finding
+from binance_guard.finding import Finding, Verification
 from binance_guard.sources.source import Skipped
 
 LABELS = {
@@ -53,6 +53,9 @@ def _incident(group: list[Finding]) -> list[str]:
         )
         why = [r for r in finding.reasons if not r.startswith("paired with")]
         lines.append("      why: " + "; ".join(why))
+    verification = next((f.verification for f in group if f.verification), None)
+    if verification is not None:
+        lines += [f"  {line}" for line in verification_lines(verification)]
     if len(group) > 1:
         lines.append("  the key and its secret sit together: one leak, revoke the key")
     return lines
@@ -90,6 +93,41 @@ def render(
         out.extend(_incident(group))
     if advice and not all(f.public_example for f in findings):
         out += ["", ADVICE]
+    out += _incident_steps(findings)
+    return "\n".join(out) + "\n"
+
+
+def verification_lines(result: Verification) -> list[str]:
+    if result.status != "live":
+        return [f"verified: {result.status.upper()}: {result.message}"]
+    lines = [
+        f"verified: LIVE, severity {str(result.severity).upper()}"
+        + (f", created {result.created} ({result.key_age_days} days ago)" if result.created else "")
+        + (", IP-restricted" if result.ip_restricted else ", NOT IP-restricted")
+    ]
+    granted = [k for k, v in (result.permissions or {}).items() if v]
+    lines.append("  permissions: " + (", ".join(granted) or "none"))
+    lines += [f"  risk: {risk}" for risk in result.risks]
+    return lines
+
+
+def _incident_steps(findings: Sequence[Finding]) -> list[str]:
+    from binance_guard.verify.verifier import INCIDENT_STEPS
+
+    live = any(f.verification and f.verification.status == "live" for f in findings)
+    return ["", INCIDENT_STEPS] if live else []
+
+
+def render_audit(api_key_redacted: str, result: Verification) -> str:
+    out = [f"binance-guard audit: API key {api_key_redacted}"]
+    out += [f"  {line}" for line in verification_lines(result)]
+    if result.status == "live" and result.severity != "low":
+        out += [
+            "",
+            "To reduce the risk: turn withdrawals off unless you need them, restrict the "
+            "key to your server's IP, grant only the rights your bot uses, and rotate "
+            "keys every 90 days (create the new key, switch, then delete the old one).",
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -153,7 +191,10 @@ def render_history(
             out.append(
                 f"  paired with the {LABELS[head.pair.type]} at {head.pair.path}:{head.pair.line}"
             )
+        if head.verification:
+            out += [f"  {line}" for line in verification_lines(head.verification)]
     out += ["", HISTORY_ADVICE]
+    out += _incident_steps(findings)
     return "\n".join(out) + "\n"
 
 

@@ -1,0 +1,257 @@
+"""Verification against a real HTTP server that checks signatures like Binance does."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from binance_guard.detection.scanner import scan_bytes
+from binance_guard.finding import Finding
+from binance_guard.verify import InsecureURL
+from binance_guard.verify.client import Client, check_base_url
+from binance_guard.verify.signing import hmac_signer
+from binance_guard.verify.verifier import verify_credential, verify_findings
+from testing.fake_binance import Account, FakeBinance, running
+from testing.keys import fake_key
+
+KEY, SECRET = fake_key("verify-key"), fake_key("verify-secret")
+
+
+@pytest.fixture
+def binance() -> Iterator[FakeBinance]:
+    with running(FakeBinance()) as fake:
+        yield fake
+
+
+def _bot(key: str, secret: str) -> bytes:
+    return f'from binance.client import Client\nclient = Client("{key}", "{secret}")\n'.encode()
+
+
+def _verified(fake: FakeBinance, data: bytes, sleeps: list[float] | None = None) -> list[Finding]:
+    client = Client(fake.url, sleep=(sleeps.append if sleeps is not None else lambda s: None))
+    return verify_findings(scan_bytes(data, "bot.py"), client)
+
+
+def _no_secret_sent(fake: FakeBinance, *secrets: str) -> None:
+    assert fake.requests, "the server saw no request"
+    for request in fake.requests:
+        for secret in secrets:
+            assert secret not in request.raw
+
+
+@pytest.mark.parametrize(
+    ("account", "severity", "rotation_due"),
+    [
+        (Account(rights={"enableWithdrawals": True}, ip_restrict=True), "critical", False),
+        (Account(rights={"enableSpotAndMarginTrading": True}), "high", False),
+        (Account(rights={"enableFutures": True}, ip_restrict=True), "medium", False),
+        (Account(ip_restrict=True), "low", False),
+        (Account(ip_restrict=True, age_days=200.5), "medium", True),
+        (Account(), "medium", False),
+    ],
+)
+def test_live_hmac_key_severity(
+    binance: FakeBinance, account: Account, severity: str, rotation_due: bool
+) -> None:
+    account.secret = SECRET
+    binance.accounts[KEY] = account
+    findings = _verified(binance, _bot(KEY, SECRET))
+    assert [f.type for f in findings] == ["binance_api_key", "binance_secret_key"]
+    for finding in findings:
+        result = finding.verification
+        assert result is not None
+        assert (result.status, result.severity, result.rotation_due) == (
+            "live",
+            severity,
+            rotation_due,
+        )
+        assert result.ip_restricted is account.ip_restrict
+        assert result.key_age_days == int(account.age_days)
+    _no_secret_sent(binance, SECRET)
+
+
+def test_ip_restricted_key_from_untrusted_ip_is_rejected_not_dead(binance: FakeBinance) -> None:
+    binance.accounts[KEY] = Account(secret=SECRET, ip_restrict=True, trusted_ips=("10.0.0.1",))
+    result = _verified(binance, _bot(KEY, SECRET))[0].verification
+    assert result is not None
+    assert (result.status, result.code) == ("rejected", -2015)
+    assert "not proof that it is dead" in result.message
+
+
+def test_unknown_key_is_rejected(binance: FakeBinance) -> None:
+    result = _verified(binance, _bot(KEY, SECRET))[0].verification
+    assert result is not None and result.status == "rejected"
+
+
+def test_wrong_secret_is_a_mismatch(binance: FakeBinance) -> None:
+    binance.accounts[KEY] = Account(secret=fake_key("other"))
+    result = _verified(binance, _bot(KEY, SECRET))[0].verification
+    assert result is not None
+    assert (result.status, result.code) == ("secret_mismatch", -1022)
+    _no_secret_sent(binance, SECRET)
+
+
+def test_malformed_key_is_invalid_format(binance: FakeBinance) -> None:
+    result = verify_credential(Client(binance.url), "short-key", hmac_signer(SECRET), 0.0)
+    assert (result.status, result.code) == ("invalid_format", -2014)
+
+
+def test_lone_api_key_is_skipped(binance: FakeBinance) -> None:
+    findings = _verified(binance, f'BINANCE_API_KEY = "{KEY}"\n'.encode())
+    assert findings[0].verification is not None
+    assert findings[0].verification.status == "skipped"
+    assert binance.requests == []
+
+
+def test_clock_skew_is_corrected_with_server_time() -> None:
+    with running(FakeBinance(clock_skew_ms=120_000)) as fake:
+        fake.accounts[KEY] = Account(secret=SECRET)
+        result = _verified(fake, _bot(KEY, SECRET))[0].verification
+        assert result is not None and result.status == "live"
+        assert any(r.path == "/api/v3/time" for r in fake.requests)
+
+
+def test_retry_after_is_honoured(binance: FakeBinance) -> None:
+    binance.accounts[KEY] = Account(secret=SECRET, throttle=1, retry_after=2)
+    sleeps: list[float] = []
+    result = _verified(binance, _bot(KEY, SECRET), sleeps)[0].verification
+    assert result is not None and result.status == "live"
+    assert sleeps == [2.0]
+
+
+def test_long_retry_after_reports_rate_limited(binance: FakeBinance) -> None:
+    binance.accounts[KEY] = Account(secret=SECRET, throttle=5, retry_after=600)
+    result = _verified(binance, _bot(KEY, SECRET))[0].verification
+    assert result is not None and result.status == "rate_limited"
+    assert "600" in result.message
+
+
+def test_unreachable_server() -> None:
+    with running(FakeBinance()) as fake:
+        url = fake.url
+    result = _verified_url(url)
+    assert result == "unreachable"
+
+
+def _verified_url(url: str) -> str:
+    findings = verify_findings(scan_bytes(_bot(KEY, SECRET), "bot.py"), Client(url, timeout=2))
+    assert findings[0].verification is not None
+    return findings[0].verification.status
+
+
+def test_plain_http_only_to_loopback() -> None:
+    assert check_base_url("http://127.0.0.1:8080/") == "http://127.0.0.1:8080"
+    assert check_base_url("https://testnet.binance.vision") == "https://testnet.binance.vision"
+    with pytest.raises(InsecureURL):
+        check_base_url("http://api.binance.com")
+
+
+def _pem(private_key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey) -> str:
+    return private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.mark.parametrize("kind", ["ed25519", "rsa"])
+def test_asymmetric_keys_sign_without_sending_the_private_key(
+    binance: FakeBinance, kind: str
+) -> None:
+    private_key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey = (
+        ed25519.Ed25519PrivateKey.generate()
+        if kind == "ed25519"
+        else rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+    pem = _pem(private_key)
+    binance.accounts[KEY] = Account(
+        public_key=private_key.public_key(), rights={"enableWithdrawals": True}
+    )
+    config = json.dumps({"exchange": "binance", "apiKey": KEY, "privateKey": pem}, indent=1)
+    findings = verify_findings(scan_bytes(config.encode(), "config.json"), Client(binance.url))
+    by_type = {f.type: f.verification for f in findings}
+    assert set(by_type) == {"binance_api_key", "binance_private_key"}
+    for result in by_type.values():
+        assert result is not None
+        assert (result.status, result.severity) == ("live", "critical")
+    body = "".join(pem.strip().splitlines()[1:-1])
+    for request in binance.requests:
+        assert body[:40] not in request.raw and body[-40:] not in request.raw
+
+
+def _cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "binance_guard", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_verify_command_json(binance: FakeBinance, tmp_path: Path) -> None:
+    binance.accounts[KEY] = Account(secret=SECRET, rights={"enableWithdrawals": True})
+    (tmp_path / "bot.py").write_bytes(_bot(KEY, SECRET))
+    proc = _cli("verify", str(tmp_path / "bot.py"), "--format", "json", "--api-url", binance.url)
+    assert proc.returncode == 1, proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    assert [f["verification"]["status"] for f in findings] == ["live", "live"]
+    assert findings[0]["verification"]["severity"] == "critical"
+    assert SECRET not in proc.stdout + proc.stderr
+
+
+def test_scan_verify_text_prints_incident_steps(binance: FakeBinance, tmp_path: Path) -> None:
+    binance.accounts[KEY] = Account(secret=SECRET)
+    (tmp_path / "bot.py").write_bytes(_bot(KEY, SECRET))
+    proc = _cli(
+        "scan", str(tmp_path / "bot.py"), "--verify", env={"BINANCE_GUARD_API_URL": binance.url}
+    )
+    assert "verified: LIVE" in proc.stdout
+    assert "Delete the key now" in proc.stdout
+    assert SECRET not in proc.stdout + proc.stderr
+
+
+def test_scan_without_verify_never_calls_binance(binance: FakeBinance, tmp_path: Path) -> None:
+    (tmp_path / "bot.py").write_bytes(_bot(KEY, SECRET))
+    proc = _cli("scan", str(tmp_path / "bot.py"), env={"BINANCE_GUARD_API_URL": binance.url})
+    assert proc.returncode == 1
+    assert binance.requests == []
+
+
+@pytest.mark.parametrize(
+    ("account", "code"),
+    [
+        (Account(secret=SECRET, ip_restrict=True), 0),
+        (Account(secret=SECRET, rights={"enableWithdrawals": True}), 1),
+        (Account(secret=fake_key("wrong")), 2),
+    ],
+)
+def test_audit_exit_code_reflects_severity(
+    binance: FakeBinance, account: Account, code: int
+) -> None:
+    binance.accounts[KEY] = account
+    proc = _cli(
+        "audit",
+        "--api-url",
+        binance.url,
+        env={"BINANCE_API_KEY": KEY, "BINANCE_API_SECRET": SECRET},
+    )
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert KEY not in proc.stdout and SECRET not in proc.stdout + proc.stderr
+
+
+def test_audit_needs_credentials() -> None:
+    proc = _cli("audit", env={"BINANCE_API_KEY": "", "BINANCE_API_SECRET": ""})
+    assert proc.returncode == 2
+    assert "BINANCE_API_KEY" in proc.stderr
