@@ -18,6 +18,7 @@ from binance_guard.verify import API_URL_ENV, DEFAULT_API_URL, PASSPHRASE_ENV, I
 
 if TYPE_CHECKING:
     from binance_guard.finding import Finding
+    from binance_guard.history_scan import HistoryResult
     from binance_guard.scrub import Outcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -75,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="scan every file under directories, not only those git would track",
     )
-    files.add_argument("--format", choices=("text", "json"), default="text")
+    files.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     files.add_argument(
         "--show-secrets",
         action="store_true",
@@ -145,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="COMMIT",
         help="only what all refs added after COMMIT (same as --rev --all --rev ^COMMIT)",
     )
-    history.add_argument("--format", choices=("text", "json"), default="text")
+    history.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     history.add_argument(
         "--verify", action="store_true", help="ask Binance whether found keys are live"
     )
@@ -175,6 +176,30 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="mirror clone path (default: REPO.scrubbed-<time>.git); with "
         "--in-place, the backup bundle path",
+    )
+
+    ci = commands.add_parser(
+        "ci",
+        parents=[common, remote],
+        help="GitHub Actions: scan the commits the event brings (SARIF, annotations, summary)",
+        description="Reads GITHUB_EVENT_NAME/GITHUB_EVENT_PATH and scans only the commits of "
+        "the pull request or push, with annotations, a job summary and optional SARIF.",
+    )
+    ci.add_argument("repo", nargs="?", default=".", metavar="REPO")
+    ci.add_argument("--sarif-file", metavar="PATH", help="write SARIF 2.1.0 here")
+    ci.add_argument(
+        "--fail-on",
+        choices=("any", *SEVERITY_ORDER, "never"),
+        default="any",
+        help="exit 1 on findings at or above this severity (default: any)",
+    )
+    ci.add_argument("--verify", action="store_true", help="ask Binance whether keys are live")
+    commands.add_parser(
+        "pre-push",
+        parents=[common],
+        help="pre-push hook: scan the commits being pushed",
+        description="Scans PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF (set by pre-commit), or the "
+        "commits of HEAD that no remote has.",
     )
 
     commands.add_parser("plugin-path", help="print the detect-secrets plugin file path")
@@ -220,6 +245,10 @@ def _scan(options: argparse.Namespace) -> int:
         sys.stdout.write(
             json_report.render(result.findings, result.skipped, notes, options.show_secrets)
         )
+    elif options.format == "sarif":
+        from binance_guard.report import sarif
+
+        sys.stdout.write(sarif.render(result.findings))
     else:
         sys.stdout.write(
             text_report.render(result.findings, result.skipped, notes, options.verbose, advice=True)
@@ -286,32 +315,40 @@ def _hook(options: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.blocking else EXIT_CLEAN
 
 
-def _history(options: argparse.Namespace) -> int:
+def _scan_range(
+    options: argparse.Namespace, repo: str, revs: list[str] | None, progress_bar: bool
+) -> HistoryResult:
+    """History scan of ``revs`` (None: everything), verified if asked: history, ci, pre-push."""
     from binance_guard.history_scan import scan_history
-    from binance_guard.report import json as json_report
     from binance_guard.report import progress
+
+    bar = progress.for_history(repo, revs) if progress_bar else None
+    try:
+        result = scan_history(
+            repo, revs, _policy(options), options.max_bytes, bar.update if bar else None
+        )
+    finally:
+        if bar:
+            bar.close()
+    if getattr(options, "verify", False):
+        result.findings = _verified(result.findings, options)
+    return result
+
+
+def _history(options: argparse.Namespace) -> int:
+    from binance_guard.report import json as json_report
+    from binance_guard.report import sarif
     from binance_guard.report import text as text_report
 
     revs: list[str] | None = list(options.rev or []) or None
     if options.since_commit:
         revs = [*(revs or ["--all"]), f"^{options.since_commit}"]
-    bar = None if options.no_progress else progress.for_history(options.repo, revs)
-    try:
-        result = scan_history(
-            options.repo,
-            revs,
-            _policy(options),
-            options.max_bytes,
-            bar.update if bar else None,
-        )
-    finally:
-        if bar:
-            bar.close()
-    if options.verify:
-        result.findings = _verified(result.findings, options)
+    result = _scan_range(options, options.repo, revs, not options.no_progress)
     skipped = [Skipped(f"{n} blob(s)", reason) for reason, n in sorted(result.skipped.items())]
     if options.format == "json":
         sys.stdout.write(json_report.render(result.findings, skipped, result.notes))
+    elif options.format == "sarif":
+        sys.stdout.write(sarif.render(result.findings))
     else:
         sys.stdout.write(
             text_report.render_history(
@@ -319,6 +356,67 @@ def _history(options: argparse.Namespace) -> int:
             )
         )
     return EXIT_FINDINGS if blocking(result.findings) else EXIT_CLEAN
+
+
+SEVERITY_ORDER = ("low", "medium", "high", "critical")
+
+
+def _fails(findings: list[Finding], fail_on: str) -> bool:
+    if fail_on == "never":
+        return False
+    floor = 0 if fail_on == "any" else SEVERITY_ORDER.index(fail_on)
+    return any(SEVERITY_ORDER.index(f.severity) >= floor for f in blocking(findings))
+
+
+def _ci(options: argparse.Namespace) -> int:
+    from binance_guard.ci import github_range
+    from binance_guard.history_scan import HistoryResult
+    from binance_guard.report import github, sarif
+    from binance_guard.report import text as text_report
+
+    span, notes = github_range(os.environ, options.repo)
+    print(f"binance-guard: scanning {span.description}")
+    result = _scan_range(options, options.repo, span.revs, False) if span.revs else HistoryResult()
+    findings = result.findings
+    for note in notes + result.notes:
+        print(f"note: {note}")
+    sys.stdout.write(github.workflow_commands(findings))
+    if findings:
+        sys.stdout.write(text_report.render_history(findings, [], [], result.blobs, result.bytes))
+    if options.sarif_file:
+        server, repository = (
+            os.environ.get("GITHUB_SERVER_URL"),
+            os.environ.get("GITHUB_REPOSITORY"),
+        )
+        with open(options.sarif_file, "w", encoding="utf-8") as handle:
+            handle.write(
+                sarif.render(
+                    findings, f"{server}/{repository}" if server and repository else None, span.head
+                )
+            )
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+            handle.write(github.summary(findings, span.description))
+    if os.environ.get("GITHUB_OUTPUT"):
+        with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as handle:
+            handle.write(f"findings={len(findings)}\n")
+            handle.write(f"sarif-file={options.sarif_file or ''}\n")
+    return EXIT_FINDINGS if _fails(findings, options.fail_on) else EXIT_CLEAN
+
+
+def _pre_push(options: argparse.Namespace) -> int:
+    from binance_guard.ci import pre_push_range
+    from binance_guard.report import text as text_report
+
+    span = pre_push_range(os.environ)
+    result = _scan_range(options, ".", span.revs, False)
+    if not blocking(result.findings):
+        return EXIT_CLEAN
+    sys.stdout.write(f"Push blocked by binance-guard ({span.description}).\n")
+    sys.stdout.write(
+        text_report.render_history(result.findings, [], result.notes, result.blobs, result.bytes)
+    )
+    return EXIT_FINDINGS
 
 
 def _selected_findings(options: argparse.Namespace, found: list[Finding]) -> list[Finding]:
@@ -402,6 +500,7 @@ class UsageError(Exception):
 def run(args: list[str]) -> int:
     options = _parser().parse_args(args)
     from binance_guard.baseline import BaselineError, plugin_path
+    from binance_guard.ci import RangeError
     from binance_guard.scrub import ScrubError
     from binance_guard.sources.git import GitError
 
@@ -417,8 +516,20 @@ def run(args: list[str]) -> int:
             return _scrub(options)
         if options.command == "audit":
             return _audit(options)
+        if options.command == "ci":
+            return _ci(options)
+        if options.command == "pre-push":
+            return _pre_push(options)
         return _scan(options)
-    except (UsageError, GitError, BaselineError, ScrubError, InsecureURL, OSError) as exc:
+    except (
+        UsageError,
+        GitError,
+        BaselineError,
+        ScrubError,
+        RangeError,
+        InsecureURL,
+        OSError,
+    ) as exc:
         print(f"binance-guard: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -139,6 +139,15 @@ class Finding:
         return redact(self.secret)
 
     @property
+    def severity(self) -> str:
+        """critical/high/medium/low: Binance's answer when verified live, else the evidence."""
+        if self.verification is not None and self.verification.severity:
+            return self.verification.severity
+        if self.type in (PRIVATE_KEY, GENERIC_PRIVATE_KEY, SECRET_KEY):
+            return "high" if self.confidence != "low" else "low"
+        return self.confidence
+
+    @property
     def hashed_secret(self) -> str:
         """detect-secrets' baseline identity for a secret (sha1 of the value)."""
         return hashlib.sha1(self.secret.encode("utf-8", "surrogateescape")).hexdigest()
@@ -152,6 +161,7 @@ class Finding:
             "fingerprint": self.fingerprint,
             "redacted": self.redacted,
             "confidence": self.confidence,
+            "severity": self.severity,
             "reasons": list(self.reasons),
             "public_example": self.public_example,
             "pair": self.pair.as_dict() if self.pair else None,

@@ -1,0 +1,67 @@
+"""GitHub Actions output: workflow-command annotations, the job summary, step outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from binance_guard.finding import Finding
+from binance_guard.report.text import LABELS
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_commands(findings: Sequence[Finding]) -> str:
+    """``::error file=…,line=…::`` lines: GitHub shows them on the pull request's diff."""
+    lines = []
+    for finding in findings:
+        title = f"binance-guard: {LABELS[finding.type]}"
+        props = [f"title={_escape_property(title)}"]
+        if not finding.path.startswith("("):  # commit messages have no file
+            props = [
+                f"file={_escape_property(finding.path)}",
+                f"line={finding.line}",
+                f"col={finding.column}",
+                *props,
+            ]
+        where = ""
+        if finding.attribution:
+            where = f" introduced in {finding.attribution.introduced.commit.sha[:12]}"
+        message = (
+            f"{LABELS[finding.type]} {finding.redacted} ({finding.severity}){where}. "
+            "Delete it in Binance API Management first, then load it from a secret store."
+        )
+        level = "error" if finding.severity != "low" else "warning"
+        lines.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ")
+
+
+def summary(findings: Sequence[Finding], scanned: str) -> str:
+    """Markdown for ``$GITHUB_STEP_SUMMARY``: what was scanned and a table of findings."""
+    out = ["## binance-guard", "", f"Scanned: {scanned}", ""]
+    if not findings:
+        out.append("No Binance credentials found. :white_check_mark:")
+        return "\n".join(out) + "\n"
+    out += [
+        f"**{len(findings)} Binance credential(s) found.** Delete each key in Binance API "
+        "Management before anything else: a pushed key must be treated as stolen.",
+        "",
+        "| severity | type | location | value | commit |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for f in findings:
+        commit = f.attribution.introduced.commit.sha[:12] if f.attribution else ""
+        out.append(
+            f"| {f.severity} | {LABELS[f.type]} | `{_cell(f.path)}:{f.line}` | "
+            f"`{f.redacted}` | {commit} |"
+        )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,120 @@
+"""SARIF 2.1.0 for GitHub code scanning (and any SARIF viewer).
+
+GitHub matches alerts across runs by ``partialFingerprints.primaryLocationLineHash`` only, and
+takes severity from the rule's ``properties.security-severity``. Both are derived from hashes:
+no secret, redacted or not, is needed to match an alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from binance_guard import __version__
+from binance_guard.finding import Finding
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFO_URI = "https://github.com/binance-guard/binance-guard"
+REMEDIATION = (
+    "Delete the key in Binance (Profile > API Management) first: a pushed key must be treated "
+    "as stolen. Create a new key with only the permissions you need, withdrawals off and "
+    "restricted to your server's IP, and load it from an environment variable or a secrets "
+    "manager. Then remove it from history (binance-guard scrub)."
+)
+RULES: dict[str, tuple[str, str, str]] = {
+    # type: (rule id, title, security-severity)
+    "binance_api_key": ("BG001", "Binance API key", "7.5"),
+    "binance_secret_key": ("BG002", "Binance secret key", "9.5"),
+    "binance_private_key": ("BG003", "Binance Ed25519/RSA private key", "9.5"),
+    "private_key": ("BG004", "Private key", "8.0"),
+}
+LEVELS = {"critical": "error", "high": "error", "medium": "error", "low": "warning"}
+
+
+def _rule(kind: str) -> dict[str, Any]:
+    rule_id, title, security_severity = RULES[kind]
+    return {
+        "id": rule_id,
+        "name": kind,
+        "shortDescription": {"text": f"{title} committed to git"},
+        "fullDescription": {
+            "text": f"A {title.lower()} was found. Anyone who can read the repository or its "
+            "history can use it."
+        },
+        "help": {"text": REMEDIATION, "markdown": REMEDIATION},
+        "helpUri": INFO_URI,
+        "properties": {
+            "tags": ["security", "secret", "binance"],
+            "precision": "high",
+            "security-severity": security_severity,
+        },
+    }
+
+
+def _line_hash(finding: Finding) -> str:
+    seed = f"{finding.type}\0{finding.path}\0{finding.fingerprint}"
+    return hashlib.sha256(seed.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ":1"
+
+
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    rule_id = RULES[finding.type][0]
+    message = f"{RULES[finding.type][1]} {finding.redacted} ({finding.confidence} confidence)"
+    if finding.pair:
+        message += f", paired with the {finding.pair.type.replace('_', ' ')} at line "
+        message += str(finding.pair.line)
+    if finding.verification:
+        message += f"; verified: {finding.verification.status}"
+    properties: dict[str, Any] = {
+        "confidence": finding.confidence,
+        "severity": finding.severity,
+        "reasons": list(finding.reasons),
+        "fingerprint": finding.fingerprint,
+        "publicExample": finding.public_example,
+    }
+    if finding.attribution:
+        properties.update(finding.attribution.as_dict())
+    if finding.verification:
+        properties["verification"] = finding.verification.as_dict()
+    location: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": max(finding.line, 1), "startColumn": max(finding.column, 1)},
+        }
+    }
+    return {
+        "ruleId": rule_id,
+        "ruleIndex": rule_index,
+        "level": LEVELS.get(finding.severity, "error"),
+        "message": {"text": message},
+        "locations": [location],
+        "partialFingerprints": {
+            "primaryLocationLineHash": _line_hash(finding),
+            "binanceGuardSecret/v1": finding.fingerprint,
+        },
+        "properties": properties,
+    }
+
+
+def render(
+    findings: Sequence[Finding], repository: str | None = None, commit: str | None = None
+) -> str:
+    kinds = sorted({f.type for f in findings}, key=lambda k: RULES[k][0])
+    index = {kind: i for i, kind in enumerate(kinds)}
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "binance-guard",
+                "version": __version__,
+                "informationUri": INFO_URI,
+                "rules": [_rule(kind) for kind in kinds],
+            }
+        },
+        "results": [_result(f, index[f.type]) for f in findings],
+        "columnKind": "unicodeCodePoints",
+    }
+    if repository and commit:
+        run["versionControlProvenance"] = [{"repositoryUri": repository, "revisionId": commit}]
+    document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(document, indent=2) + "\n"
