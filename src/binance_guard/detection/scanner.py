@@ -35,7 +35,7 @@ from binance_guard.detection.patterns import (
     PRIVATE_KEY_LABEL_RE,
     RSA_OID_B64,
 )
-from binance_guard.detection.prefilter import KEY_LENGTH, alnum_runs, has_candidates
+from binance_guard.detection.prefilter import KEY_LENGTH, PRIVATE_KEY_MARKER, alnum_runs
 from binance_guard.finding import (
     API_KEY,
     GENERIC_PRIVATE_KEY,
@@ -105,14 +105,22 @@ def scan_bytes(
     Context (Binance words, the partner of a pair) is always taken from the whole buffer,
     so a hook that reports only added lines still sees the import at the top of the file.
     """
-    if not has_candidates(data):
+    runs = alnum_runs(data)
+    has_pem = PRIVATE_KEY_MARKER in data
+    if not runs and not has_pem:
         return []
-    text = _Text(data)
     context = BinanceContext(data, path)
+    if not context.lines:
+        # A hex value is only a key next to a Binance word: lock files full of sha256
+        # digests stop here, before any line is decoded.
+        runs = [r for r in runs if not heuristics.is_hex(data[r : r + KEY_LENGTH].decode())]
+        if not runs and not has_pem:
+            return []
+    text = _Text(data)
     armor = _armor_spans(data)
 
     findings = list(_private_keys(data, text, path, context, armor))
-    candidates = [c for c in _hmac_candidates(data, text, context, armor) if c is not None]
+    candidates = [c for c in _hmac_candidates(data, runs, text, context, armor) if c is not None]
     _pair(candidates)
     for cand in candidates:
         finding = _to_finding(cand, path)
@@ -197,11 +205,12 @@ def _algorithm(kind: str | None, body: str) -> str:
 
 def _hmac_candidates(
     data: bytes,
+    runs: list[int],
     text: _Text,
     context: BinanceContext,
     armor: list[tuple[int, int, str, str]],
 ) -> Iterator[_Candidate | None]:
-    for offset in alnum_runs(data):
+    for offset in runs:
         if any(start <= offset < end for start, end, _, _ in armor):
             continue
         if _is_part_of_longer_token(data, offset):
