@@ -8,7 +8,10 @@ scanner, argparse and the reporters when a staged line could hold a key.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the hook's clean path must not import typing
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
