@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"Binance REST base URL for verification (env {API_URL_ENV}; default "
         f"{DEFAULT_API_URL}; testnet: https://testnet.binance.vision)",
     )
+    verifiable = argparse.ArgumentParser(add_help=False, parents=[remote])
+    verifiable.add_argument(
+        "--verify", action="store_true", help="ask Binance whether found keys are live"
+    )
+    in_repo = argparse.ArgumentParser(add_help=False)
+    in_repo.add_argument("repo", nargs="?", default=".", metavar="REPO")
     files = argparse.ArgumentParser(add_help=False)
     files.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     files.add_argument(
@@ -85,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser(
         "scan",
-        parents=[common, files, remote],
+        parents=[common, files, verifiable],
         help="scan files and directories",
         description="Scan files; directories default to the files git would track.",
     )
@@ -93,9 +99,6 @@ def _parser() -> argparse.ArgumentParser:
         "--write-baseline",
         metavar="FILE",
         help="accept the current findings: write them to a detect-secrets baseline",
-    )
-    scan.add_argument(
-        "--verify", action="store_true", help="ask Binance whether found keys are live"
     )
     commands.add_parser(
         "verify",
@@ -129,12 +132,11 @@ def _parser() -> argparse.ArgumentParser:
 
     history = commands.add_parser(
         "history",
-        parents=[common, remote],
+        parents=[common, in_repo, verifiable],
         help="scan every blob and commit message in history",
         description="Scan every blob reachable from all refs once (or those of --rev ranges) "
         "and say which commit introduced each secret.",
     )
-    history.add_argument("repo", nargs="?", default=".", metavar="REPO")
     history.add_argument(
         "--rev",
         action="append",
@@ -147,19 +149,15 @@ def _parser() -> argparse.ArgumentParser:
         help="only what all refs added after COMMIT (same as --rev --all --rev ^COMMIT)",
     )
     history.add_argument("--format", choices=("text", "json", "sarif"), default="text")
-    history.add_argument(
-        "--verify", action="store_true", help="ask Binance whether found keys are live"
-    )
     history.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
     scrub = commands.add_parser(
         "scrub",
-        parents=[common],
+        parents=[common, in_repo],
         help="rewrite history to remove leaked keys (git-filter-repo)",
         description="Replace every leaked secret in all refs with a marker. Dry run unless "
         "--yes; works on a new mirror clone unless --in-place; verifies the result.",
     )
-    scrub.add_argument("repo", nargs="?", default=".", metavar="REPO")
     scrub.add_argument(
         "--findings",
         metavar="JSON",
@@ -180,12 +178,11 @@ def _parser() -> argparse.ArgumentParser:
 
     ci = commands.add_parser(
         "ci",
-        parents=[common, remote],
+        parents=[common, in_repo, verifiable],
         help="GitHub Actions: scan the commits the event brings (SARIF, annotations, summary)",
         description="Reads GITHUB_EVENT_NAME/GITHUB_EVENT_PATH and scans only the commits of "
         "the pull request or push, with annotations, a job summary and optional SARIF.",
     )
-    ci.add_argument("repo", nargs="?", default=".", metavar="REPO")
     ci.add_argument("--sarif-file", metavar="PATH", help="write SARIF 2.1.0 here")
     ci.add_argument(
         "--fail-on",
@@ -193,7 +190,6 @@ def _parser() -> argparse.ArgumentParser:
         default="any",
         help="exit 1 on findings at or above this severity (default: any)",
     )
-    ci.add_argument("--verify", action="store_true", help="ask Binance whether keys are live")
     commands.add_parser(
         "pre-push",
         parents=[common],
