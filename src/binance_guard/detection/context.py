@@ -89,7 +89,10 @@ def _enclosing_call(before: str) -> Slot:
                 continue
             if char != "(":
                 return Slot(index=commas)
-            match = NAME_AT_END_RE.search(before[:pos].rstrip())
+            head = before[:pos].rstrip()
+            if ASSIGNMENT_END_RE.search(head) and not commas:
+                return _assigned(head)  # api_key = (\n    "value"\n)
+            match = NAME_AT_END_RE.search(head)
             return Slot(call=match.group(1) if match else None, index=commas)
         elif char == "," and not depth:
             commas += 1
@@ -98,13 +101,18 @@ def _enclosing_call(before: str) -> Slot:
     return Slot()
 
 
+def _assigned(before: str) -> Slot:
+    """``name = `` / ``"name": `` / ``name => ``: the name left of the operator."""
+    head = ASSIGNMENT_END_RE.sub("", before).rstrip(QUOTES_AND_ESCAPES + "]")
+    match = NAME_AT_END_RE.search(head)
+    return Slot(name=match.group(1) if match else None)
+
+
 def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
     """Find what a value at ``line[column:]`` is bound to."""
     before = line[:column].rstrip(QUOTES_AND_ESCAPES)
     if ASSIGNMENT_END_RE.search(before):
-        head = ASSIGNMENT_END_RE.sub("", before).rstrip(QUOTES_AND_ESCAPES + "]")
-        match = NAME_AT_END_RE.search(head)
-        return Slot(name=match.group(1) if match else None)
+        return _assigned(before)
     if before and (before[-1].isalnum() or before[-1] in "_-"):
         # "ENV BINANCE_API_KEY <value>", "--api-key <value>", "X-MBX-APIKEY <value>"
         match = NAME_AT_END_RE.search(before)

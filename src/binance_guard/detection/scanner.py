@@ -19,6 +19,7 @@ from binance_guard.detection.context import (
     Proximity,
     Role,
     Slot,
+    classify_name,
     role_of,
     slot_of,
 )
@@ -307,8 +308,11 @@ def _base_confidence(cand: _Candidate) -> int:
     positional = cand.slot.call is not None and cand.slot.index in (0, 1)
     paired = cand.partner is not None
     if cand.hex_only:
-        # A digest is far likelier than a testnet key: demand a key name and nearby Binance.
-        if cand.role in (Role.KEY, Role.SECRET) and cand.proximity >= Proximity.NEAR:
+        # A digest is far likelier than a testnet key: demand its own key name (not a role
+        # inferred from a pair: `(stdin)= <hmac>` next to a key is a signature) and nearby
+        # Binance words.
+        own_role = classify_name(cand.slot.name) if cand.slot.name else None
+        if own_role in (Role.KEY, Role.SECRET) and cand.proximity >= Proximity.NEAR:
             return 2 if cand.proximity is Proximity.LINE or paired else 1
         return -1
     if cand.proximity >= Proximity.NEAR:
