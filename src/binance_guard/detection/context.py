@@ -6,7 +6,6 @@ how close the nearest Binance word is. Language-agnostic on purpose: the same fe
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import enum
 
@@ -137,42 +136,30 @@ def role_of(slot: Slot) -> Role | None:
 
 
 class BinanceContext:
-    """Line numbers (1-based) on which a Binance word appears, for proximity queries."""
+    """How close the nearest Binance word is to an offset, searched in a window around it:
+    files that say "binance" thousands of times (API docs) cost no more than others."""
 
     def __init__(self, data: bytes, path: str) -> None:
-        lowered = data.lower()
-        offsets = sorted(pos for word in BINANCE_WORDS for pos in _find_all(lowered, word))
-        self.lines = _line_numbers(data, offsets)
+        self.lowered = data.lower()
+        self.in_file = any(word in self.lowered for word in BINANCE_WORDS)
         self.in_path = any(word.decode() in path.lower() for word in BINANCE_WORDS)
 
-    def proximity(self, line: int) -> Proximity:
-        lines = self.lines
-        if not lines:
+    def _mentions(self, start: int, end: int) -> bool:
+        return any(self.lowered.find(word, start, end) != -1 for word in BINANCE_WORDS)
+
+    def proximity(self, offset: int) -> Proximity:
+        if not self.in_file:
             return Proximity.FILE if self.in_path else Proximity.NONE
-        i = bisect.bisect_left(lines, line)
-        if i < len(lines) and lines[i] == line:
+        text = self.lowered
+        start = text.rfind(b"\n", 0, offset) + 1
+        end = text.find(b"\n", offset)
+        end = len(text) if end == -1 else end
+        if self._mentions(start, end):
             return Proximity.LINE
-        nearest = min(
-            (abs(lines[j] - line) for j in (i - 1, i) if 0 <= j < len(lines)),
-        )
-        return Proximity.NEAR if nearest <= NEAR_LINES else Proximity.FILE
-
-
-def _find_all(data: bytes, needle: bytes) -> list[int]:
-    found = []
-    pos = data.find(needle)
-    while pos != -1:
-        found.append(pos)
-        pos = data.find(needle, pos + 1)
-    return found
-
-
-def _line_numbers(data: bytes, offsets: list[int]) -> list[int]:
-    """1-based line numbers of sorted byte offsets, counting newlines incrementally."""
-    numbers = []
-    line, last = 1, 0
-    for offset in offsets:
-        line += data.count(b"\n", last, offset)
-        last = offset
-        numbers.append(line)
-    return numbers
+        for _ in range(NEAR_LINES):
+            if start:
+                start = text.rfind(b"\n", 0, start - 1) + 1
+            if end < len(text):
+                found = text.find(b"\n", end + 1)
+                end = len(text) if found == -1 else found
+        return Proximity.NEAR if self._mentions(start, end) else Proximity.FILE

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import bisect
 import dataclasses
 from collections.abc import Container, Iterator
 
 from binance_guard.detection import heuristics
 from binance_guard.detection.context import (
+    CALL_LOOKBACK_LINES,
     BinanceContext,
     Proximity,
     Role,
@@ -68,32 +68,57 @@ class _Candidate:
 
 
 class _Text:
-    """Lazily decoded lines of one buffer, addressed by 1-based line number."""
+    """Lines of one buffer, found around offsets on demand: splitting a large file into lines
+    up front costs more than everything else the scanner does with it."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.starts = [0]
-        pos = data.find(b"\n")
-        while pos != -1:
-            self.starts.append(pos + 1)
-            pos = data.find(b"\n", pos + 1)
+        self._mark = (0, 1)  # an offset and its line number, to count forward from
 
-    def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset)
+    def line_number(self, offset: int) -> int:
+        pos, number = self._mark
+        if offset < pos:
+            pos, number = 0, 1
+        number += self.data.count(b"\n", pos, offset)
+        self._mark = (offset, number)
+        return number
 
-    def line(self, number: int) -> str:
-        start = self.starts[number - 1]
-        end = self.starts[number] - 1 if number < len(self.starts) else len(self.data)
+    def bounds(self, offset: int) -> tuple[int, int]:
+        end = self.data.find(b"\n", offset)
+        return self.data.rfind(b"\n", 0, offset) + 1, len(self.data) if end == -1 else end
+
+    def _decode(self, start: int, end: int) -> str:
         return self.data[start:end].decode("utf-8", "replace").rstrip("\r")
 
+    def line_at(self, offset: int) -> str:
+        return self._decode(*self.bounds(offset))
+
+    def previous_line_start(self, offset: int) -> int | None:
+        start = self.bounds(offset)[0]
+        return self.bounds(start - 1)[0] if start else None
+
+    def next_line_start(self, offset: int) -> int | None:
+        end = self.bounds(offset)[1]
+        return end + 1 if end < len(self.data) else None
+
+    def lines_before(self, offset: int, count: int) -> list[str]:
+        lines: list[str] = []
+        pos = self.previous_line_start(offset)
+        while pos is not None and len(lines) < count:
+            lines.insert(0, self.line_at(pos))
+            pos = self.previous_line_start(pos)
+        return lines
+
     def column_of(self, offset: int) -> int:
-        start = self.starts[self.line_of(offset) - 1]
+        start = self.bounds(offset)[0]
         return len(self.data[start:offset].decode("utf-8", "replace")) + 1
 
-    def is_allowlisted(self, number: int) -> bool:
-        if ALLOWLIST_RE.search(self.line(number)):
+    def is_allowlisted(self, offset: int) -> bool:
+        """detect-secrets' inline pragmas, on the line or as ``nextline`` on the one before."""
+        if ALLOWLIST_RE.search(self.line_at(offset)):
             return True
-        return number > 1 and bool(ALLOWLIST_NEXTLINE_RE.search(self.line(number - 1)))
+        before = self.previous_line_start(offset)
+        return before is not None and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before)))
 
 
 def scan_bytes(
@@ -111,7 +136,7 @@ def scan_bytes(
     if not runs and not has_pem:
         return []
     context = BinanceContext(data, path)
-    if not context.lines:
+    if not context.in_file:
         # A hex value is only a key next to a Binance word: lock files full of sha256
         # digests stop here, before any line is decoded.
         runs = [r for r in runs if not heuristics.is_hex(data[r : r + KEY_LENGTH].decode())]
@@ -128,11 +153,7 @@ def scan_bytes(
         if finding is not None:
             findings.append(finding)
 
-    findings = [
-        f
-        for f in findings
-        if (lines is None or f.line in lines) and not text.is_allowlisted(f.line)
-    ]
+    findings = [f for f in findings if lines is None or f.line in lines]
     findings.sort(key=lambda f: (f.line, f.column))
     return findings
 
@@ -153,16 +174,16 @@ def _private_keys(
 ) -> Iterator[Finding]:
     for start, _end, label, raw_body in armor:
         label_match = PRIVATE_KEY_LABEL_RE.match(label)
-        if not label_match or PEM_PLACEHOLDER_RE.search(raw_body):
+        if not label_match or PEM_PLACEHOLDER_RE.search(raw_body) or text.is_allowlisted(start):
             continue
         body = NOT_BASE64_RE.sub("", ESCAPED_NEWLINE_RE.sub("", raw_body))
         if len(body) < 40 or not _is_base64(body):
             continue
-        line = text.line_of(start)
+        line = text.line_number(start)
         kind = label_match.group(1)
         algorithm = _algorithm(kind, body)
         pkcs8 = kind in (None, "ENCRYPTED")
-        proximity = context.proximity(line)
+        proximity = context.proximity(start)
         reasons = [f"PEM block '{label}' with a {len(body)}-character body"]
         if pkcs8 and proximity > Proximity.NONE:
             kind_name, confidence = PRIVATE_KEY, "high"
@@ -217,13 +238,14 @@ def _hmac_candidates(
         if _is_part_of_longer_token(data, offset):
             continue
         value = data[offset : offset + KEY_LENGTH].decode("ascii")
-        number = text.line_of(offset)
-        line = text.line(number)
-        if _in_wrapped_base64(text, number, line, value):
+        line = text.line_at(offset)
+        if _in_wrapped_base64(text, offset, line, value) or text.is_allowlisted(offset):
             continue
         column = text.column_of(offset)
-        previous = [text.line(n) for n in range(max(1, number - 3), number)]
-        yield _evaluate(value, number, column, line, previous, context)
+        previous = text.lines_before(offset, CALL_LOOKBACK_LINES)
+        yield _evaluate(
+            value, text.line_number(offset), column, line, previous, context.proximity(offset)
+        )
 
 
 def _is_part_of_longer_token(data: bytes, offset: int) -> bool:
@@ -238,13 +260,13 @@ def _is_part_of_longer_token(data: bytes, offset: int) -> bool:
     return after in _TOKEN_JOINERS and end + 1 < len(data) and chr(data[end + 1]).isalnum()
 
 
-def _in_wrapped_base64(text: _Text, number: int, line: str, value: str) -> bool:
+def _in_wrapped_base64(text: _Text, offset: int, line: str, value: str) -> bool:
     """A line that is just the value, next to other long base64 lines, is a wrapped blob."""
     if line.strip() != value:
         return False
-    for neighbour in (number - 1, number + 1):
-        if 1 <= neighbour <= len(text.starts):
-            other = text.line(neighbour).strip()
+    for neighbour in (text.previous_line_start(offset), text.next_line_start(offset)):
+        if neighbour is not None:
+            other = text.line_at(neighbour).strip()
             if len(other) >= 40 and not NOT_BASE64_RE.search(other):
                 return True
     return False
@@ -256,7 +278,7 @@ def _evaluate(
     column: int,
     line: str,
     previous: list[str],
-    context: BinanceContext,
+    proximity: Proximity,
 ) -> _Candidate | None:
     slot = slot_of(line, column - 1, previous)
     role = role_of(slot)
@@ -267,7 +289,6 @@ def _evaluate(
         return None
     if hex_only and heuristics.is_placeholder(value):
         return None
-    proximity = context.proximity(number)
     reasons = []
     if slot.name:
         reasons.append(f"assigned to '{slot.name}'")
