@@ -318,7 +318,7 @@ def _scan_range(
     from binance_guard.history_scan import scan_history
     from binance_guard.report import progress
 
-    bar = progress.for_history(repo, revs) if progress_bar else None
+    bar = progress.for_history() if progress_bar else None
     try:
         result = scan_history(
             repo, revs, _policy(options), options.max_bytes, bar.update if bar else None

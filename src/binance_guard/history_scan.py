@@ -10,9 +10,12 @@ and ``scan`` judge a file the same way.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
+from multiprocessing.sharedctypes import Synchronized
 
 from binance_guard.detection.heuristics import is_binary
 from binance_guard.detection.prefilter import has_candidates
@@ -20,12 +23,12 @@ from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Attribution, Commit, Finding, Introduction
 from binance_guard.scan import Policy
 from binance_guard.sources import attribution, git
-from binance_guard.sources.history import Oversized, commit_messages, reachable_blobs
+from binance_guard.sources.history import Inventory, commit_messages, inventory, read_blobs
 
 UPPER_BOUND_PATH = "binance"
 MESSAGE_PATH = "(commit message)"
 
-Progress = Callable[[int, int], None]  # (objects, bytes) so far
+Progress = Callable[[int, int, int], None]  # (blobs scanned, bytes scanned, blobs in all)
 
 
 @dataclasses.dataclass
@@ -73,36 +76,97 @@ def scan_history(
         )
     first_pass = dataclasses.replace(policy, baseline=None)
 
-    # Pass 1: every object once.
+    # Pass 1: every blob once, split between parallel readers.
+    stock = inventory(repo, revs, max_bytes)
+    result.skipped[f"larger than {max_bytes} bytes"] += len(stock.oversized)
+    result.bytes = stock.other_bytes + sum(size for _, size in stock.oversized)
     found: dict[str, list[Finding]] = {}
-    objects = 0
-    for item in reachable_blobs(repo, revs, max_bytes):
-        objects += 1
-        if isinstance(item, int):
-            result.bytes += item
-        elif isinstance(item, Oversized):
-            result.bytes += item.size
-            result.skipped[f"larger than {max_bytes} bytes"] += 1
-        else:
-            result.blobs += 1
-            result.bytes += len(item.data)
-            if has_candidates(item.data):
-                if is_binary(item.data):
-                    result.skipped["binary"] += 1
-                    continue
-                kept = [f for f in scan_bytes(item.data, UPPER_BOUND_PATH) if first_pass.keeps(f)]
-                if kept:
-                    found[item.oid] = kept
-        if progress is not None and objects % 512 == 0:
-            progress(objects, result.bytes)
-    if progress is not None:
-        progress(objects, result.bytes)
+    for part in _scan_blobs(repo, stock, first_pass, progress):
+        found.update(part.found)
+        result.skipped["binary"] += part.binary
+        result.blobs += part.blobs
+        result.bytes += part.bytes
+    result.skipped = +result.skipped  # drop zero counts
 
     result.findings.extend(_attribute(repo, revs, has_worktree, found, policy, result))
     result.findings.extend(_scan_messages(repo, revs, policy))
     for link in attribution.gitlinks(repo) if _has_head(repo) else []:
         result.notes.append(f"{link}: submodule (gitlink) not followed; scan it separately")
     return result
+
+
+PARALLEL_MIN_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
+
+
+@dataclasses.dataclass
+class _Part:
+    found: dict[str, list[Finding]] = dataclasses.field(default_factory=dict)
+    blobs: int = 0
+    bytes: int = 0
+    binary: int = 0
+
+
+_counters: tuple[Synchronized[int], Synchronized[int]] | None = None
+
+
+def _init_worker(blobs: Synchronized[int], size: Synchronized[int]) -> None:
+    global _counters
+    _counters = (blobs, size)
+
+
+def _report(blobs: int, size: int) -> None:
+    if _counters is not None:
+        with _counters[0].get_lock():
+            _counters[0].value += blobs
+            _counters[1].value += size
+
+
+def _scan_chunk(repo: str, oids: list[str], policy: Policy) -> _Part:
+    """One reader: stream these blobs and keep the findings of each (runs in a worker)."""
+    part = _Part()
+    reported = (0, 0)
+    for blob in read_blobs(repo, oids):
+        part.blobs += 1
+        part.bytes += len(blob.data)
+        if has_candidates(blob.data):
+            if is_binary(blob.data):
+                part.binary += 1
+            else:
+                kept = [f for f in scan_bytes(blob.data, UPPER_BOUND_PATH) if policy.keeps(f)]
+                if kept:
+                    part.found[blob.oid] = kept
+        if part.blobs % 256 == 0:
+            _report(part.blobs - reported[0], part.bytes - reported[1])
+            reported = (part.blobs, part.bytes)
+    _report(part.blobs - reported[0], part.bytes - reported[1])
+    return part
+
+
+def _scan_blobs(
+    repo: str, stock: Inventory, policy: Policy, progress: Progress | None
+) -> list[_Part]:
+    workers = min(os.cpu_count() or 1, 4) if stock.blob_bytes >= PARALLEL_MIN_BYTES else 1
+    total = len(stock.blobs)
+    if workers == 1:
+        part = _scan_chunk(repo, stock.blobs, policy)
+        if progress is not None:
+            progress(part.blobs, part.bytes, total)
+        return [part]
+    # Contiguous slices keep delta chains with one reader; spawn, not fork: the progress bar
+    # runs a thread, and forking a threaded process is unsafe.
+    context = multiprocessing.get_context("spawn")
+    blobs, size = context.Value("q", 0), context.Value("q", 0)
+    step = -(-total // workers)
+    slices = [stock.blobs[i : i + step] for i in range(0, total, step)]
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(blobs, size)
+    ) as pool:
+        futures = [pool.submit(_scan_chunk, repo, chunk, policy) for chunk in slices]
+        while not all(f.done() for f in futures):
+            wait(futures, timeout=0.2)
+            if progress is not None:
+                progress(blobs.value, size.value, total)
+        return [f.result() for f in futures]
 
 
 def _has_head(repo: str) -> bool:
@@ -156,7 +220,12 @@ def _attribute(
 
     head = attribution.tree_blobs(repo) if _has_head(repo) else {}
     blob_data = git.read_blobs(list({b for v in intros.values() for _, b in v}), cwd=repo)
-    refs_cache: dict[str, list[str]] = {}
+    # One `for-each-ref --contains` per introducing commit, a few at a time.
+    shas = list(dict.fromkeys(c.sha for v in intros.values() for c, _ in v))
+    with ThreadPoolExecutor(4) as pool:
+        refs_cache = dict(
+            zip(shas, pool.map(lambda c: attribution.refs_containing(repo, c), shas), strict=True)
+        )
     findings = []
     for (fp, path), history in intros.items():
         first_blob = history[0][1]
@@ -169,8 +238,6 @@ def _attribute(
             continue
         refs: dict[str, None] = {}
         for commit, _ in history:
-            if commit.sha not in refs_cache:
-                refs_cache[commit.sha] = attribution.refs_containing(repo, commit.sha)
             refs.update(dict.fromkeys(refs_cache[commit.sha]))
         introductions = [
             Introduction(commit, path, _line_of(blob_data[blob], fp)) for commit, blob in history

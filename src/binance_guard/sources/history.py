@@ -2,17 +2,17 @@
 
 Reading blobs instead of ``git log -p`` diffs means each version of a file is read once
 (not once per commit that touches it) and merge resolutions are seen like any other content.
-git inflates objects in its own process while Python scans: two cores, one pipe.
+Objects are listed from their headers first, then read by as many ``git cat-file`` readers as
+there are workers, each inflating in its own process while a Python process scans.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections.abc import Iterator, Sequence
-from typing import IO
 
 from binance_guard.sources import git
-from binance_guard.sources.git import READ_BUFFER
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,49 +21,67 @@ class Blob:
     data: bytes = dataclasses.field(repr=False)
 
 
-@dataclasses.dataclass(frozen=True)
-class Oversized:
-    oid: str
-    size: int
+@dataclasses.dataclass
+class Inventory:
+    """What there is to read, listed from object headers only (no inflating)."""
+
+    blobs: list[str] = dataclasses.field(default_factory=list)  # pack order: deltas stay close
+    blob_bytes: int = 0
+    other_bytes: int = 0  # commits, trees, tags: counted, never read
+    oversized: list[tuple[str, int]] = dataclasses.field(default_factory=list)
 
 
-def _read_batch(stream: IO[bytes], max_bytes: int) -> Iterator[Blob | Oversized | int]:
-    """Parse ``cat-file --batch`` output; yields blobs, oversized blobs, and the size of
-    every other object (commits, trees, tags: read and dropped)."""
-    while header := stream.readline():
-        parts = header.split()
-        if len(parts) != 3:  # "<oid> missing"
-            continue
-        oid, kind, size = parts[0].decode(), parts[1], int(parts[2])
-        if kind != b"blob" or size > max_bytes:
-            remaining = size + 1
-            while remaining:
-                remaining -= len(stream.read(min(remaining, READ_BUFFER)))
-            yield Oversized(oid, size) if kind == b"blob" else size
-            continue
-        data = stream.read(size)
-        stream.read(1)
-        yield Blob(oid, data)
+CHECK_FORMAT = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
 
 
-def reachable_blobs(
-    repo: str, revs: Sequence[str] | None, max_bytes: int
-) -> Iterator[Blob | Oversized | int]:
+def inventory(repo: str, revs: Sequence[str] | None, max_bytes: int) -> Inventory:
     """Every object once: all objects in the repository by default, or those reachable from
     ``revs`` (``A..B``, ``--all ^X``) and not from their exclusions."""
     if revs is None:
-        proc = git.popen(["cat-file", "--batch-all-objects", "--batch", "--unordered"], repo)
+        proc = git.popen(["cat-file", "--batch-all-objects", CHECK_FORMAT, "--unordered"], repo)
+        procs = [proc]
+    else:
+        lister = git.popen(["rev-list", "--objects", "--no-object-names", *revs, "--"], repo)
+        proc = git.popen(["cat-file", CHECK_FORMAT], repo, stdin=lister.stdout)
+        assert lister.stdout is not None
+        lister.stdout.close()  # cat-file owns it now
+        procs = [lister, proc]
+    assert proc.stdout is not None
+    result = Inventory()
+    for line in proc.stdout:
+        parts = line.split()
+        if len(parts) != 3:  # "<oid> missing"
+            continue
+        oid, kind, size = parts[0].decode(), parts[1], int(parts[2])
+        if kind != b"blob":
+            result.other_bytes += size
+        elif size > max_bytes:
+            result.oversized.append((oid, size))
+        else:
+            result.blobs.append(oid)
+            result.blob_bytes += size
+    for each in procs:
+        git.wait(each, "listing objects")
+    return result
+
+
+def read_blobs(repo: str, oids: Sequence[str]) -> Iterator[Blob]:
+    """Stream blobs with one ``git cat-file --batch``; ids go in through a file so that
+    writing them can never block reading the contents."""
+    with tempfile.TemporaryFile() as ids:
+        ids.write("".join(f"{oid}\n" for oid in oids).encode())
+        ids.seek(0)
+        proc = git.popen(["cat-file", "--batch"], repo, stdin=ids)
         assert proc.stdout is not None
-        yield from _read_batch(proc.stdout, max_bytes)
+        stream = proc.stdout
+        while header := stream.readline():
+            parts = header.split()
+            if len(parts) != 3:
+                continue
+            data = stream.read(int(parts[2]))
+            stream.read(1)
+            yield Blob(parts[0].decode(), data)
         git.wait(proc, "git cat-file")
-        return
-    lister = git.popen(["rev-list", "--objects", "--no-object-names", *revs, "--"], repo)
-    reader = git.popen(["cat-file", "--batch"], repo, stdin=lister.stdout)
-    assert lister.stdout is not None and reader.stdout is not None
-    lister.stdout.close()  # the reader owns it now
-    yield from _read_batch(reader.stdout, max_bytes)
-    git.wait(lister, "git rev-list")
-    git.wait(reader, "git cat-file")
 
 
 @dataclasses.dataclass(frozen=True)
