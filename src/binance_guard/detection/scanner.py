@@ -190,7 +190,11 @@ def _private_keys(
             reasons.append(f"PKCS#8 ({algorithm}) with Binance context ({proximity.name.lower()})")
         else:
             kind_name, confidence = GENERIC_PRIVATE_KEY, "medium"
-            reasons.append("no Binance context: reported as a generic private key")
+            reasons.append(
+                "no Binance context: reported as a generic private key"
+                if pkcs8
+                else f"{kind} format (Binance takes PKCS#8 only): reported as a generic private key"
+            )
         yield Finding(
             type=kind_name,
             path=path,
