@@ -104,7 +104,7 @@ def write(path: str, findings: Iterable[Finding]) -> None:
     """Write or update a baseline, keeping other plugins' results and settings."""
     from datetime import UTC, datetime
 
-    from detect_secrets import __version__ as ds_version
+    from detect_secrets.__version__ import VERSION as ds_version
 
     try:
         with open(path, encoding="utf-8") as handle:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +16,7 @@ from binance_guard.verify import InsecureURL
 from binance_guard.verify.client import Client, check_base_url
 from binance_guard.verify.signing import hmac_signer
 from binance_guard.verify.verifier import verify_credential, verify_findings
+from testing.cli import run_cli
 from testing.fake_binance import Account, FakeBinance, running
 from testing.keys import fake_key
 
@@ -187,23 +185,10 @@ def test_asymmetric_keys_sign_without_sending_the_private_key(
         assert body[:40] not in request.raw and body[-40:] not in request.raw
 
 
-def _cli(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "binance_guard", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-        check=False,
-    )
-
-
 def test_verify_command_json(binance: FakeBinance, tmp_path: Path) -> None:
     binance.accounts[KEY] = Account(secret=SECRET, rights={"enableWithdrawals": True})
     (tmp_path / "bot.py").write_bytes(_bot(KEY, SECRET))
-    proc = _cli("verify", str(tmp_path / "bot.py"), "--format", "json", "--api-url", binance.url)
+    proc = run_cli("verify", str(tmp_path / "bot.py"), "--format", "json", "--api-url", binance.url)
     assert proc.returncode == 1, proc.stderr
     findings = json.loads(proc.stdout)["findings"]
     assert [f["verification"]["status"] for f in findings] == ["live", "live"]
@@ -214,7 +199,7 @@ def test_verify_command_json(binance: FakeBinance, tmp_path: Path) -> None:
 def test_scan_verify_text_prints_incident_steps(binance: FakeBinance, tmp_path: Path) -> None:
     binance.accounts[KEY] = Account(secret=SECRET)
     (tmp_path / "bot.py").write_bytes(_bot(KEY, SECRET))
-    proc = _cli(
+    proc = run_cli(
         "scan", str(tmp_path / "bot.py"), "--verify", env={"BINANCE_GUARD_API_URL": binance.url}
     )
     assert "verified: LIVE" in proc.stdout
@@ -224,7 +209,7 @@ def test_scan_verify_text_prints_incident_steps(binance: FakeBinance, tmp_path: 
 
 def test_scan_without_verify_never_calls_binance(binance: FakeBinance, tmp_path: Path) -> None:
     (tmp_path / "bot.py").write_bytes(_bot(KEY, SECRET))
-    proc = _cli("scan", str(tmp_path / "bot.py"), env={"BINANCE_GUARD_API_URL": binance.url})
+    proc = run_cli("scan", str(tmp_path / "bot.py"), env={"BINANCE_GUARD_API_URL": binance.url})
     assert proc.returncode == 1
     assert binance.requests == []
 
@@ -241,7 +226,7 @@ def test_audit_exit_code_reflects_severity(
     binance: FakeBinance, account: Account, code: int
 ) -> None:
     binance.accounts[KEY] = account
-    proc = _cli(
+    proc = run_cli(
         "audit",
         "--api-url",
         binance.url,
@@ -252,6 +237,6 @@ def test_audit_exit_code_reflects_severity(
 
 
 def test_audit_needs_credentials() -> None:
-    proc = _cli("audit", env={"BINANCE_API_KEY": "", "BINANCE_API_SECRET": ""})
+    proc = run_cli("audit", env={"BINANCE_API_KEY": "", "BINANCE_API_SECRET": ""})
     assert proc.returncode == 2
     assert "BINANCE_API_KEY" in proc.stderr

@@ -124,7 +124,8 @@ def added_lines(patch: bytes) -> dict[str, set[int]]:
         if line.startswith(b"diff --git "):
             in_header, current = True, None
         elif in_header and line.startswith(b"+++ "):
-            target = unquote_path(line[4:])
+            # git ends the name with a tab when it contains a space (for GNU patch)
+            target = unquote_path(line[4:].removesuffix(b"\t"))
             if target.startswith(b"b/"):
                 current = result.setdefault(os.fsdecode(target[2:]), set())
         elif line.startswith(b"@@ "):
