@@ -42,11 +42,11 @@ def test_git_tracked_files_by_default_all_files_on_request(repo: Path) -> None:
     commit(repo, {".gitignore": "ignored.env\n", "clean.txt": "hello\n"})
     write(repo, "ignored.env", PAIR)
     write(repo, "untracked.env", PAIR.replace("BINANCE_", "BINANCE_TESTNET_"))
-    code, doc = _json(cwd=repo)
+    _, doc = _json(cwd=repo)
     assert {f["path"] for f in doc["findings"]} == {"untracked.env"}
-    code, doc = _json("--all-files", cwd=repo)
+    _, doc = _json("--all-files", cwd=repo)
     assert {f["path"] for f in doc["findings"]} == {"untracked.env", "ignored.env"}
-    _code, doc = _json("ignored.env", cwd=repo)  # named files are always scanned
+    _, doc = _json("ignored.env", cwd=repo)  # named files are always scanned
     assert {f["path"] for f in doc["findings"]} == {"ignored.env"}
 
 
@@ -73,7 +73,7 @@ def test_bad_input_is_skipped_or_survived(repo: Path) -> None:
     }
     commit(repo, files)
     os.symlink("latin1.env", repo / "link.env")
-    _code, doc = _json("--max-bytes", "2000", cwd=repo)
+    _, doc = _json("--max-bytes", "2000", cwd=repo)
     found = {f["path"] for f in doc["findings"]}
     assert found == {"latin1.env", "-odd name \u043a\u043b\u044e\u0447.env"}
     reasons = {s["path"]: s["reason"] for s in doc["skipped"]}
@@ -88,7 +88,7 @@ def test_bad_input_is_skipped_or_survived(repo: Path) -> None:
 def test_unreadable_file_is_reported(repo: Path) -> None:
     commit(repo, {"secret.env": PAIR})
     (repo / "secret.env").chmod(0)
-    _code, doc = _json(cwd=repo)
+    _, doc = _json(cwd=repo)
     assert doc["skipped"][0]["reason"].startswith("unreadable")
 
 
