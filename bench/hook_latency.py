@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from testing.git_repo import GIT_ENV, commit, make_repo, stage  # noqa: E402
-from testing.keys import fake_key  # noqa: E402
+from testing.git_repo import GIT_ENV, commit, make_repo, stage
+from testing.keys import fake_key
 
 EXTENSIONS = ("py", "js", "go", "yaml", "json", "md", "ts", "toml", "sh", "java")
 
@@ -51,7 +51,7 @@ def build(root: Path) -> tuple[Path, list[str]]:
     repo = make_repo(root / "repo")
     names = [f"src/module_{i}.{ext}" for i, ext in enumerate(EXTENSIONS)]
     commit(repo, {n: _source(rng, n.rsplit(".", 1)[1], rng.randint(50, 300)) for n in names})
-    edits = {}
+    edits: dict[str, str | bytes] = {}
     for name in names:
         text = (repo / name).read_text().splitlines(keepends=True)
         for _ in range(5):
@@ -98,7 +98,7 @@ def main() -> None:
             ),
         }
         samples: dict[str, list[float]] = {name: [] for name in commands}
-        for name, (cmd, cwd) in commands.items():  # warm-up: caches, .pyc files
+        for cmd, cwd in commands.values():  # warm-up: caches, .pyc files
             _time(cmd, cwd, env)
         for _ in range(args.runs):
             for name, (cmd, cwd) in commands.items():

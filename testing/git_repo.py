@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 GIT_ENV = {
@@ -44,13 +45,13 @@ def write(repo: Path, name: str, content: str | bytes) -> Path:
     return target
 
 
-def stage(repo: Path, files: dict[str, str | bytes]) -> None:
+def stage(repo: Path, files: Mapping[str, str | bytes]) -> None:
     for name, content in files.items():
         write(repo, name, content)
     git(repo, "add", "--", *files)
 
 
-def commit(repo: Path, files: dict[str, str | bytes], message: str = "change") -> str:
+def commit(repo: Path, files: Mapping[str, str | bytes], message: str = "change") -> str:
     stage(repo, files)
     git(repo, "commit", "-q", "--no-verify", "-m", message)
     return git(repo, "rev-parse", "HEAD").strip()
