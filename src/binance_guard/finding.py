@@ -56,7 +56,7 @@ class Commit:
     date: str
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {"commit": self.sha, "author": self.author, "date": self.date}
 
 
 @dataclasses.dataclass(frozen=True)

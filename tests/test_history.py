@@ -1,0 +1,241 @@
+"""`binance-guard history` on real repositories: every blob once, exact attribution."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from testing.cli import run_cli
+from testing.git_repo import commit, git, make_repo, stage, write
+from testing.keys import fake_hex_key, fake_key
+
+K = [fake_key(f"history-{i}") for i in range(8)]
+
+
+def _env(key: str) -> str:
+    return f"BINANCE_API_KEY={key}\n"
+
+
+def _history(repo: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    proc = run_cli("history", str(repo), "--format", "json", *args)
+    for key in K:
+        assert key not in proc.stdout + proc.stderr
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def _by_path(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["path"]: f for f in doc["findings"]}
+
+
+def test_key_added_then_removed_is_in_history_only(repo: Path) -> None:
+    commit(repo, {"README.md": "hi\n"})
+    added = commit(repo, {"bot.env": _env(K[0])}, "add key")
+    commit(repo, {"bot.env": "BINANCE_API_KEY=${FROM_VAULT}\n"}, "remove key")
+    code, doc = _history(repo)
+    assert code == 1
+    (finding,) = doc["findings"]
+    assert (finding["commit"], finding["path"], finding["line"]) == (added, "bot.env", 1)
+    assert finding["in_head"] is False and finding["history_only"] is True
+    assert finding["author"] == "Test Author <author@example.com>"
+    assert finding["refs"] == ["refs/heads/main"]
+
+
+def test_key_in_a_file_later_deleted(repo: Path) -> None:
+    added = commit(repo, {"old/config.env": _env(K[1])})
+    git(repo, "rm", "-q", "old/config.env")
+    git(repo, "commit", "-q", "-m", "delete")
+    _, doc = _history(repo)
+    assert _by_path(doc)["old/config.env"]["commit"] == added
+    assert _by_path(doc)["old/config.env"]["in_head"] is False
+
+
+def test_key_still_at_head_and_in_worktree(repo: Path) -> None:
+    added = commit(repo, {"bot.env": _env(K[0])})
+    commit(repo, {"other.txt": "x\n"})
+    finding = _by_path(_history(repo)[1])["bot.env"]
+    assert (finding["commit"], finding["in_head"], finding["in_worktree"]) == (added, True, True)
+    write(repo, "bot.env", "cleaned\n")
+    assert _by_path(_history(repo)[1])["bot.env"]["in_worktree"] is False
+
+
+def test_key_only_on_a_side_branch(repo: Path) -> None:
+    commit(repo, {"README.md": "hi\n"})
+    git(repo, "checkout", "-q", "-b", "experiment")
+    added = commit(repo, {"exp.env": _env(K[2])})
+    git(repo, "checkout", "-q", "main")
+    finding = _by_path(_history(repo)[1])["exp.env"]
+    assert finding["commit"] == added
+    assert finding["refs"] == ["refs/heads/experiment"]
+    assert finding["in_head"] is False
+
+
+@pytest.mark.parametrize("annotated", [False, True])
+def test_key_only_in_a_tag(repo: Path, annotated: bool) -> None:
+    commit(repo, {"README.md": "hi\n"})
+    git(repo, "checkout", "-q", "--detach")
+    added = commit(repo, {"release.env": _env(K[3])})
+    git(repo, "tag", *(["-a", "-m", "v1"] if annotated else []), "v1")
+    git(repo, "checkout", "-q", "main")
+    finding = _by_path(_history(repo)[1])["release.env"]
+    assert (finding["commit"], finding["refs"]) == (added, ["refs/tags/v1"])
+
+
+def test_key_in_a_commit_message(repo: Path) -> None:
+    sha = commit(repo, {"a.txt": "a\n"}, f"debug: BINANCE_API_KEY={K[4]}")
+    finding = _by_path(_history(repo)[1])["(commit message)"]
+    assert (finding["commit"], finding["line"], finding["in_head"]) == (sha, 1, True)
+
+
+def test_key_written_in_a_merge_resolution_is_attributed_to_the_merge(repo: Path) -> None:
+    commit(repo, {"cfg.env": "BINANCE_API_KEY=\n"})
+    git(repo, "checkout", "-q", "-b", "side")
+    commit(repo, {"cfg.env": "BINANCE_API_KEY=side\n"})
+    git(repo, "checkout", "-q", "main")
+    commit(repo, {"cfg.env": "BINANCE_API_KEY=main\n"})
+    git(repo, "merge", "-q", "side", check=False)  # conflict
+    write(repo, "cfg.env", _env(K[5]))
+    git(repo, "add", "cfg.env")
+    git(repo, "commit", "-q", "--no-edit")
+    merge = git(repo, "rev-parse", "HEAD").strip()
+    finding = _by_path(_history(repo)[1])["cfg.env"]
+    assert finding["commit"] == merge
+    assert finding["in_head"] is True
+
+
+def test_key_merged_from_a_branch_keeps_its_branch_commit(repo: Path) -> None:
+    commit(repo, {"README.md": "hi\n"})
+    git(repo, "checkout", "-q", "-b", "feature")
+    added = commit(repo, {"f.env": _env(K[6])})
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "feature", "-m", "merge feature")
+    finding = _by_path(_history(repo)[1])["f.env"]
+    assert finding["commit"] == added
+    assert set(finding["refs"]) == {"refs/heads/feature", "refs/heads/main"}
+
+
+def test_key_removed_and_added_again(repo: Path) -> None:
+    first = commit(repo, {"bot.env": _env(K[0])})
+    commit(repo, {"bot.env": "gone\n"})
+    again = commit(repo, {"bot.env": "# restored\n" + _env(K[0])})
+    finding = _by_path(_history(repo)[1])["bot.env"]
+    assert finding["commit"] == first
+    assert [(r["commit"], r["line"]) for r in finding["reintroduced"]] == [(again, 2)]
+    assert finding["in_head"] is True
+
+
+def test_same_key_in_two_files(repo: Path) -> None:
+    first = commit(repo, {"a.env": _env(K[1])})
+    second = commit(repo, {"b/c.env": _env(K[1])})
+    by_path = _by_path(_history(repo)[1])
+    assert by_path["a.env"]["commit"] == first and by_path["b/c.env"]["commit"] == second
+    assert by_path["a.env"]["fingerprint"] == by_path["b/c.env"]["fingerprint"]
+
+
+def test_renamed_file_keeps_its_introduction(repo: Path) -> None:
+    added = commit(repo, {"old.env": _env(K[2])})
+    git(repo, "mv", "old.env", "new.env")
+    git(repo, "commit", "-q", "-m", "rename")
+    by_path = _by_path(_history(repo)[1])
+    assert by_path["old.env"]["commit"] == added
+    assert by_path["old.env"]["in_head"] is False and by_path["new.env"]["in_head"] is True
+
+
+def test_hex_testnet_key_in_history(repo: Path) -> None:
+    commit(
+        repo, {"t.py": f'client = Client(api_key="{fake_hex_key(3)}", testnet=True)  # binance\n'}
+    )
+    assert len(_history(repo)[1]["findings"]) == 1
+
+
+def test_empty_repository(repo: Path) -> None:
+    code, doc = _history(repo)
+    assert code == 0 and doc["findings"] == []
+    assert "no commits" in doc["notes"][0]
+
+
+def test_not_a_repository(tmp_path: Path) -> None:
+    proc = run_cli("history", str(tmp_path), env={"GIT_CEILING_DIRECTORIES": str(tmp_path)})
+    assert proc.returncode == 2
+    assert "not a git repository" in proc.stderr
+
+
+def test_shallow_clone_says_what_it_cannot_see(repo: Path, tmp_path: Path) -> None:
+    commit(repo, {"bot.env": _env(K[0])})
+    commit(repo, {"bot.env": "gone\n"})
+    commit(repo, {"x.txt": "x\n"})
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True)
+    code, doc = _history(clone)
+    assert code == 0
+    assert any("shallow clone" in n for n in doc["notes"])
+
+
+def test_bare_repository(repo: Path, tmp_path: Path) -> None:
+    added = commit(repo, {"bot.env": _env(K[0])})
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    finding = _by_path(_history(bare)[1])["bot.env"]
+    assert finding["commit"] == added and finding["in_worktree"] is None
+
+
+def test_submodule_is_noted_not_followed(repo: Path, tmp_path: Path) -> None:
+    inner = make_repo(tmp_path / "inner")
+    commit(inner, {"inner.env": _env(K[7])})
+    commit(repo, {"README.md": "hi\n"})
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner), "vendor/x")
+    git(repo, "commit", "-q", "-m", "submodule")
+    code, doc = _history(repo)
+    assert code == 0
+    assert any("vendor/x: submodule" in n for n in doc["notes"])
+
+
+def test_odd_paths_large_and_binary_blobs(repo: Path) -> None:
+    odd = "d\u00e9j\u00e0 vu\tkey.env"
+    commit(
+        repo,
+        {
+            odd: _env(K[1]),
+            "big.env": _env(K[2]) + "#" * 5000,
+            "blob.bin": b"\x00" + _env(K[3]).encode(),
+        },
+    )
+    proc = run_cli("history", str(repo), "--format", "json", "--max-bytes", "2000")
+    doc = json.loads(proc.stdout)
+    assert {f["path"] for f in doc["findings"]} == {odd}
+    assert {s["reason"] for s in doc["skipped"]} == {"binary", "larger than 2000 bytes"}
+
+
+def test_detached_head(repo: Path) -> None:
+    commit(repo, {"bot.env": _env(K[0])})
+    commit(repo, {"x.txt": "x\n"})
+    git(repo, "checkout", "-q", "--detach", "HEAD~1")
+    finding = _by_path(_history(repo)[1])["bot.env"]
+    assert finding["in_head"] is True
+
+
+def test_range_reports_only_keys_introduced_in_it(repo: Path) -> None:
+    commit(repo, {"old.env": _env(K[0])})
+    base = commit(repo, {"x.txt": "x\n"})
+    commit(repo, {"old.env": "# edited\n" + _env(K[0]), "new.env": _env(K[1])})
+    _, doc = _history(repo, "--rev", f"{base}..main")
+    assert set(_by_path(doc)) == {"new.env"}
+    _, doc = _history(repo, "--since-commit", base)
+    assert set(_by_path(doc)) == {"new.env"}
+
+
+def test_text_output_groups_by_key_most_recent_first(repo: Path) -> None:
+    stage(repo, {"a.env": _env(K[0])})
+    git(repo, "commit", "-q", "--date", "2021-01-01T00:00:00", "-m", "older key")
+    stage(repo, {"b.env": _env(K[1]), "c.env": _env(K[1])})
+    git(repo, "commit", "-q", "--date", "2022-01-01T00:00:00", "-m", "newer key")
+    out = run_cli("history", str(repo)).stdout
+    first, second = out.index(K[1][:4] + "****"), out.index(K[0][:4] + "****")
+    assert first < second
+    assert out.count(K[1][:4] + "****") == 1  # one group for the key found in two files
+    assert "b.env" in out and "c.env" in out
+    assert "STILL AT HEAD" in out
