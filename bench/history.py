@@ -97,14 +97,14 @@ def build(commits: int) -> Path:
             body.append(b"from :%d" % parent)
         if branch == "main" and i % 50 == 0 and f"feature-{i // 50 - 1}" in branch_tip:
             body.append(b"merge :%d" % branch_tip[f"feature-{i // 50 - 1}"])
-        for name, lines in changes.items():
-            if lines is None:
+        for name, content in changes.items():
+            if content is None:
                 body.append(b"D " + name.encode())
                 files.pop(name, None)
             else:
-                files[name] = lines
+                files[name] = content
                 body.append(b"M 100644 inline " + name.encode())
-                body.append(_data(("\n".join(lines) + "\n").encode()))
+                body.append(_data(("\n".join(content) + "\n").encode()))
         stream.append(b"\n".join(body) + b"\n")
         branch_tip[branch] = mark
     subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=b"".join(stream), check=True)
