@@ -239,3 +239,24 @@ def test_text_output_groups_by_key_most_recent_first(repo: Path) -> None:
     assert out.count(K[1][:4] + "****") == 1  # one group for the key found in two files
     assert "b.env" in out and "c.env" in out
     assert "STILL AT HEAD" in out
+
+
+def test_parallel_readers_find_what_one_reader_finds(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from binance_guard import history_scan
+    from binance_guard.scan import Policy
+    from binance_guard.sources.history import inventory
+
+    for i in range(6):
+        commit(repo, {f"f{i}.env": _env(K[i]), f"g{i}.txt": "filler\n" * 50})
+    stock = inventory(str(repo), None, 1 << 20)
+    single = history_scan._scan_blobs(str(repo), stock, Policy(), None)
+    monkeypatch.setattr(history_scan, "PARALLEL_MIN_BYTES", 0)
+    seen: list[tuple[int, int, int]] = []
+    parallel = history_scan._scan_blobs(str(repo), stock, Policy(), lambda *args: seen.append(args))
+    assert len(parallel) > 1
+    merged = {oid: f for part in parallel for oid, f in part.found.items()}
+    assert merged.keys() == single[0].found.keys() and len(merged) == 6
+    assert sum(p.blobs for p in parallel) == single[0].blobs == len(stock.blobs)
+    assert seen and seen[-1][0] == len(stock.blobs)
