@@ -55,6 +55,25 @@ class Project:
         git(target, "checkout", "-q", self.head)
         return target
 
+    def shallow_checkout(self) -> Path:
+        """What actions/checkout makes by default: the head commit only."""
+        target = self.tmp / "shallow"
+        subprocess.run(
+            [
+                "git",
+                "clone",
+                "-q",
+                "--depth",
+                "1",
+                "--branch",
+                "feature",
+                f"file://{self.origin}",
+                str(target),
+            ],
+            check=True,
+        )
+        return target
+
     def event(self, name: str, **values: str) -> Path:
         text = (DATA / "events" / f"{name}.json").read_text()
         for placeholder, value in values.items():
@@ -138,21 +157,7 @@ def test_key_in_a_merge_resolution_inside_the_pr(project: Project) -> None:
 
 
 def test_shallow_checkout_fetches_what_it_needs(project: Project) -> None:
-    checkout = project.tmp / "shallow"
-    subprocess.run(
-        [
-            "git",
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            "--branch",
-            "feature",
-            f"file://{project.origin}",
-            str(checkout),
-        ],
-        check=True,
-    )
+    checkout = project.shallow_checkout()
     proc = project.run(checkout, "pull_request", _pr(project))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "note: fetched" in proc.stdout or "shallow checkout" in proc.stdout
@@ -160,21 +165,7 @@ def test_shallow_checkout_fetches_what_it_needs(project: Project) -> None:
 
 
 def test_shallow_checkout_without_origin_says_fetch_depth(project: Project) -> None:
-    checkout = project.tmp / "shallow"
-    subprocess.run(
-        [
-            "git",
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            "--branch",
-            "feature",
-            f"file://{project.origin}",
-            str(checkout),
-        ],
-        check=True,
-    )
+    checkout = project.shallow_checkout()
     git(checkout, "remote", "remove", "origin")
     proc = project.run(checkout, "pull_request", _pr(project))
     assert proc.returncode == 2

@@ -19,9 +19,11 @@ NO_INDIRECT = "detect_secrets.filters.heuristic.is_indirect_reference"
 BIN = Path(sys.executable).parent
 
 
-def _ds(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _ds(*args: str, cwd: Path, program: str = "detect-secrets") -> subprocess.CompletedProcess[str]:
+    if program == "detect-secrets-hook":
+        args = ("--baseline", ".secrets.baseline", *args)
     return subprocess.run(
-        [str(BIN / "detect-secrets"), *args],
+        [str(BIN / program), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -66,22 +68,10 @@ def test_baseline_written_by_binance_guard_drives_detect_secrets(repo: Path) -> 
     again = json.loads((repo / ".secrets.baseline").read_text())
     assert {"Binance API Key", "Binance Secret Key"} <= _types(again, "bot.py")
 
-    hook_known = subprocess.run(
-        [str(BIN / "detect-secrets-hook"), "--baseline", ".secrets.baseline", "bot.py"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    hook_known = _ds("bot.py", cwd=repo, program="detect-secrets-hook")
     assert hook_known.returncode == 0, hook_known.stdout
     (repo / "new.py").write_text(BOT.replace(KEY, fake_key("ds-new")))
-    hook_new = subprocess.run(
-        [str(BIN / "detect-secrets-hook"), "--baseline", ".secrets.baseline", "new.py"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    hook_new = _ds("new.py", cwd=repo, program="detect-secrets-hook")
     assert hook_new.returncode == 1
     assert "Binance" in hook_new.stdout
 
