@@ -122,3 +122,11 @@ def test_show_secrets_is_the_only_way_to_see_a_value(repo: Path) -> None:
     assert KEY in proc.stdout
     doc = json.loads(run_cli("scan", "--show-secrets", "--format", "json", cwd=repo).stdout)
     assert doc["findings"][0]["secret"] == KEY
+
+
+def test_exclude_files(repo: Path) -> None:
+    commit(repo, {"docs/sample.env": PAIR, "bot.env": PAIR})
+    _, doc = _json("--exclude-files", "^docs/", cwd=repo)
+    assert {f["path"] for f in doc["findings"]} == {"bot.env"}
+    assert run_cli("history", ".", "--exclude-files", "env$", cwd=repo).returncode == 0
+    assert run_cli("scan", "--exclude-files", "(", cwd=repo).returncode == 2

@@ -9,6 +9,7 @@ import argparse
 import dataclasses
 import functools
 import os
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_BYTES,
         metavar="N",
         help=f"skip files larger than N bytes (default: {DEFAULT_MAX_BYTES})",
+    )
+    common.add_argument(
+        "--exclude-files",
+        action="append",
+        metavar="REGEX",
+        help="ignore findings in paths matching this regular expression (repeatable)",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="list skipped files")
 
@@ -205,10 +212,19 @@ def _parser() -> argparse.ArgumentParser:
 def _policy(options: argparse.Namespace) -> Policy:
     from binance_guard.baseline import Baseline
 
+    try:
+        exclude = (
+            re.compile("|".join(f"(?:{p})" for p in options.exclude_files or []))
+            if options.exclude_files
+            else None
+        )
+    except re.error as exc:
+        raise UsageError(f"--exclude-files: invalid regular expression: {exc}") from None
     return Policy(
         min_confidence=options.min_confidence,
         include_examples=options.include_examples,
         baseline=Baseline.load(options.baseline) if options.baseline else None,
+        exclude_files=exclude,
     )
 
 

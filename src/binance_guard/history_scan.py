@@ -74,7 +74,8 @@ def scan_history(
             "shallow clone: commits beyond the shallow boundary are not visible and files at "
             "the boundary look newly added; run `git fetch --unshallow` to scan everything"
         )
-    first_pass = dataclasses.replace(policy, baseline=None)
+    # Path-dependent rules wait for real paths (pass 2).
+    first_pass = dataclasses.replace(policy, baseline=None, exclude_files=None)
 
     # Pass 1: every blob once, split between parallel readers.
     stock = inventory(repo, revs, max_bytes)

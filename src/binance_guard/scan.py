@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 
 from binance_guard.baseline import Baseline
@@ -18,11 +19,14 @@ class Policy:
     min_confidence: str = "medium"
     include_examples: bool = False
     baseline: Baseline | None = None
+    exclude_files: re.Pattern[str] | None = None  # searched in the path, like detect-secrets'
 
     def keeps(self, finding: Finding) -> bool:
         if CONFIDENCE_ORDER[finding.confidence] < CONFIDENCE_ORDER[self.min_confidence]:
             return False
         if finding.public_example and not self.include_examples:
+            return False
+        if self.exclude_files is not None and self.exclude_files.search(finding.path):
             return False
         return self.baseline is None or finding not in self.baseline
 

@@ -28,7 +28,7 @@ PATCH_ARGS = (
     "--dst-prefix=b/",
 )
 # Hook options that take a value: their values are not file names (see cli.py).
-VALUE_OPTIONS = frozenset({"--baseline", "--min-confidence", "--max-bytes"})
+VALUE_OPTIONS = frozenset({"--baseline", "--min-confidence", "--max-bytes", "--exclude-files"})
 
 
 def _spawn_git(args: Iterable[str]) -> bytes | None:
