@@ -126,3 +126,16 @@ def test_outside_a_repository_is_a_clear_error(tmp_path: Path) -> None:
     proc = run_cli("hook", cwd=tmp_path, env={"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)})
     assert proc.returncode == 2
     assert "not inside a git work tree" in proc.stderr
+
+
+def test_pre_push_scans_the_pushed_range(repo: Path) -> None:
+    base = commit(repo, {"a.py": "x = 1\n"})
+    commit(repo, {"bot.py": BOT}, "key, committed with --no-verify")
+    head = commit(repo, {"bot.py": "import os\n"}, "key removed again")
+    pushed = {"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": head}
+    proc = run_cli("pre-push", cwd=repo, env=pushed)
+    assert proc.returncode == 1
+    assert f"Push blocked by binance-guard (pushed commits {base[:12]}..{head[:12]})" in proc.stdout
+    assert KEY not in proc.stdout
+    clean = {"PRE_COMMIT_FROM_REF": head, "PRE_COMMIT_TO_REF": head}
+    assert run_cli("pre-push", cwd=repo, env=clean).returncode == 0

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from binance_guard.errors import GuardError
 from binance_guard.finding import Finding
 
 PLUGIN_TYPES = {
@@ -47,7 +48,7 @@ FILTERS_USED = [
 ]
 
 
-class BaselineError(ValueError):
+class BaselineError(GuardError, ValueError):
     """The baseline file cannot be used; the message says why."""
 
 

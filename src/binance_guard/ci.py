@@ -13,12 +13,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from binance_guard.errors import GuardError
 from binance_guard.sources import git
 
 ZERO = "0" * 40
 
 
-class RangeError(RuntimeError):
+class RangeError(GuardError, RuntimeError):
     """The commits to scan are not available; the message says how to fix the checkout."""
 
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
 
+from binance_guard.errors import GuardError
 from binance_guard.finding import Finding
 from binance_guard.history_scan import scan_history
 from binance_guard.scan import Policy
@@ -29,7 +30,7 @@ MIN_GIT = (2, 36)
 MIN_CHUNK = 16
 
 
-class ScrubError(RuntimeError):
+class ScrubError(GuardError, RuntimeError):
     """Scrubbing cannot proceed; the message says why and what to do."""
 
 

@@ -7,10 +7,12 @@ import subprocess
 from collections.abc import Sequence
 from typing import IO
 
+from binance_guard.errors import GuardError
+
 READ_BUFFER = 1 << 20
 
 
-class GitError(RuntimeError):
+class GitError(GuardError, RuntimeError):
     """git failed or is missing; the message says what to do."""
 
 

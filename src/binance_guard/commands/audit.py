@@ -1,0 +1,44 @@
+"""``binance-guard audit``: the posture of your own key, for periodic review."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from binance_guard.commands.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+from binance_guard.errors import UsageError
+from binance_guard.finding import redact
+from binance_guard.report import text as text_report
+from binance_guard.verify import PASSPHRASE_ENV
+from binance_guard.verify.client import Client
+from binance_guard.verify.signing import UnusableKey, hmac_signer, private_key_signer
+from binance_guard.verify.verifier import verify_credential
+
+
+def run(options: argparse.Namespace) -> int:
+    api_key = os.environ.get("BINANCE_API_KEY", "")
+    if not api_key:
+        raise UsageError("set BINANCE_API_KEY (and BINANCE_API_SECRET or --private-key-file)")
+    try:
+        if options.private_key_file:
+            with open(options.private_key_file, encoding="utf-8") as handle:
+                pem = handle.read()
+            passphrase = os.environ.get(PASSPHRASE_ENV)
+            sign = private_key_signer(pem, passphrase.encode() if passphrase else None)
+        elif os.environ.get("BINANCE_API_SECRET"):
+            sign = hmac_signer(os.environ["BINANCE_API_SECRET"])
+        else:
+            raise UsageError("set BINANCE_API_SECRET, or pass --private-key-file")
+    except UnusableKey as exc:
+        raise UsageError(str(exc)) from None
+    result = verify_credential(Client(options.api_url), api_key, sign, time.time())
+    if options.format == "json":
+        print(json.dumps({"api_key": redact(api_key), "verification": result.as_dict()}, indent=2))
+    else:
+        sys.stdout.write(text_report.render_audit(redact(api_key), result))
+    if result.status != "live":
+        return EXIT_ERROR
+    return EXIT_CLEAN if result.severity == "low" else EXIT_FINDINGS

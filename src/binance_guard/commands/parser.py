@@ -1,0 +1,192 @@
+"""The command line of ``binance-guard``: every subcommand and option."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from binance_guard import __version__
+from binance_guard.commands.common import SEVERITY_ORDER
+from binance_guard.sources.source import DEFAULT_MAX_BYTES
+from binance_guard.verify import API_URL_ENV, DEFAULT_API_URL, PASSPHRASE_ENV
+
+
+def build() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="binance-guard",
+        description="Find Binance API credentials before they leak through git.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--min-confidence",
+        choices=("low", "medium", "high"),
+        default="medium",
+        help="report findings at or above this confidence (default: medium)",
+    )
+    common.add_argument(
+        "--include-examples",
+        action="store_true",
+        help="also report the example keys printed in Binance's docs (they never fail a run)",
+    )
+    common.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="detect-secrets baseline: secrets it lists for a file are accepted",
+    )
+    common.add_argument(
+        "--max-bytes",
+        type=int,
+        default=DEFAULT_MAX_BYTES,
+        metavar="N",
+        help=f"skip files larger than N bytes (default: {DEFAULT_MAX_BYTES})",
+    )
+    common.add_argument(
+        "--exclude-files",
+        action="append",
+        metavar="REGEX",
+        help="ignore findings in paths matching this regular expression (repeatable)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="list skipped files")
+
+    remote = argparse.ArgumentParser(add_help=False)
+    remote.add_argument(
+        "--api-url",
+        metavar="URL",
+        default=os.environ.get(API_URL_ENV, DEFAULT_API_URL),
+        help=f"Binance REST base URL for verification (env {API_URL_ENV}; default "
+        f"{DEFAULT_API_URL}; testnet: https://testnet.binance.vision)",
+    )
+    verifiable = argparse.ArgumentParser(add_help=False, parents=[remote])
+    verifiable.add_argument(
+        "--verify", action="store_true", help="ask Binance whether found keys are live"
+    )
+    in_repo = argparse.ArgumentParser(add_help=False)
+    in_repo.add_argument("repo", nargs="?", default=".", metavar="REPO")
+    files = argparse.ArgumentParser(add_help=False)
+    files.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    files.add_argument(
+        "--all-files",
+        action="store_true",
+        help="scan every file under directories, not only those git would track",
+    )
+    files.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    files.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="print secrets in full (dangerous: terminals and CI logs keep them)",
+    )
+
+    scan = commands.add_parser(
+        "scan",
+        parents=[common, files, verifiable],
+        help="scan files and directories",
+        description="Scan files; directories default to the files git would track.",
+    )
+    scan.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="accept the current findings: write them to a detect-secrets baseline",
+    )
+    commands.add_parser(
+        "verify",
+        parents=[common, files, remote],
+        help="scan, then ask Binance whether each key is live and what it can do",
+        description="Scan PATHs and verify each API key with its secret or private key by a "
+        "signed GET /sapi/v1/account/apiRestrictions. Only the signature is sent.",
+    )
+    audit = commands.add_parser(
+        "audit",
+        parents=[remote],
+        help="posture of your own key (from BINANCE_API_KEY / BINANCE_API_SECRET)",
+        description="Check your own key's permissions, IP restriction and age. The key comes "
+        "from BINANCE_API_KEY and BINANCE_API_SECRET, or --private-key-file for Ed25519/RSA "
+        f"keys (passphrase in {PASSPHRASE_ENV}). Exit 0: low risk, 1: needs action, 2: error.",
+    )
+    audit.add_argument("--private-key-file", metavar="PEM")
+    audit.add_argument("--format", choices=("text", "json"), default="text")
+
+    hook = commands.add_parser(
+        "hook",
+        parents=[common],
+        help="pre-commit hook: scan the lines this commit adds",
+    )
+    hook.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="limit to these files (pre-commit passes them); unstaged ones are scanned whole",
+    )
+
+    history = commands.add_parser(
+        "history",
+        parents=[common, in_repo, verifiable],
+        help="scan every blob and commit message in history",
+        description="Scan every blob reachable from all refs once (or those of --rev ranges) "
+        "and say which commit introduced each secret.",
+    )
+    history.add_argument(
+        "--rev",
+        action="append",
+        metavar="REV",
+        help="rev-list arguments instead of --all (repeatable): A..B, a branch",
+    )
+    history.add_argument(
+        "--since-commit",
+        metavar="COMMIT",
+        help="only what all refs added after COMMIT (same as --rev --all --rev ^COMMIT)",
+    )
+    history.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    history.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+    scrub = commands.add_parser(
+        "scrub",
+        parents=[common, in_repo],
+        help="rewrite history to remove leaked keys (git-filter-repo)",
+        description="Replace every leaked secret in all refs with a marker. Dry run unless "
+        "--yes; works on a new mirror clone unless --in-place; verifies the result.",
+    )
+    scrub.add_argument(
+        "--findings",
+        metavar="JSON",
+        help="only scrub the secrets of this `history --format json` output",
+    )
+    scrub.add_argument(
+        "--in-place",
+        action="store_true",
+        help="rewrite REPO itself (after a bundle backup) instead of a mirror clone",
+    )
+    scrub.add_argument("--yes", action="store_true", help="rewrite without asking")
+    scrub.add_argument(
+        "--output",
+        metavar="PATH",
+        help="mirror clone path (default: REPO.scrubbed-<time>.git); with "
+        "--in-place, the backup bundle path",
+    )
+
+    ci = commands.add_parser(
+        "ci",
+        parents=[common, in_repo, verifiable],
+        help="GitHub Actions: scan the commits the event brings (SARIF, annotations, summary)",
+        description="Reads GITHUB_EVENT_NAME/GITHUB_EVENT_PATH and scans only the commits of "
+        "the pull request or push, with annotations, a job summary and optional SARIF.",
+    )
+    ci.add_argument("--sarif-file", metavar="PATH", help="write SARIF 2.1.0 here")
+    ci.add_argument(
+        "--fail-on",
+        choices=("any", *SEVERITY_ORDER, "never"),
+        default="any",
+        help="exit 1 on findings at or above this severity (default: any)",
+    )
+    commands.add_parser(
+        "pre-push",
+        parents=[common],
+        help="pre-push hook: scan the commits being pushed",
+        description="Scans PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF (set by pre-commit), or the "
+        "commits of HEAD that no remote has.",
+    )
+
+    commands.add_parser("plugin-path", help="print the detect-secrets plugin file path")
+    return parser

@@ -1,0 +1,87 @@
+"""``binance-guard scrub``: dry run, confirmation, rewrite, proof, next steps."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import sys
+
+from binance_guard.commands.common import (
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    user_policy,
+)
+from binance_guard.errors import UsageError
+from binance_guard.finding import Finding
+from binance_guard.history_scan import scan_history
+from binance_guard.scrub import Outcome, ScrubError, next_steps, push_remote, scrub
+
+
+def _selected_findings(options: argparse.Namespace, found: list[Finding]) -> list[Finding]:
+    if not options.findings:
+        return found
+    try:
+        with open(options.findings, encoding="utf-8") as handle:
+            wanted = {f["fingerprint"] for f in json.load(handle)["findings"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"cannot read findings from {options.findings}: {exc}") from None
+    present = {f.fingerprint for f in found}
+    if wanted - present:
+        raise ScrubError(
+            f"{len(wanted - present)} of {len(wanted)} secrets in {options.findings} are not in "
+            "this repository's history: wrong repository, or already scrubbed"
+        )
+    return [f for f in found if f.fingerprint in wanted]
+
+
+def run(options: argparse.Namespace) -> int:
+    policy = user_policy(options)
+    history = scan_history(options.repo, None, policy, options.max_bytes)
+    findings = _selected_findings(options, history.findings)
+    if not findings:
+        print("binance-guard: no secrets in history: nothing to scrub.")
+        return EXIT_CLEAN
+    secrets = {f.fingerprint: f for f in findings}
+    print(f"binance-guard: {len(secrets)} secret(s) to remove from history:")
+    for finding in secrets.values():
+        print(f"  {finding.redacted}  {finding.type}  first at {finding.path}:{finding.line}")
+    say = functools.partial(print, file=sys.stderr)
+    if not options.yes:
+        outcome = scrub(options.repo, findings, policy, options.in_place, False, None, say)
+        _print_outcome(outcome)
+        if not (sys.stdin.isatty() and outcome.ok and _confirm(options.in_place)):
+            print("dry run: nothing was changed; run again with --yes to rewrite.")
+            return EXIT_FINDINGS
+    outcome = scrub(options.repo, findings, policy, options.in_place, True, options.output, say)
+    _print_outcome(outcome)
+    if not outcome.ok:
+        print(
+            "binance-guard: verification FAILED: do not push; restore from the backup.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    print(f"rewritten repository: {os.path.abspath(outcome.target)}")
+    print(next_steps(outcome, "origin" if options.in_place else push_remote(options.repo)))
+    return EXIT_CLEAN
+
+
+def _confirm(in_place: bool) -> bool:
+    answer = input(f"Rewrite {'this repository' if in_place else 'a mirror clone'} now? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _print_outcome(outcome: Outcome) -> None:
+    print(
+        f"{'would change' if outcome.target == '(dry run)' else 'changed'}: "
+        f"{outcome.changed_commits} commit(s), {len(outcome.changed_files)} file(s), "
+        f"{len(outcome.changed_refs)} ref(s)"
+    )
+    for ref in outcome.changed_refs:
+        print(f"  ref  {ref}")
+    for path in sorted(outcome.changed_files):
+        print(f"  file {path}")
+    for check in outcome.checks:
+        print(f"  [{'ok' if check.ok else 'FAILED'}] {check.name}: {check.detail}")
