@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Sequence
 
@@ -131,6 +132,55 @@ def render_audit(api_key_redacted: str, result: Verification) -> str:
     return "\n".join(out) + "\n"
 
 
+def _history_table(groups: list[list[Finding]]) -> str:
+    """One row per secret and path; a key's own cell only on its first row (rich table)."""
+    import io
+    import shutil
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("secret", "status", "where", "introduced", "reachable from"):
+        table.add_column(column, overflow="fold")
+    for group in groups:
+        head = group[0]
+        secret = [f"{LABELS[head.type]} [{head.confidence}]", head.redacted]
+        if head.public_example:
+            secret.append("public example (Binance docs)")
+        if head.pair:
+            secret.append(f"paired: {head.pair.path}:{head.pair.line}")
+        if head.verification:
+            secret += verification_lines(head.verification)
+        for index, finding in enumerate(group):
+            attr = finding.attribution
+            if attr is None:
+                continue
+            intro = attr.introduced
+            introduced = [f"{intro.commit.date} {intro.commit.sha[:12]}", intro.commit.author]
+            introduced += [
+                f"re-added {r.commit.date} {r.commit.sha[:12]}" for r in attr.reintroduced
+            ]
+            status = "STILL AT HEAD" if attr.in_head else "history only"
+            if attr.in_worktree:
+                status += "\n+ working tree"
+            refs = [r.removeprefix("refs/heads/").removeprefix("refs/") for r in attr.refs]
+            table.add_row(
+                Text("\n".join(secret) if index == 0 else ""),
+                Text(status),
+                Text(f"{intro.path}:{intro.line}"),
+                Text("\n".join(introduced)),
+                Text("\n".join(refs) or "(no ref)"),
+                end_section=index == len(group) - 1,
+            )
+    width = shutil.get_terminal_size((120, 24)).columns if sys.stdout.isatty() else 120
+    buffer = io.StringIO()
+    Console(file=buffer, width=max(width, 100), color_system=None).print(table)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip().splitlines())
+
+
 def _group_date(group: list[Finding]) -> str:
     return max(f.attribution.introduced.commit.date for f in group if f.attribution)
 
@@ -158,41 +208,7 @@ def render_history(
         f"binance-guard: {len(groups)} secret{'s' * (len(groups) != 1)} in history, "
         f"{live} still at HEAD, {len(groups) - live} in history only:"
     )
-    for group in groups:
-        head = group[0]
-        where = (
-            "STILL AT HEAD"
-            if any(f.attribution and f.attribution.in_head for f in group)
-            else "in history only"
-        )
-        example = " (public example from Binance's docs)" if head.public_example else ""
-        out += [
-            "",
-            f"[{head.confidence.upper()}] {LABELS[head.type]} {head.redacted}: {where}{example}",
-        ]
-        for finding in group:
-            attr = finding.attribution
-            if attr is None:
-                continue
-            intro = attr.introduced
-            out.append(
-                f"  {intro.path}:{intro.line}  introduced {intro.commit.date} by "
-                f"{intro.commit.author} in {intro.commit.sha[:12]}"
-            )
-            out += [
-                f"      re-introduced {r.commit.date} in {r.commit.sha[:12]} at {r.path}:{r.line}"
-                for r in attr.reintroduced
-            ]
-            state = "at HEAD" if attr.in_head else "removed from HEAD"
-            if attr.in_worktree:
-                state += ", in the working tree"
-            out.append(f"      {state}; reachable from: {', '.join(attr.refs) or '(no ref)'}")
-        if head.pair:
-            out.append(
-                f"  paired with the {LABELS[head.pair.type]} at {head.pair.path}:{head.pair.line}"
-            )
-        if head.verification:
-            out += [f"  {line}" for line in verification_lines(head.verification)]
+    out += ["", _history_table(groups)]
     out += ["", HISTORY_ADVICE]
     out += _incident_steps(findings)
     return "\n".join(out) + "\n"
