@@ -260,3 +260,11 @@ def test_parallel_readers_find_what_one_reader_finds(
     assert merged.keys() == single[0].found.keys() and len(merged) == 6
     assert sum(p.blobs for p in parallel) == single[0].blobs == len(stock.blobs)
     assert seen and seen[-1][0] == len(stock.blobs)
+
+
+def test_lfs_pointer_files_are_not_keys(repo: Path) -> None:
+    oid = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393"
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 12345\n"
+    commit(repo, {"binance/model.bin": pointer, ".gitattributes": "*.bin filter=lfs\n"})
+    code, doc = _history(repo)
+    assert (code, doc["findings"]) == (0, [])

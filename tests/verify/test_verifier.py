@@ -240,3 +240,40 @@ def test_audit_needs_credentials() -> None:
     proc = run_cli("audit", env={"BINANCE_API_KEY": "", "BINANCE_API_SECRET": ""})
     assert proc.returncode == 2
     assert "BINANCE_API_KEY" in proc.stderr
+
+
+def test_history_verify_attaches_results(binance: FakeBinance, tmp_path: Path) -> None:
+    from testing.git_repo import commit, make_repo
+
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, {"bot.py": _bot(KEY, SECRET).decode()})
+    commit(repo, {"bot.py": "import os\n"})
+    binance.accounts[KEY] = Account(secret=SECRET, rights={"enableFutures": True})
+    proc = run_cli("history", str(repo), "--verify", "--format", "json", "--api-url", binance.url)
+    findings = json.loads(proc.stdout)["findings"]
+    assert [(f["history_only"], f["verification"]["severity"]) for f in findings] == [
+        (True, "high"),
+        (True, "high"),
+    ]
+    _no_secret_sent(binance, SECRET)
+
+
+def test_audit_with_an_ed25519_private_key_file(binance: FakeBinance, tmp_path: Path) -> None:
+    private_key = ed25519.Ed25519PrivateKey.generate()
+    pem_file = tmp_path / "key.pem"
+    pem_file.write_text(_pem(private_key))
+    binance.accounts[KEY] = Account(public_key=private_key.public_key(), ip_restrict=True)
+    proc = run_cli(
+        "audit",
+        "--private-key-file",
+        str(pem_file),
+        "--format",
+        "json",
+        "--api-url",
+        binance.url,
+        env={"BINANCE_API_KEY": KEY},
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["verification"]["severity"] == "low"
+    assert result["api_key"] == f"{KEY[:4]}********{KEY[-4:]}"
