@@ -89,9 +89,10 @@ def scan_history(
         result.bytes += part.bytes
     result.skipped = +result.skipped  # drop zero counts
 
-    result.findings.extend(_attribute(repo, revs, has_worktree, found, policy, result))
+    head = attribution.head_tree(repo)
+    result.findings.extend(_attribute(repo, revs, has_worktree, head, found, policy, result))
     result.findings.extend(_scan_messages(repo, revs, policy))
-    for link in attribution.gitlinks(repo) if _has_head(repo) else []:
+    for link in head.gitlinks:
         result.notes.append(f"{link}: submodule (gitlink) not followed; scan it separately")
     return result
 
@@ -170,18 +171,11 @@ def _scan_blobs(
         return [f.result() for f in futures]
 
 
-def _has_head(repo: str) -> bool:
-    try:
-        git.run(["rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd=repo)
-    except git.GitError:
-        return False
-    return True
-
-
 def _attribute(
     repo: str,
     revs: Sequence[str] | None,
     has_worktree: bool,
+    head: attribution.Tree,
     found: dict[str, list[Finding]],
     policy: Policy,
     result: HistoryResult,
@@ -219,7 +213,6 @@ def _attribute(
         where = "only in unreachable objects" if scanned_all else "already present before the range"
         result.notes.append(f"{len(unattributed)} secret(s) {where}: not reported")
 
-    head = attribution.tree_blobs(repo) if _has_head(repo) else {}
     blob_data = git.read_blobs(list({b for v in intros.values() for _, b in v}), cwd=repo)
     # One `for-each-ref --contains` per introducing commit, a few at a time.
     shas = list(dict.fromkeys(c.sha for v in intros.values() for c, _ in v))
@@ -243,7 +236,7 @@ def _attribute(
         introductions = [
             Introduction(commit, path, _line_of(blob_data[blob], fp)) for commit, blob in history
         ]
-        head_blob = head.get(path)
+        head_blob = head.blobs.get(path)
         findings.append(
             dataclasses.replace(
                 current[0],

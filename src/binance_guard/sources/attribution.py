@@ -113,22 +113,25 @@ def refs_containing(repo: str, commit: str) -> list[str]:
     return [os.fsdecode(r) for r in out.splitlines() if r]
 
 
-def tree_blobs(repo: str, rev: str = "HEAD") -> dict[str, str]:
-    """path -> blob id for every file in a commit's tree (gitlinks excluded)."""
-    out = git.run(["ls-tree", "-r", "-z", "--full-tree", rev], cwd=repo)
-    result = {}
-    for entry in out.split(b"\0"):
-        if not entry:
-            continue
-        meta, _, path = entry.partition(b"\t")
+@dataclasses.dataclass(frozen=True)
+class Tree:
+    blobs: dict[str, str]  # path -> blob id
+    gitlinks: list[str]  # submodule paths
+
+
+def head_tree(repo: str) -> Tree:
+    """HEAD's files and submodules, from one ``ls-tree``; empty without a HEAD commit."""
+    try:
+        out = git.run(["ls-tree", "-r", "-z", "--full-tree", "HEAD"], cwd=repo)
+    except git.GitError:
+        return Tree({}, [])
+    tree = Tree({}, [])
+    for entry in filter(None, out.split(b"\0")):
+        meta, _, raw_path = entry.partition(b"\t")
         _mode, kind, oid = meta.split()
+        path = os.fsdecode(raw_path)
         if kind == b"blob":
-            result[os.fsdecode(path)] = oid.decode()
-    return result
-
-
-def gitlinks(repo: str, rev: str = "HEAD") -> list[str]:
-    out = git.run(["ls-tree", "-r", "-z", "--full-tree", rev], cwd=repo)
-    return [
-        os.fsdecode(e.partition(b"\t")[2]) for e in out.split(b"\0") if e.startswith(b"160000 ")
-    ]
+            tree.blobs[path] = oid.decode()
+        elif kind == b"commit":
+            tree.gitlinks.append(path)
+    return tree
