@@ -14,7 +14,7 @@ import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, wait
 from multiprocessing.sharedctypes import Synchronized
 
 from binance_guard.detection.heuristics import is_binary
@@ -214,12 +214,9 @@ def _attribute(
         result.notes.append(f"{len(unattributed)} secret(s) {where}: not reported")
 
     blob_data = git.read_blobs(list({b for v in intros.values() for _, b in v}), cwd=repo)
-    # One `for-each-ref --contains` per introducing commit, a few at a time.
-    shas = list(dict.fromkeys(c.sha for v in intros.values() for c, _ in v))
-    with ThreadPoolExecutor(4) as pool:
-        refs_cache = dict(
-            zip(shas, pool.map(lambda c: attribution.refs_containing(repo, c), shas), strict=True)
-        )
+    refs_cache = attribution.refs_containing(
+        repo, list(dict.fromkeys(c.sha for v in intros.values() for c, _ in v))
+    )
     findings = []
     for (fp, path), history in intros.items():
         first_blob = history[0][1]
@@ -266,30 +263,31 @@ def _in_worktree(repo: str, path: str, fp: str) -> bool:
 
 
 def _scan_messages(repo: str, revs: Sequence[str] | None, policy: Policy) -> list[Finding]:
-    findings = []
-    head_contains: dict[str, bool] = {}
-    for message in commit_messages(repo, revs):
-        if not has_candidates(message.text):
-            continue
-        for finding in scan_bytes(message.text, MESSAGE_PATH):
-            if not policy.keeps(finding):
-                continue
-            if message.sha not in head_contains:
-                head_contains[message.sha] = _is_ancestor(repo, message.sha, "HEAD")
-            commit = Commit(message.sha, message.author, message.date)
-            findings.append(
-                dataclasses.replace(
-                    finding,
-                    attribution=Attribution(
-                        introduced=Introduction(commit, MESSAGE_PATH, finding.line),
-                        reintroduced=(),
-                        refs=tuple(attribution.refs_containing(repo, message.sha)),
-                        in_head=head_contains[message.sha],
-                        in_worktree=None,
-                    ),
-                )
-            )
-    return findings
+    hits = [
+        (message, finding)
+        for message in commit_messages(repo, revs)
+        if has_candidates(message.text)
+        for finding in scan_bytes(message.text, MESSAGE_PATH)
+        if policy.keeps(finding)
+    ]
+    shas = list(dict.fromkeys(message.sha for message, _ in hits))
+    refs = attribution.refs_containing(repo, shas)
+    at_head = {sha: _is_ancestor(repo, sha, "HEAD") for sha in shas}
+    return [
+        dataclasses.replace(
+            finding,
+            attribution=Attribution(
+                introduced=Introduction(
+                    Commit(message.sha, message.author, message.date), MESSAGE_PATH, finding.line
+                ),
+                reintroduced=(),
+                refs=tuple(refs[message.sha]),
+                in_head=at_head[message.sha],
+                in_worktree=None,
+            ),
+        )
+        for message, finding in hits
+    ]
 
 
 def _is_ancestor(repo: str, commit: str, head: str) -> bool:

@@ -108,9 +108,36 @@ def introductions(
                 yield fp, path, item.commit, new
 
 
-def refs_containing(repo: str, commit: str) -> list[str]:
-    out = git.run(["for-each-ref", "--contains", commit, "--format=%(refname)"], cwd=repo)
-    return [os.fsdecode(r) for r in out.splitlines() if r]
+def refs_containing(repo: str, commits: Sequence[str]) -> dict[str, list[str]]:
+    """For each commit, the refs whose history holds it.
+
+    One walk of the commit graph for all of them: ``for-each-ref --contains`` per commit costs
+    seconds each on repositories with thousands of refs (pull-request refs of a mirror).
+    """
+    if not commits:
+        return {}
+    children: dict[str, list[str]] = {}
+    for line in git.run(["rev-list", "--all", "--parents"], cwd=repo).decode().splitlines():
+        child, *parents = line.split()
+        for parent in parents:
+            children.setdefault(parent, []).append(child)
+    tips: dict[str, list[str]] = {}
+    listing = git.run(
+        ["for-each-ref", "--format=%(objectname) %(*objectname) %(refname)"], cwd=repo
+    )
+    for line in os.fsdecode(listing).splitlines():
+        target, peeled, ref = line.split(" ", 2)
+        tips.setdefault(peeled or target, []).append(ref)
+    result = {}
+    for commit in commits:
+        seen, stack = {commit}, [commit]
+        while stack:
+            for child in children.get(stack.pop(), ()):
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+        result[commit] = sorted(ref for tip in seen for ref in tips.get(tip, ()))
+    return result
 
 
 @dataclasses.dataclass(frozen=True)
