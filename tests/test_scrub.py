@@ -196,3 +196,29 @@ def test_bare_repository_in_place(leaky: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     _assert_no_secret(bare)
     assert _counts(bare) == counts
+
+
+@pytest.mark.parametrize(("answer", "code"), [("y\n", 0), ("n\n", 1)])
+def test_terminal_confirmation(leaky: Path, tmp_path: Path, answer: str, code: int) -> None:
+    import os
+    import pty
+    import sys
+
+    refs = _refs(leaky)
+    controller, terminal = pty.openpty()
+    os.write(controller, answer.encode())
+    proc = subprocess.run(
+        [sys.executable, "-m", "binance_guard", "scrub", "--in-place", str(leaky)],
+        stdin=terminal,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    os.close(terminal)
+    os.close(controller)
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert "Rewrite this repository now? [y/N]" in proc.stdout
+    if answer.startswith("y"):
+        _assert_no_secret(leaky)
+    else:
+        assert _refs(leaky) == refs and "dry run" in proc.stdout
