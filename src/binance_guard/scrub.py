@@ -101,9 +101,19 @@ class Outcome:
         return all(c.ok for c in self.checks)
 
 
+def _has_worktree(repo: str) -> bool:
+    return git.run(["rev-parse", "--is-bare-repository"], cwd=repo).strip() != b"true"
+
+
+def _top(repo: str) -> str:
+    """The work tree's top directory, or the repository itself when bare."""
+    if not _has_worktree(repo):
+        return os.path.abspath(repo).rstrip("/")
+    return os.fsdecode(git.run(["rev-parse", "--show-toplevel"], cwd=repo).strip())
+
+
 def _is_dirty(repo: str) -> bool:
-    bare = git.run(["rev-parse", "--is-bare-repository"], cwd=repo).strip() == b"true"
-    return not bare and bool(git.run(["status", "--porcelain"], cwd=repo).strip())
+    return _has_worktree(repo) and bool(git.run(["status", "--porcelain"], cwd=repo).strip())
 
 
 def _refs(repo: str) -> dict[str, str]:
@@ -144,6 +154,7 @@ def _filter_repo(repo: str, rules: Sequence[Replacement], workdir: str) -> None:
             "--prune-degenerate",
             "never",
             "--preserve-commit-hashes",
+            "--preserve-commit-encoding",
         ],
         cwd=repo,
         capture_output=True,
@@ -261,6 +272,11 @@ def scrub(
             "the working tree has uncommitted changes: commit or stash them first, so the "
             "rewrite cannot lose work (nothing was changed)"
         )
+    if git.run(["stash", "list"], cwd=repo).strip() if _has_worktree(repo) else False:
+        raise ScrubError(
+            "stash entries exist: git-filter-repo rewrites the stash ref but not its reflog, so "
+            "older entries would be lost; apply or drop them first (nothing was changed)"
+        )
     rules = replacements(findings)
     secrets = {f.fingerprint for f in findings}
     refs_before = _refs(repo)
@@ -270,11 +286,11 @@ def scrub(
         backup: str | None = None
         if apply_changes and in_place:
             target = repo
+            top = _top(repo)  # beside the repository, never inside its work tree
             backup = os.path.abspath(
                 output
                 or os.path.join(
-                    os.path.dirname(os.path.abspath(repo)),
-                    f"{os.path.basename(os.path.abspath(repo))}.backup-{stamp}.bundle",
+                    os.path.dirname(top), f"{os.path.basename(top)}.backup-{stamp}.bundle"
                 )
             )
             git.run(["bundle", "create", backup, "--all"], cwd=repo)
@@ -318,9 +334,17 @@ def next_steps(outcome: Outcome, remote: str) -> str:
         "     create new ones. Rewriting history does not un-leak a key that was pushed.",
         "  2. Push every rewritten branch and tag:",
     ]
+    pushes = {
+        ref: ref for ref in outcome.changed_refs if ref.startswith(("refs/heads/", "refs/tags/"))
+    }
+    # A fresh clone has most branches only as origin's remote-tracking refs: those were
+    # rewritten too, and the remote keeps the secrets unless they are pushed as well.
     for ref in outcome.changed_refs:
-        if ref.startswith(("refs/heads/", "refs/tags/")):
-            lines.append(f"       {where}push --force {remote} {ref}:{ref}")
+        branch = ref.removeprefix("refs/remotes/origin/")
+        if branch != ref and branch != "HEAD" and f"refs/heads/{branch}" not in pushes.values():
+            pushes[ref] = f"refs/heads/{branch}"
+    for source, destination in pushes.items():
+        lines.append(f"       {where}push --force {remote} {source}:{destination}")
     lines += [
         "  3. Every collaborator must re-clone (a pull would bring the old history back).",
         "  4. Hosted copies keep the old commits: pull-request refs, forks and caches need the",
