@@ -268,3 +268,15 @@ def test_lfs_pointer_files_are_not_keys(repo: Path) -> None:
     commit(repo, {"binance/model.bin": pointer, ".gitattributes": "*.bin filter=lfs\n"})
     code, doc = _history(repo)
     assert (code, doc["findings"]) == (0, [])
+
+
+def test_key_in_an_annotated_tag_message(repo: Path) -> None:
+    commit(repo, {"a.txt": "a\n"})
+    git(repo, "tag", "-a", "v1", "-m", f"release notes\nBINANCE_API_KEY={K[4]}\n")
+    tag_object = git(repo, "rev-parse", "v1").strip()
+    finding = _by_path(_history(repo)[1])["(tag message)"]
+    assert (finding["commit"], finding["line"], finding["refs"]) == (
+        tag_object,
+        2,
+        ["refs/tags/v1"],
+    )

@@ -760,11 +760,6 @@ def test_backup_is_outside_the_work_tree_when_run_from_a_subdirectory(tmp_path: 
     assert list(tmp_path.glob("sub.backup-*.bundle"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP (history scanner): a key only in an annotated tag message is not found, so "
-    "scrub leaves it in a tag that `git push --tags` publishes",
-)
 def test_key_only_in_a_tag_message_is_scrubbed(tmp_path: Path) -> None:
     repo = _one_key_repo(tmp_path / "tagmsg")
     git(repo, "tag", "-a", "v1", "-m", f"release with BINANCE_API_KEY={K[9]}")

@@ -23,10 +23,17 @@ from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Attribution, Commit, Finding, Introduction
 from binance_guard.scan import Policy
 from binance_guard.sources import attribution, git
-from binance_guard.sources.history import Inventory, commit_messages, inventory, read_blobs
+from binance_guard.sources.history import (
+    Inventory,
+    commit_messages,
+    inventory,
+    read_blobs,
+    tag_messages,
+)
 
 UPPER_BOUND_PATH = "binance"
 MESSAGE_PATH = "(commit message)"
+TAG_MESSAGE_PATH = "(tag message)"
 
 Progress = Callable[[int, int, int], None]  # (blobs scanned, bytes scanned, blobs in all)
 
@@ -92,6 +99,8 @@ def scan_history(
     head = attribution.head_tree(repo)
     result.findings.extend(_attribute(repo, revs, has_worktree, head, found, policy, result))
     result.findings.extend(_scan_messages(repo, revs, policy))
+    if revs is None:  # tags are refs, not part of a commit range
+        result.findings.extend(_scan_tag_messages(repo, policy))
     for link in head.gitlinks:
         result.notes.append(f"{link}: submodule (gitlink) not followed; scan it separately")
     return result
@@ -287,6 +296,27 @@ def _scan_messages(repo: str, revs: Sequence[str] | None, policy: Policy) -> lis
             ),
         )
         for message, finding in hits
+    ]
+
+
+def _scan_tag_messages(repo: str, policy: Policy) -> list[Finding]:
+    return [
+        dataclasses.replace(
+            finding,
+            attribution=Attribution(
+                introduced=Introduction(
+                    Commit(tag.oid, tag.tagger, tag.date), TAG_MESSAGE_PATH, finding.line
+                ),
+                reintroduced=(),
+                refs=(tag.ref,),
+                in_head=False,
+                in_worktree=None,
+            ),
+        )
+        for tag in tag_messages(repo)
+        if has_candidates(tag.text)
+        for finding in scan_bytes(tag.text, TAG_MESSAGE_PATH)
+        if policy.keeps(finding)
     ]
 
 

@@ -9,6 +9,7 @@ there are workers, each inflating in its own process while a Python process scan
 from __future__ import annotations
 
 import dataclasses
+import os
 import tempfile
 from collections.abc import Iterator, Sequence
 
@@ -107,3 +108,35 @@ def commit_messages(repo: str, revs: Sequence[str] | None) -> Iterator[Message]:
             date.decode(),
             text,
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class TagMessage:
+    oid: str  # the tag object
+    ref: str
+    tagger: str
+    date: str
+    text: bytes = dataclasses.field(repr=False)
+
+
+def tag_messages(repo: str) -> Iterator[TagMessage]:
+    """Messages of annotated tags: pushed with ``--tags``, and no commit holds them."""
+    out = git.run(
+        [
+            "for-each-ref",
+            "--format=%01%(objecttype)%00%(objectname)%00%(refname)%00"
+            "%(taggername) %(taggeremail)%00%(taggerdate:iso-strict)%00%(contents)",
+            "refs/tags",
+        ],
+        cwd=repo,
+    )
+    for record in out.split(b"\x01")[1:]:
+        kind, oid, ref, tagger, date, text = record.split(b"\x00", 5)
+        if kind == b"tag":
+            yield TagMessage(
+                oid.decode(),
+                os.fsdecode(ref),
+                tagger.decode("utf-8", "replace"),
+                date.decode(),
+                text,
+            )
