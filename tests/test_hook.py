@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 from testing.cli import run_cli
-from testing.git_repo import commit, git, stage, write
+from testing.git_repo import GIT_ENV, commit, git, stage, write
 from testing.keys import fake_hex_key, fake_key
 
 KEY, SECRET = fake_key("hook-key"), fake_key("hook-secret")
@@ -139,3 +143,262 @@ def test_pre_push_scans_the_pushed_range(repo: Path) -> None:
     assert KEY not in proc.stdout
     clean = {"PRE_COMMIT_FROM_REF": head, "PRE_COMMIT_TO_REF": head}
     assert run_cli("pre-push", cwd=repo, env=clean).returncode == 0
+
+
+# --- more shapes of a staged change -----------------------------------------------------------
+
+
+def test_quoted_name_passed_on_the_command_line(repo: Path) -> None:
+    name = 'ключ "x"\t\\.env'
+    stage(repo, {name: f"\n\nBINANCE_API_KEY={KEY}\n", "clean.txt": "x\n"})
+    proc = run_cli("hook", "clean.txt", name, cwd=repo)  # as pre-commit passes them
+    assert proc.returncode == 1
+    assert f"{name}:3:17" in proc.stdout
+    assert run_cli("hook", "clean.txt", cwd=repo).returncode == 0
+
+
+def test_every_hunk_is_scanned_and_only_hunks(repo: Path) -> None:
+    old_key = fake_key("hook-old")
+    body = ["from binance.client import Client", *[f"x{i} = {i}" for i in range(60)]]
+    body[30] = f'OLD_KEY = "{old_key}"'  # committed earlier: not this commit's business
+    commit(repo, {"bot.py": "\n".join(body) + "\n"})
+    new = list(body)
+    new[5] = f'API_KEY = "{KEY}"'
+    new.insert(20, "++ b/other.py")  # a content line that reads "+++ b/other.py" in the patch
+    new.insert(45, f'API_SECRET = "{SECRET}"')
+    stage(repo, {"bot.py": "\n".join(new) + "\n"})
+    proc = run_cli("hook", cwd=repo)
+    assert proc.returncode == 1
+    assert "bot.py:6:" in proc.stdout and "bot.py:46:" in proc.stdout
+    assert "bot.py:32:" not in proc.stdout  # the old key, moved down by the insertion
+    assert old_key[:4] + "********" not in proc.stdout
+
+
+def test_renamed_and_edited_file_is_reported_under_its_new_name(repo: Path) -> None:
+    body = "".join(f"x{i} = {i}\n" for i in range(30))
+    commit(repo, {"old.py": body})
+    git(repo, "mv", "old.py", "new.py")
+    stage(repo, {"new.py": body + f"BINANCE_API_KEY = '{KEY}'\n"})
+    proc = run_cli("hook", "new.py", cwd=repo)
+    assert proc.returncode == 1 and "new.py:31:" in proc.stdout
+
+
+def test_type_changes(repo: Path) -> None:
+    write(repo, "target", "x\n")
+    os.symlink("target", repo / "cfg.env")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-verify", "-m", "link")
+    (repo / "cfg.env").unlink()
+    stage(repo, {"cfg.env": f"BINANCE_API_KEY={KEY}\n"})  # symlink becomes a file with a key
+    proc = run_cli("hook", "cfg.env", cwd=repo)
+    assert proc.returncode == 1 and "cfg.env:1:" in proc.stdout
+    git(repo, "commit", "-q", "--no-verify", "-m", "file")
+    (repo / "cfg.env").unlink()
+    os.symlink(f"BINANCE_API_KEY={KEY}", repo / "cfg.env")  # and back: a link is not content
+    git(repo, "add", "cfg.env")
+    assert run_cli("hook", "cfg.env", cwd=repo).returncode == 0
+
+
+def test_invalid_utf8_and_crlf_around_a_key(repo: Path) -> None:
+    stage(
+        repo,
+        {
+            "dump.cfg": b"\xff\xfe\x80\n# \xe9\xe8 binance\r\napi_key="
+            + KEY.encode()
+            + b"\xc3\x28\r\n",
+            "win.env": f"A=1\r\nBINANCE_API_SECRET={SECRET}\r\n",
+        },
+    )
+    proc = run_cli("hook", cwd=repo)
+    assert proc.returncode == 1
+    assert "dump.cfg:3:9" in proc.stdout and "win.env:2:20" in proc.stdout
+
+
+def test_from_a_subdirectory(repo: Path) -> None:
+    stage(repo, {"src/app/bot.py": BOT})
+    (repo / "docs").mkdir()
+    proc = run_cli("hook", cwd=repo / "docs")
+    assert proc.returncode == 1 and "src/app/bot.py:2:" in proc.stdout
+
+
+def _install_plain_git_hook(repo: Path) -> None:
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m binance_guard hook\n')
+    hook.chmod(0o755)
+
+
+def _git_commit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "commit", "-q", *args],
+        cwd=repo,
+        env={**os.environ, **GIT_ENV, "HOME": str(repo)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_as_a_plain_git_hook_with_commit_all_and_commit_only(repo: Path) -> None:
+    """``git commit -a`` and ``git commit <path>`` build a temporary index (GIT_INDEX_FILE):
+    the hook must read that one, not .git/index."""
+    commit(repo, {"bot.py": "import os\n", "notes.md": "x\n"})
+    _install_plain_git_hook(repo)
+    head = git(repo, "rev-parse", "HEAD")
+    write(repo, "bot.py", BOT)  # modified, never `git add`ed
+    blocked = _git_commit(repo, "-a", "-m", "all")
+    assert blocked.returncode == 1 and "bot.py:2:" in blocked.stderr  # git: hook output
+    blocked = _git_commit(repo, "-m", "only", "--", "bot.py")
+    assert blocked.returncode == 1 and "bot.py:2:" in blocked.stderr
+    assert git(repo, "rev-parse", "HEAD") == head
+    write(repo, "notes.md", "y\n")
+    assert _git_commit(repo, "-m", "only notes", "--", "notes.md").returncode == 0
+    assert git(repo, "rev-parse", "HEAD") != head
+
+
+# --- the clean path (no argparse, no scanner) must agree with the full one --------------------
+
+SLOW = "import sys; from binance_guard.commands import run; sys.exit(run(sys.argv[1:]))"
+
+
+def _both_paths(repo: Path, *args: str) -> tuple[int, int]:
+    fast = run_cli("hook", *args, cwd=repo).returncode
+    slow = subprocess.run(
+        [sys.executable, "-c", SLOW, "hook", *args],
+        cwd=repo,
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        check=False,
+    ).returncode
+    return fast, slow
+
+
+def test_clean_path_agrees_with_the_full_scan(repo: Path) -> None:
+    commit(repo, {"bot.py": BOT, "a.py": "x = 1\n"})
+    stage(repo, {"a.py": "x = 2\n"})
+    assert _both_paths(repo) == (0, 0)
+    assert _both_paths(repo, "a.py") == (0, 0)
+    assert _both_paths(repo, "a.py", "bot.py") == (1, 1)  # bot.py unstaged: scanned whole
+    assert _both_paths(repo, "--min-confidence", "low", "a.py") == (0, 0)
+    assert _both_paths(repo, "--min-confidence", "low", "bot.py") == (1, 1)
+    stage(repo, {"a.py": "sha = '" + "ab12" * 16 + "'\n"})  # a candidate that is no key
+    assert _both_paths(repo, "a.py") == (0, 0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="clean_without_scanning tests `diff --git a/NAME b/NAME\\n` in the whole patch, so "
+    "a content line of another staged file (a .patch being committed) makes an unstaged "
+    "named file look staged: it is never scanned",
+)
+def test_clean_path_is_not_fooled_by_patch_content(repo: Path) -> None:
+    commit(repo, {"bot.py": BOT})
+    stage(repo, {"fix.patch": "diff --git a/bot.py b/bot.py\n--- a/bot.py\n+++ b/bot.py\n"})
+    assert _both_paths(repo, "bot.py", "fix.patch") == (1, 1)
+
+
+# --- git settings a user may have must not hide added lines ---------------------------------
+
+
+def _key_added_mid_file(repo: Path) -> None:
+    lines = ["from binance.client import Client", *[f"x{i} = {i}" for i in range(20)]]
+    commit(repo, {"bot.py": "\n".join(lines) + "\n"})
+    lines[4] = "y = 1"
+    lines[9] = f'API_KEY = "{KEY}"'
+    stage(repo, {"bot.py": "\n".join(lines) + "\n"})
+
+
+def test_key_added_mid_file_is_found(repo: Path) -> None:
+    _key_added_mid_file(repo)
+    proc = run_cli("hook", "bot.py", cwd=repo)
+    assert proc.returncode == 1 and "bot.py:10:" in proc.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="diff.interHunkContext (config) and GIT_DIFF_OPTS (environment) put context lines "
+    "into the -U0 patch; added_lines only counts '+' lines, so the added lines get wrong "
+    "numbers and the key is filtered out",
+)
+@pytest.mark.parametrize(
+    "setting", ["config:diff.interHunkContext=10", "env:GIT_DIFF_OPTS=--unified=3"]
+)
+def test_diff_settings_do_not_hide_added_lines(repo: Path, setting: str) -> None:
+    _key_added_mid_file(repo)
+    kind, _, assignment = setting.partition(":")
+    name, _, value = assignment.partition("=")
+    env = {}
+    if kind == "config":
+        git(repo, "config", name, value)
+    else:
+        env[name] = value
+    proc = run_cli("hook", "bot.py", cwd=repo, env=env)
+    assert proc.returncode == 1 and "bot.py:10:" in proc.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the patch is read with textconv (no --no-textconv): line numbers of the converted "
+    "text (nbstripout for notebooks, any diff.<driver>.textconv) are applied to the raw blob",
+)
+def test_textconv_drivers_do_not_shift_line_numbers(repo: Path, tmp_path: Path) -> None:
+    conv = tmp_path / "conv.sh"
+    conv.write_text('#!/bin/sh\necho "# converted"\necho "#"\ncat "$1"\n')
+    conv.chmod(0o755)
+    commit(repo, {".gitattributes": "*.py diff=conv\n"})
+    git(repo, "config", "diff.conv.textconv", str(conv))
+    _key_added_mid_file(repo)
+    proc = run_cli("hook", "bot.py", cwd=repo)
+    assert proc.returncode == 1 and "bot.py:10:" in proc.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a file whose diff attribute is unset (-diff, binary) shows as 'Binary files "
+    "differ' in the patch: no added lines, so a text file with a key is never scanned",
+)
+@pytest.mark.parametrize("attribute", ["-diff", "binary"])
+def test_diff_attributes_do_not_hide_text_files(repo: Path, attribute: str) -> None:
+    commit(repo, {".gitattributes": f"*.env {attribute}\n"})
+    stage(repo, {"prod.env": f"BINANCE_API_KEY={KEY}\nBINANCE_API_SECRET={SECRET}\n"})
+    proc = run_cli("hook", "prod.env", cwd=repo)
+    assert proc.returncode == 1 and "prod.env:1:" in proc.stdout
+
+
+# --- names and options ------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pre-commit passes file names as they are; argparse reads a leading '-' as an "
+    "option: usage error (exit 2) instead of a finding, and a clean file with a 64-character "
+    "value blocks the commit",
+)
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(f"\n\nBINANCE_API_KEY={KEY}\n", 1), ("sha256 = '" + "ab12" * 16 + "'\n", 0)],
+    ids=["key", "clean-64-char-value"],
+)
+def test_names_with_a_leading_dash(repo: Path, content: str, expected: int) -> None:
+    stage(repo, {"-dash.env": content})
+    proc = run_cli("hook", "-dash.env", cwd=repo)
+    assert proc.returncode == expected, proc.stderr
+    if expected:
+        assert "-dash.env:3:" in proc.stdout
+
+
+def test_files_over_max_bytes_are_skipped(repo: Path) -> None:
+    stage(repo, {"big.env": f"BINANCE_API_KEY={KEY}\n" + "#" * 500 + "\n"})
+    assert run_cli("hook", "--max-bytes", "100", cwd=repo).returncode == 0
+    assert run_cli("hook", "--max-bytes", "1000", cwd=repo).returncode == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hook accepts -v/--verbose ('list skipped files') but never passes skipped files "
+    "to the report: an oversized staged file with a key passes without a word",
+)
+def test_verbose_hook_lists_skipped_files(repo: Path) -> None:
+    stage(repo, {"big.env": f"BINANCE_API_KEY={KEY}\n" + "#" * 500 + "\n"})
+    proc = run_cli("hook", "-v", "--max-bytes", "100", cwd=repo)
+    assert proc.returncode == 0
+    assert "skipped big.env: larger than 100 bytes" in proc.stdout
