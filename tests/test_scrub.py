@@ -726,11 +726,6 @@ def test_stash_entries_are_protected_by_refusing(tmp_path: Path) -> None:
     assert git(repo, "show", "stash@{1}:README.md") == "first\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: git notes stay keyed by the old commit ids: every note on a rewritten "
-    "commit is detached, and verification still passes",
-)
 def test_notes_follow_the_rewritten_commits(tmp_path: Path) -> None:
     repo = _one_key_repo(tmp_path / "notes")
     git(repo, "notes", "add", "-m", "reviewed by ops", "HEAD")
@@ -739,16 +734,15 @@ def test_notes_follow_the_rewritten_commits(tmp_path: Path) -> None:
     assert git(repo, "notes", "show", "HEAD", check=False) == "reviewed by ops\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a tag pointing at a blob (or tree) with a secret is not rewritten by "
-    "fast-export and not seen by the rescan: the secret stays reachable, checks say ok",
-)
-def test_tag_of_a_blob_does_not_keep_the_secret(tmp_path: Path) -> None:
+def test_tag_of_a_blob_is_refused_with_nothing_changed(tmp_path: Path) -> None:
+    """filter-repo cannot rewrite a ref to a blob or tree: refuse rather than leave it."""
     repo = _one_key_repo(tmp_path / "blobtag")
     git(repo, "tag", "env-file", "HEAD:.env")
+    refs = _refs(repo)
     proc = _cli("scrub", "--in-place", "--yes", str(repo))
-    assert "K[8]" not in _secrets_in(_reachable_objects(repo)) or proc.returncode != 0
+    assert proc.returncode == 2
+    assert "refs/tags/env-file" in proc.stderr and "git tag -d" in proc.stderr
+    assert _refs(repo) == refs
 
 
 def test_backup_is_outside_the_work_tree_when_run_from_a_subdirectory(tmp_path: Path) -> None:

@@ -125,6 +125,14 @@ def _refs(repo: str) -> dict[str, str]:
     return {row[0]: row[1] for row in rows if not row[2]}
 
 
+def _refs_to_non_commits(repo: str) -> list[str]:
+    out = git.run(
+        ["for-each-ref", "--format=%(refname) %(objecttype) %(*objecttype)"], cwd=repo
+    ).decode()
+    rows = [line.split(" ") for line in out.splitlines()]
+    return [row[0] for row in rows if (row[2] or row[1]) not in ("commit", "")]
+
+
 def _commit_counts(repo: str, refs: Sequence[str]) -> dict[str, int]:
     return {ref: int(git.run(["rev-list", "--count", ref, "--"], cwd=repo).strip()) for ref in refs}
 
@@ -277,6 +285,13 @@ def scrub(
             "stash entries exist: git-filter-repo rewrites the stash ref but not its reflog, so "
             "older entries would be lost; apply or drop them first (nothing was changed)"
         )
+    odd = _refs_to_non_commits(repo)
+    if odd:
+        raise ScrubError(
+            f"{', '.join(odd)} point(s) at a file or tree, not a commit; git-filter-repo cannot "
+            "rewrite such refs, so a secret in them would survive: delete them first (e.g. "
+            "git tag -d NAME) and run again (nothing was changed)"
+        )
     rules = replacements(findings)
     secrets = {f.fingerprint for f in findings}
     refs_before = _refs(repo)
@@ -312,9 +327,26 @@ def scrub(
         refs_after = _refs(target)
         outcome.changed_refs = [r for r in refs_before if refs_after.get(r) != refs_before[r]]
         verify(original, target, rules, secrets, before, policy, outcome)
+        if outcome.ok:
+            outcome.changed_refs += _carry_notes(target)
     if not apply_changes:
         outcome.target = "(dry run)"
     return outcome
+
+
+def _carry_notes(repo: str) -> list[str]:
+    """git notes are keyed by commit id: move them to the rewritten commits (after the
+    checks, which compare commits only), then drop the ones left on vanished commits."""
+    mapping = "".join(f"{old} {new}\n" for old, new in _commit_map(repo).items())
+    out = git.run(["for-each-ref", "--format=%(refname)", "refs/notes/"], cwd=repo)
+    moved = []
+    for ref in os.fsdecode(out).split():
+        before = git.run(["rev-parse", ref], cwd=repo)
+        git.run(["notes", f"--ref={ref}", "copy", "--stdin"], cwd=repo, stdin=mapping.encode())
+        git.run(["notes", f"--ref={ref}", "prune"], cwd=repo)
+        if git.run(["rev-parse", ref], cwd=repo) != before:
+            moved.append(ref)
+    return moved
 
 
 def push_remote(repo: str) -> str:
@@ -332,10 +364,12 @@ def next_steps(outcome: Outcome, remote: str) -> str:
         "Next steps, in this order:",
         "  1. Revoke the keys first: delete them in Binance (Profile > API Management) and",
         "     create new ones. Rewriting history does not un-leak a key that was pushed.",
-        "  2. Push every rewritten branch and tag:",
+        "  2. Push every rewritten branch and tag (and notes):",
     ]
     pushes = {
-        ref: ref for ref in outcome.changed_refs if ref.startswith(("refs/heads/", "refs/tags/"))
+        ref: ref
+        for ref in outcome.changed_refs
+        if ref.startswith(("refs/heads/", "refs/tags/", "refs/notes/"))
     }
     # A fresh clone has most branches only as origin's remote-tracking refs: those were
     # rewritten too, and the remote keeps the secrets unless they are pushed as well.
