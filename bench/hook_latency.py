@@ -2,19 +2,27 @@
 
     python bench/hook_latency.py [--runs 30]
 
-Builds a repository with a staged 10-file commit (mixed languages, a few hundred lines each),
-then times, interleaved so that machine noise hits every command alike:
+Builds a temporary repository with some history (an initial import and a few commits that each
+touch two or three files) and stages a realistic 10-file change: eight files of mixed languages
+edited (lines changed, a block inserted, lines deleted) and two added, 50-300 lines each. The
+"clean" case holds no key; the "key" case is the same change with one Python file calling
+python-binance's ``Client("<api key>", "<secret>")`` with generated fake keys.
+
+Then times, interleaved (every round runs every command, in a shuffled order) so that machine
+noise hits them alike:
 
 - ``python -c pass`` with the same interpreter: the floor (Python's start-up);
-- ``git diff --cached -U0``: what the clean path must pay for git;
-- the hook as pre-commit runs it (``python -m binance_guard hook`` with the staged files as
-  arguments, see .pre-commit-hooks.yaml), and through the ``binance-guard`` console script
-  (pip's wrapper imports ``re`` first), on the clean commit and on one holding a key.
+- the git call of the hook's clean path alone (``git diff --cached -U0 ...``, same arguments);
+- ``binance-guard hook <files>``: the console script pip writes (its wrapper imports ``re``);
+- ``python -m binance_guard hook <files>``: the entry of .pre-commit-hooks.yaml (runpy);
+- ``python -P -c "...; main()" hook <files>``: for reference, the same ``main()`` started
+  without runpy or ``re``.
 
-Run it with the interpreter of a regular (non-editable) install to see what pre-commit's
-environment pays; an editable install adds a path hook to every import.
-
-Prints medians and ratios to the floor. No assertions: numbers to read, not a test.
+The hook commands get the ten staged files as arguments and run from the repository's top, as
+pre-commit runs them. Bytecode is cached (in the temp directory) even under
+PYTHONDONTWRITEBYTECODE, as in a pip-installed hook environment. Prints medians and ratios to
+the floor, the exit code of each hook command and whether the hook left its clean path.
+No assertions: exit code 0.
 """
 
 from __future__ import annotations
@@ -27,41 +35,273 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from testing.git_repo import GIT_ENV, commit, make_repo, stage
+from binance_guard.sources.staged import PATCH_ARGS
 from testing.keys import fake_key
 
-EXTENSIONS = ("py", "js", "go", "yaml", "json", "md", "ts", "toml", "sh", "java")
+WORDS = (
+    "order", "price", "symbol", "client", "depth", "ticker", "balance", "retry", "stream",
+    "market", "limit", "spread", "fill", "position", "margin", "candle", "volume", "signal",
+)  # fmt: skip
 
 
-def _source(rng: random.Random, ext: str, lines: int) -> str:
-    words = ["order", "price", "symbol", "client", "depth", "ticker", "balance", "retry"]
-    out = []
-    for i in range(lines):
-        a, b = rng.choice(words), rng.choice(words)
-        out.append(f"{a}_{i} = compute_{b}({i}, '{a}-{b}')  # {ext} line {i}")
-    return "\n".join(out) + "\n"
+def _ident(rng: random.Random, sep: str = "_") -> str:
+    return sep.join(rng.sample(WORDS, 2))
 
 
-def build(root: Path) -> tuple[Path, list[str]]:
-    rng = random.Random(7)
-    repo = make_repo(root / "repo")
-    names = [f"src/module_{i}.{ext}" for i, ext in enumerate(EXTENSIONS)]
-    commit(repo, {n: _source(rng, n.rsplit(".", 1)[1], rng.randint(50, 300)) for n in names})
-    edits: dict[str, str | bytes] = {}
-    for name in names:
-        text = (repo / name).read_text().splitlines(keepends=True)
-        for _ in range(5):
-            text.insert(rng.randrange(len(text)), f"edited_{rng.random():.6f} = 1\n")
-        edits[name] = "".join(text)
-    stage(repo, edits)
-    return repo, names
+def _camel(rng: random.Random) -> str:
+    a, b = rng.sample(WORDS, 2)
+    return a + b.capitalize()
 
 
-def _time(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+def _py(rng: random.Random) -> str:
+    name, arg = _ident(rng), rng.choice(WORDS)
+    return (
+        f"def {name}({arg}: float, window: int = {rng.randrange(5, 200)}) -> float:\n"
+        f'    """Rolling {rng.choice(WORDS)} of the {arg} over ``window`` samples."""\n'
+        f"    if window <= 0:\n"
+        f'        raise ValueError("window must be positive")\n'
+        f"    total = {arg} * {rng.random():.4f}\n"
+        f"    for step in range(window):\n"
+        f"        total += math.log1p(abs({arg} - step)) / window\n"
+        f'    logger.debug("{name} %s -> %s", {arg}, total)\n'
+        f"    return round(total, {rng.randrange(2, 9)})\n\n\n"
+    )
+
+
+def _js(rng: random.Random) -> str:
+    name, arg = _camel(rng), rng.choice(WORDS)
+    return (
+        f"export async function {name}({arg}, options = {{}}) {{\n"
+        f"  const url = `${{BASE_URL}}/api/v3/{rng.choice(WORDS)}?symbol=${{{arg}}}`;\n"
+        f"  const response = await fetch(url, {{ ...DEFAULTS, ...options }});\n"
+        f"  if (!response.ok) {{\n"
+        f"    throw new Error(`{name} failed: ${{response.status}}`);\n"
+        f"  }}\n"
+        f"  const body = await response.json();\n"
+        f"  return body.filter((row) => row.{rng.choice(WORDS)} > {rng.randrange(100)});\n"
+        f"}}\n\n"
+    )
+
+
+def _ts(rng: random.Random) -> str:
+    name, kind = _camel(rng), rng.choice(WORDS).capitalize()
+    return (
+        f"export interface {kind}{rng.randrange(100)} {{\n"
+        f"  symbol: string;\n"
+        f"  {rng.choice(WORDS)}: number;\n"
+        f"  updatedAt: Date;\n"
+        f"}}\n\n"
+        f"export function {name}(rows: ReadonlyArray<number>, limit = {rng.randrange(5, 50)})"
+        f": number {{\n"
+        f"  return rows.slice(0, limit).reduce((acc, value) => acc + value, 0) / limit;\n"
+        f"}}\n\n"
+    )
+
+
+def _go(rng: random.Random) -> str:
+    name, arg = _camel(rng).capitalize(), rng.choice(WORDS)
+    return (
+        f"// {name} returns the {rng.choice(WORDS)} for one {arg}.\n"
+        f"func (s *Service) {name}(ctx context.Context, {arg} string) (float64, error) {{\n"
+        f'\tresp, err := s.client.Get(ctx, "/api/v3/{rng.choice(WORDS)}", {arg})\n'
+        f"\tif err != nil {{\n"
+        f'\t\treturn 0, fmt.Errorf("{name}: %w", err)\n'
+        f"\t}}\n"
+        f"\tdefer resp.Body.Close()\n"
+        f"\treturn parseFloat(resp, {rng.randrange(1, 9)})\n"
+        f"}}\n\n"
+    )
+
+
+def _java(rng: random.Random) -> str:
+    name, arg = _camel(rng), rng.choice(WORDS)
+    return (
+        f"    public Optional<BigDecimal> {name}(String {arg}) {{\n"
+        f"        if ({arg} == null || {arg}.isEmpty()) {{\n"
+        f"            return Optional.empty();\n"
+        f"        }}\n"
+        f"        BigDecimal value = repository.find{arg.capitalize()}({arg});\n"
+        f'        log.info("{name} {{}} -> {{}}", {arg}, value);\n'
+        f"        return Optional.ofNullable(value).map(v -> v.setScale({rng.randrange(2, 9)}));\n"
+        f"    }}\n\n"
+    )
+
+
+def _yaml(rng: random.Random) -> str:
+    name = _ident(rng, "-")
+    return (
+        f"  {name}:\n"
+        f"    enabled: {rng.choice(['true', 'false'])}\n"
+        f"    interval: {rng.randrange(1, 60)}s\n"
+        f"    symbols: [BTCUSDT, ETHUSDT, {rng.choice(['BNBUSDT', 'SOLUSDT', 'XRPUSDT'])}]\n"
+        f"    {rng.choice(WORDS)}_threshold: {rng.random():.3f}\n"
+    )
+
+
+def _json(rng: random.Random) -> str:
+    name = _ident(rng, "-")
+    return (
+        f'    "{name}": {{\n'
+        f'      "version": "^{rng.randrange(1, 9)}.{rng.randrange(20)}.{rng.randrange(10)}",\n'
+        f'      "enabled": {rng.choice(["true", "false"])},\n'
+        f'      "retries": {rng.randrange(10)}\n'
+        f"    }},\n"
+    )
+
+
+def _md(rng: random.Random) -> str:
+    a, b = rng.sample(WORDS, 2)
+    return (
+        f"## {a.capitalize()} and {b}\n\n"
+        f"The bot reads the {a} stream and keeps the last {rng.randrange(10, 500)} {b} values\n"
+        f"in memory. Set `{a.upper()}_{b.upper()}` in the environment to change it, then\n"
+        f"restart the service with `make restart`.\n\n"
+    )
+
+
+def _toml(rng: random.Random) -> str:
+    return (
+        f"[{_ident(rng, '.')}]\n"
+        f"enabled = {rng.choice(['true', 'false'])}\n"
+        f'mode = "{rng.choice(WORDS)}"\n'
+        f"max_{rng.choice(WORDS)} = {rng.randrange(1000)}\n\n"
+    )
+
+
+def _sh(rng: random.Random) -> str:
+    name = _ident(rng)
+    return (
+        f"{name}() {{\n"
+        f'  local target="${{1:-{rng.choice(WORDS)}}}"\n'
+        f'  echo "deploying $target ({rng.randrange(100)})" >&2\n'
+        f'  rsync -az --delete "build/$target/" "$HOST:/srv/$target/" || return 1\n'
+        f"}}\n\n"
+    )
+
+
+HEADERS = {
+    "py": '"""Trading bot module."""\n\nimport logging\nimport math\n\n'
+    "logger = logging.getLogger(__name__)\n\n\n",
+    "js": 'import { BASE_URL, DEFAULTS } from "./config.js";\n\n',
+    "ts": "// Generated types and helpers for the dashboard.\n\n",
+    "go": 'package feed\n\nimport (\n\t"context"\n\t"fmt"\n)\n\n',
+    "java": "package com.example.bot;\n\nimport java.math.BigDecimal;\nimport java.util.Optional;"
+    "\n\npublic class OrderService {\n\n",
+    "yaml": "# Bot settings\nversion: 3\njobs:\n",
+    "json": '{\n  "name": "dashboard",\n  "private": true,\n  "dependencies": {\n',
+    "md": "# Setup\n\nHow to run the bot locally and in production.\n\n",
+    "toml": '[project]\nname = "bot"\nversion = "0.4.0"\n\n',
+    "sh": "#!/usr/bin/env bash\nset -euo pipefail\n\n",
+}
+FOOTERS = {"java": "}\n", "json": '    "end": {}\n  }\n}\n'}
+BLOCKS: Mapping[str, Callable[[random.Random], str]] = {
+    "py": _py, "js": _js, "ts": _ts, "go": _go, "java": _java,
+    "yaml": _yaml, "json": _json, "md": _md, "toml": _toml, "sh": _sh,
+}  # fmt: skip
+
+# The staged change: eight edited files, two added ones.
+EDITED = (
+    "bot/trader.py",
+    "web/src/api.js",
+    "web/src/chart.ts",
+    "services/feed/feed.go",
+    "android/app/src/main/java/com/example/bot/OrderService.java",
+    "config/settings.yaml",
+    "web/package.json",
+    "scripts/deploy.sh",
+)
+ADDED = ("bot/risk.py", "docs/setup.md")
+# Committed in the history but not part of the staged change.
+OTHERS = ("bot/__init__.py", "bot/strategy.py", "web/src/index.js", "pyproject.toml", "README.md")
+KEY_FILE = "bot/trader.py"
+FLOOR = "python -c pass (floor)"
+DIRECT_MAIN = "import sys; from binance_guard.cli import main; sys.exit(main())"
+
+
+def _ext(name: str) -> str:
+    return name.rsplit(".", 1)[1]
+
+
+def _blocks(rng: random.Random, ext: str, lines: int) -> list[str]:
+    out, count = [], 0
+    while count < lines:
+        block = BLOCKS[ext](rng)
+        out.append(block)
+        count += block.count("\n")
+    return out
+
+
+def _file(rng: random.Random, name: str) -> list[str]:
+    """A file as a list of blocks, 50-300 lines in all; header and footer are blocks too."""
+    ext = _ext(name)
+    return [HEADERS[ext], *_blocks(rng, ext, rng.randint(50, 300)), FOOTERS.get(ext, "")]
+
+
+def _edit(rng: random.Random, name: str, blocks: list[str]) -> list[str]:
+    """A realistic edit: a few lines changed, one block inserted, one block deleted."""
+    body = blocks[1:-1]
+    for _ in range(3):
+        i = rng.randrange(len(body))
+        lines = body[i].split("\n")
+        j = rng.randrange(len(lines))
+        lines[j] = lines[j].replace(rng.choice(WORDS), rng.choice(WORDS))
+        body[i] = "\n".join(lines)
+    body.insert(rng.randrange(len(body) + 1), BLOCKS[_ext(name)](rng))
+    if len(body) > 3:
+        del body[rng.randrange(len(body))]
+    return [blocks[0], *body, blocks[-1]]
+
+
+def _git(repo: Path, env: Mapping[str, str], *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def _write(repo: Path, files: Mapping[str, list[str]]) -> None:
+    for name, blocks in files.items():
+        target = repo / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("".join(blocks))
+
+
+KEY_BLOCK = (
+    "from binance.client import Client\n\n"
+    'client = Client("{key}", "{secret}")\n'
+    'ticker = client.get_symbol_ticker(symbol="BTCUSDT")\n\n\n'
+)
+
+
+def build(repo: Path, env: Mapping[str, str], with_key: bool) -> list[str]:
+    """Create the repository and stage the change; return the staged file names."""
+    rng = random.Random(20240601)  # same history and change for both cases
+    repo.mkdir(parents=True)
+    _git(repo, env, "init", "-q", "-b", "main")
+    files = {name: _file(rng, name) for name in (*EDITED, *OTHERS)}
+    _write(repo, files)
+    _git(repo, env, "add", "-A")
+    _git(repo, env, "commit", "-q", "--no-verify", "-m", "import the bot")
+    for n in range(8):
+        touched = rng.sample(sorted(files), rng.randint(2, 3))
+        for name in touched:
+            files[name] = _edit(rng, name, files[name])
+        _write(repo, {name: files[name] for name in touched})
+        _git(repo, env, "add", "-A")
+        _git(repo, env, "commit", "-q", "--no-verify", "-m", f"change {n}")
+    staged = {name: _edit(rng, name, files[name]) for name in EDITED}
+    staged.update({name: _file(rng, name) for name in ADDED})
+    if with_key:
+        blocks = staged[KEY_FILE]
+        blocks.insert(len(blocks) // 2, KEY_BLOCK.format(key=fake_key(1), secret=fake_key(2)))
+    _write(repo, staged)
+    _git(repo, env, "add", "--", *staged)
+    return [*EDITED, *ADDED]
+
+
+def _time(cmd: list[str], cwd: Path, env: Mapping[str, str]) -> float:
     start = time.perf_counter_ns()
     subprocess.run(
         cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
@@ -69,46 +309,90 @@ def _time(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     return (time.perf_counter_ns() - start) / 1e6
 
 
+def _outcome(cmd: list[str], cwd: Path, env: Mapping[str, str]) -> str:
+    """Exit code, and whether the hook left its clean path (imported binance_guard.commands)."""
+    traced = {**env, "PYTHONPROFILEIMPORTTIME": "1"}
+    proc = subprocess.run(cmd, cwd=cwd, env=traced, capture_output=True, text=True, check=False)
+    path = "full path" if "binance_guard.commands" in proc.stderr else "clean path"
+    return f"exit {proc.returncode}, {path}"
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args()
     script = Path(sys.executable).parent / "binance-guard"
-    env = {**os.environ, **GIT_ENV}
     with tempfile.TemporaryDirectory() as tmp:
-        repo, names = build(Path(tmp))
-        key_repo, _ = build(Path(tmp) / "with-key")
-        bot = names[0]
-        text = (key_repo / bot).read_text()
-        stage(
-            key_repo,
-            {bot: text + f'client = Client("{fake_key(1)}", "{fake_key(2)}")\n# binance\n'},
-        )
-        commands = {
-            "python -c pass (floor)": ([sys.executable, "-c", "pass"], repo),
-            "git diff --cached -U0": (["git", "diff", "--cached", "-U0"], repo),
-            "hook, clean commit (python -m, as pre-commit)": (
-                [sys.executable, "-m", "binance_guard", "hook", *names],
-                repo,
-            ),
-            "hook, clean commit (console script)": ([str(script), "hook", *names], repo),
-            "hook, commit with a key (python -m)": (
-                [sys.executable, "-m", "binance_guard", "hook", *names],
-                key_repo,
-            ),
+        env = {
+            **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+            # Cached bytecode, as a pip-installed hook has: an editable install under
+            # PYTHONDONTWRITEBYTECODE would compile the hook's modules on every run (~2-3 ms).
+            "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
+            "HOME": tmp,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "Bench",
+            "GIT_AUTHOR_EMAIL": "bench@example.com",
+            "GIT_COMMITTER_NAME": "Bench",
+            "GIT_COMMITTER_EMAIL": "bench@example.com",
         }
-        samples: dict[str, list[float]] = {name: [] for name in commands}
-        for cmd, cwd in commands.values():  # warm-up: caches, .pyc files
-            _time(cmd, cwd, env)
+        repos = {case: Path(tmp) / case for case in ("clean", "key")}
+        names = build(repos["clean"], env, with_key=False)
+        build(repos["key"], env, with_key=True)  # the same history and file names
+        rows = {
+            FLOOR: [sys.executable, "-c", "pass"],
+            "git diff --cached -U0 ... (the clean path's git)": [
+                "git", "-c", "core.quotePath=false", *PATCH_ARGS,
+            ],
+            "binance-guard hook FILES (console script)": [str(script), "hook", *names],
+            "python -m binance_guard hook FILES (pre-commit entry)": [
+                sys.executable, "-m", "binance_guard", "hook", *names,
+            ],
+            # Reference: the same main() without runpy (-m) or re (pip's wrapper).
+            "python -P -c 'import ...; main()' hook FILES": [
+                sys.executable, "-P", "-c", DIRECT_MAIN, "hook", *names,
+            ],
+        }  # fmt: skip
+        jobs = [(row, case) for row in rows for case in repos]
+        samples: dict[tuple[str, str], list[float]] = {job: [] for job in jobs}
+        outcomes = {job: _outcome(rows[job[0]], repos[job[1]], env) for job in jobs}
+        for _ in range(args.warmup):
+            for row, case in jobs:
+                _time(rows[row], repos[case], env)
+        order = random.Random(0)
         for _ in range(args.runs):
-            for name, (cmd, cwd) in commands.items():
-                samples[name].append(_time(cmd, cwd, env))
-    floor = statistics.median(samples["python -c pass (floor)"])
-    print(f"hook latency, median of {args.runs} runs each (interleaved)")
-    print(f"{'command':<44} {'median ms':>10} {'x floor':>8}")
-    for name, values in samples.items():
-        median = statistics.median(values)
-        print(f"{name:<44} {median:>10.1f} {median / floor:>8.2f}")
+            order.shuffle(jobs)
+            for row, case in jobs:
+                samples[row, case].append(_time(rows[row], repos[case], env))
+        staged_lines = sum(len((repos["clean"] / name).read_text().splitlines()) for name in names)
+    floor_values = [v for case in repos for v in samples[FLOOR, case]]
+    floor = statistics.median(floor_values)
+    print(
+        f"hook latency: median of {args.runs} interleaved runs (+{args.warmup} warm-up), "
+        f"{sys.executable} (Python {sys.version.split()[0]})"
+    )
+    print(f"staged: {len(names)} files, {staged_lines} lines (8 edited, 2 added)")
+    print("bytecode: cached (PYTHONPYCACHEPREFIX in the temp dir, filled by the warm-up)\n")
+    width = max(map(len, rows))
+    print(f"{'command':<{width}}  {'clean ms':>8} {'x floor':>7}  {'key ms':>8} {'x floor':>7}")
+    for row in rows:
+        cells = []
+        for case in repos:
+            # the floor does not depend on the case: one median over both columns' samples
+            median = floor if row == FLOOR else statistics.median(samples[row, case])
+            cells.append(f"{median:>8.1f} {median / floor:>7.2f}")
+        print(f"{row:<{width}}  {'  '.join(cells)}")
+    print()
+    for row in list(rows)[2:]:
+        for case in repos:
+            values = sorted(samples[row, case])
+            extra = statistics.median(values) - floor
+            print(
+                f"{row} [{case}]: {outcomes[row, case]}; +{extra:.1f} ms over the floor; "
+                f"min {values[0]:.1f}, max {values[-1]:.1f}"
+            )
+    quartiles = statistics.quantiles(floor_values, n=4)
+    print(f"floor quartiles: {quartiles[0]:.1f} / {quartiles[1]:.1f} / {quartiles[2]:.1f} ms")
 
 
 if __name__ == "__main__":
