@@ -1,0 +1,268 @@
+"""The pre-push hook through the real pre-commit framework, pushing to a local bare remote,
+and `binance-guard pre-push` run directly with the variables pre-commit sets."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from testing.git_repo import commit, git, make_repo
+from testing.keys import fake_key
+from tests.ci_support import ROOT, assert_no_secret, environ, run_bg
+
+KEY, SECRET, OLD = fake_key("push-key"), fake_key("push-secret"), fake_key("push-old")
+SECRETS = (KEY, SECRET, OLD)
+BOT = f'from binance.client import Client\nclient = Client("{KEY}", "{SECRET}")\n'
+CLEAN_BOT = "import os\nclient = Client(os.environ['K'], os.environ['S'])\n"
+HOOK_ID = "binance-guard-pre-push"
+
+
+@dataclasses.dataclass(frozen=True)
+class HookSource:
+    clone: Path  # a clone of this repository: pre-commit wants a git repo and a rev
+    rev: str
+    home: Path  # PRE_COMMIT_HOME shared by the session: the hook's venv is built once
+
+
+@pytest.fixture(scope="session")
+def hook_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HookSource]:
+    base = tmp_path_factory.mktemp("pre-push-hook")
+    clone = base / "binance-guard"
+    subprocess.run(
+        ["git", "clone", "-q", str(ROOT), str(clone)], check=True, env=environ(), timeout=120
+    )
+    source = HookSource(clone, git(clone, "rev-parse", "HEAD").strip(), base / "pre-commit-home")
+    yield source
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@dataclasses.dataclass
+class User:
+    """A developer's repository with the hook installed, and its ``origin``."""
+
+    repo: Path
+    remote: Path
+    env: dict[str, str]
+
+    def run(self, *cmd: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            cmd, cwd=self.repo, env=self.env, capture_output=True, text=True, check=False
+        )
+
+    def push(self, *args: str) -> subprocess.CompletedProcess[str]:
+        proc = self.run("git", "push", *args)
+        assert_no_secret(proc.stdout + proc.stderr, SECRETS)
+        return proc
+
+    def remote_rev(self, ref: str) -> str | None:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--verify", "-q", ref],
+            cwd=self.remote,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return proc.stdout.strip() or None
+
+    def remote_has(self, sha: str) -> bool:
+        proc = subprocess.run(
+            ["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.remote, check=False
+        )
+        return proc.returncode == 0
+
+
+def _user(tmp_path: Path, source: HookSource, push_main: bool = True) -> User:
+    repo = make_repo(tmp_path / "user")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    (repo / ".pre-commit-config.yaml").write_text(
+        yaml.safe_dump(
+            {"repos": [{"repo": str(source.clone), "rev": source.rev, "hooks": [{"id": HOOK_ID}]}]}
+        )
+    )
+    commit(repo, {"README.md": "# bot\n"}, "readme")
+    env = environ({"PRE_COMMIT_HOME": str(source.home), "HOME": str(repo)})
+    user = User(repo, remote, env)
+    installed = user.run(sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-push")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert (repo / ".git" / "hooks" / "pre-push").exists()
+    if push_main:
+        pushed = user.push("-q", "origin", "main")
+        assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    return user
+
+
+def _blocked(proc: subprocess.CompletedProcess[str]) -> str:
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "Push blocked by binance-guard" in output
+    assert "binance-guard (commits being pushed)" in output and "Failed" in output
+    return output
+
+
+@pytest.mark.slow
+def test_key_committed_with_no_verify_does_not_reach_the_remote(
+    tmp_path: Path, hook_source: HookSource
+) -> None:
+    user = _user(tmp_path, hook_source)
+    before = user.remote_rev("main")
+    added = commit(user.repo, {"bot.py": BOT}, "bot, hook skipped")
+    git(user.repo, "commit", "-q", "--no-verify", "--allow-empty", "-m", "still no verify")
+    removed = commit(user.repo, {"bot.py": CLEAN_BOT}, "key removed again")
+
+    output = _blocked(user.push("origin", "main"))
+    assert f"pushed commits {before[:12] if before else ''}" in output
+    assert "bot.py" in output and f"{KEY[:4]}********{KEY[-4:]}" in output
+    assert user.remote_rev("main") == before
+    assert not user.remote_has(added) and not user.remote_has(removed)
+
+
+@pytest.mark.slow
+def test_clean_push_reaches_the_remote(tmp_path: Path, hook_source: HookSource) -> None:
+    user = _user(tmp_path, hook_source)
+    head = commit(user.repo, {"bot.py": CLEAN_BOT}, "bot")
+    proc = user.push("origin", "main")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"binance-guard \(commits being pushed\)\.+Passed", proc.stdout + proc.stderr)
+    assert user.remote_rev("main") == head
+
+
+@pytest.mark.slow
+def test_new_branch(tmp_path: Path, hook_source: HookSource) -> None:
+    user = _user(tmp_path, hook_source)
+    main = git(user.repo, "rev-parse", "main").strip()
+    git(user.repo, "checkout", "-q", "-b", "feature")
+    key_commit = commit(user.repo, {"bot.py": BOT}, "bot")
+    # pre-commit passes the parent of the first commit the remote lacks
+    assert f"(pushed commits {main[:12]}..{key_commit[:12]})" in _blocked(
+        user.push("origin", "feature")
+    )
+    assert user.remote_rev("feature") is None and not user.remote_has(key_commit)
+
+    git(user.repo, "checkout", "-q", "-b", "clean", "main")
+    head = commit(user.repo, {"notes.md": "nothing secret\n"}, "notes")
+    proc = user.push("-u", "origin", "clean")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert user.remote_rev("clean") == head
+
+
+@pytest.mark.slow
+def test_first_push_to_an_empty_remote(tmp_path: Path, hook_source: HookSource) -> None:
+    """pre-commit sets no PRE_COMMIT_FROM_REF when the root commit is pushed."""
+    user = _user(tmp_path, hook_source, push_main=False)
+    commit(user.repo, {"bot.py": BOT}, "bot")
+    commit(user.repo, {"bot.py": CLEAN_BOT}, "key removed again")
+    output = _blocked(user.push("origin", "main"))
+    assert "(commits of refs/heads/main not on the remote)" in output
+    assert user.remote_rev("main") is None
+
+    clean = _user(tmp_path / "clean", hook_source, push_main=False)
+    head = commit(clean.repo, {"bot.py": CLEAN_BOT}, "bot")
+    proc = clean.push("origin", "main")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert clean.remote_rev("main") == head
+
+
+@pytest.mark.slow
+def test_orphan_branch(tmp_path: Path, hook_source: HookSource) -> None:
+    """Also without PRE_COMMIT_FROM_REF: only the orphan's own commits are judged."""
+    user = _user(tmp_path, hook_source)
+    git(user.repo, "checkout", "-q", "--orphan", "gh-pages")
+    git(user.repo, "rm", "-q", "-r", "--cached", ".")
+    commit(user.repo, {"index.html": f"<!-- BINANCE_API_KEY={KEY} -->\n"}, "pages")
+    output = _blocked(user.push("origin", "gh-pages"))
+    assert "(commits of refs/heads/gh-pages not on the remote)" in output
+    assert user.remote_rev("gh-pages") is None
+
+    git(user.repo, "checkout", "-q", "--orphan", "docs")
+    git(user.repo, "rm", "-q", "-r", "--cached", ".")
+    head = commit(user.repo, {"index.md": "# docs\n"}, "docs")
+    proc = user.push("origin", "docs")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert user.remote_rev("docs") == head
+
+
+@pytest.mark.slow
+def test_a_key_already_on_the_remote_does_not_block_later_pushes(
+    tmp_path: Path, hook_source: HookSource
+) -> None:
+    user = _user(tmp_path, hook_source)
+    commit(user.repo, {"old.env": f"BINANCE_API_KEY={OLD}\n"}, "old key")
+    forced = user.push("--no-verify", "-q", "origin", "main")  # someone skipped the hook
+    assert forced.returncode == 0
+    head = commit(user.repo, {"bot.py": CLEAN_BOT}, "bot")
+    proc = user.push("origin", "main")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert user.remote_rev("main") == head
+
+
+def test_hook_definition() -> None:
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hook = hooks[HOOK_ID]
+    assert hook["stages"] == ["pre-push"]
+    assert hook["pass_filenames"] is False and hook["always_run"] is True
+    assert hook["language"] == "python"
+    assert hook["entry"].split()[-1] == "pre-push"
+
+
+# --- `binance-guard pre-push` run directly ---------------------------------------------------
+
+
+@pytest.fixture
+def pushed(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A repository whose origin has main (with an old key); feature adds a key and removes it."""
+    repo = make_repo(tmp_path / "repo")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    commit(repo, {"README.md": "# bot\n"})
+    shas = {"old": commit(repo, {"old.env": f"BINANCE_API_KEY={OLD}\n"}, "old key")}
+    git(repo, "push", "-q", "origin", "main")
+    git(repo, "checkout", "-q", "-b", "feature")
+    shas["clean"] = commit(repo, {"a.py": "x = 1\n"})
+    shas["added"] = commit(repo, {"bot.py": BOT}, "key, committed with --no-verify")
+    shas["removed"] = commit(repo, {"bot.py": CLEAN_BOT}, "key removed again")
+    return repo, shas
+
+
+def test_direct_pre_push_with_from_and_to_refs(pushed: tuple[Path, dict[str, str]]) -> None:
+    repo, shas = pushed
+    env = {"PRE_COMMIT_FROM_REF": shas["old"], "PRE_COMMIT_TO_REF": shas["removed"]}
+    proc = run_bg("pre-push", cwd=repo, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    span = f"{shas['old'][:12]}..{shas['removed'][:12]}"
+    assert proc.stdout.splitlines()[0] == f"Push blocked by binance-guard (pushed commits {span})."
+    assert "bot.py" in proc.stdout and "old.env" not in proc.stdout
+    assert_no_secret(proc.stdout + proc.stderr, SECRETS)
+
+    env = {"PRE_COMMIT_FROM_REF": shas["removed"], "PRE_COMMIT_TO_REF": shas["removed"]}
+    assert run_bg("pre-push", cwd=repo, env=env).returncode == 0
+    env = {"PRE_COMMIT_FROM_REF": shas["old"], "PRE_COMMIT_TO_REF": shas["clean"]}
+    clean = run_bg("pre-push", cwd=repo, env=env)
+    assert clean.returncode == 0 and clean.stdout == "", clean.stdout + clean.stderr
+
+
+def test_direct_pre_push_without_from_ref(pushed: tuple[Path, dict[str, str]]) -> None:
+    repo, _ = pushed
+    env = {"PRE_COMMIT_LOCAL_BRANCH": "refs/heads/feature", "PRE_COMMIT_REMOTE_NAME": "origin"}
+    proc = run_bg("pre-push", cwd=repo, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "(commits of refs/heads/feature not on the remote)" in proc.stdout
+    assert "bot.py" in proc.stdout and "old.env" not in proc.stdout
+
+    bare = run_bg("pre-push", cwd=repo)  # nothing set: HEAD against every remote
+    assert bare.returncode == 1
+    assert "(commits of HEAD not on the remote)" in bare.stdout
+    assert "old.env" not in bare.stdout
+
+    git(repo, "checkout", "-q", "main")
+    assert run_bg("pre-push", cwd=repo, env={"PRE_COMMIT_REMOTE_NAME": "origin"}).returncode == 0
