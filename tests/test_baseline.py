@@ -163,11 +163,6 @@ def test_unusable_baselines_are_usage_errors(
         assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Baseline.load iterates results values and hashes hashed_secret without checking "
-    "their types: TypeError traceback and exit 1 (= 'findings') instead of a usage error",
-)
 @pytest.mark.parametrize(
     "content",
     [
@@ -194,11 +189,6 @@ def test_write_baseline_refuses_an_unreadable_file(repo: Path, tmp_path: Path) -
     assert proc.returncode == 2 and "cannot update baseline" in proc.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="baseline.write assumes an existing file is a detect-secrets object (data.get, "
-    ".items(), e.get): valid JSON of another shape crashes with a traceback and exit 1",
-)
 @pytest.mark.parametrize("content", ["[]", '{"results": []}', '{"plugins_used": null}'])
 def test_write_baseline_refuses_json_of_another_shape(
     repo: Path, tmp_path: Path, content: str

@@ -428,12 +428,6 @@ def _run_bytes(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="text reports write surrogate-escaped (non-UTF-8) file names to a strict UTF-8 "
-    "stdout, as Python sets it up under any UTF-8 locale but C/POSIX: UnicodeEncodeError, "
-    "traceback, exit 1",
-)
 def test_file_names_that_are_not_utf8_under_a_utf8_locale(repo: Path) -> None:
     (repo / os.fsdecode(b"caf\xe9.env")).write_bytes(PAIR.encode())
     git(repo, "add", "-A")

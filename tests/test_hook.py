@@ -284,12 +284,6 @@ def test_clean_path_agrees_with_the_full_scan(repo: Path) -> None:
     assert _both_paths(repo, "a.py") == (0, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="clean_without_scanning tests `diff --git a/NAME b/NAME\\n` in the whole patch, so "
-    "a content line of another staged file (a .patch being committed) makes an unstaged "
-    "named file look staged: it is never scanned",
-)
 def test_clean_path_is_not_fooled_by_patch_content(repo: Path) -> None:
     commit(repo, {"bot.py": BOT})
     stage(repo, {"fix.patch": "diff --git a/bot.py b/bot.py\n--- a/bot.py\n+++ b/bot.py\n"})
@@ -313,12 +307,6 @@ def test_key_added_mid_file_is_found(repo: Path) -> None:
     assert proc.returncode == 1 and "bot.py:10:" in proc.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="diff.interHunkContext (config) and GIT_DIFF_OPTS (environment) put context lines "
-    "into the -U0 patch; added_lines only counts '+' lines, so the added lines get wrong "
-    "numbers and the key is filtered out",
-)
 @pytest.mark.parametrize(
     "setting", ["config:diff.interHunkContext=10", "env:GIT_DIFF_OPTS=--unified=3"]
 )
@@ -335,11 +323,6 @@ def test_diff_settings_do_not_hide_added_lines(repo: Path, setting: str) -> None
     assert proc.returncode == 1 and "bot.py:10:" in proc.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the patch is read with textconv (no --no-textconv): line numbers of the converted "
-    "text (nbstripout for notebooks, any diff.<driver>.textconv) are applied to the raw blob",
-)
 def test_textconv_drivers_do_not_shift_line_numbers(repo: Path, tmp_path: Path) -> None:
     conv = tmp_path / "conv.sh"
     conv.write_text('#!/bin/sh\necho "# converted"\necho "#"\ncat "$1"\n')
@@ -351,11 +334,6 @@ def test_textconv_drivers_do_not_shift_line_numbers(repo: Path, tmp_path: Path) 
     assert proc.returncode == 1 and "bot.py:10:" in proc.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a file whose diff attribute is unset (-diff, binary) shows as 'Binary files "
-    "differ' in the patch: no added lines, so a text file with a key is never scanned",
-)
 @pytest.mark.parametrize("attribute", ["-diff", "binary"])
 def test_diff_attributes_do_not_hide_text_files(repo: Path, attribute: str) -> None:
     commit(repo, {".gitattributes": f"*.env {attribute}\n"})
@@ -367,12 +345,6 @@ def test_diff_attributes_do_not_hide_text_files(repo: Path, attribute: str) -> N
 # --- names and options ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pre-commit passes file names as they are; argparse reads a leading '-' as an "
-    "option: usage error (exit 2) instead of a finding, and a clean file with a 64-character "
-    "value blocks the commit",
-)
 @pytest.mark.parametrize(
     ("content", "expected"),
     [(f"\n\nBINANCE_API_KEY={KEY}\n", 1), ("sha256 = '" + "ab12" * 16 + "'\n", 0)],
@@ -392,11 +364,6 @@ def test_files_over_max_bytes_are_skipped(repo: Path) -> None:
     assert run_cli("hook", "--max-bytes", "1000", cwd=repo).returncode == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hook accepts -v/--verbose ('list skipped files') but never passes skipped files "
-    "to the report: an oversized staged file with a key passes without a word",
-)
 def test_verbose_hook_lists_skipped_files(repo: Path) -> None:
     stage(repo, {"big.env": f"BINANCE_API_KEY={KEY}\n" + "#" * 500 + "\n"})
     proc = run_cli("hook", "-v", "--max-bytes", "100", cwd=repo)

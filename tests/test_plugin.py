@@ -218,12 +218,6 @@ def test_plugin_path_command_matches_the_module(repo: Path) -> None:
     assert proc.stdout.strip() == plugin_path() and Path(plugin_path()).is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plugin._scan_file numbers lines with str.splitlines(), which also breaks at "
-    "\\x0c, \\x1c-\\x1e, \\x85, U+2028/9; detect-secrets and the scanner break at \\n only, so "
-    "every line after such a character is judged without the file's context and missed",
-)
 @pytest.mark.parametrize("separator", ["\x0c", "\u2028", "\x85"], ids=["formfeed", "u2028", "nel"])
 def test_line_separators_other_than_newline(repo: Path, separator: str) -> None:
     filler = "".join(f"x{i} = {i}\n" for i in range(40))

@@ -131,11 +131,6 @@ def test_unstaged_key_is_stashed_for_the_commit_and_kept(
     assert (repo / "bot.py").read_text().endswith(BOT)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pre-commit passes file names verbatim; the hook's argparse takes '-notes.md' "
-    "for an option and exits 2, blocking a clean commit with a usage error",
-)
 def test_file_name_with_a_leading_dash_commits(
     tmp_path: Path, hook_source: tuple[Path, str, Path]
 ) -> None:

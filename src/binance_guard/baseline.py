@@ -72,12 +72,21 @@ class Baseline:
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, dict):
             raise BaselineError(f"baseline {path} has no 'results' object (detect-secrets format)")
-        known = {
-            (_normal(filename), entry["hashed_secret"])
-            for filename, entries in results.items()
-            for entry in entries
-            if isinstance(entry, dict) and "hashed_secret" in entry
-        }
+        known = set()
+        for filename, entries in results.items():
+            entries = (
+                [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else None
+            )
+            if entries is None or not all(
+                isinstance(e.get("hashed_secret", ""), str) for e in entries
+            ):
+                raise BaselineError(
+                    f"baseline {path}: results for {filename!r} are not a list of entries "
+                    "with a 'hashed_secret' string"
+                )
+            known |= {
+                (_normal(filename), e["hashed_secret"]) for e in entries if "hashed_secret" in e
+            }
         return cls(known)
 
     def __contains__(self, finding: Finding) -> bool:
@@ -114,6 +123,12 @@ def write(path: str, findings: Iterable[Finding]) -> None:
         data = {"version": ds_version, "plugins_used": [], "filters_used": FILTERS_USED}
     except (OSError, ValueError) as exc:
         raise BaselineError(f"cannot update baseline {path}: {exc}") from None
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("plugins_used", []), list)
+        and isinstance(data.get("results", {}), dict)
+    ):
+        raise BaselineError(f"cannot update baseline {path}: not a detect-secrets baseline")
     ours = set(SECRET_TYPE_NAMES.values())
     file_url = "file://" + plugin_path()
     plugins = [

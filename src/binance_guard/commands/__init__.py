@@ -6,7 +6,10 @@ module is imported only when that command runs.
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import io
+import os
 import sys
 
 from binance_guard.commands import parser
@@ -25,8 +28,24 @@ MODULES = {
 }
 
 
+def _parse(args: list[str]) -> argparse.Namespace:
+    """pre-commit passes file names verbatim, and ``-notes.md`` is a file, not an option:
+    for the hooks, unknown arguments naming existing files are files."""
+    command_line = parser.build()
+    options, unknown = command_line.parse_known_args(args)
+    if unknown:
+        if options.command != "hook" or not all(os.path.lexists(a) for a in unknown):
+            command_line.error(f"unrecognized arguments: {' '.join(unknown)}")
+        options.files = [*options.files, *unknown]
+    return options
+
+
 def run(args: list[str]) -> int:
-    options = parser.build().parse_args(args)
+    # File names that are not UTF-8 reach the terminal as the bytes they are.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="surrogateescape")
+    options = _parse(args)
     try:
         if options.command == "plugin-path":
             from binance_guard.baseline import plugin_path

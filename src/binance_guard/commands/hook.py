@@ -17,6 +17,8 @@ from binance_guard.sources.staged import staged_sources
 def run(options: argparse.Namespace) -> int:
     result = scan_sources(staged_sources(options.files, options.max_bytes), user_policy(options))
     if not result.findings:
+        if options.verbose:
+            sys.stdout.write(text_report.render([], result.skipped, verbose=True))
         return EXIT_CLEAN
     report = text_report.render(result.findings, verbose=options.verbose)
     if result.blocking:

@@ -32,7 +32,8 @@ DEFAULT_MIN_CONFIDENCE = "medium"
 def _scan_file(path: str, mtime_ns: int, size: int) -> tuple[list[str], list[Finding]]:
     with open(path, "rb") as handle:
         data = handle.read()
-    lines = data.decode("utf-8", "replace").splitlines()
+    # Lines end at "\n" only, as for detect-secrets and the scanner (not at \f, \x85, U+2028).
+    lines = [line.rstrip("\r") for line in data.decode("utf-8", "replace").split("\n")]
     return lines, scan_bytes(data, path)
 
 

@@ -16,19 +16,26 @@ if TYPE_CHECKING:
 
     from binance_guard.sources.source import Skipped, Source
 
+# --text: a file marked -diff or binary in .gitattributes still shows its lines (real binaries
+# are skipped later, by content); --no-textconv: line numbers must be those of the raw blob;
+# --inter-hunk-context=0: no context lines, whatever the configuration says.
 PATCH_ARGS = (
     "diff",
     "--cached",
     "--no-color",
     "--no-ext-diff",
+    "--no-textconv",
+    "--text",
     "--find-renames",
     "-U0",
+    "--inter-hunk-context=0",
     "--diff-filter=ACMRT",
     "--src-prefix=a/",
     "--dst-prefix=b/",
 )
-# Hook options that take a value: their values are not file names (see cli.py).
+# Hook options that take a value: their values are not file names (see commands/parser.py).
 VALUE_OPTIONS = frozenset({"--baseline", "--min-confidence", "--max-bytes", "--exclude-files"})
+FLAG_OPTIONS = frozenset({"-v", "--verbose", "--include-examples"})
 
 
 def _spawn_git(args: Iterable[str]) -> bytes | None:
@@ -58,13 +65,19 @@ def _spawn_git(args: Iterable[str]) -> bytes | None:
     return b"".join(chunks) if os.waitstatus_to_exitcode(status) == 0 else None
 
 
-def file_arguments(args: list[str]) -> list[str]:
+def file_arguments(args: list[str]) -> list[str] | None:
+    """The file names among the hook's arguments; None when an argument is neither a known
+    option nor plainly a name (``-notes.md``): the full parser must decide."""
     names, skip = [], False
     for arg in args:
         if skip:
             skip = False
-        elif arg.startswith("-"):
+        elif arg in VALUE_OPTIONS or arg in FLAG_OPTIONS:
             skip = arg in VALUE_OPTIONS
+        elif arg.split("=", 1)[0] in VALUE_OPTIONS:
+            pass  # --max-bytes=5
+        elif arg.startswith("-"):
+            return None
         else:
             names.append(arg)
     return names
@@ -72,12 +85,17 @@ def file_arguments(args: list[str]) -> list[str]:
 
 def clean_without_scanning(args: list[str]) -> bool:
     """True when the staged change provably contains nothing the scanner could report."""
+    names = file_arguments(args)
+    if names is None:
+        return False
     patch = _spawn_git(PATCH_ARGS)
     if patch is None or has_candidates(patch):
         return False
+    # Headers start a line; the same words inside a staged patch file start with "+".
+    lines = b"\n" + patch
     return all(
-        f"diff --git a/{name} b/{name}\n".encode("utf-8", "surrogateescape") in patch
-        for name in file_arguments(args)
+        f"\ndiff --git a/{name} b/{name}\n".encode("utf-8", "surrogateescape") in lines
+        for name in names
     )
 
 
@@ -135,6 +153,8 @@ def added_lines(patch: bytes) -> dict[str, set[int]]:
         elif not in_header and current is not None and line.startswith(b"+"):
             current.add(line_no)
             line_no += 1
+        elif not in_header and line.startswith(b" "):
+            line_no += 1  # context, should a config or GIT_DIFF_OPTS add some
     return result
 
 
@@ -153,7 +173,7 @@ def staged_entries(raw: bytes) -> dict[str, tuple[str, str]]:
     return entries
 
 
-def staged_sources(args: list[str], max_bytes: int) -> Iterator[Source | Skipped]:
+def staged_sources(files: list[str], max_bytes: int) -> Iterator[Source | Skipped]:
     """Sources for the hook: added lines of staged files; named unstaged files in full."""
     from binance_guard.detection.heuristics import is_binary
     from binance_guard.sources import git
@@ -178,7 +198,7 @@ def staged_sources(args: list[str], max_bytes: int) -> Iterator[Source | Skipped
             cwd=root,
         )
     )
-    wanted = file_arguments(args)
+    wanted = files
     selected = [p for p in entries if not wanted or p in wanted]
     regular = [p for p in selected if entries[p][0] not in ("120000", "160000")]
     blobs = git.read_blobs([entries[p][1] for p in regular if lines.get(p)], cwd=root)
