@@ -265,12 +265,6 @@ def test_push_creating_a_branch_compares_with_the_default_branch(project: Projec
     assert step.annotated_files() == {"pr.env"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a new-branch push in actions/checkout's default depth-1 checkout has no "
-    "origin/<default branch>; ci neither fetches it nor deepens, scans the one shallow "
-    "commit, blames keys that are only on main on the pushed commit and misses the branch's",
-)
 def test_push_creating_a_branch_from_a_default_shallow_checkout(project: Project) -> None:
     payload = project.payload("push_new_branch", AFTER_SHA=project.head)
     checkout = project.checkout(project.head, "refs/heads/feature", fetch_depth=1)
@@ -309,11 +303,6 @@ def test_force_push_with_the_old_tip_gone(project: Project) -> None:
     assert step.annotated_files() == {"bot.py"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: same as the new branch in a depth-1 checkout: the fallback for a vanished "
-    "old tip compares with origin/main, which the default checkout does not fetch",
-)
 def test_force_push_with_the_old_tip_gone_in_a_default_shallow_checkout(
     project: Project,
 ) -> None:

@@ -75,8 +75,27 @@ def _count(repo: str, revs: list[str]) -> int:
     return int(git.run(["rev-list", "--count", *revs, "--"], cwd=repo).strip())
 
 
-def _new_branch(repo: str, after: str, ref: str, default_branch: str | None) -> Range:
+def _fetch_default_branch(repo: str, branch: str, notes: list[str]) -> None:
+    """A depth-1 checkout has neither the default branch nor the history joining them."""
+    if _has_ref(repo, f"origin/{branch}") and not _is_shallow(repo):
+        return
+    args = ["fetch", "--no-tags", "--quiet", *(["--unshallow"] if _is_shallow(repo) else [])]
+    try:
+        git.run([*args, "origin", f"+refs/heads/{branch}:refs/remotes/origin/{branch}"], cwd=repo)
+    except git.GitError as exc:
+        raise RangeError(
+            f"cannot fetch the default branch {branch} to compare the pushed branch with "
+            f"({exc}); use actions/checkout with `fetch-depth: 0`"
+        ) from None
+    notes.append(f"fetched {branch} and the full history to find the new branch's commits")
+
+
+def _new_branch(
+    repo: str, after: str, ref: str, default_branch: str | None, notes: list[str]
+) -> Range:
     branch = ref.removeprefix("refs/heads/")
+    if default_branch and default_branch != branch:
+        _fetch_default_branch(repo, default_branch, notes)
     if default_branch and default_branch != branch and _has_ref(repo, f"origin/{default_branch}"):
         revs = [after, f"^origin/{default_branch}"]
         what = f"new branch {branch}: commits not on {default_branch}"
@@ -123,14 +142,14 @@ def github_range(env: Mapping[str, str], repo: str) -> tuple[Range, list[str]]:
         notes = _ensure(repo, after)
         default = (payload.get("repository") or {}).get("default_branch")
         if before == ZERO:
-            return _new_branch(repo, after, payload.get("ref", ""), default), notes
+            return _new_branch(repo, after, payload.get("ref", ""), default, notes), notes
         try:
             notes += _ensure(repo, before, after)
         except RangeError:
             # A force push's old tip can be gone from the server: compare with the default
             # branch instead of failing.
             notes.append(f"old tip {before[:12]} unavailable (force push?)")
-            return _new_branch(repo, after, payload.get("ref", ""), default), notes
+            return _new_branch(repo, after, payload.get("ref", ""), default, notes), notes
         revs = [after, f"^{before}"]
         forced = " (force push)" if payload.get("forced") else ""
         return Range(

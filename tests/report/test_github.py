@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from testing.keys import fake_key
 from tests.ci_support import Origin, Step, assert_no_secret
 
@@ -81,11 +79,6 @@ def test_low_severity_findings_are_warnings(tmp_path: Path) -> None:
     assert f"{REDACTED} (low)" in annotation
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: report/github.py treats any path starting with '(' as the commit-message "
-    "pseudo-path, so a real file under '(old)/' gets an annotation without file/line",
-)
 def test_a_real_path_starting_with_a_parenthesis_keeps_its_location(tmp_path: Path) -> None:
     step = _dispatch(tmp_path, {"(old)/bot.env": f"BINANCE_API_KEY={KEY}\n"})
     (annotation,) = step.annotations

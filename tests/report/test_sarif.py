@@ -208,12 +208,6 @@ def test_plain_paths_are_valid_relative_uris(tmp_path: Path) -> None:
         assert _valid_relative_uri(uri(result)), uri(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: report/sarif.py puts the raw path in artifactLocation.uri; SARIF requires a "
-    "URI reference, so ' ', '#', '%' (and ':' in the first segment) must be percent-encoded: "
-    "'#' starts a fragment and GitHub maps the alert to the wrong file",
-)
 @pytest.mark.parametrize("name", ["my config.env", "keys#prod.env", "100%.env", "a:b.env"])
 def test_paths_are_percent_encoded_in_uris(tmp_path: Path, name: str) -> None:
     repo = make_repo(tmp_path / "repo")

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from binance_guard.finding import Finding
+from binance_guard.history_scan import MESSAGE_PATH, TAG_MESSAGE_PATH
 from binance_guard.report.text import LABELS
+
+MESSAGE_PATHS = frozenset({MESSAGE_PATH, TAG_MESSAGE_PATH})
 
 
 def _escape_data(value: str) -> str:
@@ -22,7 +25,7 @@ def workflow_commands(findings: Sequence[Finding]) -> str:
     for finding in findings:
         title = f"binance-guard: {LABELS[finding.type]}"
         props = [f"title={_escape_property(title)}"]
-        if not finding.path.startswith("("):  # commit messages have no file
+        if finding.path not in MESSAGE_PATHS:  # commit and tag messages have no file
             props = [
                 f"file={_escape_property(finding.path)}",
                 f"line={finding.line}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
@@ -79,7 +80,10 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         properties["verification"] = finding.verification.as_dict()
     location: dict[str, Any] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
+            "artifactLocation": {
+                "uri": urllib.parse.quote(finding.path, safe="/"),
+                "uriBaseId": "%SRCROOT%",
+            },
             "region": {"startLine": max(finding.line, 1), "startColumn": max(finding.column, 1)},
         }
     }
