@@ -34,22 +34,8 @@ TYPED = (
 
 # Detection bugs this corpus reveals, for the owner of src/binance_guard/detection to fix.
 # strict xfail: the test starts failing (XPASS) the day a fix lands, so the entry goes then.
-KNOWN_BUGS = {
-    "positives/python_binance/testnet_positional.py": (
-        "hex-only (futures testnet) key and secret passed positionally to Client(...) are "
-        "dropped: hex values need their own key name, an argument position is not enough"
-    ),
-    "positives/lang/main.rs": (
-        'Rust `let secret_key = Some("...".into())`: the value is argument 0 of Some(...), so '
-        "it gets the KEY role; the secret is reported as binance_api_key and nothing pairs"
-    ),
-    "positives/python_binance/getenv_default.py": (
-        'os.getenv("BINANCE_API_KEY", "<key>"): the default is argument 1 of getenv(...), so '
-        "the API key is reported as binance_secret_key; the env-var name in argument 0 is ignored"
-    ),
-    "positives/python_binance/settings_annotated.py": TYPED,
-    "positives/node/config.ts": TYPED,
-}
+# Corpus files whose expectation the detector does not meet yet: strict xfails, with why.
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def _params(names: list[str]) -> list[Any]:

@@ -375,11 +375,6 @@ def test_key_at_the_very_start_and_end_of_the_buffer() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="UTF-16 text (what Windows PowerShell 5's `>` redirection writes) is never "
-    "decoded: the key's characters are separated by NUL bytes, so no 64-character run exists",
-)
 def test_utf16_env_file_written_by_powershell() -> None:
     text = f"BINANCE_API_KEY={K1}\r\nBINANCE_API_SECRET={K2}\r\n"
     data = b"\xff\xfe" + text.encode("utf-16-le")
@@ -400,12 +395,6 @@ def _short_wrapped_signature() -> str:
             return blob
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="base64 wrapped at 64 with only one full line (an 88-character Ed25519 signature "
-    "in a YAML block under `signature: |`) looks exactly like a key: the wrapped-base64 check "
-    "needs a neighbour line of 40+ characters and the block's name is on the line above",
-)
 def test_short_wrapped_base64_signature_is_not_a_key() -> None:
     blob = _short_wrapped_signature()
     text = f"# binance order, ed25519-signed\nsignature: |\n  {blob[:64]}\n  {blob[64:]}\n"

@@ -13,7 +13,6 @@ import random
 import string
 import uuid
 
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -230,12 +229,6 @@ TYPED_TEMPLATES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a type annotation between name and value (`API_SECRET: str = ...`, "
-    "`const apiSecret: string = ...`) is taken for the name: the secret is reported as "
-    "binance_api_key (and a hex value under such a name is dropped)",
-)
 @SETTINGS
 @given(
     seed=SEEDS,

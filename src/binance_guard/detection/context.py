@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 
 from binance_guard.detection.patterns import (
     ASSIGNMENT_END_RE,
@@ -26,6 +27,10 @@ from binance_guard.detection.patterns import (
 # line or two above "key"; a python-binance import can be far above, which counts as "file").
 NEAR_LINES = 10
 CALL_LOOKBACK_LINES = 3
+TYPE_WORDS = frozenset({"str", "string", "secretstr", "optional", "bytes", "any"})
+WRAPPERS = frozenset({"Some", "Ok", "from", "new", "into", "SecretStr", "Secret", "str", "String"})
+ENV_LOOKUPS = frozenset({"getenv", "get", "fetch", "env", "setdefault", "environ"})
+FIRST_STRING_RE = re.compile(r"""^\s*["']([A-Za-z_][\w.\-]*)["']\s*,""")
 QUOTES_AND_ESCAPES = " \t\"'`\\"
 
 
@@ -92,7 +97,20 @@ def _enclosing_call(before: str) -> Slot:
             if ASSIGNMENT_END_RE.search(head) and not commas:
                 return _assigned(head)  # api_key = (\n    "value"\n)
             match = NAME_AT_END_RE.search(head)
-            return Slot(call=match.group(1) if match else None, index=commas)
+            call = match.group(1) if match else None
+            if call is not None and not commas:
+                # api_key = Some("…".into()), SecretStr("…"): the wrapper's target names it.
+                outer = head[: match.start()].rstrip() if match else ""
+                if call.split(".")[-1].split("::")[-1] in WRAPPERS and ASSIGNMENT_END_RE.search(
+                    outer
+                ):
+                    return _assigned(outer)
+            if call is not None and commas == 1 and call.split(".")[-1] in ENV_LOOKUPS:
+                # os.getenv("BINANCE_API_KEY", "…"): the default is named by the variable.
+                first = FIRST_STRING_RE.search(before[pos + 1 :])
+                if first:
+                    return Slot(name=first.group(1))
+            return Slot(call=call, index=commas)
         elif char == "," and not depth:
             commas += 1
         elif char in ";" and not depth:
@@ -101,9 +119,12 @@ def _enclosing_call(before: str) -> Slot:
 
 
 def _assigned(before: str) -> Slot:
-    """``name = `` / ``"name": `` / ``name => ``: the name left of the operator."""
+    """``name = `` / ``"name": `` / ``name => ``: the name left of the operator, skipping a
+    type annotation (``API_SECRET: str =``, ``const k: string =``, ``var k string =``)."""
     head = ASSIGNMENT_END_RE.sub("", before).rstrip(QUOTES_AND_ESCAPES + "]")
     match = NAME_AT_END_RE.search(head)
+    if match and match.group(1).lstrip("&").lower() in TYPE_WORDS:
+        match = NAME_AT_END_RE.search(head[: match.start()].rstrip(" \t:&"))
     return Slot(name=match.group(1) if match else None)
 
 

@@ -83,5 +83,17 @@ def random_key_verdict(value: str) -> str | None:
     return None
 
 
+def is_utf16(data: bytes) -> bool:
+    """A byte-order mark and, for ASCII-heavy text, a NUL in every other byte."""
+    if data.startswith(b"\xff\xfe"):
+        high = data[3:258:2]  # little-endian: the high bytes follow
+    elif data.startswith(b"\xfe\xff"):
+        high = data[2:257:2]
+    else:
+        return False
+    return bool(high) and high.count(0) * 2 >= len(high)
+
+
 def is_binary(data: bytes) -> bool:
-    return b"\x00" in data[:BINARY_SNIFF]
+    """NUL bytes mean binary, except in UTF-16 text."""
+    return b"\x00" in data[:BINARY_SNIFF] and not is_utf16(data)

@@ -131,6 +131,9 @@ def scan_bytes(
     Context (Binance words, the partner of a pair) is always taken from the whole buffer,
     so a hook that reports only added lines still sees the import at the top of the file.
     """
+    if heuristics.is_utf16(data):
+        # UTF-16 text (PowerShell 5's `>` writes it): scan it as UTF-8, same lines.
+        data = data.decode("utf-16", "replace").encode("utf-8", "surrogateescape")
     runs = alnum_runs(data)
     has_pem = PRIVATE_KEY_MARKER in data
     if not runs and not has_pem:
@@ -271,7 +274,8 @@ def _in_wrapped_base64(text: _Text, offset: int, line: str, value: str) -> bool:
     for neighbour in (text.previous_line_start(offset), text.next_line_start(offset)):
         if neighbour is not None:
             other = text.line_at(neighbour).strip()
-            if len(other) >= 40 and not NOT_BASE64_RE.search(other):
+            # A long base64 line, or the short padded tail of a wrapped signature.
+            if (len(other) >= 40 or other.endswith("=")) and not NOT_BASE64_RE.search(other):
                 return True
     return False
 
@@ -333,11 +337,12 @@ def _base_confidence(cand: _Candidate) -> int:
     positional = cand.slot.call is not None and cand.slot.index in (0, 1)
     paired = cand.partner is not None
     if cand.hex_only:
-        # A digest is far likelier than a testnet key: demand its own key name (not a role
-        # inferred from a pair: `(stdin)= <hmac>` next to a key is a signature) and nearby
-        # Binance words.
+        # A digest is far likelier than a testnet key: demand nearby Binance words and either
+        # the value's own key name (not a role inferred from a pair: `(stdin)= <hmac>` next
+        # to a key is a signature) or a key-and-secret pair of hex arguments to one call.
         own_role = classify_name(cand.slot.name) if cand.slot.name else None
-        if own_role in (Role.KEY, Role.SECRET) and cand.proximity >= Proximity.NEAR:
+        hex_pair = positional and paired and cand.partner is not None and cand.partner.hex_only
+        if cand.proximity >= Proximity.NEAR and (own_role in (Role.KEY, Role.SECRET) or hex_pair):
             return 2 if cand.proximity is Proximity.LINE or paired else 1
         return -1
     if cand.proximity >= Proximity.NEAR:
