@@ -14,9 +14,9 @@ noise hits them alike:
 - ``python -c pass`` with the same interpreter: the floor (Python's start-up);
 - the git call of the hook's clean path alone (``git diff --cached -U0 ...``, same arguments);
 - ``binance-guard hook <files>``: the console script pip writes (its wrapper imports ``re``);
-- ``python -m binance_guard hook <files>``: the entry of .pre-commit-hooks.yaml (runpy);
-- ``python -P -c "...; main()" hook <files>``: for reference, the same ``main()`` started
-  without runpy or ``re``.
+- ``python -m binance_guard hook <files>``: the module form (runpy);
+- ``python -P -c "...; main()" hook <files>``: the entry of .pre-commit-hooks.yaml, the same
+  ``main()`` started without runpy or ``re``.
 
 The hook commands get the ten staged files as arguments and run from the repository's top, as
 pre-commit runs them. Bytecode is cached (in the temp directory) even under
@@ -345,11 +345,11 @@ def main() -> None:
                 "git", "-c", "core.quotePath=false", *PATCH_ARGS,
             ],
             "binance-guard hook FILES (console script)": [str(script), "hook", *names],
-            "python -m binance_guard hook FILES (pre-commit entry)": [
+            "python -m binance_guard hook FILES": [
                 sys.executable, "-m", "binance_guard", "hook", *names,
             ],
-            # Reference: the same main() without runpy (-m) or re (pip's wrapper).
-            "python -P -c 'import ...; main()' hook FILES": [
+            # The pre-commit entry: main() without runpy (-m) or re (pip's wrapper).
+            "python -P -c 'import ...; main()' hook FILES (pre-commit entry)": [
                 sys.executable, "-P", "-c", DIRECT_MAIN, "hook", *names,
             ],
         }  # fmt: skip
