@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from binance_guard.baseline import Baseline, plugin_path
 from binance_guard.detection.scanner import scan_bytes
+from binance_guard.integrations.baseline import Baseline, plugin_path
 from testing.cli import run_cli
 from testing.git_repo import commit, stage
 from testing.keys import fake_key

@@ -244,9 +244,9 @@ def test_text_output_groups_by_key_most_recent_first(repo: Path) -> None:
 def test_parallel_readers_find_what_one_reader_finds(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from binance_guard import history_scan
-    from binance_guard.scan import Policy
-    from binance_guard.sources.history import inventory
+    from binance_guard.history import scan as history_scan
+    from binance_guard.policy import Policy
+    from binance_guard.sources.objects import inventory
 
     for i in range(6):
         commit(repo, {f"f{i}.env": _env(K[i]), f"g{i}.txt": "filler\n" * 50})

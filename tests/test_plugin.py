@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from binance_guard.baseline import plugin_path
+from binance_guard.integrations.baseline import plugin_path
 from testing.cli import run_cli
 from testing.git_repo import commit
 from testing.keys import fake_key
@@ -87,7 +87,7 @@ def test_string_scan_and_verify_stay_offline(repo: Path) -> None:
     # detect-secrets calls verify() during scans; it must answer without any network use.
     from detect_secrets.constants import VerifiedResult
 
-    from binance_guard.detection.plugin import BinanceApiKeyDetector
+    from binance_guard.integrations.plugin import BinanceApiKeyDetector
 
     assert BinanceApiKeyDetector().verify(KEY) is VerifiedResult.UNVERIFIED
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from binance_guard.scan import Policy, scan_sources
+from binance_guard.policy import Policy, scan_sources
 from binance_guard.sources.source import Skipped, Source
 from testing.keys import fake_key
 

@@ -19,8 +19,8 @@ from importlib import metadata
 
 from binance_guard.errors import GuardError
 from binance_guard.finding import Finding
-from binance_guard.history_scan import scan_history
-from binance_guard.scan import Policy
+from binance_guard.history.scan import scan_history
+from binance_guard.policy import Policy
 from binance_guard.sources import git
 
 MARKER = "***REMOVED-BINANCE-KEY***"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from detect_secrets.util.code_snippet import get_code_snippet
 
-from binance_guard.detection.plugin import (
+from binance_guard.integrations.plugin import (
     BinanceApiKeyDetector,
     BinancePrivateKeyDetector,
     BinanceSecretKeyDetector,

@@ -48,7 +48,7 @@ def run(args: list[str]) -> int:
     options = _parse(args)
     try:
         if options.command == "plugin-path":
-            from binance_guard.baseline import plugin_path
+            from binance_guard.integrations.baseline import plugin_path
 
             print(plugin_path())
             return EXIT_CLEAN

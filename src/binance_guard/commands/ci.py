@@ -7,13 +7,13 @@ import argparse
 import os
 import sys
 
-from binance_guard.ci import github_range
 from binance_guard.commands.common import EXIT_CLEAN, EXIT_FINDINGS, SEVERITY_ORDER, scan_range
 from binance_guard.finding import Finding
-from binance_guard.history_scan import HistoryResult
+from binance_guard.history.scan import HistoryResult
+from binance_guard.policy import blocking
 from binance_guard.report import github, sarif
 from binance_guard.report import text as text_report
-from binance_guard.scan import blocking
+from binance_guard.sources.ranges import github_range
 
 
 def fails(findings: list[Finding], fail_on: str) -> bool:

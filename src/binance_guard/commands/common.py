@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import re
 
-from binance_guard.baseline import Baseline
 from binance_guard.errors import UsageError
 from binance_guard.finding import Finding
-from binance_guard.history_scan import HistoryResult, scan_history
-from binance_guard.scan import Policy
+from binance_guard.history.scan import HistoryResult, scan_history
+from binance_guard.integrations.baseline import Baseline
+from binance_guard.policy import Policy
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SEVERITY_ORDER = ("low", "medium", "high", "critical")

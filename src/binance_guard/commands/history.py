@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from binance_guard.commands.common import EXIT_CLEAN, EXIT_FINDINGS, scan_range
+from binance_guard.policy import blocking
 from binance_guard.report import json as json_report
 from binance_guard.report import sarif
 from binance_guard.report import text as text_report
-from binance_guard.scan import blocking
 from binance_guard.sources.source import Skipped
 
 

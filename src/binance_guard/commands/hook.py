@@ -7,10 +7,10 @@ import argparse
 import os
 import sys
 
-from binance_guard.ci import pre_push_range
 from binance_guard.commands.common import EXIT_CLEAN, EXIT_FINDINGS, scan_range, user_policy
+from binance_guard.policy import blocking, scan_sources
 from binance_guard.report import text as text_report
-from binance_guard.scan import blocking, scan_sources
+from binance_guard.sources.ranges import pre_push_range
 from binance_guard.sources.staged import staged_sources
 
 

@@ -7,7 +7,6 @@ import dataclasses
 import os
 import sys
 
-from binance_guard import baseline
 from binance_guard.commands.common import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -15,10 +14,11 @@ from binance_guard.commands.common import (
     verified,
 )
 from binance_guard.errors import UsageError
+from binance_guard.integrations import baseline
+from binance_guard.policy import scan_sources
 from binance_guard.report import json as json_report
 from binance_guard.report import sarif
 from binance_guard.report import text as text_report
-from binance_guard.scan import scan_sources
 from binance_guard.sources.files import file_sources
 
 

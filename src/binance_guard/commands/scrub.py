@@ -16,7 +16,7 @@ from binance_guard.commands.common import (
 )
 from binance_guard.errors import UsageError
 from binance_guard.finding import Finding
-from binance_guard.history_scan import scan_history
+from binance_guard.history.scan import scan_history
 from binance_guard.scrub import Outcome, ScrubError, next_steps, push_remote, scrub
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from binance_guard.finding import Finding
-from binance_guard.history_scan import MESSAGE_PATH, TAG_MESSAGE_PATH
+from binance_guard.history.scan import MESSAGE_PATH, TAG_MESSAGE_PATH
 from binance_guard.report.text import LABELS
 
 MESSAGE_PATHS = frozenset({MESSAGE_PATH, TAG_MESSAGE_PATH})

@@ -21,9 +21,10 @@ from binance_guard.detection.heuristics import is_binary
 from binance_guard.detection.prefilter import has_candidates
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Attribution, Commit, Finding, Introduction
-from binance_guard.scan import Policy
-from binance_guard.sources import attribution, git
-from binance_guard.sources.history import (
+from binance_guard.history import attribution
+from binance_guard.policy import Policy
+from binance_guard.sources import git
+from binance_guard.sources.objects import (
     Inventory,
     commit_messages,
     inventory,

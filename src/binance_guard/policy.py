@@ -6,9 +6,9 @@ import dataclasses
 import re
 from collections.abc import Iterable
 
-from binance_guard.baseline import Baseline
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import CONFIDENCE_ORDER, Finding
+from binance_guard.integrations.baseline import Baseline
 from binance_guard.sources.source import Skipped, Source
 
 

@@ -95,7 +95,7 @@ class Baseline:
 
 def plugin_path() -> str:
     """Where the detect-secrets plugin file lives, for ``--plugin`` and ``plugins_used``."""
-    from binance_guard.detection import plugin
+    from binance_guard.integrations import plugin
 
     return os.path.abspath(str(plugin.__file__))
 

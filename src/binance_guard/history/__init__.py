@@ -1,0 +1,1 @@
+"""History: every object once, then who introduced each key and where it still is."""

@@ -1,0 +1,1 @@
+"""Faces towards other tools: the detect-secrets plugin and its baseline format."""
