@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from binance_guard.finding import Finding, Pair, fingerprint, redact
+from binance_guard.finding import Confidence, Finding, Pair, fingerprint, redact
 from testing.keys import fake_key
 
 
@@ -13,7 +13,7 @@ def _finding(secret: str) -> Finding:
         line=3,
         column=5,
         secret=secret,
-        confidence="high",
+        confidence=Confidence.HIGH,
         reasons=("assigned to 'api_key'",),
         pair=Pair(id="p", type="binance_secret_key", path="bot.py", line=4, fingerprint="f"),
     )

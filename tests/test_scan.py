@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from binance_guard.finding import Confidence
 from binance_guard.policy import Policy, scan_sources
 from binance_guard.sources.source import Skipped, Source
 from testing.keys import fake_key
@@ -14,7 +15,7 @@ def _source(text: str, lines: set[int] | None = None) -> Source:
 def test_policy_filters_by_confidence() -> None:
     unnamed_context_free = _source(f'api_key = "{fake_key(1)}"\n')  # low: no Binance context
     assert scan_sources([unnamed_context_free], Policy()).findings == []
-    low = scan_sources([unnamed_context_free], Policy(min_confidence="low")).findings
+    low = scan_sources([unnamed_context_free], Policy(min_confidence=Confidence.LOW)).findings
     assert [f.confidence for f in low] == ["low"]
 
 

@@ -8,15 +8,112 @@ reporters only ever see ``redacted`` and ``fingerprint``.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import hashlib
 from typing import Any
+
+
+class _Ordered(enum.StrEnum):
+    """A level that compares by rank, and serialises and compares equal as its name."""
+
+    @property
+    def rank(self) -> int:
+        return list(type(self)).index(self)
+
+    def __lt__(self, other: str) -> bool:
+        return self.rank < type(self)(other).rank
+
+    def __le__(self, other: str) -> bool:
+        return self.rank <= type(self)(other).rank
+
+    def __gt__(self, other: str) -> bool:
+        return self.rank > type(self)(other).rank
+
+    def __ge__(self, other: str) -> bool:
+        return self.rank >= type(self)(other).rank
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+
+class Confidence(_Ordered):
+    """How sure the detector is that a value is a live Binance credential."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Severity(_Ordered):
+    """How bad a leak is: the evidence, or Binance's own answer when verified live."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+@dataclasses.dataclass(frozen=True)
+class FindingType:
+    """Everything every reporter and integration says about one kind of finding."""
+
+    id: str
+    label: str  # in text, annotations and summaries
+    title: str  # SARIF rule title
+    rule_id: str  # SARIF rule id, stable across releases
+    security_severity: str  # GitHub code scanning's 0-10 score, as a string
+    secret_type: str  # detect-secrets' ``secret_type`` in baselines
+    plugin: str  # the detect-secrets plugin class reporting it
+
 
 API_KEY = "binance_api_key"
 SECRET_KEY = "binance_secret_key"
 PRIVATE_KEY = "binance_private_key"
 GENERIC_PRIVATE_KEY = "private_key"
 
-CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
+def _types(*types: FindingType) -> dict[str, FindingType]:
+    return {t.id: t for t in types}
+
+
+FINDING_TYPES = _types(
+    FindingType(
+        id=API_KEY,
+        label="Binance API key",
+        title="Binance API key",
+        rule_id="BG001",
+        security_severity="7.5",
+        secret_type="Binance API Key",
+        plugin="BinanceApiKeyDetector",
+    ),
+    FindingType(
+        id=SECRET_KEY,
+        label="Binance secret key",
+        title="Binance secret key",
+        rule_id="BG002",
+        security_severity="9.5",
+        secret_type="Binance Secret Key",
+        plugin="BinanceSecretKeyDetector",
+    ),
+    FindingType(
+        id=PRIVATE_KEY,
+        label="Binance private key",
+        title="Binance Ed25519/RSA private key",
+        rule_id="BG003",
+        security_severity="9.5",
+        secret_type="Binance Private Key",
+        plugin="BinancePrivateKeyDetector",
+    ),
+    FindingType(
+        id=GENERIC_PRIVATE_KEY,
+        label="private key",
+        title="Private key",
+        rule_id="BG004",
+        security_severity="8.0",
+        secret_type="Binance Private Key",
+        plugin="BinancePrivateKeyDetector",
+    ),
+)
 
 
 def fingerprint(secret: str) -> str:
@@ -105,7 +202,7 @@ class Verification:
     ip_restricted: bool | None = None
     created: str | None = None
     key_age_days: int | None = None
-    severity: str | None = None  # critical | high | medium | low, for live keys
+    severity: Severity | None = None  # for live keys
     rotation_due: bool | None = None
     risks: tuple[str, ...] = ()
 
@@ -122,7 +219,7 @@ class Finding:
     line: int
     column: int
     secret: str = dataclasses.field(repr=False)
-    confidence: str
+    confidence: Confidence
     reasons: tuple[str, ...]
     public_example: bool = False
     algorithm: str | None = None
@@ -139,13 +236,13 @@ class Finding:
         return redact(self.secret)
 
     @property
-    def severity(self) -> str:
-        """critical/high/medium/low: Binance's answer when verified live, else the evidence."""
+    def severity(self) -> Severity:
+        """Binance's answer when verified live, else the evidence."""
         if self.verification is not None and self.verification.severity:
             return self.verification.severity
         if self.type in (PRIVATE_KEY, GENERIC_PRIVATE_KEY, SECRET_KEY):
-            return "high" if self.confidence != "low" else "low"
-        return self.confidence
+            return Severity.HIGH if self.confidence > Confidence.LOW else Severity.LOW
+        return Severity(self.confidence.value)
 
     @property
     def hashed_secret(self) -> str:

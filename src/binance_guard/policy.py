@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 from binance_guard.detection.scanner import scan_bytes
-from binance_guard.finding import CONFIDENCE_ORDER, Finding
+from binance_guard.finding import Confidence, Finding, Severity
 from binance_guard.integrations.baseline import Baseline
 from binance_guard.sources.source import Skipped, Source
 
@@ -16,13 +16,13 @@ from binance_guard.sources.source import Skipped, Source
 class Policy:
     """Which findings a user wants to see: the scanner reports everything it suspects."""
 
-    min_confidence: str = "medium"
+    min_confidence: Confidence = Confidence.MEDIUM
     include_examples: bool = False
     baseline: Baseline | None = None
     exclude_files: re.Pattern[str] | None = None  # searched in the path, like detect-secrets'
 
     def keeps(self, finding: Finding) -> bool:
-        if CONFIDENCE_ORDER[finding.confidence] < CONFIDENCE_ORDER[self.min_confidence]:
+        if finding.confidence < self.min_confidence:
             return False
         if finding.public_example and not self.include_examples:
             return False
@@ -45,6 +45,15 @@ class Result:
 def blocking(findings: Iterable[Finding]) -> list[Finding]:
     """Findings that fail a run: public examples are shown on request but never block."""
     return [f for f in findings if not f.public_example]
+
+
+def fails(findings: Iterable[Finding], fail_on: str) -> bool:
+    """Whether a run fails: ``fail_on`` is any, never, or the lowest failing severity."""
+    if fail_on == "never":
+        return False
+    if fail_on == "any":
+        return bool(blocking(findings))
+    return any(f.severity >= Severity(fail_on) for f in blocking(findings))
 
 
 def scan_sources(sources: Iterable[Source | Skipped], policy: Policy) -> Result:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from binance_guard.detection.prefilter import alnum_runs
 from binance_guard.detection.scanner import scan_bytes
-from binance_guard.finding import CONFIDENCE_ORDER, GENERIC_PRIVATE_KEY, PRIVATE_KEY, Finding
+from binance_guard.finding import GENERIC_PRIVATE_KEY, PRIVATE_KEY, Confidence, Finding
 from fixtures import generate
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -69,7 +69,7 @@ def test_manifest_describes_every_file_of_the_corpus() -> None:
                 "public_example",
                 "pair_line",
             }
-            assert expected["min_confidence"] in CONFIDENCE_ORDER
+            assert expected["min_confidence"] in Confidence.names()
         blocking = [e for e in entry["findings"] if not e["public_example"]]
         assert bool(blocking) == name.startswith("positives/"), name
     assert KNOWN_BUGS.keys() <= FILES.keys()
@@ -85,7 +85,7 @@ def test_blocking_findings_are_exactly_the_expected_ones(name: str) -> None:
     )
     for exp in expected:
         found = next(f for f in blocking if (f.type, f.line) == (exp["type"], exp["line"]))
-        assert CONFIDENCE_ORDER[found.confidence] >= CONFIDENCE_ORDER[exp["min_confidence"]], (
+        assert found.confidence >= exp["min_confidence"], (
             found.reasons
         )
         assert (found.pair.line if found.pair else None) == exp["pair_line"], found.reasons

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from binance_guard.detection.scanner import scan_bytes
-from binance_guard.finding import Finding, Verification
+from binance_guard.finding import Confidence, Finding, Severity, Verification
 from binance_guard.report.text import ADVICE, incidents, render
 from binance_guard.sources.source import Skipped
 from testing.keys import fake_key
@@ -28,7 +28,7 @@ def _single(path: str = "bot.py", secret: str = OTHER, **changes: object) -> Fin
         line=7,
         column=12,
         secret=secret,
-        confidence="medium",
+        confidence=Confidence.MEDIUM,
         reasons=("assigned to 'API_KEY'", "Binance context: elsewhere in the file"),
     )
     return dataclasses.replace(finding, **changes)  # type: ignore[arg-type]
@@ -104,7 +104,7 @@ def test_verification_is_shown_once_per_incident_with_incident_steps() -> None:
         ip_restricted=False,
         created="2024-01-01",
         key_age_days=400,
-        severity="critical",
+        severity=Severity.CRITICAL,
         risks=("withdrawals are enabled",),
     )
     key, secret = _pair()

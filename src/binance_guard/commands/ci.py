@@ -7,20 +7,12 @@ import argparse
 import os
 import sys
 
-from binance_guard.commands.common import EXIT_CLEAN, EXIT_FINDINGS, SEVERITY_ORDER, scan_range
-from binance_guard.finding import Finding
+from binance_guard.commands.common import EXIT_CLEAN, EXIT_FINDINGS, scan_range
 from binance_guard.history.scan import HistoryResult
-from binance_guard.policy import blocking
+from binance_guard.policy import fails
 from binance_guard.report import github, sarif
 from binance_guard.report import text as text_report
 from binance_guard.sources.ranges import github_range
-
-
-def fails(findings: list[Finding], fail_on: str) -> bool:
-    if fail_on == "never":
-        return False
-    floor = 0 if fail_on == "any" else SEVERITY_ORDER.index(fail_on)
-    return any(SEVERITY_ORDER.index(f.severity) >= floor for f in blocking(findings))
 
 
 def run(options: argparse.Namespace) -> int:

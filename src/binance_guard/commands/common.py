@@ -6,13 +6,12 @@ import argparse
 import re
 
 from binance_guard.errors import UsageError
-from binance_guard.finding import Finding
+from binance_guard.finding import Confidence, Finding
 from binance_guard.history.scan import HistoryResult, scan_history
 from binance_guard.integrations.baseline import Baseline
 from binance_guard.policy import Policy
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SEVERITY_ORDER = ("low", "medium", "high", "critical")
 
 
 def user_policy(options: argparse.Namespace) -> Policy:
@@ -25,7 +24,7 @@ def user_policy(options: argparse.Namespace) -> Policy:
     except re.error as exc:
         raise UsageError(f"--exclude-files: invalid regular expression: {exc}") from None
     return Policy(
-        min_confidence=options.min_confidence,
+        min_confidence=Confidence(options.min_confidence),
         include_examples=options.include_examples,
         baseline=Baseline.load(options.baseline) if options.baseline else None,
         exclude_files=exclude,

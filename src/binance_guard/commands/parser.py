@@ -6,7 +6,7 @@ import argparse
 import os
 
 from binance_guard import __version__
-from binance_guard.commands.common import SEVERITY_ORDER
+from binance_guard.finding import Confidence, Severity
 from binance_guard.sources.source import DEFAULT_MAX_BYTES
 from binance_guard.verify import API_URL_ENV, DEFAULT_API_URL, PASSPHRASE_ENV
 
@@ -22,7 +22,7 @@ def build() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--min-confidence",
-        choices=("low", "medium", "high"),
+        choices=Confidence.names(),
         default="medium",
         help="report findings at or above this confidence (default: medium)",
     )
@@ -176,7 +176,7 @@ def build() -> argparse.ArgumentParser:
     ci.add_argument("--sarif-file", metavar="PATH", help="write SARIF 2.1.0 here")
     ci.add_argument(
         "--fail-on",
-        choices=("any", *SEVERITY_ORDER, "never"),
+        choices=("any", *Severity.names(), "never"),
         default="any",
         help="exit 1 on findings at or above this severity (default: any)",
     )

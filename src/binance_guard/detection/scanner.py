@@ -42,13 +42,13 @@ from binance_guard.finding import (
     GENERIC_PRIVATE_KEY,
     PRIVATE_KEY,
     SECRET_KEY,
+    Confidence,
     Finding,
     Pair,
     fingerprint,
 )
 
 PAIR_DISTANCE = 3
-LEVELS = ("low", "medium", "high")
 _BASE64_EXTENDERS = frozenset("+/")
 _TOKEN_JOINERS = frozenset("-_.")
 
@@ -204,7 +204,7 @@ def _private_keys(
             line=line,
             column=text.column_of(start),
             secret=f"-----BEGIN {label}-----\n{body}\n-----END {label}-----",
-            confidence=confidence,
+            confidence=Confidence(confidence),
             reasons=tuple(reasons),
             algorithm=algorithm,
         )
@@ -415,7 +415,7 @@ def _to_finding(cand: _Candidate, path: str) -> Finding | None:
         line=cand.line,
         column=cand.column,
         secret=cand.value,
-        confidence=LEVELS[cand.confidence],
+        confidence=list(Confidence)[cand.confidence],
         reasons=tuple(reasons),
         public_example=cand.value in DOCUMENTED_EXAMPLE_KEYS,
         pair=pair,

@@ -13,20 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from binance_guard.errors import GuardError
-from binance_guard.finding import Finding
+from binance_guard.finding import FINDING_TYPES, Finding
 
-PLUGIN_TYPES = {
-    "binance_api_key": "BinanceApiKeyDetector",
-    "binance_secret_key": "BinanceSecretKeyDetector",
-    "binance_private_key": "BinancePrivateKeyDetector",
-    "private_key": "BinancePrivateKeyDetector",
-}
-SECRET_TYPE_NAMES = {
-    "binance_api_key": "Binance API Key",
-    "binance_secret_key": "Binance Secret Key",
-    "binance_private_key": "Binance Private Key",
-    "private_key": "Binance Private Key",
-}
 # detect-secrets' default filters minus two that drop real Binance keys:
 # is_indirect_reference drops every `client = Client("key", "secret")` line, and
 # is_likely_id_string drops any secret after an `..._id` on its line
@@ -46,6 +34,9 @@ FILTERS_USED = [
     {"path": "detect_secrets.filters.heuristic.is_swagger_file"},
     {"path": "detect_secrets.filters.heuristic.is_templated_secret"},
 ]
+
+PLUGINS = frozenset(t.plugin for t in FINDING_TYPES.values())
+SECRET_TYPES = frozenset(t.secret_type for t in FINDING_TYPES.values())
 
 
 class BaselineError(GuardError, ValueError):
@@ -102,7 +93,7 @@ def plugin_path() -> str:
 
 def baseline_entry(finding: Finding) -> dict[str, Any]:
     return {
-        "type": SECRET_TYPE_NAMES[finding.type],
+        "type": FINDING_TYPES[finding.type].secret_type,
         "filename": _normal(finding.path),
         "hashed_secret": finding.hashed_secret,
         "is_verified": False,
@@ -129,12 +120,12 @@ def write(path: str, findings: Iterable[Finding]) -> None:
         and isinstance(data.get("results", {}), dict)
     ):
         raise BaselineError(f"cannot update baseline {path}: not a detect-secrets baseline")
-    ours = set(SECRET_TYPE_NAMES.values())
+    ours = SECRET_TYPES
     file_url = "file://" + plugin_path()
     plugins = [
-        p for p in data.get("plugins_used", []) if p.get("name") not in PLUGIN_TYPES.values()
+        p for p in data.get("plugins_used", []) if p.get("name") not in PLUGINS
     ]
-    plugins += [{"name": n, "path": file_url} for n in sorted(set(PLUGIN_TYPES.values()))]
+    plugins += [{"name": n, "path": file_url} for n in sorted(PLUGINS)]
     results: dict[str, list[dict[str, Any]]] = {}
     for filename, entries in data.get("results", {}).items():
         kept = [e for e in entries if e.get("type") not in ours]

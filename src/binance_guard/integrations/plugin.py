@@ -23,9 +23,18 @@ from detect_secrets.plugins.base import BasePlugin
 from detect_secrets.util.code_snippet import CodeSnippet
 
 from binance_guard.detection.scanner import scan_bytes
-from binance_guard.finding import CONFIDENCE_ORDER, Finding
+from binance_guard.finding import (
+    API_KEY,
+    FINDING_TYPES,
+    GENERIC_PRIVATE_KEY,
+    PRIVATE_KEY,
+    SECRET_KEY,
+    Confidence,
+    Finding,
+)
+from binance_guard.policy import Policy
 
-DEFAULT_MIN_CONFIDENCE = "medium"
+DEFAULT_MIN_CONFIDENCE = Policy().min_confidence
 
 
 @functools.lru_cache(maxsize=64)
@@ -60,16 +69,13 @@ class _BinanceDetector(BasePlugin):
     finding_types: frozenset[str] = frozenset()
 
     def __init__(self, min_confidence: str = DEFAULT_MIN_CONFIDENCE, **_: Any) -> None:
-        if min_confidence not in CONFIDENCE_ORDER:
-            raise TypeError(f"min_confidence must be one of {', '.join(CONFIDENCE_ORDER)}")
-        self.min_confidence = min_confidence
+        if min_confidence not in Confidence.names():
+            raise TypeError(f"min_confidence must be one of {', '.join(Confidence.names())}")
+        self.min_confidence = Confidence(min_confidence)
+        self.policy = Policy(min_confidence=self.min_confidence)
 
     def _wanted(self, finding: Finding) -> bool:
-        return (
-            finding.type in self.finding_types
-            and not finding.public_example
-            and CONFIDENCE_ORDER[finding.confidence] >= CONFIDENCE_ORDER[self.min_confidence]
-        )
+        return finding.type in self.finding_types and self.policy.keeps(finding)
 
     def analyze_string(self, string: str) -> Generator[str, None, None]:
         for finding in scan_bytes(string.encode("utf-8", "surrogateescape"), "<string>"):
@@ -101,26 +107,26 @@ class _BinanceDetector(BasePlugin):
     def json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": type(self).__name__}
         if self.min_confidence != DEFAULT_MIN_CONFIDENCE:
-            data["min_confidence"] = self.min_confidence
+            data["min_confidence"] = self.min_confidence.value
         return data
 
 
 class BinanceApiKeyDetector(_BinanceDetector):
     """Binance API keys (HMAC, Ed25519 and RSA keys all have a 64-character API key)."""
 
-    secret_type = "Binance API Key"
-    finding_types = frozenset({"binance_api_key"})
+    secret_type = FINDING_TYPES[API_KEY].secret_type
+    finding_types = frozenset({API_KEY})
 
 
 class BinanceSecretKeyDetector(_BinanceDetector):
     """Binance HMAC secret keys."""
 
-    secret_type = "Binance Secret Key"
-    finding_types = frozenset({"binance_secret_key"})
+    secret_type = FINDING_TYPES[SECRET_KEY].secret_type
+    finding_types = frozenset({SECRET_KEY})
 
 
 class BinancePrivateKeyDetector(_BinanceDetector):
     """Ed25519/RSA private keys (PKCS#8 PEM), Binance-related or not."""
 
-    secret_type = "Binance Private Key"
-    finding_types = frozenset({"binance_private_key", "private_key"})
+    secret_type = FINDING_TYPES[PRIVATE_KEY].secret_type
+    finding_types = frozenset({PRIVATE_KEY, GENERIC_PRIVATE_KEY})

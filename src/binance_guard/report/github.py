@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from binance_guard.finding import Finding
+from binance_guard.finding import FINDING_TYPES, Finding
 from binance_guard.history.scan import MESSAGE_PATH, TAG_MESSAGE_PATH
-from binance_guard.report.text import LABELS
 
 MESSAGE_PATHS = frozenset({MESSAGE_PATH, TAG_MESSAGE_PATH})
 
@@ -23,7 +22,7 @@ def workflow_commands(findings: Sequence[Finding]) -> str:
     """``::error file=…,line=…::`` lines: GitHub shows them on the pull request's diff."""
     lines = []
     for finding in findings:
-        title = f"binance-guard: {LABELS[finding.type]}"
+        title = f"binance-guard: {FINDING_TYPES[finding.type].label}"
         props = [f"title={_escape_property(title)}"]
         if finding.path not in MESSAGE_PATHS:  # commit and tag messages have no file
             props = [
@@ -36,7 +35,7 @@ def workflow_commands(findings: Sequence[Finding]) -> str:
         if finding.attribution:
             where = f" introduced in {finding.attribution.introduced.commit.sha[:12]}"
         message = (
-            f"{LABELS[finding.type]} {finding.redacted} ({finding.severity}){where}. "
+            f"{FINDING_TYPES[finding.type].label} {finding.redacted} ({finding.severity}){where}. "
             "Delete it in Binance API Management first, then load it from a secret store."
         )
         level = "error" if finding.severity != "low" else "warning"
@@ -64,7 +63,7 @@ def summary(findings: Sequence[Finding], scanned: str) -> str:
     for f in findings:
         commit = f.attribution.introduced.commit.sha[:12] if f.attribution else ""
         out.append(
-            f"| {f.severity} | {LABELS[f.type]} | `{_cell(f.path)}:{f.line}` | "
+            f"| {f.severity} | {FINDING_TYPES[f.type].label} | `{_cell(f.path)}:{f.line}` | "
             f"`{f.redacted}` | {commit} |"
         )
     return "\n".join(out) + "\n"

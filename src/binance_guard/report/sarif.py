@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from binance_guard import __version__
-from binance_guard.finding import Finding
+from binance_guard.finding import FINDING_TYPES, Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/binance-guard/binance-guard"
@@ -24,21 +24,15 @@ REMEDIATION = (
     "restricted to your server's IP, and load it from an environment variable or a secrets "
     "manager. Then remove it from history (binance-guard scrub)."
 )
-RULES: dict[str, tuple[str, str, str]] = {
-    # type: (rule id, title, security-severity)
-    "binance_api_key": ("BG001", "Binance API key", "7.5"),
-    "binance_secret_key": ("BG002", "Binance secret key", "9.5"),
-    "binance_private_key": ("BG003", "Binance Ed25519/RSA private key", "9.5"),
-    "private_key": ("BG004", "Private key", "8.0"),
-}
 LEVELS = {"critical": "error", "high": "error", "medium": "error", "low": "warning"}
 
 
-def _rule(kind: str) -> dict[str, Any]:
-    rule_id, title, security_severity = RULES[kind]
+def _rule(type_id: str) -> dict[str, Any]:
+    kind = FINDING_TYPES[type_id]
+    title = kind.title
     return {
-        "id": rule_id,
-        "name": kind,
+        "id": kind.rule_id,
+        "name": kind.id,
         "shortDescription": {"text": f"{title} committed to git"},
         "fullDescription": {
             "text": f"A {title.lower()} was found. Anyone who can read the repository or its "
@@ -49,7 +43,7 @@ def _rule(kind: str) -> dict[str, Any]:
         "properties": {
             "tags": ["security", "secret", "binance"],
             "precision": "high",
-            "security-severity": security_severity,
+            "security-severity": kind.security_severity,
         },
     }
 
@@ -60,8 +54,8 @@ def _line_hash(finding: Finding) -> str:
 
 
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
-    rule_id = RULES[finding.type][0]
-    message = f"{RULES[finding.type][1]} {finding.redacted} ({finding.confidence} confidence)"
+    kind = FINDING_TYPES[finding.type]
+    message = f"{kind.title} {finding.redacted} ({finding.confidence} confidence)"
     if finding.pair:
         message += f", paired with the {finding.pair.type.replace('_', ' ')} at line "
         message += str(finding.pair.line)
@@ -88,7 +82,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         }
     }
     return {
-        "ruleId": rule_id,
+        "ruleId": kind.rule_id,
         "ruleIndex": rule_index,
         "level": LEVELS.get(finding.severity, "error"),
         "message": {"text": message},
@@ -104,7 +98,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
 def render(
     findings: Sequence[Finding], repository: str | None = None, commit: str | None = None
 ) -> str:
-    kinds = sorted({f.type for f in findings}, key=lambda k: RULES[k][0])
+    kinds = sorted({f.type for f in findings}, key=lambda k: FINDING_TYPES[k].rule_id)
     index = {kind: i for i, kind in enumerate(kinds)}
     run: dict[str, Any] = {
         "tool": {

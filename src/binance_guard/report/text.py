@@ -6,15 +6,8 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 
-from binance_guard.finding import Finding, Verification
+from binance_guard.finding import FINDING_TYPES, Finding, Verification
 from binance_guard.sources.source import Skipped
-
-LABELS = {
-    "binance_api_key": "Binance API key",
-    "binance_secret_key": "Binance secret key",
-    "binance_private_key": "Binance private key",
-    "private_key": "private key",
-}
 
 ADVICE = """\
 What to do now:
@@ -41,16 +34,16 @@ def incidents(findings: Sequence[Finding]) -> list[list[Finding]]:
 
 
 def _incident(group: list[Finding]) -> list[str]:
-    confidence = max(group, key=lambda f: ("low", "medium", "high").index(f.confidence)).confidence
-    title = " + ".join(LABELS[f.type] for f in group)
+    confidence = max(f.confidence for f in group)
+    title = " + ".join(FINDING_TYPES[f.type].label for f in group)
     if any(f.public_example for f in group):
         title += " (public example from Binance's API docs: not a leak)"
     lines = [f"[{confidence.upper()}] {title}"]
     for finding in group:
+        label = FINDING_TYPES[finding.type].label
         algo = f" ({finding.algorithm})" if finding.algorithm else ""
         lines.append(
-            f"  {finding.path}:{finding.line}:{finding.column}  {LABELS[finding.type]}{algo}"
-            f"  {finding.redacted}"
+            f"  {finding.path}:{finding.line}:{finding.column}  {label}{algo}  {finding.redacted}"
         )
         why = [r for r in finding.reasons if not r.startswith("paired with")]
         lines.append("      why: " + "; ".join(why))
@@ -147,7 +140,7 @@ def _history_table(groups: list[list[Finding]]) -> str:
         table.add_column(column, overflow="fold")
     for group in groups:
         head = group[0]
-        secret = [f"{LABELS[head.type]} [{head.confidence}]", head.redacted]
+        secret = [f"{FINDING_TYPES[head.type].label} [{head.confidence}]", head.redacted]
         if head.public_example:
             secret.append("public example (Binance docs)")
         if head.pair:
