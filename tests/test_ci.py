@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
+from testing.cli import run_cli
 from testing.git_repo import git
-from testing.keys import fake_hex_key, fake_key
-from tests.ci_support import (
+from testing.github import (
     ALL_KEYS,
     PR_KEY,
     ROOT,
@@ -21,9 +21,9 @@ from tests.ci_support import (
     Step,
     assert_no_secret,
     results,
-    run_bg,
     uri,
 )
+from testing.keys import fake_hex_key, fake_key
 
 NEW_KEY, MERGE_KEY, FORCE_KEY = fake_key("gh-new"), fake_key("gh-merge"), fake_key("gh-force")
 SECRETS = (*ALL_KEYS, NEW_KEY, MERGE_KEY, FORCE_KEY)
@@ -468,7 +468,7 @@ def test_action_baseline_input_accepts_known_keys(project: Project) -> None:
     accepted = project.clone()
     git(accepted, "checkout", "-q", project.added)
     baseline = project.tmp / "accepted.baseline"
-    written = run_bg("scan", "--write-baseline", str(baseline), cwd=accepted)
+    written = run_cli("scan", "--write-baseline", str(baseline), cwd=accepted)
     assert written.returncode == 0, written.stderr
     step = _run_action(project, project.pr_checkout(), project.pr_payload(), baseline=str(baseline))
     assert step.code == 0, step.explain()

@@ -14,9 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from testing.cli import environ, run_cli
 from testing.git_repo import commit, git, make_repo
+from testing.github import (
+    ROOT,
+    assert_no_secret,
+)
 from testing.keys import fake_key
-from tests.ci_support import ROOT, assert_no_secret, environ, run_bg
 
 KEY, SECRET, OLD = fake_key("push-key"), fake_key("push-secret"), fake_key("push-old")
 SECRETS = (KEY, SECRET, OLD)
@@ -237,7 +241,7 @@ def pushed(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def test_direct_pre_push_with_from_and_to_refs(pushed: tuple[Path, dict[str, str]]) -> None:
     repo, shas = pushed
     env = {"PRE_COMMIT_FROM_REF": shas["old"], "PRE_COMMIT_TO_REF": shas["removed"]}
-    proc = run_bg("pre-push", cwd=repo, env=env)
+    proc = run_cli("pre-push", cwd=repo, env=env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     span = f"{shas['old'][:12]}..{shas['removed'][:12]}"
     assert proc.stdout.splitlines()[0] == f"Push blocked by binance-guard (pushed commits {span})."
@@ -245,24 +249,24 @@ def test_direct_pre_push_with_from_and_to_refs(pushed: tuple[Path, dict[str, str
     assert_no_secret(proc.stdout + proc.stderr, SECRETS)
 
     env = {"PRE_COMMIT_FROM_REF": shas["removed"], "PRE_COMMIT_TO_REF": shas["removed"]}
-    assert run_bg("pre-push", cwd=repo, env=env).returncode == 0
+    assert run_cli("pre-push", cwd=repo, env=env).returncode == 0
     env = {"PRE_COMMIT_FROM_REF": shas["old"], "PRE_COMMIT_TO_REF": shas["clean"]}
-    clean = run_bg("pre-push", cwd=repo, env=env)
+    clean = run_cli("pre-push", cwd=repo, env=env)
     assert clean.returncode == 0 and clean.stdout == "", clean.stdout + clean.stderr
 
 
 def test_direct_pre_push_without_from_ref(pushed: tuple[Path, dict[str, str]]) -> None:
     repo, _ = pushed
     env = {"PRE_COMMIT_LOCAL_BRANCH": "refs/heads/feature", "PRE_COMMIT_REMOTE_NAME": "origin"}
-    proc = run_bg("pre-push", cwd=repo, env=env)
+    proc = run_cli("pre-push", cwd=repo, env=env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "(commits of refs/heads/feature not on the remote)" in proc.stdout
     assert "bot.py" in proc.stdout and "old.env" not in proc.stdout
 
-    bare = run_bg("pre-push", cwd=repo)  # nothing set: HEAD against every remote
+    bare = run_cli("pre-push", cwd=repo)  # nothing set: HEAD against every remote
     assert bare.returncode == 1
     assert "(commits of HEAD not on the remote)" in bare.stdout
     assert "old.env" not in bare.stdout
 
     git(repo, "checkout", "-q", "main")
-    assert run_bg("pre-push", cwd=repo, env={"PRE_COMMIT_REMOTE_NAME": "origin"}).returncode == 0
+    assert run_cli("pre-push", cwd=repo, env={"PRE_COMMIT_REMOTE_NAME": "origin"}).returncode == 0

@@ -37,4 +37,4 @@ def test_only_requested_lines_are_reported_but_context_comes_from_all() -> None:
 def test_skipped_sources_are_counted_not_scanned() -> None:
     result = scan_sources([Skipped("logo.png", "binary")], Policy())
     assert result.skipped == [Skipped("logo.png", "binary")]
-    assert result.scanned == 0
+    assert result.files == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -52,6 +53,20 @@ class Severity(_Ordered):
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
+
+
+class Location(enum.StrEnum):
+    """What a finding's ``path`` names: a file, or (history only) a commit or tag message,
+    which has no file; reporters must not point at one."""
+
+    FILE = "file"
+    COMMIT_MESSAGE = "commit_message"
+    TAG_MESSAGE = "tag_message"
+
+    @property
+    def label(self) -> str:
+        """The ``path`` of a message finding, for people: ``(commit message)``."""
+        return "(" + self.value.replace("_", " ") + ")"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,6 +241,7 @@ class Finding:
     pair: Pair | None = None
     attribution: Attribution | None = None
     verification: Verification | None = None
+    location: Location = Location.FILE
 
     @property
     def fingerprint(self) -> str:
@@ -253,6 +269,7 @@ class Finding:
         data: dict[str, Any] = {
             "type": self.type,
             "path": self.path,
+            "location": self.location.value,
             "line": self.line,
             "column": self.column,
             "fingerprint": self.fingerprint,
@@ -274,3 +291,8 @@ class Finding:
     def with_secret(self) -> dict[str, Any]:
         """Serialised form for ``--show-secrets`` only."""
         return {**self.as_dict(), "secret": self.secret}
+
+
+def blocking(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings that fail a run: public examples are shown on request but never block."""
+    return [f for f in findings if not f.public_example]

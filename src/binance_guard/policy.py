@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterable
 
 from binance_guard.detection.scanner import scan_bytes
-from binance_guard.finding import Confidence, Finding, Severity
+from binance_guard.finding import Confidence, Finding, Severity, blocking
 from binance_guard.integrations.baseline import Baseline
+from binance_guard.report import Report
 from binance_guard.sources.source import Skipped, Source
 
 
@@ -31,22 +32,6 @@ class Policy:
         return self.baseline is None or finding not in self.baseline
 
 
-@dataclasses.dataclass
-class Result:
-    findings: list[Finding] = dataclasses.field(default_factory=list)
-    skipped: list[Skipped] = dataclasses.field(default_factory=list)
-    scanned: int = 0
-
-    @property
-    def blocking(self) -> list[Finding]:
-        return blocking(self.findings)
-
-
-def blocking(findings: Iterable[Finding]) -> list[Finding]:
-    """Findings that fail a run: public examples are shown on request but never block."""
-    return [f for f in findings if not f.public_example]
-
-
 def fails(findings: Iterable[Finding], fail_on: str) -> bool:
     """Whether a run fails: ``fail_on`` is any, never, or the lowest failing severity."""
     if fail_on == "never":
@@ -56,13 +41,13 @@ def fails(findings: Iterable[Finding], fail_on: str) -> bool:
     return any(f.severity >= Severity(fail_on) for f in blocking(findings))
 
 
-def scan_sources(sources: Iterable[Source | Skipped], policy: Policy) -> Result:
-    result = Result()
+def scan_sources(sources: Iterable[Source | Skipped], policy: Policy) -> Report:
+    result = Report()
     for source in sources:
         if isinstance(source, Skipped):
             result.skipped.append(source)
             continue
-        result.scanned += 1
+        result.files += 1
         result.findings.extend(
             f for f in scan_bytes(source.data, source.path, source.lines) if policy.keeps(f)
         )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from testing.github import Origin, Step, assert_no_secret
 from testing.keys import fake_key
-from tests.ci_support import Origin, Step, assert_no_secret
 
 KEY, OTHER = fake_key("github-key"), fake_key("github-other")
 REDACTED = f"{KEY[:4]}********{KEY[-4:]}"

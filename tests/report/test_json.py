@@ -6,6 +6,7 @@ import json
 import os
 
 from binance_guard.detection.scanner import scan_bytes
+from binance_guard.report import Report
 from binance_guard.report.json import render
 from binance_guard.sources.source import Skipped
 from testing.keys import fake_key
@@ -29,7 +30,7 @@ FIELDS = {
 
 def test_document_shape() -> None:
     findings = scan_bytes(PAIR, "config/.env")
-    out = render(findings, [Skipped("logo.png", "binary")], ["a note"])
+    out = render(Report(findings, [Skipped("logo.png", "binary")], notes=["a note"]))
     assert out.endswith("}\n")
     doc = json.loads(out)
     assert set(doc) == {"findings", "skipped", "notes"}
@@ -51,13 +52,13 @@ def test_document_shape() -> None:
 
 
 def test_empty_document() -> None:
-    assert json.loads(render([])) == {"findings": [], "skipped": [], "notes": []}
+    assert json.loads(render(Report())) == {"findings": [], "skipped": [], "notes": []}
 
 
 def test_show_secrets_adds_the_value_and_nothing_else() -> None:
     findings = scan_bytes(PAIR, ".env")
-    plain = json.loads(render(findings))["findings"]
-    shown = json.loads(render(findings, show_secrets=True))["findings"]
+    plain = json.loads(render(Report(findings)))["findings"]
+    shown = json.loads(render(Report(findings), show_secrets=True))["findings"]
     assert [f.pop("secret") for f in shown] == [KEY, SECRET]
     assert shown == plain
 
@@ -65,7 +66,7 @@ def test_show_secrets_adds_the_value_and_nothing_else() -> None:
 def test_unusual_paths_survive_serialisation() -> None:
     path = os.fsdecode(b"caf\xe9 \xd0\xba\n\t.env")  # not UTF-8, a newline, a tab
     findings = scan_bytes(PAIR, path)
-    doc = json.loads(render(findings, [Skipped(path, "binary")]))
+    doc = json.loads(render(Report(findings, [Skipped(path, "binary")])))
     assert doc["findings"][0]["path"] == path
     assert doc["skipped"][0]["path"] == path
     assert os.fsencode(doc["findings"][0]["path"]) == b"caf\xe9 \xd0\xba\n\t.env"

@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator
 
+from testing.cli import run_cli
 from testing.git_repo import commit, git, make_repo
-from testing.keys import fake_hex_key, fake_key
-from tests.ci_support import (
+from testing.github import (
     SARIF_SCHEMA,
     Project,
     line_hash,
     results,
-    run_bg,
     uri,
     validate_sarif,
 )
+from testing.keys import fake_hex_key, fake_key
 
 KEY, SECRET, OTHER = fake_key("sarif-key"), fake_key("sarif-secret"), fake_key("sarif-other")
 HEX = fake_hex_key("sarif-hex")
@@ -51,13 +51,13 @@ def _clean_repo(path: Path) -> Path:
 
 
 def _scan(repo: Path) -> str:
-    proc = run_bg("scan", "--format", "sarif", cwd=repo)
+    proc = run_cli("scan", "--format", "sarif", cwd=repo)
     assert proc.returncode in (0, 1), proc.stderr
     return proc.stdout
 
 
 def _history(repo: Path) -> str:
-    proc = run_bg("history", ".", "--format", "sarif", "--no-progress", cwd=repo)
+    proc = run_cli("history", ".", "--format", "sarif", "--no-progress", cwd=repo)
     assert proc.returncode in (0, 1), proc.stderr
     return proc.stdout
 
@@ -72,7 +72,7 @@ def _ci(repo: Path) -> str:
         "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_REPOSITORY": "acme/trading-bot",
     }
-    proc = run_bg("ci", "--sarif-file", str(sarif), cwd=repo, env=env)
+    proc = run_cli("ci", "--sarif-file", str(sarif), cwd=repo, env=env)
     assert proc.returncode in (0, 1), proc.stderr
     return sarif.read_text()
 
@@ -188,7 +188,7 @@ def test_no_secret_in_sarif_even_with_show_secrets(tmp_path: Path) -> None:
     for produce in PRODUCERS.values():
         _sarif(produce(repo))  # validate_sarif rejects any 9 characters of a secret
     # --show-secrets is for the terminal: it must not put secrets in SARIF either
-    proc = run_bg("scan", "--format", "sarif", "--show-secrets", cwd=repo)
+    proc = run_cli("scan", "--format", "sarif", "--show-secrets", cwd=repo)
     _sarif(proc.stdout)
 
 

@@ -6,6 +6,7 @@ import dataclasses
 
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Confidence, Finding, Severity, Verification
+from binance_guard.report import Report
 from binance_guard.report.text import ADVICE, incidents, render
 from binance_guard.sources.source import Skipped
 from testing.keys import fake_key
@@ -37,7 +38,7 @@ def _single(path: str = "bot.py", secret: str = OTHER, **changes: object) -> Fin
 def test_a_key_and_its_secret_are_one_incident() -> None:
     pair = _pair()
     assert incidents(pair) == [pair]
-    out = render(pair)
+    out = render(Report(pair))
     assert "binance-guard: 2 credentials (1 incident) in 1 file:" in out
     assert "[HIGH] Binance API key + Binance secret key" in out
     assert f"  .env:1:17  Binance API key  {KEY[:4]}********{KEY[-4:]}" in out
@@ -53,11 +54,11 @@ def test_unpaired_findings_stand_alone_and_counts_are_plural() -> None:
     findings = [*_pair(), _single(), _single(path="other.py", line=3)]
     groups = incidents(findings)
     assert [len(g) for g in groups] == [2, 1, 1]
-    out = render(findings)
+    out = render(Report(findings))
     assert "binance-guard: 4 credentials (3 incidents) in 3 files:" in out
     assert "[MEDIUM] Binance API key\n  bot.py:7:12" in out
     assert out.count("one leak, revoke the key") == 1
-    one = render([_single()])
+    one = render(Report([_single()]))
     assert "binance-guard: 1 credential (1 incident) in 1 file:" in one
 
 
@@ -68,13 +69,13 @@ def test_same_line_different_columns_are_separate_incidents() -> None:
 
 def test_public_examples_are_labelled_and_need_no_advice() -> None:
     example = _single(path="docs.md", secret=EXAMPLE, public_example=True)
-    out = render([example])
+    out = render(Report([example]))
     assert "(public example from Binance's API docs: not a leak)" in out
     assert "What to do now" not in out
-    mixed = render([example, _single()])
+    mixed = render(Report([example, _single()]))
     assert mixed.count("public example") == 1
     assert "What to do now" in mixed
-    assert "What to do now" not in render([_single()], advice=False)
+    assert "What to do now" not in render(Report([_single()]), advice=False)
 
 
 def test_skipped_files_are_summarised_or_listed() -> None:
@@ -84,13 +85,13 @@ def test_skipped_files_are_summarised_or_listed() -> None:
         Skipped("big.json", "larger than 100 bytes (5000)"),
         Skipped("secret.env", "unreadable: Permission denied"),
     ]
-    out = render([], skipped, ["repo: not in a git repository, scanning every file"])
+    out = render(Report([], skipped, notes=["repo: not in a git repository, scanning every file"]))
     assert out.splitlines() == [
         "note: repo: not in a git repository, scanning every file",
         "skipped: 2 binary, 1 larger than 100 bytes, 1 unreadable (--verbose lists them)",
         "binance-guard: no Binance credentials found.",
     ]
-    verbose = render([], skipped, verbose=True)
+    verbose = render(Report([], skipped), verbose=True)
     assert "skipped big.json: larger than 100 bytes (5000)" in verbose
     assert "skipped secret.env: unreadable: Permission denied" in verbose
     assert "--verbose" not in verbose
@@ -108,12 +109,12 @@ def test_verification_is_shown_once_per_incident_with_incident_steps() -> None:
         risks=("withdrawals are enabled",),
     )
     key, secret = _pair()
-    out = render([dataclasses.replace(key, verification=live), secret])
+    out = render(Report([dataclasses.replace(key, verification=live), secret]))
     assert out.count("verified: LIVE, severity CRITICAL") == 1
     assert "permissions: enableReading, enableWithdrawals" in out
     assert "NOT IP-restricted" in out and "risk: withdrawals are enabled" in out
     rejected = Verification(status="rejected", message="Binance does not know this key")
-    out = render([_single(verification=rejected)])
+    out = render(Report([_single(verification=rejected)]))
     assert "verified: REJECTED: Binance does not know this key" in out
     assert "LIVE" not in out
 
@@ -122,6 +123,6 @@ def test_private_keys_show_only_their_header_and_length() -> None:
     body = "MC4CAQAwBQYDK2VwBCIEI" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t"
     pem = f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----"
     finding = _single(type="private_key", secret=pem, path="k.pem", algorithm="ed25519")
-    out = render([finding])
+    out = render(Report([finding]))
     assert "private key (ed25519)  -----BEGIN PRIVATE KEY----- …(" in out
     assert body not in out and body[:20] not in out

@@ -1,31 +1,23 @@
-"""The subcommands behind ``binance-guard``, one module each, like pre-commit's.
+"""The subcommands behind ``binance-guard``, one module each, like pre-commit's ``main.py``.
 
-Imported only once the entry point has ruled out the hook's clean path; each command's
-module is imported only when that command runs.
+Imported only once the entry point has ruled out the hook's clean path. Dispatch is an
+explicit chain that imports each command's module only when that command runs (start-up time)
+and calls it with typed keyword arguments: the ``argparse.Namespace`` stops here.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import io
 import os
+import re
 import sys
 
 from binance_guard.commands import parser
-from binance_guard.commands.common import EXIT_CLEAN, EXIT_ERROR
-from binance_guard.errors import GuardError
-
-MODULES = {
-    "scan": "scan",
-    "verify": "scan",
-    "hook": "hook",
-    "pre-push": "hook",
-    "history": "history",
-    "scrub": "scrub",
-    "audit": "audit",
-    "ci": "ci",
-}
+from binance_guard.errors import GuardError, UsageError
+from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR
+from binance_guard.finding import Confidence
+from binance_guard.policy import Policy
 
 
 def _parse(args: list[str]) -> argparse.Namespace:
@@ -40,6 +32,109 @@ def _parse(args: list[str]) -> argparse.Namespace:
     return options
 
 
+def _policy(options: argparse.Namespace) -> Policy:
+    """The user's filters, from the options every scanning command shares."""
+    from binance_guard.integrations.baseline import Baseline
+
+    try:
+        exclude = (
+            re.compile("|".join(f"(?:{p})" for p in options.exclude_files))
+            if options.exclude_files
+            else None
+        )
+    except re.error as exc:
+        raise UsageError(f"--exclude-files: invalid regular expression: {exc}") from None
+    return Policy(
+        min_confidence=Confidence(options.min_confidence),
+        include_examples=options.include_examples,
+        baseline=Baseline.load(options.baseline) if options.baseline else None,
+        exclude_files=exclude,
+    )
+
+
+def _verify_url(options: argparse.Namespace) -> str | None:
+    """The API to verify against, or None when the user did not ask to verify."""
+    asked = options.command == "verify" or getattr(options, "verify", False)
+    return str(options.api_url) if asked else None
+
+
+def _dispatch(options: argparse.Namespace) -> int:
+    command = options.command
+    if command == "plugin-path":
+        from binance_guard.integrations.baseline import plugin_path
+
+        print(plugin_path())
+        return EXIT_CLEAN
+    if command == "audit":
+        from binance_guard.commands import audit
+
+        return audit.run(
+            api_url=options.api_url, private_key_file=options.private_key_file, fmt=options.format
+        )
+    policy = _policy(options)
+    if command in ("scan", "verify"):
+        from binance_guard.commands import scan
+
+        return scan.run(
+            options.paths,
+            policy=policy,
+            all_files=options.all_files,
+            max_bytes=options.max_bytes,
+            fmt=options.format,
+            show_secrets=options.show_secrets,
+            verbose=options.verbose,
+            verify_url=_verify_url(options),
+            write_baseline=getattr(options, "write_baseline", None),
+        )
+    if command == "hook":
+        from binance_guard.commands import hook
+
+        return hook.run(
+            options.files, policy=policy, max_bytes=options.max_bytes, verbose=options.verbose
+        )
+    if command == "pre-push":
+        from binance_guard.commands import hook
+
+        return hook.pre_push(policy=policy, max_bytes=options.max_bytes)
+    if command == "history":
+        from binance_guard.commands import history
+
+        return history.run(
+            options.repo,
+            revs=options.rev,
+            since_commit=options.since_commit,
+            policy=policy,
+            max_bytes=options.max_bytes,
+            fmt=options.format,
+            progress_bar=not options.no_progress,
+            verify_url=_verify_url(options),
+        )
+    if command == "ci":
+        from binance_guard.commands import ci
+
+        return ci.run(
+            options.repo,
+            policy=policy,
+            max_bytes=options.max_bytes,
+            sarif_file=options.sarif_file,
+            fail_on=options.fail_on,
+            verify_url=_verify_url(options),
+        )
+    if command == "scrub":
+        from binance_guard.commands import scrub
+
+        return scrub.run(
+            options.repo,
+            policy=policy,
+            max_bytes=options.max_bytes,
+            findings_file=options.findings,
+            in_place=options.in_place,
+            yes=options.yes,
+            output=options.output,
+        )
+    raise AssertionError(f"unhandled command {command!r}")  # the parser knows every command
+
+
 def run(args: list[str]) -> int:
     # File names that are not UTF-8 reach the terminal as the bytes they are.
     for stream in (sys.stdout, sys.stderr):
@@ -47,15 +142,7 @@ def run(args: list[str]) -> int:
             stream.reconfigure(errors="surrogateescape")
     options = _parse(args)
     try:
-        if options.command == "plugin-path":
-            from binance_guard.integrations.baseline import plugin_path
-
-            print(plugin_path())
-            return EXIT_CLEAN
-        module = importlib.import_module(f"binance_guard.commands.{MODULES[options.command]}")
-        handler = module.pre_push if options.command == "pre-push" else module.run
-        code: int = handler(options)
-        return code
+        return _dispatch(options)
     except (GuardError, OSError) as exc:
         print(f"binance-guard: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

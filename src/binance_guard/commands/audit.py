@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import time
 
-from binance_guard.commands.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.errors import UsageError
+from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import redact
 from binance_guard.report import text as text_report
 from binance_guard.verify import PASSPHRASE_ENV
@@ -18,13 +17,13 @@ from binance_guard.verify.signing import UnusableKey, hmac_signer, private_key_s
 from binance_guard.verify.verifier import verify_credential
 
 
-def run(options: argparse.Namespace) -> int:
+def run(*, api_url: str, private_key_file: str | None, fmt: str) -> int:
     api_key = os.environ.get("BINANCE_API_KEY", "")
     if not api_key:
         raise UsageError("set BINANCE_API_KEY (and BINANCE_API_SECRET or --private-key-file)")
     try:
-        if options.private_key_file:
-            with open(options.private_key_file, encoding="utf-8") as handle:
+        if private_key_file:
+            with open(private_key_file, encoding="utf-8") as handle:
                 pem = handle.read()
             passphrase = os.environ.get(PASSPHRASE_ENV)
             sign = private_key_signer(pem, passphrase.encode() if passphrase else None)
@@ -34,8 +33,8 @@ def run(options: argparse.Namespace) -> int:
             raise UsageError("set BINANCE_API_SECRET, or pass --private-key-file")
     except UnusableKey as exc:
         raise UsageError(str(exc)) from None
-    result = verify_credential(Client(options.api_url), api_key, sign, time.time())
-    if options.format == "json":
+    result = verify_credential(Client(api_url), api_key, sign, time.time())
+    if fmt == "json":
         print(json.dumps({"api_key": redact(api_key), "verification": result.as_dict()}, indent=2))
     else:
         sys.stdout.write(text_report.render_audit(redact(api_key), result))

@@ -3,37 +3,54 @@ annotations, a job summary and step outputs."""
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import os
 import sys
+from collections import Counter
 
-from binance_guard.commands.common import EXIT_CLEAN, EXIT_FINDINGS, scan_range
-from binance_guard.history.scan import HistoryResult
-from binance_guard.policy import fails
-from binance_guard.report import github, sarif
-from binance_guard.report import text as text_report
+from binance_guard.commands.common import scan_range
+from binance_guard.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
+from binance_guard.policy import Policy, fails
+from binance_guard.report import Report, github, render
 from binance_guard.sources.ranges import github_range
 
 
-def run(options: argparse.Namespace) -> int:
-    span, notes = github_range(os.environ, options.repo)
+def run(
+    repo: str,
+    *,
+    policy: Policy,
+    max_bytes: int,
+    sarif_file: str | None,
+    fail_on: str,
+    verify_url: str | None,
+) -> int:
+    span, notes = github_range(os.environ, repo)
     print(f"binance-guard: scanning {span.description}")
-    result = scan_range(options, options.repo, span.revs, False) if span.revs else HistoryResult()
-    findings = result.findings
-    for note in notes + result.notes:
+    report = (
+        scan_range(repo, span.revs, policy=policy, max_bytes=max_bytes, verify_url=verify_url)
+        if span.revs
+        else Report(history=True)
+    )
+    findings = report.findings
+    for note in notes + report.notes:
         print(f"note: {note}")
     sys.stdout.write(github.workflow_commands(findings))
     if findings:
-        sys.stdout.write(text_report.render_history(findings, [], [], result.blobs, result.bytes))
-    if options.sarif_file:
+        # Notes were printed above; the table is about what was found.
+        table = dataclasses.replace(report, notes=[], skipped_objects=Counter())
+        sys.stdout.write(render(table, "text"))
+    if sarif_file:
         server, repository = (
             os.environ.get("GITHUB_SERVER_URL"),
             os.environ.get("GITHUB_REPOSITORY"),
         )
-        with open(options.sarif_file, "w", encoding="utf-8") as handle:
+        with open(sarif_file, "w", encoding="utf-8") as handle:
             handle.write(
-                sarif.render(
-                    findings, f"{server}/{repository}" if server and repository else None, span.head
+                render(
+                    report,
+                    "sarif",
+                    repository=f"{server}/{repository}" if server and repository else None,
+                    commit=span.head,
                 )
             )
     if os.environ.get("GITHUB_STEP_SUMMARY"):
@@ -42,5 +59,5 @@ def run(options: argparse.Namespace) -> int:
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as handle:
             handle.write(f"findings={len(findings)}\n")
-            handle.write(f"sarif-file={options.sarif_file or ''}\n")
-    return EXIT_FINDINGS if fails(findings, options.fail_on) else EXIT_CLEAN
+            handle.write(f"sarif-file={sarif_file or ''}\n")
+    return EXIT_FINDINGS if fails(findings, fail_on) else EXIT_CLEAN

@@ -3,37 +3,37 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-from binance_guard.commands.common import EXIT_CLEAN, EXIT_FINDINGS, scan_range, user_policy
-from binance_guard.policy import blocking, scan_sources
-from binance_guard.report import text as text_report
+from binance_guard.commands.common import scan_range
+from binance_guard.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
+from binance_guard.policy import Policy, scan_sources
+from binance_guard.report import render
 from binance_guard.sources.ranges import pre_push_range
 from binance_guard.sources.staged import staged_sources
 
 
-def run(options: argparse.Namespace) -> int:
-    result = scan_sources(staged_sources(options.files, options.max_bytes), user_policy(options))
-    if not result.findings:
-        if options.verbose:
-            sys.stdout.write(text_report.render([], result.skipped, verbose=True))
+def run(files: list[str], *, policy: Policy, max_bytes: int, verbose: bool) -> int:
+    report = scan_sources(staged_sources(files, max_bytes), policy)
+    if not report.findings:
+        if verbose:
+            sys.stdout.write(render(report, "text", verbose=True))
         return EXIT_CLEAN
-    report = text_report.render(result.findings, verbose=options.verbose)
-    if result.blocking:
-        report = "Commit blocked by binance-guard.\n" + report
-    sys.stdout.write(report)
-    return EXIT_FINDINGS if result.blocking else EXIT_CLEAN
+    report.skipped = []  # a blocked commit is about what was found
+    text = render(report, "text", verbose=verbose, advice=True)
+    if report.blocking:
+        text = "Commit blocked by binance-guard.\n" + text
+    sys.stdout.write(text)
+    return EXIT_FINDINGS if report.blocking else EXIT_CLEAN
 
 
-def pre_push(options: argparse.Namespace) -> int:
+def pre_push(*, policy: Policy, max_bytes: int) -> int:
     span = pre_push_range(os.environ)
-    result = scan_range(options, ".", span.revs, False)
-    if not blocking(result.findings):
+    report = scan_range(".", span.revs, policy=policy, max_bytes=max_bytes)
+    if not report.blocking:
         return EXIT_CLEAN
     sys.stdout.write(f"Push blocked by binance-guard ({span.description}).\n")
-    sys.stdout.write(
-        text_report.render_history(result.findings, [], result.notes, result.blobs, result.bytes)
-    )
+    report.skipped_objects.clear()  # a blocked push is about what was found
+    sys.stdout.write(render(report, "text"))
     return EXIT_FINDINGS

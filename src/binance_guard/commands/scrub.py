@@ -2,45 +2,48 @@
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
 import sys
 
-from binance_guard.commands.common import (
-    EXIT_CLEAN,
-    EXIT_ERROR,
-    EXIT_FINDINGS,
-    user_policy,
-)
 from binance_guard.errors import UsageError
+from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Finding
 from binance_guard.history.scan import scan_history
+from binance_guard.policy import Policy
 from binance_guard.scrub import Outcome, ScrubError, next_steps, push_remote, scrub
 
 
-def _selected_findings(options: argparse.Namespace, found: list[Finding]) -> list[Finding]:
-    if not options.findings:
+def _selected_findings(findings_file: str | None, found: list[Finding]) -> list[Finding]:
+    if not findings_file:
         return found
     try:
-        with open(options.findings, encoding="utf-8") as handle:
+        with open(findings_file, encoding="utf-8") as handle:
             wanted = {f["fingerprint"] for f in json.load(handle)["findings"]}
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"cannot read findings from {options.findings}: {exc}") from None
+        raise UsageError(f"cannot read findings from {findings_file}: {exc}") from None
     present = {f.fingerprint for f in found}
     if wanted - present:
         raise ScrubError(
-            f"{len(wanted - present)} of {len(wanted)} secrets in {options.findings} are not in "
+            f"{len(wanted - present)} of {len(wanted)} secrets in {findings_file} are not in "
             "this repository's history: wrong repository, or already scrubbed"
         )
     return [f for f in found if f.fingerprint in wanted]
 
 
-def run(options: argparse.Namespace) -> int:
-    policy = user_policy(options)
-    history = scan_history(options.repo, None, policy, options.max_bytes)
-    findings = _selected_findings(options, history.findings)
+def run(
+    repo: str,
+    *,
+    policy: Policy,
+    max_bytes: int,
+    findings_file: str | None,
+    in_place: bool,
+    yes: bool,
+    output: str | None,
+) -> int:
+    history = scan_history(repo, None, policy, max_bytes)
+    findings = _selected_findings(findings_file, history.findings)
     if not findings:
         print("binance-guard: no secrets in history: nothing to scrub.")
         return EXIT_CLEAN
@@ -49,13 +52,13 @@ def run(options: argparse.Namespace) -> int:
     for finding in secrets.values():
         print(f"  {finding.redacted}  {finding.type}  first at {finding.path}:{finding.line}")
     say = functools.partial(print, file=sys.stderr)
-    if not options.yes:
-        outcome = scrub(options.repo, findings, policy, options.in_place, False, None, say)
+    if not yes:
+        outcome = scrub(repo, findings, policy, in_place, False, None, say)
         _print_outcome(outcome)
-        if not (sys.stdin.isatty() and outcome.ok and _confirm(options.in_place)):
+        if not (sys.stdin.isatty() and outcome.ok and _confirm(in_place)):
             print("dry run: nothing was changed; run again with --yes to rewrite.")
             return EXIT_FINDINGS
-    outcome = scrub(options.repo, findings, policy, options.in_place, True, options.output, say)
+    outcome = scrub(repo, findings, policy, in_place, True, output, say)
     _print_outcome(outcome)
     if not outcome.ok:
         print(
@@ -64,7 +67,7 @@ def run(options: argparse.Namespace) -> int:
         )
         return EXIT_ERROR
     print(f"rewritten repository: {os.path.abspath(outcome.target)}")
-    print(next_steps(outcome, "origin" if options.in_place else push_remote(options.repo)))
+    print(next_steps(outcome, "origin" if in_place else push_remote(repo)))
     return EXIT_CLEAN
 
 

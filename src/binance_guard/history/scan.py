@@ -12,17 +12,18 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from multiprocessing.sharedctypes import Synchronized
+from typing import TypeVar
 
 from binance_guard.detection.heuristics import is_binary
 from binance_guard.detection.prefilter import has_candidates
 from binance_guard.detection.scanner import scan_bytes
-from binance_guard.finding import Attribution, Commit, Finding, Introduction
+from binance_guard.finding import Attribution, Commit, Finding, Introduction, Location
 from binance_guard.history import attribution
 from binance_guard.policy import Policy
+from binance_guard.report import Report
 from binance_guard.sources import git
 from binance_guard.sources.objects import (
     Inventory,
@@ -33,19 +34,9 @@ from binance_guard.sources.objects import (
 )
 
 UPPER_BOUND_PATH = "binance"
-MESSAGE_PATH = "(commit message)"
-TAG_MESSAGE_PATH = "(tag message)"
 
+_Origin = TypeVar("_Origin")
 Progress = Callable[[int, int, int], None]  # (blobs scanned, bytes scanned, blobs in all)
-
-
-@dataclasses.dataclass
-class HistoryResult:
-    findings: list[Finding] = dataclasses.field(default_factory=list)
-    skipped: Counter[str] = dataclasses.field(default_factory=Counter)
-    notes: list[str] = dataclasses.field(default_factory=list)
-    blobs: int = 0
-    bytes: int = 0
 
 
 def _open_repo(path: str) -> tuple[str, bool]:
@@ -71,9 +62,9 @@ def scan_history(
     policy: Policy,
     max_bytes: int,
     progress: Progress | None = None,
-) -> HistoryResult:
+) -> Report:
     repo, has_worktree = _open_repo(path)
-    result = HistoryResult()
+    result = Report(history=True)
     if not _has_commits(repo):
         result.notes.append("the repository has no commits: nothing to scan")
         return result
@@ -87,15 +78,15 @@ def scan_history(
 
     # Pass 1: every blob once, split between parallel readers.
     stock = inventory(repo, revs, max_bytes)
-    result.skipped[f"larger than {max_bytes} bytes"] += len(stock.oversized)
+    result.skipped_objects[f"larger than {max_bytes} bytes"] += len(stock.oversized)
     result.bytes = stock.other_bytes + sum(size for _, size in stock.oversized)
     found: dict[str, list[Finding]] = {}
     for part in _scan_blobs(repo, stock, first_pass, progress):
         found.update(part.found)
-        result.skipped["binary"] += part.binary
+        result.skipped_objects["binary"] += part.binary
         result.blobs += part.blobs
         result.bytes += part.bytes
-    result.skipped = +result.skipped  # drop zero counts
+    result.skipped_objects = +result.skipped_objects  # drop zero counts
 
     head = attribution.head_tree(repo)
     result.findings.extend(_attribute(repo, revs, has_worktree, head, found, policy, result))
@@ -188,7 +179,7 @@ def _attribute(
     head: attribution.Tree,
     found: dict[str, list[Finding]],
     policy: Policy,
-    result: HistoryResult,
+    result: Report,
 ) -> list[Finding]:
     if not found:
         return []
@@ -273,52 +264,56 @@ def _in_worktree(repo: str, path: str, fp: str) -> bool:
 
 
 def _scan_messages(repo: str, revs: Sequence[str] | None, policy: Policy) -> list[Finding]:
-    hits = [
-        (message, finding)
+    texts = [
+        (message.text, Commit(message.sha, message.author, message.date))
         for message in commit_messages(repo, revs)
-        if has_candidates(message.text)
-        for finding in scan_bytes(message.text, MESSAGE_PATH)
-        if policy.keeps(finding)
     ]
-    shas = list(dict.fromkeys(message.sha for message, _ in hits))
+    hits = _message_hits(texts, Location.COMMIT_MESSAGE, policy)
+    shas = list(dict.fromkeys(commit.sha for commit, _ in hits))
     refs = attribution.refs_containing(repo, shas)
     at_head = {sha: _is_ancestor(repo, sha, "HEAD") for sha in shas}
     return [
-        dataclasses.replace(
-            finding,
-            attribution=Attribution(
-                introduced=Introduction(
-                    Commit(message.sha, message.author, message.date), MESSAGE_PATH, finding.line
-                ),
-                reintroduced=(),
-                refs=tuple(refs[message.sha]),
-                in_head=at_head[message.sha],
-                in_worktree=None,
-            ),
-        )
-        for message, finding in hits
+        _message_finding(finding, commit, refs[commit.sha], in_head=at_head[commit.sha])
+        for commit, finding in hits
     ]
 
 
 def _scan_tag_messages(repo: str, policy: Policy) -> list[Finding]:
+    hits = _message_hits(
+        ((tag.text, tag) for tag in tag_messages(repo)), Location.TAG_MESSAGE, policy
+    )
     return [
-        dataclasses.replace(
-            finding,
-            attribution=Attribution(
-                introduced=Introduction(
-                    Commit(tag.oid, tag.tagger, tag.date), TAG_MESSAGE_PATH, finding.line
-                ),
-                reintroduced=(),
-                refs=(tag.ref,),
-                in_head=False,
-                in_worktree=None,
-            ),
-        )
-        for tag in tag_messages(repo)
-        if has_candidates(tag.text)
-        for finding in scan_bytes(tag.text, TAG_MESSAGE_PATH)
+        _message_finding(finding, Commit(tag.oid, tag.tagger, tag.date), (tag.ref,), in_head=False)
+        for tag, finding in hits
+    ]
+
+
+def _message_hits(
+    texts: Iterable[tuple[bytes, _Origin]], location: Location, policy: Policy
+) -> list[tuple[_Origin, Finding]]:
+    return [
+        (origin, dataclasses.replace(finding, location=location))
+        for text, origin in texts
+        if has_candidates(text)
+        for finding in scan_bytes(text, location.label)
         if policy.keeps(finding)
     ]
+
+
+def _message_finding(
+    finding: Finding, commit: Commit, refs: Sequence[str], *, in_head: bool
+) -> Finding:
+    """A message has no path and no later history: it was introduced by its own commit/tag."""
+    return dataclasses.replace(
+        finding,
+        attribution=Attribution(
+            introduced=Introduction(commit, finding.path, finding.line),
+            reintroduced=(),
+            refs=tuple(refs),
+            in_head=in_head,
+            in_worktree=None,
+        ),
+    )
 
 
 def _is_ancestor(repo: str, commit: str, head: str) -> bool:

@@ -1,0 +1,58 @@
+"""The one result every command produces, and the one way to turn it into output.
+
+Data flows one way: sources -> scanner -> policy -> :class:`Report` -> a renderer. Renderers
+are imported only for the format asked for (SARIF and rich tables cost start-up time).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+
+from binance_guard.finding import Finding, blocking
+from binance_guard.sources.source import Skipped
+
+FORMATS = ("text", "json", "sarif")
+
+
+@dataclasses.dataclass
+class Report:
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    # Files not scanned, one by one (scan, hook); history counts its objects instead.
+    skipped: list[Skipped] = dataclasses.field(default_factory=list)
+    skipped_objects: Counter[str] = dataclasses.field(default_factory=Counter)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    history: bool = False  # blobs of a history (with attribution), not files
+    files: int = 0
+    blobs: int = 0
+    bytes: int = 0
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return blocking(self.findings)
+
+
+def render(
+    report: Report,
+    fmt: str,
+    *,
+    show_secrets: bool = False,
+    verbose: bool = False,
+    advice: bool = True,
+    repository: str | None = None,
+    commit: str | None = None,
+) -> str:
+    """``report`` as text, JSON or SARIF (``repository``/``commit``: SARIF provenance)."""
+    if fmt == "json":
+        from binance_guard.report import json
+
+        return json.render(report, show_secrets=show_secrets)
+    if fmt == "sarif":
+        from binance_guard.report import sarif
+
+        return sarif.render(report.findings, repository, commit)
+    from binance_guard.report import text
+
+    if report.history:
+        return text.render_history(report)
+    return text.render(report, verbose=verbose, advice=advice, show_secrets=show_secrets)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from binance_guard.finding import FINDING_TYPES, Finding
-from binance_guard.history.scan import MESSAGE_PATH, TAG_MESSAGE_PATH
-
-MESSAGE_PATHS = frozenset({MESSAGE_PATH, TAG_MESSAGE_PATH})
+from binance_guard.finding import FINDING_TYPES, Finding, Location
 
 
 def _escape_data(value: str) -> str:
@@ -24,7 +21,7 @@ def workflow_commands(findings: Sequence[Finding]) -> str:
     for finding in findings:
         title = f"binance-guard: {FINDING_TYPES[finding.type].label}"
         props = [f"title={_escape_property(title)}"]
-        if finding.path not in MESSAGE_PATHS:  # commit and tag messages have no file
+        if finding.location is Location.FILE:  # commit and tag messages have no file
             props = [
                 f"file={_escape_property(finding.path)}",
                 f"line={finding.line}",

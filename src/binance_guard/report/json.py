@@ -1,24 +1,21 @@
-"""Machine-readable report: ``{"findings": [...], "skipped": [...]}``; never the raw secret
-unless the caller explicitly asked for it."""
+"""Machine-readable report: ``{"findings": [...], "skipped": [...], "notes": [...]}``; never
+the raw secret unless the caller explicitly asked for it."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from typing import Any
 
-from binance_guard.finding import Finding
-from binance_guard.sources.source import Skipped
+from binance_guard.report import Report
 
 
-def render(
-    findings: Sequence[Finding],
-    skipped: Sequence[Skipped] = (),
-    notes: Sequence[str] = (),
-    show_secrets: bool = False,
-) -> str:
-    document = {
-        "findings": [f.with_secret() if show_secrets else f.as_dict() for f in findings],
-        "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
-        "notes": list(notes),
+def render(report: Report, *, show_secrets: bool = False) -> str:
+    document: dict[str, Any] = {
+        "findings": [f.with_secret() if show_secrets else f.as_dict() for f in report.findings],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+        "notes": list(report.notes),
     }
+    if report.history:
+        document["skipped_objects"] = dict(sorted(report.skipped_objects.items()))
+        document["scanned"] = {"blobs": report.blobs, "bytes": report.bytes}
     return json.dumps(document, indent=2) + "\n"

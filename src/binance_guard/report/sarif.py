@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from binance_guard import __version__
-from binance_guard.finding import FINDING_TYPES, Finding
+from binance_guard.finding import FINDING_TYPES, Finding, Location
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/binance-guard/binance-guard"
@@ -53,6 +53,27 @@ def _line_hash(finding: Finding) -> str:
     return hashlib.sha256(seed.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ":1"
 
 
+def _location(finding: Finding) -> dict[str, Any]:
+    """A file and line, or for a commit/tag message (no file) the commit as a logical place."""
+    if finding.location is not Location.FILE:
+        commit = finding.attribution.introduced.commit.sha if finding.attribution else ""
+        return {
+            "logicalLocations": [
+                {"name": commit, "fullyQualifiedName": f"{finding.location.value}/{commit}"}
+            ],
+            "message": {"text": f"{finding.location.label} of {commit[:12]}, line {finding.line}"},
+        }
+    return {
+        "physicalLocation": {
+            "artifactLocation": {
+                "uri": urllib.parse.quote(finding.path, safe="/"),
+                "uriBaseId": "%SRCROOT%",
+            },
+            "region": {"startLine": max(finding.line, 1), "startColumn": max(finding.column, 1)},
+        }
+    }
+
+
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     kind = FINDING_TYPES[finding.type]
     message = f"{kind.title} {finding.redacted} ({finding.confidence} confidence)"
@@ -72,15 +93,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         properties.update(finding.attribution.as_dict())
     if finding.verification:
         properties["verification"] = finding.verification.as_dict()
-    location: dict[str, Any] = {
-        "physicalLocation": {
-            "artifactLocation": {
-                "uri": urllib.parse.quote(finding.path, safe="/"),
-                "uriBaseId": "%SRCROOT%",
-            },
-            "region": {"startLine": max(finding.line, 1), "startColumn": max(finding.column, 1)},
-        }
-    }
+    location = _location(finding)
     return {
         "ruleId": kind.rule_id,
         "ruleIndex": rule_index,

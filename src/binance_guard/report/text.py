@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from binance_guard.finding import FINDING_TYPES, Finding, Verification
-from binance_guard.sources.source import Skipped
+from binance_guard.report import Report
 
 ADVICE = """\
 What to do now:
@@ -56,13 +56,10 @@ def _incident(group: list[Finding]) -> list[str]:
 
 
 def render(
-    findings: Sequence[Finding],
-    skipped: Sequence[Skipped] = (),
-    notes: Sequence[str] = (),
-    verbose: bool = False,
-    advice: bool = True,
+    report: Report, *, verbose: bool = False, advice: bool = True, show_secrets: bool = False
 ) -> str:
-    out: list[str] = [f"note: {n}" for n in notes]
+    findings, skipped = report.findings, report.skipped
+    out: list[str] = [f"note: {n}" for n in report.notes]
     if skipped:
         if verbose:
             out += [f"skipped {s.path}: {s.reason}" for s in skipped]
@@ -88,6 +85,8 @@ def render(
     if advice and not all(f.public_example for f in findings):
         out += ["", ADVICE]
     out += _incident_steps(findings)
+    if show_secrets:
+        out += ["", *(f"{f.path}:{f.line}: {f.secret}" for f in findings)]
     return "\n".join(out) + "\n"
 
 
@@ -178,17 +177,15 @@ def _group_date(group: list[Finding]) -> str:
     return max(f.attribution.introduced.commit.date for f in group if f.attribution)
 
 
-def render_history(
-    findings: Sequence[Finding],
-    skipped: Sequence[Skipped],
-    notes: Sequence[str],
-    blobs: int,
-    size: int,
-) -> str:
+def render_history(report: Report) -> str:
     """History findings grouped by secret, most recently introduced first."""
-    out = [f"note: {n}" for n in notes]
-    out += [f"skipped {s.path}: {s.reason}" for s in skipped]
-    out.append(f"binance-guard: scanned {blobs} blobs ({size / (1 << 20):.1f} MiB of objects).")
+    findings = report.findings
+    out = [f"note: {n}" for n in report.notes]
+    out += [f"skipped {n} blob(s): {why}" for why, n in sorted(report.skipped_objects.items())]
+    out.append(
+        f"binance-guard: scanned {report.blobs} blobs "
+        f"({report.bytes / (1 << 20):.1f} MiB of objects)."
+    )
     if not findings:
         out.append("binance-guard: no Binance credentials found in history.")
         return "\n".join(out) + "\n"

@@ -1,27 +1,26 @@
 """GitHub Actions as a runner sets it up, with real git: an ``origin`` (a local bare
 repository), the fetches actions/checkout makes, the event payload, and the environment and
-files of a step. Shared by tests/test_ci.py and tests/report/."""
+files of a step."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft7Validator
 
-from testing.git_repo import GIT_ENV, git, make_repo, stage
+from testing.cli import environ, run_cli
+from testing.git_repo import git, make_repo, stage
 from testing.keys import fake_key
 
-DATA = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
 EVENTS = DATA / "events"
-ROOT = DATA.parents[1]
 SARIF_SCHEMA: dict[str, Any] = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
 ZERO = "0" * 40
 REPOSITORY = "acme/trading-bot"
@@ -34,31 +33,6 @@ PR_KEY = fake_key("gh-pr")  # added and removed again inside the PR
 ALL_KEYS = (BASE_KEY, LATER_KEY, PR_KEY)
 
 _TOKEN = re.compile(r"__[A-Z_]+__")
-_OUTER = ("GITHUB_", "RUNNER_", "ACTIONS_", "PRE_COMMIT")
-
-
-def environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's environment without whatever a surrounding CI job or hook set, with the
-    test venv first on PATH and a fixed git identity."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_OUTER) and k != "CI"}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    return {**env, **GIT_ENV, **(extra or {})}
-
-
-def run_bg(
-    *args: str, cwd: Path, env: Mapping[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``python -m binance_guard ARGS`` in a subprocess, as a workflow step runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "binance_guard", *args],
-        cwd=cwd,
-        env=environ(env),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def assert_no_secret(text: str, secrets: Iterable[str]) -> None:
     """Neither a secret nor any 9-character piece of it (redaction keeps 4 + 4)."""
     for secret in secrets:
@@ -283,7 +257,7 @@ class Origin:
         env.update(script_env or {})
         if script is None:
             sarif = Path(args[args.index("--sarif-file") + 1]) if "--sarif-file" in args else None
-            proc = run_bg("ci", *args, cwd=checkout, env=env)
+            proc = run_cli("ci", *args, cwd=checkout, env=env)
         else:
             sarif = checkout / env["BG_SARIF"] if env.get("BG_SARIF") else None
             proc = subprocess.run(
