@@ -56,6 +56,11 @@ def results(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def file_results(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Results located in a file (commit and tag messages have only a logical location)."""
+    return [r for r in results(document) if "physicalLocation" in r["locations"][0]]
+
+
 def uri(result: Mapping[str, Any]) -> str:
     value: str = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     return value

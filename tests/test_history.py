@@ -89,6 +89,7 @@ def test_key_in_a_commit_message(repo: Path) -> None:
     sha = commit(repo, {"a.txt": "a\n"}, f"debug: BINANCE_API_KEY={K[4]}")
     finding = _by_path(_history(repo)[1])["(commit message)"]
     assert (finding["commit"], finding["line"], finding["in_head"]) == (sha, 1, True)
+    assert finding["location"] == "commit_message"
 
 
 def test_key_written_in_a_merge_resolution_is_attributed_to_the_merge(repo: Path) -> None:
@@ -207,7 +208,7 @@ def test_odd_paths_large_and_binary_blobs(repo: Path) -> None:
     proc = run_cli("history", str(repo), "--format", "json", "--max-bytes", "2000")
     doc = json.loads(proc.stdout)
     assert {f["path"] for f in doc["findings"]} == {odd}
-    assert {s["reason"] for s in doc["skipped"]} == {"binary", "larger than 2000 bytes"}
+    assert doc["skipped_objects"] == {"binary": 1, "larger than 2000 bytes": 1}
 
 
 def test_detached_head(repo: Path) -> None:

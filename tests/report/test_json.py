@@ -16,6 +16,7 @@ PAIR = f"BINANCE_API_KEY={KEY}\nBINANCE_API_SECRET={SECRET}\n".encode()
 FIELDS = {
     "type",
     "path",
+    "location",
     "line",
     "column",
     "fingerprint",
