@@ -245,8 +245,8 @@ def verify(
         differing = [p for p in old_tree if old_tree[p] != new_tree[p]]
         if not differing:
             continue
-        olds = git.read_blobs([old_tree[p][1] for p in differing], cwd=original)
-        news = git.read_blobs([new_tree[p][1] for p in differing], cwd=rewritten)
+        olds = git.blob_contents([old_tree[p][1] for p in differing], cwd=original)
+        news = git.blob_contents([new_tree[p][1] for p in differing], cwd=rewritten)
         for path in differing:
             if old_tree[path][0] != new_tree[path][0]:
                 bad.append(f"{old[:12]}:{path}: mode differs")

@@ -7,7 +7,8 @@ import dataclasses
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Confidence, Finding, Severity, Verification
 from binance_guard.report import Report
-from binance_guard.report.text import ADVICE, incidents, render
+from binance_guard.report.advice import ADVICE
+from binance_guard.report.text import incidents, render
 from binance_guard.sources.source import Skipped
 from testing.keys import fake_key
 

@@ -138,27 +138,3 @@ def refs_containing(repo: str, commits: Sequence[str]) -> dict[str, list[str]]:
                     stack.append(child)
         result[commit] = sorted(ref for tip in seen for ref in tips.get(tip, ()))
     return result
-
-
-@dataclasses.dataclass(frozen=True)
-class Tree:
-    blobs: dict[str, str]  # path -> blob id
-    gitlinks: list[str]  # submodule paths
-
-
-def head_tree(repo: str) -> Tree:
-    """HEAD's files and submodules, from one ``ls-tree``; empty without a HEAD commit."""
-    try:
-        out = git.run(["ls-tree", "-r", "-z", "--full-tree", "HEAD"], cwd=repo)
-    except git.GitError:
-        return Tree({}, [])
-    tree = Tree({}, [])
-    for entry in filter(None, out.split(b"\0")):
-        meta, _, raw_path = entry.partition(b"\t")
-        _mode, kind, oid = meta.split()
-        path = os.fsdecode(raw_path)
-        if kind == b"blob":
-            tree.blobs[path] = oid.decode()
-        elif kind == b"commit":
-            tree.gitlinks.append(path)
-    return tree

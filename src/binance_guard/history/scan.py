@@ -29,7 +29,7 @@ from binance_guard.sources.objects import (
     Inventory,
     commit_messages,
     inventory,
-    read_blobs,
+    stream_blobs,
     tag_messages,
 )
 
@@ -39,21 +39,6 @@ _Origin = TypeVar("_Origin")
 Progress = Callable[[int, int, int], None]  # (blobs scanned, bytes scanned, blobs in all)
 
 
-def _open_repo(path: str) -> tuple[str, bool]:
-    """(directory to run git in, whether it has a work tree); GitError if not a repository."""
-    if not os.path.isdir(path):
-        raise git.GitError(f"{path}: not a directory")
-    try:
-        bare = git.run(["rev-parse", "--is-bare-repository"], cwd=path).strip() == b"true"
-    except git.GitError:
-        raise git.GitError(f"{path}: not a git repository") from None
-    if bare:
-        return path, False
-    return os.fsdecode(git.run(["rev-parse", "--show-toplevel"], cwd=path).strip()), True
-
-
-def _has_commits(repo: str) -> bool:
-    return bool(git.run(["rev-list", "-n", "1", "--all"], cwd=repo).strip())
 
 
 def scan_history(
@@ -63,12 +48,12 @@ def scan_history(
     max_bytes: int,
     progress: Progress | None = None,
 ) -> Report:
-    repo, has_worktree = _open_repo(path)
+    repo, has_worktree = git.open_repo(path)
     result = Report(history=True)
-    if not _has_commits(repo):
+    if not git.has_commits(repo):
         result.notes.append("the repository has no commits: nothing to scan")
         return result
-    if git.run(["rev-parse", "--is-shallow-repository"], cwd=repo).strip() == b"true":
+    if git.is_shallow(repo):
         result.notes.append(
             "shallow clone: commits beyond the shallow boundary are not visible and files at "
             "the boundary look newly added; run `git fetch --unshallow` to scan everything"
@@ -88,7 +73,7 @@ def scan_history(
         result.bytes += part.bytes
     result.skipped_objects = +result.skipped_objects  # drop zero counts
 
-    head = attribution.head_tree(repo)
+    head = git.tree(repo, "HEAD")
     result.findings.extend(_attribute(repo, revs, has_worktree, head, found, policy, result))
     result.findings.extend(_scan_messages(repo, revs, policy))
     if revs is None:  # tags are refs, not part of a commit range
@@ -128,7 +113,7 @@ def _scan_chunk(repo: str, oids: list[str], policy: Policy) -> _Part:
     """One reader: stream these blobs and keep the findings of each (runs in a worker)."""
     part = _Part()
     reported = (0, 0)
-    for blob in read_blobs(repo, oids):
+    for blob in stream_blobs(repo, oids):
         part.blobs += 1
         part.bytes += len(blob.data)
         if has_candidates(blob.data):
@@ -176,7 +161,7 @@ def _attribute(
     repo: str,
     revs: Sequence[str] | None,
     has_worktree: bool,
-    head: attribution.Tree,
+    head: git.Tree,
     found: dict[str, list[Finding]],
     policy: Policy,
     result: Report,
@@ -196,7 +181,7 @@ def _attribute(
         if scanned_all:
             return False
         if oid not in extra:  # outside the range, never streamed: judge it on demand
-            data = git.read_blobs([oid], cwd=repo).get(oid, b"")
+            data = git.blob_contents([oid], cwd=repo).get(oid, b"")
             extra[oid] = {f.fingerprint for f in scan_bytes(data, UPPER_BOUND_PATH)}
         return fp in extra[oid]
 
@@ -214,7 +199,7 @@ def _attribute(
         where = "only in unreachable objects" if scanned_all else "already present before the range"
         result.notes.append(f"{len(unattributed)} secret(s) {where}: not reported")
 
-    blob_data = git.read_blobs(list({b for v in intros.values() for _, b in v}), cwd=repo)
+    blob_data = git.blob_contents(list({b for v in intros.values() for _, b in v}), cwd=repo)
     refs_cache = attribution.refs_containing(
         repo, list(dict.fromkeys(c.sha for v in intros.values() for c, _ in v))
     )
@@ -271,7 +256,7 @@ def _scan_messages(repo: str, revs: Sequence[str] | None, policy: Policy) -> lis
     hits = _message_hits(texts, Location.COMMIT_MESSAGE, policy)
     shas = list(dict.fromkeys(commit.sha for commit, _ in hits))
     refs = attribution.refs_containing(repo, shas)
-    at_head = {sha: _is_ancestor(repo, sha, "HEAD") for sha in shas}
+    at_head = {sha: git.is_ancestor(repo, sha, "HEAD") for sha in shas}
     return [
         _message_finding(finding, commit, refs[commit.sha], in_head=at_head[commit.sha])
         for commit, finding in hits
@@ -314,11 +299,3 @@ def _message_finding(
             in_worktree=None,
         ),
     )
-
-
-def _is_ancestor(repo: str, commit: str, head: str) -> bool:
-    try:
-        git.run(["merge-base", "--is-ancestor", commit, head], cwd=repo)
-    except git.GitError:
-        return False
-    return True

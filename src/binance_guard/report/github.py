@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from binance_guard.finding import FINDING_TYPES, Finding, Location
+from binance_guard.report.advice import ANNOTATION, SUMMARY
 
 
 def _escape_data(value: str) -> str:
@@ -33,7 +34,7 @@ def workflow_commands(findings: Sequence[Finding]) -> str:
             where = f" introduced in {finding.attribution.introduced.commit.sha[:12]}"
         message = (
             f"{FINDING_TYPES[finding.type].label} {finding.redacted} ({finding.severity}){where}. "
-            "Delete it in Binance API Management first, then load it from a secret store."
+            + ANNOTATION
         )
         level = "error" if finding.severity != "low" else "warning"
         lines.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
@@ -51,8 +52,7 @@ def summary(findings: Sequence[Finding], scanned: str) -> str:
         out.append("No Binance credentials found. :white_check_mark:")
         return "\n".join(out) + "\n"
     out += [
-        f"**{len(findings)} Binance credential(s) found.** Delete each key in Binance API "
-        "Management before anything else: a pushed key must be treated as stolen.",
+        f"**{len(findings)} Binance credential(s) found.** {SUMMARY}",
         "",
         "| severity | type | location | value | commit |",
         "| --- | --- | --- | --- | --- |",

@@ -15,15 +15,10 @@ from typing import Any
 
 from binance_guard import __version__
 from binance_guard.finding import FINDING_TYPES, Finding, Location
+from binance_guard.report.advice import REMEDIATION
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/binance-guard/binance-guard"
-REMEDIATION = (
-    "Delete the key in Binance (Profile > API Management) first: a pushed key must be treated "
-    "as stolen. Create a new key with only the permissions you need, withdrawals off and "
-    "restricted to your server's IP, and load it from an environment variable or a secrets "
-    "manager. Then remove it from history (binance-guard scrub)."
-)
 LEVELS = {"critical": "error", "high": "error", "medium": "error", "low": "warning"}
 
 

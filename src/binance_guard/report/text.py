@@ -8,16 +8,7 @@ from collections.abc import Sequence
 
 from binance_guard.finding import FINDING_TYPES, Finding, Verification
 from binance_guard.report import Report
-
-ADVICE = """\
-What to do now:
-  1. Take the value out of the file and load it at run time from an environment variable
-     (e.g. BINANCE_API_KEY / BINANCE_API_SECRET) or a secrets manager.
-  2. If this key was ever pushed, shared or committed before, treat it as stolen: delete it
-     in Binance (Profile > API Management) first, then create a new key with only the
-     permissions you need, withdrawals off, restricted to your server's IP.
-  3. Not a real key? Mark the line with `# pragma: allowlist secret`, or accept it in a
-     baseline: binance-guard scan --write-baseline .secrets.baseline"""
+from binance_guard.report.advice import ADVICE, HISTORY_ADVICE, INCIDENT_STEPS
 
 
 def incidents(findings: Sequence[Finding]) -> list[list[Finding]]:
@@ -105,8 +96,6 @@ def verification_lines(result: Verification) -> list[str]:
 
 
 def _incident_steps(findings: Sequence[Finding]) -> list[str]:
-    from binance_guard.verify.verifier import INCIDENT_STEPS
-
     live = any(f.verification and f.verification.status == "live" for f in findings)
     return ["", INCIDENT_STEPS] if live else []
 
@@ -204,12 +193,3 @@ def render_history(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-HISTORY_ADVICE = """\
-What to do now:
-  1. Delete every key listed above in Binance (Profile > API Management), even those only in
-     history: anyone who cloned or forked the repository has them. Then review recent orders,
-     withdrawals and transfers.
-  2. Create new keys with only the permissions you need, withdrawals off, restricted to your
-     server's IP, and keep them out of the repository (environment variables, secrets manager).
-  3. Then remove the old values from history: binance-guard scrub (dry run first), then
-     force-push every changed branch and tag; collaborators must re-clone."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 from collections.abc import Sequence
@@ -43,8 +44,9 @@ def toplevel(path: str) -> str | None:
     return os.fsdecode(out.rstrip(b"\n")) or None
 
 
-def read_blobs(object_ids: Sequence[str], cwd: str | None = None) -> dict[str, bytes]:
-    """Contents of many blobs with one ``git cat-file --batch``."""
+def blob_contents(object_ids: Sequence[str], cwd: str | None = None) -> dict[str, bytes]:
+    """Contents of a few blobs, in memory, with one ``git cat-file --batch`` (for many, stream
+    them with :func:`binance_guard.sources.objects.stream_blobs`)."""
     if not object_ids:
         return {}
     out = run(
@@ -64,6 +66,80 @@ def read_blobs(object_ids: Sequence[str], cwd: str | None = None) -> dict[str, b
         pos = start + size + 1
     return blobs
 
+
+def succeeds(args: Sequence[str], cwd: str) -> bool:
+    """Whether a git question (``cat-file -e``, ``merge-base --is-ancestor``…) answers yes."""
+    try:
+        run(args, cwd=cwd)
+    except GitError:
+        return False
+    return True
+
+
+def has_commit(repo: str, sha: str) -> bool:
+    return succeeds(["cat-file", "-e", f"{sha}^{{commit}}"], repo)
+
+
+def has_ref(repo: str, ref: str) -> bool:
+    return succeeds(["rev-parse", "--verify", "-q", ref], repo)
+
+
+def is_ancestor(repo: str, commit: str, head: str) -> bool:
+    return succeeds(["merge-base", "--is-ancestor", commit, head], repo)
+
+
+def is_bare(repo: str) -> bool:
+    return run(["rev-parse", "--is-bare-repository"], cwd=repo).strip() == b"true"
+
+
+def is_shallow(repo: str) -> bool:
+    return run(["rev-parse", "--is-shallow-repository"], cwd=repo).strip() == b"true"
+
+
+def has_commits(repo: str) -> bool:
+    return bool(run(["rev-list", "-n", "1", "--all"], cwd=repo).strip())
+
+
+def count_commits(repo: str, revs: Sequence[str]) -> int:
+    return int(run(["rev-list", "--count", *revs, "--"], cwd=repo).strip())
+
+
+def open_repo(path: str) -> tuple[str, bool]:
+    """(directory to run git in, whether it has a work tree); GitError if not a repository."""
+    if not os.path.isdir(path):
+        raise GitError(f"{path}: not a directory")
+    try:
+        bare = is_bare(path)
+    except GitError:
+        raise GitError(f"{path}: not a git repository") from None
+    if bare:
+        return path, False
+    return os.fsdecode(run(["rev-parse", "--show-toplevel"], cwd=path).strip()), True
+
+
+
+@dataclasses.dataclass(frozen=True)
+class Tree:
+    blobs: dict[str, str]  # path -> blob id
+    gitlinks: list[str]  # submodule paths
+
+
+def tree(repo: str, rev: str = "HEAD") -> Tree:
+    """A commit's files and submodules, from one ``ls-tree``; empty if there is no such commit."""
+    try:
+        out = run(["ls-tree", "-r", "-z", "--full-tree", rev], cwd=repo)
+    except GitError:
+        return Tree({}, [])
+    found = Tree({}, [])
+    for entry in filter(None, out.split(b"\0")):
+        meta, _, raw_path = entry.partition(b"\t")
+        _mode, kind, oid = meta.split()
+        path = os.fsdecode(raw_path)
+        if kind == b"blob":
+            found.blobs[path] = oid.decode()
+        elif kind == b"commit":
+            found.gitlinks.append(path)
+    return found
 
 def popen(
     args: Sequence[str], cwd: str, stdin: IO[bytes] | int | None = None

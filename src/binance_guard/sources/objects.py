@@ -66,7 +66,7 @@ def inventory(repo: str, revs: Sequence[str] | None, max_bytes: int) -> Inventor
     return result
 
 
-def read_blobs(repo: str, oids: Sequence[str]) -> Iterator[Blob]:
+def stream_blobs(repo: str, oids: Sequence[str]) -> Iterator[Blob]:
     """Stream blobs with one ``git cat-file --batch``; ids go in through a file so that
     writing them can never block reading the contents."""
     with tempfile.TemporaryFile() as ids:

@@ -30,23 +30,13 @@ class Range:
     head: str | None = None
 
 
-def _has_commit(repo: str, sha: str) -> bool:
-    try:
-        git.run(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=repo)
-    except git.GitError:
-        return False
-    return True
-
-
-def _is_shallow(repo: str) -> bool:
-    return git.run(["rev-parse", "--is-shallow-repository"], cwd=repo).strip() == b"true"
 
 
 def _ensure(repo: str, *shas: str) -> list[str]:
     """Make sure the commits (and enough history to compare them) are present; say what was
     fetched. Raises RangeError naming the fetch-depth to use when that is impossible."""
     notes = []
-    missing = [s for s in shas if not _has_commit(repo, s)]
+    missing = [s for s in shas if not git.has_commit(repo, s)]
     if missing:
         try:
             git.run(["fetch", "--no-tags", "--quiet", "origin", *missing], cwd=repo)
@@ -56,7 +46,7 @@ def _ensure(repo: str, *shas: str) -> list[str]:
                 f"commit(s) {', '.join(s[:12] for s in missing)} are not in the checkout and "
                 f"could not be fetched ({exc}); use actions/checkout with `fetch-depth: 0`"
             ) from None
-    if len(shas) > 1 and _is_shallow(repo):
+    if len(shas) > 1 and git.is_shallow(repo):
         try:
             git.run(["merge-base", *shas], cwd=repo)
         except git.GitError:
@@ -71,15 +61,12 @@ def _ensure(repo: str, *shas: str) -> list[str]:
     return notes
 
 
-def _count(repo: str, revs: list[str]) -> int:
-    return int(git.run(["rev-list", "--count", *revs, "--"], cwd=repo).strip())
-
 
 def _fetch_default_branch(repo: str, branch: str, notes: list[str]) -> None:
     """A depth-1 checkout has neither the default branch nor the history joining them."""
-    if _has_ref(repo, f"origin/{branch}") and not _is_shallow(repo):
+    if git.has_ref(repo, f"origin/{branch}") and not git.is_shallow(repo):
         return
-    args = ["fetch", "--no-tags", "--quiet", *(["--unshallow"] if _is_shallow(repo) else [])]
+    args = ["fetch", "--no-tags", "--quiet", *(["--unshallow"] if git.is_shallow(repo) else [])]
     try:
         git.run([*args, "origin", f"+refs/heads/{branch}:refs/remotes/origin/{branch}"], cwd=repo)
     except git.GitError as exc:
@@ -94,23 +81,18 @@ def _new_branch(
     repo: str, after: str, ref: str, default_branch: str | None, notes: list[str]
 ) -> Range:
     branch = ref.removeprefix("refs/heads/")
-    if default_branch and default_branch != branch:
-        _fetch_default_branch(repo, default_branch, notes)
-    if default_branch and default_branch != branch and _has_ref(repo, f"origin/{default_branch}"):
-        revs = [after, f"^origin/{default_branch}"]
-        what = f"new branch {branch}: commits not on {default_branch}"
+    other = default_branch if default_branch != branch else None
+    if other:
+        _fetch_default_branch(repo, other, notes)
+    if other and git.has_ref(repo, f"origin/{other}"):
+        revs = [after, f"^origin/{other}"]
+        what = f"new branch {branch}: commits not on {other}"
     else:
         revs = [after, "--not", f"--exclude=origin/{branch}", "--remotes"]
         what = f"new branch {branch}: commits on no other remote branch"
-    return Range(revs, f"{what} ({_count(repo, revs)} commit(s) up to {after[:12]})", after)
+    count = git.count_commits(repo, revs)
+    return Range(revs, f"{what} ({count} commit(s) up to {after[:12]})", after)
 
-
-def _has_ref(repo: str, ref: str) -> bool:
-    try:
-        git.run(["rev-parse", "--verify", "-q", ref], cwd=repo)
-    except git.GitError:
-        return False
-    return True
 
 
 def github_range(env: Mapping[str, str], repo: str) -> tuple[Range, list[str]]:
@@ -129,9 +111,10 @@ def github_range(env: Mapping[str, str], repo: str) -> tuple[Range, list[str]]:
         notes = _ensure(repo, base, head)
         revs = [head, f"^{base}"]
         merge_base = git.run(["merge-base", base, head], cwd=repo).decode().strip()
+        count = git.count_commits(repo, revs)
         return Range(
             revs,
-            f"pull request #{pull.get('number', '?')}: {_count(repo, revs)} commit(s) from "
+            f"pull request #{pull.get('number', '?')}: {count} commit(s) from "
             f"merge base {merge_base[:12]} to head {head[:12]}",
             head,
         ), notes
@@ -152,15 +135,16 @@ def github_range(env: Mapping[str, str], repo: str) -> tuple[Range, list[str]]:
             return _new_branch(repo, after, payload.get("ref", ""), default, notes), notes
         revs = [after, f"^{before}"]
         forced = " (force push)" if payload.get("forced") else ""
+        count = git.count_commits(repo, revs)
         return Range(
-            revs, f"push{forced}: {_count(repo, revs)} commit(s) {before[:12]}..{after[:12]}", after
+            revs, f"push{forced}: {count} commit(s) {before[:12]}..{after[:12]}", after
         ), notes
     head = env.get("GITHUB_SHA") or "HEAD"
     notes = _ensure(repo, head) if head != "HEAD" else []
     return Range(
         [head],
         f"event '{event or 'unknown'}' has no commit range: full history of {head[:12]} "
-        f"({_count(repo, [head])} commit(s))",
+        f"({git.count_commits(repo, [head])} commit(s))",
         head,
     ), notes
 

@@ -201,7 +201,7 @@ def staged_sources(files: list[str], max_bytes: int) -> Iterator[Source | Skippe
     wanted = files
     selected = [p for p in entries if not wanted or p in wanted]
     regular = [p for p in selected if entries[p][0] not in ("120000", "160000")]
-    blobs = git.read_blobs([entries[p][1] for p in regular if lines.get(p)], cwd=root)
+    blobs = git.blob_contents([entries[p][1] for p in regular if lines.get(p)], cwd=root)
     for path in selected:
         mode, oid = entries[path]
         if mode == "120000":

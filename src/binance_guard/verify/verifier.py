@@ -32,13 +32,6 @@ ERROR_STATUS = {
     -1021: ("unreachable", "clock skew persisted after resynchronising with the server time"),
 }
 
-INCIDENT_STEPS = """\
-This key is LIVE. Incident steps (Binance's advice):
-  1. Delete the key now: Binance > Profile > API Management.
-  2. Review recent orders, withdrawals and transfers for activity you did not make.
-  3. Change your Binance password and review authorised devices.
-  4. Create a fresh key with the least privilege (withdrawals off) and IP restriction.
-  5. If withdrawals occurred, contact Binance support at once and report it."""
 
 
 def verify_credential(client: Client, api_key: str, sign: Signer, now: float) -> Verification:
