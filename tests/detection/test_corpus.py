@@ -26,15 +26,8 @@ CORPUS = FIXTURES / "corpus"
 MANIFEST: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text())
 FILES: dict[str, dict[str, Any]] = MANIFEST["files"]
 
-TYPED = (
-    "a type annotation between name and value (`binance_api_key: str = ...`, "
-    "`const BINANCE_API_SECRET: string = ...`) is taken for the name ('str', 'string'): "
-    "hex values are dropped, and roles come only from pairing order"
-)
-
-# Detection bugs this corpus reveals, for the owner of src/binance_guard/detection to fix.
-# strict xfail: the test starts failing (XPASS) the day a fix lands, so the entry goes then.
 # Corpus files whose expectation the detector does not meet yet: strict xfails, with why.
+# The test starts failing (XPASS) the day a fix lands, so the entry goes then.
 KNOWN_BUGS: dict[str, str] = {}
 
 

@@ -319,3 +319,23 @@ def test_file_arguments_skip_option_values() -> None:
         "c d.py",
     ]
     assert file_arguments(args) == ["a.py", "b.py", "c d.py"]
+
+
+def test_the_fast_path_knows_every_hook_option() -> None:
+    """The clean path skips option values without argparse: it must know the hook's options,
+    or a new option's value would be taken for a file name (or the fast path lost)."""
+    import argparse
+
+    from binance_guard.commands import parser
+    from binance_guard.sources.staged import FLAG_OPTIONS, VALUE_OPTIONS
+
+    commands = next(
+        a for a in parser.build()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    hook = commands.choices["hook"]
+    takes_value = {
+        s for a in hook._actions if a.nargs != 0 and a.option_strings for s in a.option_strings
+    }
+    flags = {s for a in hook._actions if a.nargs == 0 for s in a.option_strings}
+    assert takes_value == VALUE_OPTIONS
+    assert flags - {"-h", "--help"} == FLAG_OPTIONS

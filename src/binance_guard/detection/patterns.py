@@ -99,7 +99,7 @@ NEGATIVE_LAST_WORDS = frozenset(
 # Runs a human types when inventing a "key".
 SEQUENCES = ("0123456789", "abcdefghij", "ABCDEFGHIJ", "qwertyuiop", "QWERTYUIOP")
 
-# Printed in Binance's own API documentation: public, never a leak (see binance-facts.md).
+# Printed in Binance's own API documentation: public, never a leak.
 DOCUMENTED_EXAMPLE_KEYS = frozenset(
     {
         "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
