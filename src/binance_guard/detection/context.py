@@ -6,6 +6,7 @@ how close the nearest Binance word is. Language-agnostic on purpose: the same fe
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import enum
 import re
@@ -16,6 +17,7 @@ from binance_guard.detection.patterns import (
     CREDENTIAL_WORDS,
     KEY_WORDS,
     NAME_AT_END_RE,
+    NAME_CHARS,
     NAME_PART_RE,
     NAME_SPLIT_RE,
     NEGATIVE_LAST_WORDS,
@@ -27,11 +29,18 @@ from binance_guard.detection.patterns import (
 # line or two above "key"; a python-binance import can be far above, which counts as "file").
 NEAR_LINES = 10
 CALL_LOOKBACK_LINES = 3
+# How far back (in characters, and bytes for the scanner's window) a value's name or enclosing
+# call is looked for. Ten lines of ordinary code; on a minified megabyte-long line it keeps the
+# cost per candidate fixed, where reading back to the line's start made scanning quadratic.
+LOOKBEHIND = 1024
 TYPE_WORDS = frozenset({"str", "string", "secretstr", "optional", "bytes", "any"})
 WRAPPERS = frozenset({"Some", "Ok", "from", "new", "into", "SecretStr", "Secret", "str", "String"})
 ENV_LOOKUPS = frozenset({"getenv", "get", "fetch", "env", "setdefault", "environ"})
 FIRST_STRING_RE = re.compile(r"""^\s*["']([A-Za-z_][\w.\-]*)["']\s*,""")
 QUOTES_AND_ESCAPES = " \t\"'`\\"
+CALL_SYNTAX_RE = re.compile(r"[()\[\]{},;]")
+NAME_START_RE = re.compile(r"[A-Za-z_]")
+BINANCE_WORD_RE = re.compile(b"|".join(re.escape(word) for word in BINANCE_WORDS))
 
 
 class Role(enum.Enum):
@@ -79,12 +88,22 @@ def classify_name(name: str) -> Role | None:
     return None
 
 
+def name_at_end(text: str) -> re.Match[str] | None:
+    """``NAME_AT_END_RE.search(text)`` in time linear in the name: searching an end-anchored
+    pattern retries from every position, and a long run of name characters made it quadratic."""
+    end = len(text)
+    while end and (text[end - 1] in "\"'`]" or text[end - 1].isspace()):
+        end -= 1
+    start = NAME_START_RE.search(text, len(text[:end].rstrip(NAME_CHARS)), end)
+    return NAME_AT_END_RE.match(text, start.start()) if start else None
+
+
 def _enclosing_call(before: str) -> Slot:
     """Walk back from a value to the bracket that opens its argument list."""
     depth = 0
     commas = 0
-    for pos in range(len(before) - 1, -1, -1):
-        char = before[pos]
+    for syntax in reversed(list(CALL_SYNTAX_RE.finditer(before))):
+        pos, char = syntax.start(), syntax.group()
         if char in ")]}":
             depth += 1
         elif char in "([{":
@@ -96,7 +115,7 @@ def _enclosing_call(before: str) -> Slot:
             head = before[:pos].rstrip()
             if ASSIGNMENT_END_RE.search(head) and not commas:
                 return _assigned(head)  # api_key = (\n    "value"\n)
-            match = NAME_AT_END_RE.search(head)
+            match = name_at_end(head)
             call = match.group(1) if match else None
             if call is not None and not commas:
                 # api_key = Some("…".into()), SecretStr("…"): the wrapper's target names it.
@@ -122,23 +141,24 @@ def _assigned(before: str) -> Slot:
     """``name = `` / ``"name": `` / ``name => ``: the name left of the operator, skipping a
     type annotation (``API_SECRET: str =``, ``const k: string =``, ``var k string =``)."""
     head = ASSIGNMENT_END_RE.sub("", before).rstrip(QUOTES_AND_ESCAPES + "]")
-    match = NAME_AT_END_RE.search(head)
+    match = name_at_end(head)
     if match and match.group(1).lstrip("&").lower() in TYPE_WORDS:
-        match = NAME_AT_END_RE.search(head[: match.start()].rstrip(" \t:&"))
+        match = name_at_end(head[: match.start()].rstrip(" \t:&"))
     return Slot(name=match.group(1) if match else None)
 
 
 def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
-    """Find what a value at ``line[column:]`` is bound to."""
-    before = line[:column].rstrip(QUOTES_AND_ESCAPES)
+    """Find what a value at ``line[column:]`` is bound to, from at most LOOKBEHIND
+    characters before it."""
+    before = line[max(0, column - LOOKBEHIND) : column].rstrip(QUOTES_AND_ESCAPES)
     if ASSIGNMENT_END_RE.search(before):
         return _assigned(before)
     if before and (before[-1].isalnum() or before[-1] in "_-"):
         # "ENV BINANCE_API_KEY <value>", "--api-key <value>", "X-MBX-APIKEY <value>"
-        match = NAME_AT_END_RE.search(before)
+        match = name_at_end(before)
         return Slot(name=match.group(1) if match else None)
     joined = "\n".join([*previous_lines[-CALL_LOOKBACK_LINES:], before])
-    return _enclosing_call(joined)
+    return _enclosing_call(joined[-LOOKBEHIND:])
 
 
 def role_of(slot: Slot) -> Role | None:
@@ -157,30 +177,37 @@ def role_of(slot: Slot) -> Role | None:
 
 
 class BinanceContext:
-    """How close the nearest Binance word is to an offset, searched in a window around it:
-    files that say "binance" thousands of times (API docs) cost no more than others."""
+    """How close the nearest Binance word is to a line: the lines that hold one are found once
+    per buffer, so files that say "binance" thousands of times (API docs, minified bundles)
+    cost no more per candidate than others."""
 
     def __init__(self, data: bytes, path: str) -> None:
-        self.lowered = data.lower()
-        self.in_file = any(word in self.lowered for word in BINANCE_WORDS)
+        self.word_lines = _word_lines(data.lower())
+        self.in_file = bool(self.word_lines)
         self.in_path = any(word.decode() in path.lower() for word in BINANCE_WORDS)
 
-    def _mentions(self, start: int, end: int) -> bool:
-        return any(self.lowered.find(word, start, end) != -1 for word in BINANCE_WORDS)
-
-    def proximity(self, offset: int) -> Proximity:
+    def proximity(self, line: int) -> Proximity:
+        """Proximity of the nearest Binance word to 1-based line number ``line``."""
         if not self.in_file:
             return Proximity.FILE if self.in_path else Proximity.NONE
-        text = self.lowered
-        start = text.rfind(b"\n", 0, offset) + 1
-        end = text.find(b"\n", offset)
-        end = len(text) if end == -1 else end
-        if self._mentions(start, end):
-            return Proximity.LINE
-        for _ in range(NEAR_LINES):
-            if start:
-                start = text.rfind(b"\n", 0, start - 1) + 1
-            if end < len(text):
-                found = text.find(b"\n", end + 1)
-                end = len(text) if found == -1 else found
-        return Proximity.NEAR if self._mentions(start, end) else Proximity.FILE
+        near = bisect.bisect_left(self.word_lines, line - NEAR_LINES)
+        if near == len(self.word_lines) or self.word_lines[near] > line + NEAR_LINES:
+            return Proximity.FILE
+        same = bisect.bisect_left(self.word_lines, line, near)
+        on_line = same < len(self.word_lines) and self.word_lines[same] == line
+        return Proximity.LINE if on_line else Proximity.NEAR
+
+
+def _word_lines(lowered: bytes) -> list[int]:
+    """Line numbers, ascending, of the lines holding a Binance word: one search per such line."""
+    lines: list[int] = []
+    number, counted = 1, 0
+    match = BINANCE_WORD_RE.search(lowered)
+    while match:
+        number += lowered.count(b"\n", counted, match.start())
+        lines.append(number)
+        counted = lowered.find(b"\n", match.end())
+        if counted == -1:
+            break
+        match = BINANCE_WORD_RE.search(lowered, counted)
+    return lines

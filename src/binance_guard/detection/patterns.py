@@ -12,10 +12,9 @@ BINANCE_WORDS = (b"binance", b"x-mbx-apikey")
 
 # Any PEM/PGP armour block. Base64 bodies are wrapped at 64 columns, so a body line without
 # "+" or "/" (about one in eight) would otherwise look exactly like an HMAC key.
-ARMOR_RE = re.compile(
-    r"-----BEGIN ([A-Z0-9 ]{1,40})-----(.{0,20000}?)-----END \1-----",
-    re.DOTALL,
-)
+ARMOR_MAX_BODY = 20000
+ARMOR_BEGIN_RE = re.compile(r"(?=-----BEGIN ([A-Z0-9 ]{1,40})-----)")
+ARMOR_END_RE = re.compile(r"(?=-----END ([A-Z0-9 ]{1,40})-----)")
 PRIVATE_KEY_LABEL_RE = re.compile(r"^(?:(ENCRYPTED|RSA|EC|DSA|OPENSSH) )?PRIVATE KEY$")
 
 # Escaped newlines as they appear in JSON, notebooks and .env files ("\n", "\\n").
@@ -33,6 +32,7 @@ ALLOWLIST_NEXTLINE_RE = re.compile(r"pragma:\s*allowlist[ -]nextline[ -]secret",
 
 # Name tokens: the identifier a value is assigned to, or a call it is passed to.
 NAME_AT_END_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*)[\"'`\]\s]*$")
+NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 ASSIGNMENT_END_RE = re.compile(r"(?:=>|:=|::|->|[=:])\s*[\[{(]?$")
 NAME_PART_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 NAME_SPLIT_RE = re.compile(r"[_\-.\s]+")

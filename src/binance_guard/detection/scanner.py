@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import dataclasses
+import itertools
 from collections.abc import Container, Iterator
 
 from binance_guard.detection import heuristics
 from binance_guard.detection.context import (
     CALL_LOOKBACK_LINES,
+    LOOKBEHIND,
     BinanceContext,
     Proximity,
     Role,
@@ -26,7 +29,9 @@ from binance_guard.detection.context import (
 from binance_guard.detection.patterns import (
     ALLOWLIST_NEXTLINE_RE,
     ALLOWLIST_RE,
-    ARMOR_RE,
+    ARMOR_BEGIN_RE,
+    ARMOR_END_RE,
+    ARMOR_MAX_BODY,
     DOCUMENTED_EXAMPLE_KEYS,
     EC_OID_B64,
     ED25519_PKCS8_PREFIX,
@@ -49,6 +54,9 @@ from binance_guard.finding import (
 )
 
 PAIR_DISTANCE = 3
+# Candidates after a key that may be its secret: a few lines of code hold a handful; a line
+# of thousands (a data dump) must not make pairing quadratic.
+PAIR_LOOKAHEAD = 32
 _BASE64_EXTENDERS = frozenset("+/")
 _TOKEN_JOINERS = frozenset("-_.")
 
@@ -69,11 +77,18 @@ class _Candidate:
 
 class _Text:
     """Lines of one buffer, found around offsets on demand: splitting a large file into lines
-    up front costs more than everything else the scanner does with it."""
+    up front costs more than everything else the scanner does with it. Offsets are asked for
+    in ascending order, so what is known about the current line (bounds, decoded text, last
+    column, allowlist pragma) is kept: many candidates on one long line cost it once."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self._mark = (0, 1)  # an offset and its line number, to count forward from
+        self._line = (0, -1)  # bounds of the current line
+        self._column = (0, 1)  # an offset on the current line and its column
+        self._text: str | None = None
+        self._stripped: str | None = None
+        self._allowlisted: bool | None = None
 
     def line_number(self, offset: int) -> int:
         pos, number = self._mark
@@ -83,42 +98,77 @@ class _Text:
         self._mark = (offset, number)
         return number
 
-    def bounds(self, offset: int) -> tuple[int, int]:
+    def _bounds(self, offset: int) -> tuple[int, int]:
         end = self.data.find(b"\n", offset)
         return self.data.rfind(b"\n", 0, offset) + 1, len(self.data) if end == -1 else end
+
+    def bounds(self, offset: int) -> tuple[int, int]:
+        """Bounds of the line holding ``offset``, which becomes the current line."""
+        start, end = self._line
+        if not start <= offset <= end:
+            self._line = start, end = self._bounds(offset)
+            self._column = (start, 1)
+            self._text = self._stripped = self._allowlisted = None
+        return start, end
 
     def _decode(self, start: int, end: int) -> str:
         return self.data[start:end].decode("utf-8", "replace").rstrip("\r")
 
     def line_at(self, offset: int) -> str:
-        return self._decode(*self.bounds(offset))
+        """The current line's text, or another line's (decoded each time)."""
+        start, end = self._line
+        if not start <= offset <= end:
+            return self._decode(*self._bounds(offset))
+        if self._text is None:
+            self._text = self._decode(start, end)
+        return self._text
+
+    def holds_only(self, offset: int, value: str) -> bool:
+        """Whether the line holding ``offset`` is ``value`` between blanks."""
+        if self._stripped is None or not self._line[0] <= offset <= self._line[1]:
+            self.bounds(offset)
+            self._stripped = self.line_at(offset).strip()
+        return self._stripped == value
 
     def previous_line_start(self, offset: int) -> int | None:
-        start = self.bounds(offset)[0]
-        return self.bounds(start - 1)[0] if start else None
+        start = self._bounds(offset)[0]
+        return self._bounds(start - 1)[0] if start else None
 
     def next_line_start(self, offset: int) -> int | None:
-        end = self.bounds(offset)[1]
+        end = self._bounds(offset)[1]
         return end + 1 if end < len(self.data) else None
 
-    def lines_before(self, offset: int, count: int) -> list[str]:
-        lines: list[str] = []
-        pos = self.previous_line_start(offset)
-        while pos is not None and len(lines) < count:
-            lines.insert(0, self.line_at(pos))
-            pos = self.previous_line_start(pos)
-        return lines
+    def window_before(self, offset: int) -> tuple[str, list[str]]:
+        """The current line before ``offset`` and up to CALL_LOOKBACK_LINES lines above it,
+        all within LOOKBEHIND bytes: the most the slot of a value is looked for in."""
+        lines = self.data[max(0, offset - LOOKBEHIND) : offset].split(b"\n")
+        previous = [
+            line.decode("utf-8", "replace").rstrip("\r")
+            for line in lines[-CALL_LOOKBACK_LINES - 1 : -1]
+        ]
+        return lines[-1].decode("utf-8", "replace"), previous
 
     def column_of(self, offset: int) -> int:
-        start = self.bounds(offset)[0]
-        return len(self.data[start:offset].decode("utf-8", "replace")) + 1
+        """1-based column in characters, counted on from the last one asked for on the line."""
+        start, _ = self.bounds(offset)
+        pos, column = self._column
+        if offset < pos:
+            pos, column = start, 1
+        # Offsets asked for start ASCII characters, so the pieces split no UTF-8 sequence.
+        column += len(self.data[pos:offset].decode("utf-8", "replace"))
+        self._column = (offset, column)
+        return column
 
     def is_allowlisted(self, offset: int) -> bool:
         """detect-secrets' inline pragmas, on the line or as ``nextline`` on the one before."""
-        if ALLOWLIST_RE.search(self.line_at(offset)):
-            return True
-        before = self.previous_line_start(offset)
-        return before is not None and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before)))
+        start, _ = self.bounds(offset)
+        if self._allowlisted is None:
+            before = self.previous_line_start(start)
+            self._allowlisted = bool(ALLOWLIST_RE.search(self.line_at(start))) or (
+                before is not None
+                and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before)))
+            )
+        return self._allowlisted
 
 
 def scan_bytes(
@@ -162,10 +212,27 @@ def scan_bytes(
 
 
 def _armor_spans(data: bytes) -> list[tuple[int, int, str, str]]:
+    """PEM/PGP blocks, each ending at the first END of its label within ARMOR_MAX_BODY: looked
+    up among the END lines found once, where a lazy regex rescanned that far after each BEGIN
+    that has no END."""
     if b"-----BEGIN " not in data:
         return []
     decoded = data.decode("latin-1")  # 1:1 with byte offsets
-    return [(m.start(), m.end(), m.group(1), m.group(2)) for m in ARMOR_RE.finditer(decoded)]
+    ends: dict[str, list[int]] = {}
+    for marker in ARMOR_END_RE.finditer(decoded):
+        ends.setdefault(marker.group(1), []).append(marker.start())
+    spans: list[tuple[int, int, str, str]] = []
+    for begin in ARMOR_BEGIN_RE.finditer(decoded):
+        label, body_start = begin.group(1), begin.end(1) + 5
+        if spans and begin.start() < spans[-1][1]:
+            continue  # inside the block just found
+        candidates = ends.get(label, [])
+        index = bisect.bisect_left(candidates, body_start)
+        if index < len(candidates) and candidates[index] - body_start <= ARMOR_MAX_BODY:
+            body_end = candidates[index]
+            end = body_end + len(f"-----END {label}-----")
+            spans.append((begin.start(), end, label, decoded[body_start:body_end]))
+    return spans
 
 
 def _private_keys(
@@ -186,7 +253,7 @@ def _private_keys(
         kind = label_match.group(1)
         algorithm = _algorithm(kind, body)
         pkcs8 = kind in (None, "ENCRYPTED")
-        proximity = context.proximity(start)
+        proximity = context.proximity(line)
         reasons = [f"PEM block '{label}' with a {len(body)}-character body"]
         if pkcs8 and proximity > Proximity.NONE:
             kind_name, confidence = PRIVATE_KEY, "high"
@@ -239,19 +306,20 @@ def _hmac_candidates(
     context: BinanceContext,
     armor: list[tuple[int, int, str, str]],
 ) -> Iterator[_Candidate | None]:
+    armor_starts = [start for start, _, _, _ in armor]
     for offset in runs:
-        if any(start <= offset < end for start, end, _, _ in armor):
+        block = bisect.bisect_right(armor_starts, offset) - 1
+        if block >= 0 and offset < armor[block][1]:
             continue
         if _is_part_of_longer_token(data, offset):
             continue
         value = data[offset : offset + KEY_LENGTH].decode("ascii")
-        line = text.line_at(offset)
-        if _in_wrapped_base64(text, offset, line, value) or text.is_allowlisted(offset):
+        if _in_wrapped_base64(text, offset, value) or text.is_allowlisted(offset):
             continue
-        column = text.column_of(offset)
-        previous = text.lines_before(offset, CALL_LOOKBACK_LINES)
+        number = text.line_number(offset)
+        before, previous = text.window_before(offset)
         yield _evaluate(
-            value, text.line_number(offset), column, line, previous, context.proximity(offset)
+            value, number, text.column_of(offset), before, previous, context.proximity(number)
         )
 
 
@@ -267,9 +335,9 @@ def _is_part_of_longer_token(data: bytes, offset: int) -> bool:
     return after in _TOKEN_JOINERS and end + 1 < len(data) and chr(data[end + 1]).isalnum()
 
 
-def _in_wrapped_base64(text: _Text, offset: int, line: str, value: str) -> bool:
+def _in_wrapped_base64(text: _Text, offset: int, value: str) -> bool:
     """A line that is just the value, next to other long base64 lines, is a wrapped blob."""
-    if line.strip() != value:
+    if not text.holds_only(offset, value):
         return False
     for neighbour in (text.previous_line_start(offset), text.next_line_start(offset)):
         if neighbour is not None:
@@ -284,11 +352,12 @@ def _evaluate(
     value: str,
     number: int,
     column: int,
-    line: str,
+    before: str,
     previous: list[str],
     proximity: Proximity,
 ) -> _Candidate | None:
-    slot = slot_of(line, column - 1, previous)
+    """Judge a value from its text, the line up to it (``before``) and the lines above."""
+    slot = slot_of(before, len(before), previous)
     role = role_of(slot)
     if role is Role.NEGATIVE:
         return None
@@ -362,7 +431,7 @@ def _pair(candidates: list[_Candidate]) -> None:
     for i, first in enumerate(live):
         if first.partner is not None:
             continue
-        for second in live[i + 1 :]:
+        for second in itertools.islice(live, i + 1, i + 1 + PAIR_LOOKAHEAD):
             if second.line - first.line > PAIR_DISTANCE:
                 break
             if second.partner is not None or second.value == first.value:

@@ -1,0 +1,45 @@
+"""Scanning cost grows linearly with the input, whatever its shape (issue 10: a 5.3 MB minified
+bundle that mentions Binance took 395 s). Each shape is scanned at two sizes, 4x apart; the
+cost may grow at most 5x. Both runs are in this test (a ratio, not a time): the best of a few
+runs of each, measured again when a busy machine spoils one, since a quadratic scan fails
+every time (about 16x) and noise does not.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import pytest
+
+from binance_guard.detection.scanner import scan_bytes
+from testing.shapes import SHAPES
+
+SIZE = 32_000
+MAX_GROWTH = 5.0
+
+
+def _cost(data: bytes) -> float:
+    """CPU seconds of the best of three scans (the least disturbed by other processes)."""
+    best = float("inf")
+    for _ in range(3):
+        gc.disable()
+        try:
+            start = time.process_time()
+            scan_bytes(data, "bundle.js")
+            best = min(best, time.process_time() - start)
+        finally:
+            gc.enable()
+    return best
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_cost_grows_linearly(shape: str) -> None:
+    small, large = SHAPES[shape](SIZE), SHAPES[shape](4 * SIZE)
+    assert scan_bytes(small, "bundle.js"), "the shape must put candidates through the scanner"
+    growth = []
+    for _ in range(3):
+        growth.append(_cost(large) / max(_cost(small), 1e-6))
+        if growth[-1] <= MAX_GROWTH:
+            break
+    assert min(growth) <= MAX_GROWTH, f"{shape}: 4x the input cost {growth} times as much"
