@@ -3,7 +3,9 @@ the way actions/checkout makes them from a real ``origin``, the step's environme
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from testing.github import (
     ALL_KEYS,
     PR_KEY,
     ROOT,
+    ZERO,
     Origin,
     Project,
     Step,
@@ -473,3 +476,94 @@ def test_action_baseline_input_accepts_known_keys(project: Project) -> None:
     step = _run_action(project, project.pr_checkout(), project.pr_payload(), baseline=str(baseline))
     assert step.code == 0, step.explain()
     assert step.outputs["findings"] == "0" and step.annotations == []
+
+
+# --- hostile payloads ------------------------------------------------------------------------
+
+
+def _rewrite(payload: Path, change: Callable[[dict[str, Any]], object]) -> Path:
+    data = json.loads(payload.read_text())
+    change(data)
+    payload.write_text(json.dumps(data))
+    return payload
+
+
+def _fails_cleanly(step: Step, message: str) -> None:
+    assert step.code == 2, step.explain()
+    assert step.proc.stderr.startswith("binance-guard: error: "), step.explain()
+    assert message in step.proc.stderr and len(step.proc.stderr.splitlines()) == 1
+    assert "internal error" not in step.proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [("push", "after"), ("push", "before"), ("pull_request", "head"), ("pull_request", "base")],
+)
+def test_a_payload_commit_that_is_an_option_never_reaches_git(
+    project: Project, event: str, field: str
+) -> None:
+    marker = project.tmp / "pwned"
+    exploit = f"--upload-pack=touch {marker};true"
+    checkout = project.checkout(project.head, "refs/heads/feature", fetch_depth=1)
+    # The control: handed to `git fetch` as the payload value once was, it runs the command.
+    git(checkout, "fetch", "--quiet", "origin", exploit, check=False)
+    assert marker.exists()
+    marker.unlink()
+
+    if event == "push":
+        payload = project.payload(
+            "push_existing_branch", BEFORE_SHA=project.added, AFTER_SHA=project.head
+        )
+        step = project.run_push(
+            checkout, _rewrite(payload, lambda d: d.update({field: exploit})), after=project.head
+        )
+    else:
+        payload = _rewrite(
+            project.pr_payload(), lambda d: d["pull_request"][field].update(sha=exploit)
+        )
+        step = project.run_pr(checkout, payload)
+    _fails_cleanly(step, "is not a commit id")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("event", "content", "message"),
+    [
+        ("pull_request", {"pull_request": {}}, "pull_request.base.sha is missing"),
+        ("pull_request", {"pull_request": None}, "pull_request.base.sha is missing"),
+        ("pull_request", {"pull_request": {"base": {"sha": 5}}}, "base.sha is not a commit id"),
+        ("pull_request", [1, 2], "not a JSON object"),
+        ("push", "after", "not a JSON object"),
+        ("push", {"after": 5}, "after is not a commit id"),
+        ("push", {"after": ["a"] * 40}, "after is not a commit id"),
+        ("push", {"after": "A" * 40}, "after is not a commit id"),
+        ("push", {"after": "__HEAD__", "before": None}, "before is missing"),
+        ("push", {"after": "__HEAD__", "ref": "refs/heads/a b"}, "ref is not a valid git ref"),
+        ("push", {"after": "__HEAD__", "ref": ["x"]}, "ref is not a valid git ref"),
+        (
+            "push",
+            {"after": "__HEAD__", "before": ZERO, "repository": {"default_branch": "-x"}},
+            "repository.default_branch is not a valid git ref",
+        ),
+        ("push", "[" * 100_000, "cannot read the event payload"),
+    ],
+)
+def test_malformed_payloads_are_one_line_errors(
+    project: Project, event: str, content: object, message: str
+) -> None:
+    payload = project.tmp / "event.json"
+    text = content if isinstance(content, str) and content != "after" else json.dumps(content)
+    payload.write_text(text.replace("__HEAD__", project.head))
+    step = project.run_ci(
+        project.pr_checkout(), event, payload, sha=project.merge, ref="refs/heads/feature"
+    )
+    _fails_cleanly(step, message)
+
+
+def test_a_github_sha_that_is_not_a_commit_id_is_an_error(project: Project) -> None:
+    checkout = project.checkout(project.base, "refs/heads/main")
+    payload = project.payload("workflow_dispatch")
+    step = project.run_ci(
+        checkout, "workflow_dispatch", payload, sha="--all", ref="refs/heads/main"
+    )
+    _fails_cleanly(step, "GITHUB_SHA is not a commit id")

@@ -308,10 +308,10 @@ def scrub(
                     os.path.dirname(top), f"{os.path.basename(top)}.backup-{stamp}.bundle"
                 )
             )
-            git.run(["bundle", "create", backup, "--all"], cwd=repo)
+            git.run(["bundle", "create", "--end-of-options", backup, "--all"], cwd=repo)
             say(f"backup of all refs written to {backup} (restore: git clone {backup})")
             original = os.path.join(work, "original.git")
-            git.run(["clone", "--quiet", "--mirror", backup, original])
+            git.run(["clone", "--quiet", "--mirror", "--end-of-options", backup, original])
         else:
             original = repo
             target = (
@@ -321,7 +321,9 @@ def scrub(
             )
             if os.path.exists(target):
                 raise ScrubError(f"{target} already exists: choose another --output")
-            git.run(["clone", "--quiet", "--mirror", os.path.abspath(repo), target])
+            git.run(
+                ["clone", "--quiet", "--mirror", "--end-of-options", os.path.abspath(repo), target]
+            )
         _filter_repo(target, rules, work)
         outcome = Outcome(target=target, backup=backup)
         refs_after = _refs(target)

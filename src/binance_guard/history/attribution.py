@@ -45,7 +45,7 @@ def walk_changes(repo: str, revs: Sequence[str] | None) -> Iterator[CommitChange
             "--no-abbrev",
             "--no-renames",
             "--format=%x01%H%x00%P%x00%an <%ae>%x00%aI",
-            *(revs or ["--all"]),
+            *git.revisions(revs or ["--all"]),
             "--",
         ],
         repo,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from typing import IO
@@ -12,9 +13,51 @@ from binance_guard.errors import GuardError
 
 READ_BUFFER = 1 << 20
 
+# A commit id: SHA-1 or SHA-256, full length (what event payloads and git's plumbing give).
+OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+# What git check-ref-format refuses anywhere in a name, or at its start or end.
+_BAD_IN_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|/\.|\.lock/")
+# Revision-selecting options this package itself puts in a revision list; everything else
+# in the list is a revision (after --end-of-options, so "--upload-pack=..." is just a bad name).
+_SELECTORS = ("--all", "--not", "--branches", "--tags", "--remotes")
+_SELECTOR_PREFIXES = ("--branches=", "--tags=", "--remotes=", "--exclude=", "--glob=")
+
 
 class GitError(GuardError, RuntimeError):
     """git failed or is missing; the message says what to do."""
+
+
+def is_ref_name(name: str) -> bool:
+    """A name git accepts for a branch or ref (check-ref-format --branch): safe to pass on."""
+    return (
+        bool(name)
+        and name != "@"
+        and not _BAD_IN_REF.search(name)
+        and not name.startswith(("-", "/", "."))
+        and not name.endswith(("/", ".", ".lock"))
+    )
+
+
+def revisions(revs: Sequence[str]) -> list[str]:
+    """rev-list/log arguments for ``revs`` with every revision after ``--end-of-options``.
+
+    Only the selectors above stay options; their order is kept (``--exclude`` applies to the
+    next selector) and a revision that followed ``--not`` keeps its meaning as ``^rev``.
+    """
+    options: list[str] = []
+    values: list[str] = []
+    negated = False
+    for rev in revs:
+        if rev == "--not":
+            negated = not negated
+            options.append(rev)
+        elif rev in _SELECTORS or rev.startswith(_SELECTOR_PREFIXES):
+            options.append(rev)
+        elif negated:
+            values.append(rev[1:] if rev.startswith("^") else f"^{rev}")
+        else:
+            values.append(rev)
+    return [*options, *(["--not"] if negated else []), "--end-of-options", *values]
 
 
 def run(args: Sequence[str], cwd: str | None = None, stdin: bytes | None = None) -> bytes:
@@ -77,15 +120,15 @@ def succeeds(args: Sequence[str], cwd: str) -> bool:
 
 
 def has_commit(repo: str, sha: str) -> bool:
-    return succeeds(["cat-file", "-e", f"{sha}^{{commit}}"], repo)
+    return succeeds(["cat-file", "-e", "--end-of-options", f"{sha}^{{commit}}"], repo)
 
 
 def has_ref(repo: str, ref: str) -> bool:
-    return succeeds(["rev-parse", "--verify", "-q", ref], repo)
+    return succeeds(["rev-parse", "--verify", "-q", "--end-of-options", ref], repo)
 
 
 def is_ancestor(repo: str, commit: str, head: str) -> bool:
-    return succeeds(["merge-base", "--is-ancestor", commit, head], repo)
+    return succeeds(["merge-base", "--is-ancestor", "--end-of-options", commit, head], repo)
 
 
 def is_bare(repo: str) -> bool:
@@ -101,7 +144,7 @@ def has_commits(repo: str) -> bool:
 
 
 def count_commits(repo: str, revs: Sequence[str]) -> int:
-    return int(run(["rev-list", "--count", *revs, "--"], cwd=repo).strip())
+    return int(run(["rev-list", "--count", *revisions(revs), "--"], cwd=repo).strip())
 
 
 def open_repo(path: str) -> tuple[str, bool]:
@@ -117,7 +160,6 @@ def open_repo(path: str) -> tuple[str, bool]:
     return os.fsdecode(run(["rev-parse", "--show-toplevel"], cwd=path).strip()), True
 
 
-
 @dataclasses.dataclass(frozen=True)
 class Tree:
     blobs: dict[str, str]  # path -> blob id
@@ -127,7 +169,7 @@ class Tree:
 def tree(repo: str, rev: str = "HEAD") -> Tree:
     """A commit's files and submodules, from one ``ls-tree``; empty if there is no such commit."""
     try:
-        out = run(["ls-tree", "-r", "-z", "--full-tree", rev], cwd=repo)
+        out = run(["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev], cwd=repo)
     except GitError:
         return Tree({}, [])
     found = Tree({}, [])
@@ -140,6 +182,7 @@ def tree(repo: str, rev: str = "HEAD") -> Tree:
         elif kind == b"commit":
             found.gitlinks.append(path)
     return found
+
 
 def popen(
     args: Sequence[str], cwd: str, stdin: IO[bytes] | int | None = None

@@ -42,7 +42,9 @@ def inventory(repo: str, revs: Sequence[str] | None, max_bytes: int) -> Inventor
         proc = git.popen(["cat-file", "--batch-all-objects", CHECK_FORMAT, "--unordered"], repo)
         procs = [proc]
     else:
-        lister = git.popen(["rev-list", "--objects", "--no-object-names", *revs, "--"], repo)
+        lister = git.popen(
+            ["rev-list", "--objects", "--no-object-names", *git.revisions(revs), "--"], repo
+        )
         proc = git.popen(["cat-file", CHECK_FORMAT], repo, stdin=lister.stdout)
         assert lister.stdout is not None
         lister.stdout.close()  # cat-file owns it now
@@ -95,7 +97,13 @@ class Message:
 
 def commit_messages(repo: str, revs: Sequence[str] | None) -> Iterator[Message]:
     proc = git.popen(
-        ["log", "--format=%x01%H%x00%an <%ae>%x00%aI%x00%B", *(revs or ["--all"]), "--"], repo
+        [
+            "log",
+            "--format=%x01%H%x00%an <%ae>%x00%aI%x00%B",
+            *git.revisions(revs or ["--all"]),
+            "--",
+        ],
+        repo,
     )
     assert proc.stdout is not None
     data = proc.stdout.read()

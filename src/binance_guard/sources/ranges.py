@@ -16,7 +16,7 @@ from typing import Any
 from binance_guard.errors import GuardError
 from binance_guard.sources import git
 
-ZERO = "0" * 40
+ZERO = "0" * 40  # before/after of a created/deleted ref (64 zeros in SHA-256 repos)
 
 
 class RangeError(GuardError, RuntimeError):
@@ -30,8 +30,6 @@ class Range:
     head: str | None = None
 
 
-
-
 def _ensure(repo: str, *shas: str) -> list[str]:
     """Make sure the commits (and enough history to compare them) are present; say what was
     fetched. Raises RangeError naming the fetch-depth to use when that is impossible."""
@@ -39,7 +37,9 @@ def _ensure(repo: str, *shas: str) -> list[str]:
     missing = [s for s in shas if not git.has_commit(repo, s)]
     if missing:
         try:
-            git.run(["fetch", "--no-tags", "--quiet", "origin", *missing], cwd=repo)
+            git.run(
+                ["fetch", "--no-tags", "--quiet", "--end-of-options", "origin", *missing], cwd=repo
+            )
             notes.append(f"fetched {len(missing)} missing commit(s) from origin")
         except git.GitError as exc:
             raise RangeError(
@@ -48,7 +48,7 @@ def _ensure(repo: str, *shas: str) -> list[str]:
             ) from None
     if len(shas) > 1 and git.is_shallow(repo):
         try:
-            git.run(["merge-base", *shas], cwd=repo)
+            git.run(["merge-base", "--end-of-options", *shas], cwd=repo)
         except git.GitError:
             try:
                 git.run(["fetch", "--no-tags", "--quiet", "--unshallow", "origin"], cwd=repo)
@@ -61,14 +61,14 @@ def _ensure(repo: str, *shas: str) -> list[str]:
     return notes
 
 
-
 def _fetch_default_branch(repo: str, branch: str, notes: list[str]) -> None:
     """A depth-1 checkout has neither the default branch nor the history joining them."""
     if git.has_ref(repo, f"origin/{branch}") and not git.is_shallow(repo):
         return
     args = ["fetch", "--no-tags", "--quiet", *(["--unshallow"] if git.is_shallow(repo) else [])]
+    refspec = f"+refs/heads/{branch}:refs/remotes/origin/{branch}"
     try:
-        git.run([*args, "origin", f"+refs/heads/{branch}:refs/remotes/origin/{branch}"], cwd=repo)
+        git.run([*args, "--end-of-options", "origin", refspec], cwd=repo)
     except git.GitError as exc:
         raise RangeError(
             f"cannot fetch the default branch {branch} to compare the pushed branch with "
@@ -94,52 +94,90 @@ def _new_branch(
     return Range(revs, f"{what} ({count} commit(s) up to {after[:12]})", after)
 
 
+def _field(payload: Mapping[str, Any], path: str) -> object:
+    """The value at a dotted ``path`` of the payload, None where an object is missing."""
+    value: object = payload
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def _commit_id(payload: Mapping[str, Any], path: str) -> str:
+    """A commit id from the payload, checked before it reaches git (it could be an option)."""
+    value = _field(payload, path)
+    if not isinstance(value, str) or not git.OBJECT_ID.fullmatch(value):
+        problem = "missing" if value is None else "not a commit id (40 or 64 hex digits)"
+        raise RangeError(f"malformed event payload: {path} is {problem}")
+    return value
+
+
+def _ref_name(payload: Mapping[str, Any], path: str) -> str | None:
+    value = _field(payload, path)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not git.is_ref_name(value):
+        raise RangeError(f"malformed event payload: {path} is not a valid git ref name")
+    return value
+
+
+def _payload(env: Mapping[str, str]) -> dict[str, Any]:
+    if not env.get("GITHUB_EVENT_PATH"):
+        return {}
+    try:
+        with open(env["GITHUB_EVENT_PATH"], encoding="utf-8") as handle:
+            payload = json.load(handle)
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: [[[[…
+        raise RangeError(f"cannot read the event payload: {exc}") from None
+    if not isinstance(payload, dict):
+        raise RangeError("malformed event payload: not a JSON object")
+    return payload
+
 
 def github_range(env: Mapping[str, str], repo: str) -> tuple[Range, list[str]]:
-    """The range for the GitHub Actions event in ``env``, and notes on what was fetched."""
+    """The range for the GitHub Actions event in ``env``, and notes on what was fetched.
+    Every payload value is validated before it reaches git."""
     event = env.get("GITHUB_EVENT_NAME", "")
-    payload: dict[str, Any] = {}
-    if env.get("GITHUB_EVENT_PATH"):
-        try:
-            with open(env["GITHUB_EVENT_PATH"], encoding="utf-8") as handle:
-                payload = json.load(handle)
-        except (OSError, ValueError) as exc:
-            raise RangeError(f"cannot read the event payload: {exc}") from None
+    payload = _payload(env)
     if event in ("pull_request", "pull_request_target") and "pull_request" in payload:
-        pull = payload["pull_request"]
-        base, head = pull["base"]["sha"], pull["head"]["sha"]
+        base = _commit_id(payload, "pull_request.base.sha")
+        head = _commit_id(payload, "pull_request.head.sha")
+        number = _field(payload, "pull_request.number")
         notes = _ensure(repo, base, head)
         revs = [head, f"^{base}"]
-        merge_base = git.run(["merge-base", base, head], cwd=repo).decode().strip()
+        merge_base = git.run(["merge-base", "--end-of-options", base, head], cwd=repo)
         count = git.count_commits(repo, revs)
         return Range(
             revs,
-            f"pull request #{pull.get('number', '?')}: {count} commit(s) from "
-            f"merge base {merge_base[:12]} to head {head[:12]}",
+            f"pull request #{number if isinstance(number, int) else '?'}: {count} commit(s) "
+            f"from merge base {merge_base.decode()[:12]} to head {head[:12]}",
             head,
         ), notes
     if event == "push" and "after" in payload:
-        before, after = payload.get("before", ZERO), payload["after"]
-        if after == ZERO:
-            return Range([], f"push deleted {payload.get('ref', 'a ref')}: nothing to scan"), []
+        after = _commit_id(payload, "after")
+        before = _commit_id(payload, "before") if "before" in payload else ZERO
+        ref = _ref_name(payload, "ref") or ""
+        if after.strip("0") == "":
+            return Range([], f"push deleted {ref or 'a ref'}: nothing to scan"), []
         notes = _ensure(repo, after)
-        default = (payload.get("repository") or {}).get("default_branch")
-        if before == ZERO:
-            return _new_branch(repo, after, payload.get("ref", ""), default, notes), notes
+        default = _ref_name(payload, "repository.default_branch")
+        if before.strip("0") == "":
+            return _new_branch(repo, after, ref, default, notes), notes
         try:
             notes += _ensure(repo, before, after)
         except RangeError:
             # A force push's old tip can be gone from the server: compare with the default
             # branch instead of failing.
             notes.append(f"old tip {before[:12]} unavailable (force push?)")
-            return _new_branch(repo, after, payload.get("ref", ""), default, notes), notes
+            return _new_branch(repo, after, ref, default, notes), notes
         revs = [after, f"^{before}"]
-        forced = " (force push)" if payload.get("forced") else ""
+        forced = " (force push)" if payload.get("forced") is True else ""
         count = git.count_commits(repo, revs)
         return Range(
             revs, f"push{forced}: {count} commit(s) {before[:12]}..{after[:12]}", after
         ), notes
     head = env.get("GITHUB_SHA") or "HEAD"
+    if head != "HEAD" and not git.OBJECT_ID.fullmatch(head):
+        raise RangeError("GITHUB_SHA is not a commit id (40 or 64 hex digits)")
     notes = _ensure(repo, head) if head != "HEAD" else []
     return Range(
         [head],
