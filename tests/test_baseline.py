@@ -144,6 +144,7 @@ def test_entries_without_a_hash_are_ignored(tmp_path: Path) -> None:
     ("content", "message"),
     [
         ("{not json", "is not valid JSON"),
+        ("[" * 100_000, "is not valid JSON"),  # too deep for the parser
         ("[]", "has no 'results' object"),
         ('{"results": []}', "has no 'results' object"),
         ('{"version": "1.5.0"}', "has no 'results' object"),
@@ -189,7 +190,18 @@ def test_write_baseline_refuses_an_unreadable_file(repo: Path, tmp_path: Path) -
     assert proc.returncode == 2 and "cannot update baseline" in proc.stderr
 
 
-@pytest.mark.parametrize("content", ["[]", '{"results": []}', '{"plugins_used": null}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[]",
+        '{"results": []}',
+        '{"plugins_used": null}',
+        '{"plugins_used": [5]}',
+        '{"results": {"a.py": 5}}',
+        '{"results": {"a.py": [5]}}',
+        "[" * 100_000,
+    ],
+)
 def test_write_baseline_refuses_json_of_another_shape(
     repo: Path, tmp_path: Path, content: str
 ) -> None:
@@ -197,6 +209,6 @@ def test_write_baseline_refuses_json_of_another_shape(
     path = tmp_path / "other.json"
     path.write_text(content)
     proc = run_cli("scan", "--write-baseline", str(path), cwd=repo)
-    assert "Traceback" not in proc.stderr
-    assert proc.returncode == 2 and "cannot update baseline" in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.startswith("binance-guard: error: cannot update")
+    assert len(proc.stderr.splitlines()) == 1
     assert path.read_text() == content

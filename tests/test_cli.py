@@ -316,6 +316,10 @@ def test_no_output_of_any_command_holds_a_secret(repo: Path) -> None:
         ("scan", "--format", "xml"),
         ("scan", "--min-confidence", "extreme"),
         ("scan", "--max-bytes", "lots"),
+        ("scan", "--max-bytes", "0"),  # would skip every file and say "clean"
+        ("scan", "--max-bytes", "-5"),
+        ("hook", "--max-bytes", "0"),
+        ("history", "--max-bytes=-1"),
         ("scan", "missing.py"),
         ("scan", "a.py", "missing/dir"),
         ("scan", "--baseline", "missing.baseline"),

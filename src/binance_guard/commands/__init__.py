@@ -12,6 +12,7 @@ import io
 import os
 import re
 import sys
+import traceback
 
 from binance_guard.commands import parser
 from binance_guard.errors import GuardError, UsageError
@@ -148,3 +149,20 @@ def run(args: list[str]) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: still one line and exit 2, never 1 ("findings")
+        print(
+            f"binance-guard: error: internal error: {_where(exc)}; please report it",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+def _where(exc: BaseException) -> str:
+    """The exception's type and the innermost line of this package that raised it; not its
+    message, which may quote the input (a secret, a hostile file name)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if f"{os.sep}binance_guard{os.sep}" in f.filename]
+    if not (ours or frames):
+        return type(exc).__name__
+    frame = (ours or frames)[-1]
+    return f"{type(exc).__name__} at {os.path.basename(frame.filename)}:{frame.lineno}"

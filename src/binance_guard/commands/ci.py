@@ -44,15 +44,14 @@ def run(
             os.environ.get("GITHUB_SERVER_URL"),
             os.environ.get("GITHUB_REPOSITORY"),
         )
+        document = render(
+            report,
+            "sarif",
+            repository=f"{server}/{repository}" if server and repository else None,
+            commit=span.head,
+        )
         with open(sarif_file, "w", encoding="utf-8") as handle:
-            handle.write(
-                render(
-                    report,
-                    "sarif",
-                    repository=f"{server}/{repository}" if server and repository else None,
-                    commit=span.head,
-                )
-            )
+            handle.write(document)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
             handle.write(github.summary(findings, span.description))

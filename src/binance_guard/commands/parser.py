@@ -11,6 +11,17 @@ from binance_guard.sources.source import DEFAULT_MAX_BYTES
 from binance_guard.verify import API_URL_ENV, DEFAULT_API_URL, PASSPHRASE_ENV
 
 
+def positive_int(text: str) -> int:
+    """A size limit of 0 or less would skip every file and report the run clean."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def build() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="binance-guard",
@@ -38,7 +49,7 @@ def build() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--max-bytes",
-        type=int,
+        type=positive_int,
         default=DEFAULT_MAX_BYTES,
         metavar="N",
         help=f"skip files larger than N bytes (default: {DEFAULT_MAX_BYTES})",

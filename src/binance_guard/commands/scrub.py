@@ -21,7 +21,7 @@ def _selected_findings(findings_file: str | None, found: list[Finding]) -> list[
     try:
         with open(findings_file, encoding="utf-8") as handle:
             wanted = {f["fingerprint"] for f in json.load(handle)["findings"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise UsageError(f"cannot read findings from {findings_file}: {exc}") from None
     present = {f.fingerprint for f in found}
     if wanted - present:

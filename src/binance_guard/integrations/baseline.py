@@ -58,7 +58,7 @@ class Baseline:
                 data = json.load(handle)
         except OSError as exc:
             raise BaselineError(f"cannot read baseline {path}: {exc.strerror}") from None
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: [[[[…
             raise BaselineError(f"baseline {path} is not valid JSON: {exc}") from None
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, dict):
@@ -101,6 +101,26 @@ def baseline_entry(finding: Finding) -> dict[str, Any]:
     }
 
 
+def _updatable(data: object) -> bool:
+    """Only a baseline whose every part has detect-secrets' shape is rewritten."""
+    if not isinstance(data, dict):
+        return False
+    plugins, results = data.get("plugins_used", []), data.get("results", {})
+    return (
+        isinstance(plugins, list)
+        and all(isinstance(p, dict) for p in plugins)
+        and isinstance(results, dict)
+        and all(
+            isinstance(v, list) and all(isinstance(e, dict) for e in v) for v in results.values()
+        )
+    )
+
+
+def _line_number(entry: dict[str, Any]) -> int:
+    number = entry.get("line_number")
+    return number if isinstance(number, int) else 0
+
+
 def write(path: str, findings: Iterable[Finding]) -> None:
     """Write or update a baseline, keeping other plugins' results and settings."""
     from datetime import UTC, datetime
@@ -112,13 +132,9 @@ def write(path: str, findings: Iterable[Finding]) -> None:
             data: dict[str, Any] = json.load(handle)
     except FileNotFoundError:
         data = {"version": ds_version, "plugins_used": [], "filters_used": FILTERS_USED}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise BaselineError(f"cannot update baseline {path}: {exc}") from None
-    if not (
-        isinstance(data, dict)
-        and isinstance(data.get("plugins_used", []), list)
-        and isinstance(data.get("results", {}), dict)
-    ):
+    if not _updatable(data):
         raise BaselineError(f"cannot update baseline {path}: not a detect-secrets baseline")
     ours = SECRET_TYPES
     file_url = "file://" + plugin_path()
@@ -134,9 +150,7 @@ def write(path: str, findings: Iterable[Finding]) -> None:
     for finding in findings:
         results.setdefault(_normal(finding.path), []).append(baseline_entry(finding))
     data["plugins_used"] = sorted(plugins, key=lambda p: str(p["name"]))
-    data["results"] = {
-        k: sorted(v, key=lambda e: e["line_number"]) for k, v in sorted(results.items())
-    }
+    data["results"] = {k: sorted(v, key=_line_number) for k, v in sorted(results.items())}
     data["generated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2)

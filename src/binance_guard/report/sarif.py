@@ -61,7 +61,8 @@ def _location(finding: Finding) -> dict[str, Any]:
     return {
         "physicalLocation": {
             "artifactLocation": {
-                "uri": urllib.parse.quote(finding.path, safe="/"),
+                # A name that is not UTF-8 keeps its bytes: %FF
+                "uri": urllib.parse.quote(finding.path, safe="/", errors="surrogateescape"),
                 "uriBaseId": "%SRCROOT%",
             },
             "region": {"startLine": max(finding.line, 1), "startColumn": max(finding.column, 1)},

@@ -26,14 +26,24 @@ def _git_files(directory: str) -> list[str] | None:
     return [os.path.join(directory, n) for n in names]
 
 
-def _walk(directory: str) -> Iterator[str]:
-    for root, dirs, names in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if d != ".git")
-        for name in sorted(names):
-            yield os.path.join(root, name)
+def _walk(directory: str) -> Iterator[str | Skipped]:
+    """Every file below ``directory`` in sorted order, depth-first; with a stack, not
+    recursion (Python 3.11's os.walk recurses: ~1,000 nested directories overflow it)."""
+    stack = [directory]
+    while stack:
+        root = stack.pop()
+        try:
+            with os.scandir(root) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            yield Skipped(_display(root), f"unreadable directory: {exc.strerror}")
+            continue
+        subdirs = [e.path for e in entries if e.is_dir(follow_symlinks=False) and e.name != ".git"]
+        yield from (e.path for e in entries if not e.is_dir(follow_symlinks=False))
+        stack.extend(reversed(subdirs))
 
 
-def paths_to_scan(paths: list[str], all_files: bool, notes: list[str]) -> Iterator[str]:
+def paths_to_scan(paths: list[str], all_files: bool, notes: list[str]) -> Iterator[str | Skipped]:
     for path in paths:
         if not os.path.isdir(path) or os.path.islink(path):
             yield path
@@ -54,7 +64,9 @@ def file_sources(
     notes: list[str] | None = None,
 ) -> Iterator[Source | Skipped]:
     for path in paths_to_scan(paths, all_files, notes if notes is not None else []):
-        if not os.path.lexists(path):
+        if isinstance(path, Skipped):
+            yield path
+        elif not os.path.lexists(path):
             yield Skipped(_display(path), "no such file or directory")
-            continue
-        yield read_file(path, _display(path), max_bytes)
+        else:
+            yield read_file(path, _display(path), max_bytes)
