@@ -92,6 +92,25 @@ def test_key_in_a_commit_message(repo: Path) -> None:
     assert finding["location"] == "commit_message"
 
 
+def test_a_message_repeating_a_key_pair_yields_it_once_never_swapped(repo: Path) -> None:
+    key, secret = K[6], K[7]
+    message = (
+        "Squashed: binance client\n\n"
+        f'api_key = "{key}"\napi_secret = "{secret}"\n\n'
+        f'-client = Client("{secret}", "{key}")\n'  # the bug this commit fixed, quoted
+        f'+client = Client("{key}", "{secret}")\n\n'
+        f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n"
+    )
+    sha = commit(repo, {"a.txt": "a\n"}, message)
+    found = [f for f in _history(repo)[1]["findings"] if f["location"] == "commit_message"]
+    assert [(f["commit"], f["type"], f["line"]) for f in found] == [
+        (sha, "binance_api_key", 3),
+        (sha, "binance_secret_key", 4),
+    ]
+    assert found[0]["pair"]["fingerprint"] == found[1]["fingerprint"]
+    assert found[1]["pair"]["fingerprint"] == found[0]["fingerprint"]
+
+
 def test_key_written_in_a_merge_resolution_is_attributed_to_the_merge(repo: Path) -> None:
     commit(repo, {"cfg.env": "BINANCE_API_KEY=\n"})
     git(repo, "checkout", "-q", "-b", "side")

@@ -280,9 +280,29 @@ def _message_hits(
         (origin, dataclasses.replace(finding, location=location))
         for text, origin in texts
         if has_candidates(text)
-        for finding in scan_bytes(text, location.label)
-        if policy.keeps(finding)
+        for finding in _once_each(
+            [f for f in scan_bytes(text, location.label) if policy.keeps(f)]
+        )
     ]
+
+
+def _once_each(findings: list[Finding]) -> list[Finding]:
+    """One finding per credential in a message that repeats it (a squash of several commits,
+    a diff quoted by a fix): its most confident, then first, occurrence. A key pair is taken
+    from one occurrence, so a value is never reported as a key and again as a secret."""
+    groups: dict[object, list[Finding]] = {}
+    for index, finding in enumerate(findings):
+        groups.setdefault(finding.pair.id if finding.pair else index, []).append(finding)
+    ranked = sorted(
+        groups.values(),
+        key=lambda group: (-max(f.confidence.rank for f in group), findings.index(group[0])),
+    )
+    taken: dict[str, Finding] = {}
+    for group in ranked:
+        for finding in group:
+            taken.setdefault(finding.fingerprint, finding)
+    kept = {id(f) for f in taken.values()}
+    return [f for f in findings if id(f) in kept]
 
 
 def _message_finding(
