@@ -27,8 +27,8 @@ from testing.cli import run_cli
 from testing.git_repo import GIT_ENV, commit, git, make_repo, write
 from testing.keys import fake_key
 
-MARKER = b"***REMOVED-BINANCE-KEY***"
-PRIVATE_MARKER = b"***REMOVED-PRIVATE-KEY***"
+MARKER = b"***REMOVED***"
+PRIVATE_MARKER = b"***REMOVED***"
 
 K = [fake_key(f"scrub-{i}") for i in range(12)]
 
@@ -319,7 +319,7 @@ def scrubbed(tmp_path_factory: pytest.TempPathFactory) -> Scrubbed:
     repo = _leaky(root / "leaky")
     pristine = _mirror(repo, root / "pristine.git")
     refs, counts = _refs(repo), _counts(repo)
-    proc = _cli("scrub", "--in-place", "--yes", str(repo))
+    proc = _cli("scrub", "--in-place", "--yes", "--prune", str(repo))
     return Scrubbed(repo, pristine, refs, counts, proc)
 
 
@@ -359,7 +359,7 @@ def test_in_place_history_finds_nothing(scrubbed: Scrubbed) -> None:
 
 def test_in_place_no_object_holds_a_secret(scrubbed: Scrubbed) -> None:
     assert _secrets_in(_reachable_objects(scrubbed.repo)) == set()
-    # Old objects were expired and pruned too, not only unreferenced.
+    # With --prune, old objects were expired and pruned too, not only unreferenced.
     assert _secrets_in(_every_object(scrubbed.repo)) == set()
     every_commit = git(scrubbed.repo, "rev-list", "--all").split()
     for secret in USED:
@@ -373,16 +373,16 @@ def test_in_place_no_object_holds_a_secret(scrubbed: Scrubbed) -> None:
 
 def test_in_place_markers_are_where_the_secrets_were(scrubbed: Scrubbed) -> None:
     repo = scrubbed.repo
-    assert git(repo, "show", "v1:.env") == "BINANCE_API_KEY=***REMOVED-BINANCE-KEY***\n"
+    assert git(repo, "show", "v1:.env") == "BINANCE_API_KEY=***REMOVED***\n"
     yaml = git(repo, "show", "side:config/binance.yaml")
-    assert yaml == BINANCE_YAML.replace(PEM_BODY, "***REMOVED-PRIVATE-KEY***")
-    assert "oops BINANCE_API_KEY=***REMOVED-BINANCE-KEY***" in git(repo, "log", "--format=%B")
+    assert yaml == BINANCE_YAML.replace(PEM_BODY, "***REMOVED***")
+    assert "oops BINANCE_API_KEY=***REMOVED***" in git(repo, "log", "--format=%B")
     note = git(repo, "cat-file", "tag", "v2-note")
-    assert "leaked again: BINANCE_API_SECRET=***REMOVED-BINANCE-KEY***" in note
+    assert "leaked again: BINANCE_API_SECRET=***REMOVED***" in note
     # The working tree follows the rewritten HEAD and is clean.
     assert git(repo, "status", "--porcelain") == ""
     deploy = (repo / "deploy/binance.env").read_text()
-    assert deploy == "BINANCE_API_KEY=***REMOVED-BINANCE-KEY***\n"
+    assert deploy == "BINANCE_API_KEY=***REMOVED***\n"
 
 
 def test_in_place_every_other_byte_is_identical(scrubbed: Scrubbed) -> None:
@@ -557,7 +557,13 @@ def test_findings_file_limits_the_scrub_to_those_secrets(leaky: Path, tmp_path: 
     assert len(chosen) == 2
     (tmp_path / "chosen.json").write_text(json.dumps({"findings": chosen}))
     proc = _cli(
-        "scrub", "--in-place", "--yes", "--findings", str(tmp_path / "chosen.json"), str(leaky)
+        "scrub",
+        "--in-place",
+        "--yes",
+        "--prune",
+        "--findings",
+        str(tmp_path / "chosen.json"),
+        str(leaky),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 secret(s) to remove" in proc.stdout
@@ -627,7 +633,7 @@ def test_bare_repository_in_place(leaky: Path, tmp_path: Path) -> None:
     bare = _mirror(leaky, tmp_path / "bare.git")
     pristine = _mirror(leaky, tmp_path / "pristine.git")
     refs, counts = _refs(bare), _counts(bare)
-    proc = _cli("scrub", "--in-place", "--yes", str(bare))
+    proc = _cli("scrub", "--in-place", "--yes", "--prune", str(bare))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _secrets_in(_every_object(bare)) == set()
     assert _history(bare) == (0, [])
@@ -686,7 +692,7 @@ def test_printed_pushes_clean_branches_only_tracked_remotely(leaky: Path, tmp_pa
 
 def test_annotated_tag_message_with_a_found_secret_is_scrubbed(scrubbed: Scrubbed) -> None:
     raw = git(scrubbed.repo, "cat-file", "tag", "v2-note")
-    assert K[3] not in raw and "***REMOVED-BINANCE-KEY***" in raw
+    assert K[3] not in raw and "***REMOVED***" in raw
 
 
 # --- bugs found by these tests ------------------------------------------------------------------
@@ -712,18 +718,20 @@ def test_latin1_commit_message_survives(tmp_path: Path) -> None:
     _assert_only_secrets_changed(pristine, repo)
 
 
-def test_stash_entries_are_protected_by_refusing(tmp_path: Path) -> None:
-    """filter-repo rewrites refs/stash but not its reflog: older entries would be lost."""
+def test_stash_entries_are_kept(tmp_path: Path) -> None:
+    """filter-repo rewrites refs/stash but not its reflog: without --prune the older entries
+    stay as they were (local only, never pushed), and the backup holds them too."""
     repo = _one_key_repo(tmp_path / "stash")
     for text in ("first\n", "second\n"):
         write(repo, "README.md", text)
         git(repo, "stash", "-q")
-    stashes, refs = git(repo, "stash", "list", "--format=%s"), _refs(repo)
+    stashes = git(repo, "stash", "list", "--format=%s")
     proc = _cli("scrub", "--in-place", "--yes", str(repo))
-    assert proc.returncode == 2
-    assert "stash entries exist" in proc.stderr
-    assert git(repo, "stash", "list", "--format=%s") == stashes and _refs(repo) == refs
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert git(repo, "stash", "list", "--format=%s") == stashes
     assert git(repo, "show", "stash@{1}:README.md") == "first\n"
+    assert git(repo, "show", "stash@{0}:README.md") == "second\n"
+    assert "commit(s) only reflogs reach" in proc.stdout
 
 
 def test_notes_follow_the_rewritten_commits(tmp_path: Path) -> None:
@@ -782,7 +790,7 @@ def test_terminal_confirmation(
     refs = _refs(leaky)
     os.write(controller, answer.encode())
     proc = subprocess.run(
-        [sys.executable, "-m", "binance_guard", "scrub", "--in-place", str(leaky)],
+        [sys.executable, "-m", "binance_guard", "scrub", "--in-place", "--prune", str(leaky)],
         stdin=tty,
         env={**os.environ, **GIT_ENV},
         capture_output=True,

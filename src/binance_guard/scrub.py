@@ -1,21 +1,34 @@
 """Rewrite history so no ref reaches a leaked secret, with git-filter-repo as the engine,
 and prove that nothing but the secrets changed.
 
-The plan is made by doing: the rewrite always runs on a mirror clone first, and the report
-(changed commits, files, refs) is read off that real result. ``--yes`` then keeps it (mirror
-mode) or repeats it on the user's repository after a bundle backup (``--in-place``).
+A dry run rewrites a fresh mirror clone and reports what changed there. ``--yes`` keeps such a
+mirror, or (``--in-place``) rewrites the user's repository, and then only after the checks
+git-filter-repo itself would make (and stricter ones): no operation in progress, no linked
+worktree, a clean work tree, and a 0600 bundle backup that also holds what only reflogs reach.
+Old objects and reflogs stay until the user consents (``--prune``), so nothing is destroyed.
+
+An in-place run writes a journal (the refs before it) into the git directory first: a failure,
+SIGTERM, SIGINT or a failed proof rolls the refs back to exactly that; after a SIGKILL the next
+run refuses and names ``scrub --rollback``. Replacements (the secrets themselves) reach
+git-filter-repo through pipes, never a file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
+from types import FrameType
 
 from binance_guard.errors import GuardError
 from binance_guard.finding import Finding
@@ -23,15 +36,32 @@ from binance_guard.history.scan import scan_history
 from binance_guard.policy import Policy
 from binance_guard.sources import git
 
-MARKER = "***REMOVED-BINANCE-KEY***"
-PRIVATE_MARKER = "***REMOVED-PRIVATE-KEY***"
+# No Binance, key or secret word: a marker must never give a neighbouring value key context,
+# or a rescan would find what the first scan did not (scrub must be a fixed point).
+MARKER = "***REMOVED***"
 MIN_FILTER_REPO = (2, 38)
 MIN_GIT = (2, 36)
 MIN_CHUNK = 16
+JOURNAL = "binance-guard-scrub.json"
+TEMP_PREFIX = "binance-guard-scrub-"
+IN_PROGRESS = {
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase or git am",
+    "MERGE_HEAD": "a merge",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+    "BISECT_LOG": "a bisect",
+    "sequencer": "a cherry-pick or revert sequence",
+}
+NOTHING_CHANGED = "(nothing was changed)"
 
 
 class ScrubError(GuardError, RuntimeError):
     """Scrubbing cannot proceed; the message says why and what to do."""
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, rolling back on the way out."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +80,7 @@ def replacements(findings: Sequence[Finding]) -> list[Replacement]:
             for i in range(0, len(body), 64):
                 chunk = body[i : i + 64]
                 if len(chunk) >= MIN_CHUNK:
-                    result[chunk.encode()] = PRIVATE_MARKER.encode()
+                    result[chunk.encode()] = MARKER.encode()
         else:
             result[finding.secret.encode()] = MARKER.encode()
     return [Replacement(old, new) for old, new in sorted(result.items(), key=lambda i: -len(i[0]))]
@@ -90,155 +120,466 @@ class Check:
 @dataclasses.dataclass
 class Outcome:
     target: str
+    dry_run: bool
     changed_commits: int = 0
     changed_refs: list[str] = dataclasses.field(default_factory=list)
     changed_files: set[str] = dataclasses.field(default_factory=set)
     checks: list[Check] = dataclasses.field(default_factory=list)
     backup: str | None = None
+    signed: tuple[int, int] = (0, 0)  # (commits, tags) whose signatures the rewrite drops
+    reflog_only: int = 0  # commits only reflogs reach: kept, and in the backup
+    pruned: bool = False
+    rolled_back: bool = False
 
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
 
-def _has_worktree(repo: str) -> bool:
-    return git.run(["rev-parse", "--is-bare-repository"], cwd=repo).strip() != b"true"
+# --- refusing what cannot be rewritten safely -------------------------------------------------
 
 
-def _top(repo: str) -> str:
-    """The work tree's top directory, or the repository itself when bare."""
-    if not _has_worktree(repo):
-        return os.path.abspath(repo).rstrip("/")
-    return os.fsdecode(git.run(["rev-parse", "--show-toplevel"], cwd=repo).strip())
+def _in_progress(repo: str) -> list[str]:
+    return [what for name, what in IN_PROGRESS.items() if os.path.exists(git.git_path(repo, name))]
 
 
-def _is_dirty(repo: str) -> bool:
-    return _has_worktree(repo) and bool(git.run(["status", "--porcelain"], cwd=repo).strip())
+def _linked_worktrees(repo: str) -> list[str]:
+    out = git.run(["worktree", "list", "--porcelain", "-z"], cwd=repo)
+    paths = [
+        os.fsdecode(f[len(b"worktree ") :]) for f in out.split(b"\0") if f.startswith(b"worktree ")
+    ]
+    return paths[1:]
 
 
-def _refs(repo: str) -> dict[str, str]:
-    """Every ref but symbolic ones (``refs/remotes/origin/HEAD``), with its target."""
-    out = git.run(
-        ["for-each-ref", "--format=%(refname) %(objectname) %(symref)"], cwd=repo
-    ).decode()
-    rows = [line.split(" ") for line in out.splitlines()]
-    return {row[0]: row[1] for row in rows if not row[2]}
+def _reflog_only(repo: str) -> list[str]:
+    """Commits that only reflogs reach (reset-away work, older stash entries)."""
+    out = git.run(["rev-list", "--reflog", "--not", "--all"], cwd=repo)
+    return out.decode().split()
 
 
-def _refs_to_non_commits(repo: str) -> list[str]:
-    out = git.run(
-        ["for-each-ref", "--format=%(refname) %(objecttype) %(*objecttype)"], cwd=repo
-    ).decode()
-    rows = [line.split(" ") for line in out.splitlines()]
-    return [row[0] for row in rows if (row[2] or row[1]) not in ("commit", "")]
+def preflight(repo: str, *, in_place: bool) -> None:
+    """Refuse, changing nothing, whatever a rewrite of ``repo`` could lose or leave behind."""
+    _refuse_after_interruption(repo)
+    if in_place:
+        busy = _in_progress(repo)
+        if busy:
+            raise ScrubError(
+                f"{' and '.join(busy)} is in progress: a rewrite would strand it (its saved "
+                "commits and MERGE_HEAD would point into the old history); finish or abort it "
+                "(e.g. git rebase --abort, git merge --abort, git bisect reset) "
+                f"{NOTHING_CHANGED}"
+            )
+        linked = _linked_worktrees(repo)
+        if linked:
+            raise ScrubError(
+                f"linked worktree(s) exist ({', '.join(linked)}): their index and files would "
+                "keep the secret and their HEADs would point into the old history; remove them "
+                "(git worktree remove PATH) or scrub a mirror clone instead (without "
+                f"--in-place) {NOTHING_CHANGED}"
+            )
+    if git.is_dirty(repo):
+        raise ScrubError(
+            "the working tree has uncommitted changes: commit or stash them first, so the "
+            f"rewrite cannot lose work {NOTHING_CHANGED}"
+        )
+    odd = git.refs_to_non_commits(repo)
+    if odd:
+        raise ScrubError(
+            f"{', '.join(odd)} point(s) at a file or tree, not a commit; git-filter-repo cannot "
+            "rewrite such refs, so a secret in them would survive: delete them first (e.g. "
+            f"git tag -d NAME) and run again {NOTHING_CHANGED}"
+        )
 
 
-def _commit_counts(repo: str, refs: Sequence[str]) -> dict[str, int]:
-    return {ref: int(git.run(["rev-list", "--count", ref, "--"], cwd=repo).strip()) for ref in refs}
+# --- signatures -----------------------------------------------------------------------------
 
 
-def _filter_repo(repo: str, rules: Sequence[Replacement], workdir: str) -> None:
-    rules_file = os.path.join(workdir, "replacements.txt")
-    with open(rules_file, "wb") as handle:
-        for rule in rules:
-            handle.write(b"literal:" + rule.old + b"==>" + rule.new + b"\n")
-    # --partial rewrites every ref where it stands (no refs/remotes/origin/* -> refs/heads/*
-    # migration, origin kept for the push); old objects are then expired here explicitly.
-    # Empty and degenerate commits are kept: no commit may vanish.
-    proc = subprocess.run(
+def signed_to_lose(repo: str, findings: Sequence[Finding]) -> tuple[int, int]:
+    """(signed commits, signed tags) the rewrite will change: every commit from one that
+    brought a secret on, and tags whose message holds one or whose commit changes."""
+    seeds: set[str] = set()
+    for finding in findings:
+        if finding.attribution is not None:
+            seeds.add(finding.attribution.introduced.commit.sha)
+            seeds.update(i.commit.sha for i in finding.attribution.reintroduced)
+    out = git.run(["rev-list", "--all", "--topo-order", "--reverse", "--header"], cwd=repo)
+    changed: set[str] = set()
+    signed = 0
+    for record in filter(None, out.split(b"\0")):
+        lines = record.split(b"\n")
+        sha = lines[0].decode()
+        headers = lines[1 : lines.index(b"")] if b"" in lines else lines[1:]
+        parents = [h[7:].decode() for h in headers if h.startswith(b"parent ")]
+        if sha in seeds or any(p in changed for p in parents):
+            changed.add(sha)
+            signed += any(h.startswith(b"gpgsig") for h in headers)
+    tags = git.run(
         [
-            sys.executable,
-            "-m",
-            "git_filter_repo",
-            "--force",
-            "--quiet",
-            "--partial",
-            "--replace-text",
-            rules_file,
-            "--replace-message",
-            rules_file,
-            "--prune-empty",
-            "never",
-            "--prune-degenerate",
-            "never",
-            "--preserve-commit-hashes",
-            "--preserve-commit-encoding",
+            "for-each-ref",
+            "--format=%(objectname) %(*objectname) %(contents:signature)%00",
+            "refs/tags",
         ],
         cwd=repo,
-        capture_output=True,
-        check=False,
     )
+    signed_tags = 0
+    for row in filter(None, (r.strip() for r in tags.split(b"\0"))):
+        oid, _, rest = row.partition(b" ")
+        target, _, signature = rest.partition(b" ")
+        if signature.strip() and (oid.decode() in seeds or target.decode() in changed):
+            signed_tags += 1
+    return signed, signed_tags
+
+
+def resign_advice(signed: tuple[int, int]) -> str:
+    commits, tags = signed
+    if not commits and not tags:
+        return ""
+    lines = [
+        f"signatures: {commits} signed commit(s) and {tags} signed tag(s) will be rewritten and "
+        "lose their signatures (a signature cannot survive a change to what it signs).",
+        "  Re-sign after checking the result: commits with",
+        "    git rebase --rebase-merges --exec 'git commit --amend --no-edit --no-verify -S' "
+        "<first rewritten commit>^",
+        "  and tags with  git tag -f -s <tag> <tag>^{}",
+    ]
+    return "\n".join(lines)
+
+
+# --- temporary files, signals, the journal ------------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temp() -> None:
+    """A SIGKILLed run cannot clean up: its private directory (0700; mirror clones, never the
+    replacements) is removed by the next run, once its process is gone."""
+    base = tempfile.gettempdir()
+    with contextlib.suppress(OSError):
+        for name in os.listdir(base):
+            if not name.startswith(TEMP_PREFIX):
+                continue
+            pid = name[len(TEMP_PREFIX) :].split("-")[0]
+            path = os.path.join(base, name)
+            if pid.isdigit() and not _alive(int(pid)) and os.stat(path).st_uid == os.getuid():
+                shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _private_dir() -> Iterator[str]:
+    clean_stale_temp()
+    path = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")  # mode 0700
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def _signals_unwind() -> Iterator[None]:
+    """SIGTERM and SIGHUP unwind the stack (SIGINT already does), so ``finally`` and the
+    rollback run; the previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _journal_path(repo: str) -> str:
+    return git.git_path(repo, JOURNAL)
+
+
+def _head(repo: str) -> str:
+    try:
+        return "ref: " + git.run(["symbolic-ref", "-q", "HEAD"], cwd=repo).decode().strip()
+    except git.GitError:
+        return git.run(["rev-parse", "HEAD"], cwd=repo).decode().strip()
+
+
+def _write_journal(repo: str, refs: dict[str, str], backup: str | None) -> None:
+    record = {
+        "pid": os.getpid(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "head": _head(repo),
+        "refs": refs,
+        "backup": backup,
+    }
+    fd = os.open(_journal_path(repo), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(record, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _read_journal(repo: str) -> dict[str, object] | None:
+    try:
+        with open(_journal_path(repo), encoding="utf-8") as handle:
+            record: dict[str, object] = json.load(handle)
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        record = {"refs": None}
+    return record
+
+
+def _refuse_after_interruption(repo: str) -> None:
+    record = _read_journal(repo)
+    if record is None:
+        return
+    pid = record.get("pid")
+    if isinstance(pid, int) and pid != os.getpid() and _alive(pid):
+        raise ScrubError(f"another scrub (pid {pid}) is running on this repository")
+    raise ScrubError(
+        f"a scrub of this repository started {record.get('started', '?')} was interrupted: "
+        f"{_describe_changes(repo, record)}; put every ref back exactly as it was with: "
+        f"binance-guard scrub --rollback {git.top(repo)} {NOTHING_CHANGED}"
+    )
+
+
+def _describe_changes(repo: str, record: dict[str, object]) -> str:
+    before = record.get("refs")
+    if not isinstance(before, dict):
+        return "its journal is unreadable"
+    now = git.refs(repo)
+    moved = sorted(r for r in before.keys() | now.keys() if before.get(r) != now.get(r))
+    if not moved:
+        return "no ref had changed yet"
+    shown = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
+    return f"{len(moved)} ref(s) differ from before it ({shown})"
+
+
+def rollback(repo: str) -> str:
+    """Put refs, HEAD and the work tree back exactly as the journal recorded them."""
+    record = _read_journal(repo)
+    if record is None:
+        raise ScrubError("no interrupted scrub to roll back in this repository")
+    before = record.get("refs")
+    if not isinstance(before, dict):
+        raise ScrubError(
+            f"the journal {_journal_path(repo)} is unreadable; restore from the backup bundle "
+            f"instead: git fetch --force --update-head-ok BUNDLE 'refs/*:refs/*'"
+        )
+    described = _describe_changes(repo, record)
+    now = git.refs(repo)
+    commands = [f"update {ref} {sha}" for ref, sha in before.items() if now.get(ref) != sha]
+    commands += [f"delete {ref}" for ref in now if ref not in before]
+    if commands:
+        git.run(["update-ref", "--stdin"], cwd=repo, stdin=("\n".join(commands) + "\n").encode())
+    head = record.get("head")
+    if isinstance(head, str) and head.startswith("ref: "):
+        git.run(["symbolic-ref", "HEAD", head[5:]], cwd=repo)
+    elif isinstance(head, str) and head:
+        git.run(["update-ref", "--no-deref", "HEAD", head], cwd=repo)
+    if git.has_worktree(repo):  # it was clean before the run: make it match HEAD again
+        git.run(["read-tree", "-u", "--reset", "HEAD"], cwd=repo)
+    if git.refs(repo) != before:
+        raise ScrubError("rollback incomplete: refs still differ; restore from the backup bundle")
+    shutil.rmtree(git.git_path(repo, "filter-repo"), ignore_errors=True)
+    backup = record.get("backup")
+    if isinstance(backup, str):  # the repository itself is the original again
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(backup)
+    os.remove(_journal_path(repo))
+    return f"rolled back: {described}; every ref is as before the scrub"
+
+
+# --- the backup -------------------------------------------------------------------------------
+
+
+def default_backup(repo: str, stamp: str) -> str:
+    top = git.top(repo)  # beside the repository, never inside its work tree
+    return os.path.join(os.path.dirname(top), f"{os.path.basename(top)}.backup-{stamp}.bundle")
+
+
+def _check_backup_path(repo: str, path: str) -> None:
+    real = os.path.realpath(path)
+    for inside in {os.path.realpath(git.top(repo)), os.path.realpath(git.git_path(repo, "."))}:
+        if real == inside or real.startswith(inside + os.sep):
+            raise ScrubError(
+                f"--output {path} is inside the repository: the backup holds every secret and "
+                f"would be committed or pushed with it; choose a path outside {NOTHING_CHANGED}"
+            )
+    if os.path.lexists(path):
+        raise ScrubError(f"{path} already exists: choose another --output {NOTHING_CHANGED}")
+
+
+def write_backup(repo: str, path: str, keep: Sequence[str], work: str) -> None:
+    """A bundle of every ref and of each reflog-only commit, created 0600. A scratch
+    repository borrows the objects (alternates) and holds the extra refs, so the user's
+    repository gains no ref, even if this run is killed."""
+    scratch = os.path.join(work, "backup.git")
+    git.run(["init", "-q", "--bare", scratch])
+    objects = git.git_path(repo, "objects")
+    with open(os.path.join(scratch, "objects", "info", "alternates"), "w") as handle:
+        handle.write(objects + "\n")
+    rows = [f"create {ref} {sha}" for ref, sha in git.refs(repo).items()]
+    rows += [f"create refs/kept-by-binance-guard/{sha} {sha}" for sha in keep]
+    git.run(["update-ref", "--stdin"], cwd=scratch, stdin=("\n".join(rows) + "\n").encode())
+    head = _head(repo)
+    if head.startswith("ref: "):
+        git.run(["symbolic-ref", "HEAD", head[5:]], cwd=scratch)
+    else:
+        git.run(["update-ref", "--no-deref", "HEAD", head], cwd=scratch)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            proc = subprocess.run(
+                ["git", "bundle", "create", "-", "--all"],
+                cwd=scratch,
+                stdout=handle,
+                stderr=subprocess.PIPE,
+                check=False,
+            )
+        if proc.returncode != 0:
+            raise ScrubError(f"backup failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+    except BaseException:
+        os.remove(path)
+        raise
+
+
+# --- the rewrite ------------------------------------------------------------------------------
+
+
+def _feed(rules: Sequence[Replacement]) -> tuple[int, threading.Thread]:
+    """A pipe git-filter-repo reads the replacements from: the secrets never touch a disk."""
+    read_end, write_end = os.pipe()
+    data = b"".join(b"literal:" + r.old + b"==>" + r.new + b"\n" for r in rules)
+
+    def write() -> None:
+        with contextlib.suppress(BrokenPipeError), os.fdopen(write_end, "wb") as handle:
+            handle.write(data)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return read_end, thread
+
+
+def _filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) -> None:
+    # A previous run's state would make filter-repo merge its old commit map into this one
+    # (or, a day later, ask a hidden Y/N question): each scrub is a run of its own.
+    shutil.rmtree(git.git_path(repo, "filter-repo"), ignore_errors=True)
+    text_fd, text_writer = _feed(rules)
+    message_fd, message_writer = _feed(rules)
+    # --partial rewrites every ref where it stands (no refs/remotes/origin/* -> refs/heads/*
+    # migration, origin kept for the push) and leaves reflogs and old objects alone. --force
+    # only replaces filter-repo's fresh-clone test when ours held: preflight passed and the
+    # backup (with reflog-only commits) exists. Empty and degenerate commits are kept.
+    args = [
+        sys.executable,
+        "-m",
+        "git_filter_repo",
+        *([] if fresh_clone else ["--force"]),
+        "--quiet",
+        "--partial",
+        "--replace-text",
+        f"/dev/fd/{text_fd}",
+        "--replace-message",
+        f"/dev/fd/{message_fd}",
+        "--prune-empty",
+        "never",
+        "--prune-degenerate",
+        "never",
+        "--preserve-commit-hashes",
+        "--preserve-commit-encoding",
+    ]
+    try:
+        proc = subprocess.Popen(
+            args,
+            cwd=repo,
+            pass_fds=(text_fd, message_fd),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    finally:
+        os.close(text_fd)
+        os.close(message_fd)
+    try:
+        _, stderr = proc.communicate()
+    except BaseException:  # interrupted: stop the rewrite before rolling back
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        text_writer.join(timeout=5)
+        message_writer.join(timeout=5)
     if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip()
+        err = stderr.decode("utf-8", "replace").strip()
         for rule in rules:  # filter-repo may echo expressions: never show them
             err = err.replace(rule.old.decode(), "<secret>")
         raise ScrubError(f"git-filter-repo failed: {err}")
+
+
+def prune(repo: str) -> None:
+    """Only with the user's consent: forget reflogs and delete the old objects."""
     git.run(["reflog", "expire", "--expire=now", "--all"], cwd=repo)
     git.run(["gc", "--quiet", "--prune=now"], cwd=repo)
 
 
-def _commit_map(repo: str) -> dict[str, str]:
-    git_dir = os.fsdecode(git.run(["rev-parse", "--absolute-git-dir"], cwd=repo).strip())
-    with open(os.path.join(git_dir, "filter-repo", "commit-map"), encoding="ascii") as handle:
-        rows = [line.split() for line in handle.read().splitlines()[1:]]
-    return {old: new for old, new in rows if old != new}
+# --- the proof --------------------------------------------------------------------------------
 
 
-def _trees(repo: str, commit: str) -> dict[str, tuple[str, str]]:
-    out = git.run(["ls-tree", "-r", "-z", "--full-tree", commit], cwd=repo)
-    result = {}
-    for entry in filter(None, out.split(b"\0")):
-        meta, _, path = entry.partition(b"\t")
-        mode, _kind, oid = meta.decode().split()
-        result[os.fsdecode(path)] = (mode, oid)
-    return result
-
-
-def _message(repo: str, commit: str) -> bytes:
-    raw = git.run(["cat-file", "commit", commit], cwd=repo)
-    headers, _, message = raw.partition(b"\n\n")
-    # Signatures cannot survive a rewrite; authorship, dates and message must.
-    kept = [h for h in headers.split(b"\n") if h.startswith((b"author ", b"committer "))]
-    return b"\n".join(kept) + b"\n\n" + message
-
-
-def verify(
+def prove(
     original: str,
     rewritten: str,
     rules: Sequence[Replacement],
-    secrets: set[str],
+    *,
+    found: set[str],
+    scrubbed: set[str],
     before: dict[str, int],
     policy: Policy,
+    max_bytes: int,
     outcome: Outcome,
 ) -> None:
-    """The proof: no secret left, no commit lost, nothing changed outside replaced spans."""
-    after_scan = scan_history(rewritten, None, policy, 1 << 62)
-    left = {f.fingerprint for f in after_scan.findings} & secrets
+    """No secret left, no new finding, no commit lost, nothing changed outside replaced spans.
+    The rescan is the first scan again (same detection, every object, same limits)."""
+    after = {f.fingerprint for f in scan_history(rewritten, None, policy, max_bytes).findings}
+    left, new = after & scrubbed, after - found
     outcome.checks.append(
         Check(
             "no ref reaches a scrubbed secret",
-            not left,
-            "history rescanned: none found" if not left else f"{len(left)} still reachable",
+            not left and not new,
+            "history rescanned: none found"
+            if not left and not new
+            else f"{len(left)} still reachable, {len(new)} new finding(s)",
         )
     )
-    after = _commit_counts(rewritten, list(before))
-    lost = [r for r in before if after.get(r) != before[r]]
+    counts = git.commit_counts(rewritten, list(before))
+    lost = [r for r in before if counts.get(r) != before[r]]
     outcome.checks.append(
         Check(
             "commits per ref unchanged",
             not lost,
             f"{len(before)} refs, {sum(before.values())} commits counted"
             if not lost
-            else "changed: " + ", ".join(f"{r} {before[r]}->{after.get(r)}" for r in lost),
+            else "changed: " + ", ".join(f"{r} {before[r]}->{counts.get(r)}" for r in lost),
         )
     )
-    mapping = _commit_map(rewritten)
+    mapping = git.commit_map(rewritten)
     outcome.changed_commits = len(mapping)
     bad: list[str] = []
-    for old, new in mapping.items():
-        if apply(_message(original, old), rules) != _message(rewritten, new):
+    for old, new_commit in mapping.items():
+        old_text = git.identity_and_message(original, old)
+        if apply(old_text, rules) != git.identity_and_message(rewritten, new_commit):
             bad.append(f"{old[:12]}: author, committer or message differ")
-        old_tree, new_tree = _trees(original, old), _trees(rewritten, new)
+        old_tree = git.tree_entries(original, old)
+        new_tree = git.tree_entries(rewritten, new_commit)
         if old_tree.keys() != new_tree.keys():
             bad.append(f"{old[:12]}: file list differs")
             continue
@@ -265,81 +606,196 @@ def verify(
     )
 
 
+# --- the whole run ----------------------------------------------------------------------------
+
+
 def scrub(
     repo: str,
     findings: Sequence[Finding],
     policy: Policy,
+    *,
+    found: set[str],
     in_place: bool,
     apply_changes: bool,
     output: str | None,
+    prune_old: bool,
+    max_bytes: int,
     say: Callable[[str], None],
 ) -> Outcome:
+    """``found``: the fingerprints the first scan reported (the rescan may find no other)."""
     check_tools()
-    if _is_dirty(repo):
-        raise ScrubError(
-            "the working tree has uncommitted changes: commit or stash them first, so the "
-            "rewrite cannot lose work (nothing was changed)"
-        )
-    if git.run(["stash", "list"], cwd=repo).strip() if _has_worktree(repo) else False:
-        raise ScrubError(
-            "stash entries exist: git-filter-repo rewrites the stash ref but not its reflog, so "
-            "older entries would be lost; apply or drop them first (nothing was changed)"
-        )
-    odd = _refs_to_non_commits(repo)
-    if odd:
-        raise ScrubError(
-            f"{', '.join(odd)} point(s) at a file or tree, not a commit; git-filter-repo cannot "
-            "rewrite such refs, so a secret in them would survive: delete them first (e.g. "
-            "git tag -d NAME) and run again (nothing was changed)"
-        )
+    preflight(repo, in_place=in_place)
     rules = replacements(findings)
-    secrets = {f.fingerprint for f in findings}
-    refs_before = _refs(repo)
-    before = _commit_counts(repo, list(refs_before))
+    scrubbed = {f.fingerprint for f in findings}
+    refs_before = git.refs(repo)
+    before = git.commit_counts(repo, list(refs_before))
+    signed = signed_to_lose(repo, findings)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    with tempfile.TemporaryDirectory(prefix="binance-guard-scrub-") as work:
-        backup: str | None = None
+    if apply_changes and in_place:
+        backup = os.path.abspath(output or default_backup(repo, stamp))
+        _check_backup_path(repo, backup)
+    elif apply_changes:
+        mirror = output or os.path.abspath(repo).rstrip("/") + f".scrubbed-{stamp}.git"
+        if os.path.exists(mirror):
+            raise ScrubError(f"{mirror} already exists: choose another --output {NOTHING_CHANGED}")
+    if apply_changes and signed != (0, 0):
+        say(resign_advice(signed))
+    with _private_dir() as work, _signals_unwind():
         if apply_changes and in_place:
-            target = repo
-            top = _top(repo)  # beside the repository, never inside its work tree
-            backup = os.path.abspath(
-                output
-                or os.path.join(
-                    os.path.dirname(top), f"{os.path.basename(top)}.backup-{stamp}.bundle"
-                )
+            outcome = _in_place(
+                repo,
+                rules,
+                found,
+                scrubbed,
+                before,
+                refs_before,
+                policy,
+                max_bytes,
+                backup,
+                work,
+                prune_old=prune_old,
+                say=say,
             )
-            git.run(["bundle", "create", "--end-of-options", backup, "--all"], cwd=repo)
-            say(f"backup of all refs written to {backup} (restore: git clone {backup})")
-            original = os.path.join(work, "original.git")
-            git.run(["clone", "--quiet", "--mirror", "--end-of-options", backup, original])
         else:
-            original = repo
-            target = (
-                os.path.join(work, "dry-run.git")
-                if not apply_changes
-                else output or os.path.abspath(repo).rstrip("/") + f".scrubbed-{stamp}.git"
-            )
-            if os.path.exists(target):
-                raise ScrubError(f"{target} already exists: choose another --output")
-            git.run(
-                ["clone", "--quiet", "--mirror", "--end-of-options", os.path.abspath(repo), target]
-            )
-        _filter_repo(target, rules, work)
-        outcome = Outcome(target=target, backup=backup)
-        refs_after = _refs(target)
-        outcome.changed_refs = [r for r in refs_before if refs_after.get(r) != refs_before[r]]
-        verify(original, target, rules, secrets, before, policy, outcome)
-        if outcome.ok:
-            outcome.changed_refs += _carry_notes(target)
-    if not apply_changes:
-        outcome.target = "(dry run)"
+            target = mirror if apply_changes else os.path.join(work, "dry-run.git")
+            outcome = Outcome(target=target, dry_run=not apply_changes)
+            try:
+                git.run(
+                    [
+                        "clone",
+                        "-q",
+                        "--mirror",
+                        "--no-local",
+                        "--end-of-options",
+                        os.path.abspath(repo),
+                        target,
+                    ]
+                )
+                _filter_repo(target, rules, fresh_clone=True)
+                _finish(
+                    repo,
+                    target,
+                    rules,
+                    found,
+                    scrubbed,
+                    before,
+                    refs_before,
+                    policy,
+                    max_bytes,
+                    outcome,
+                )
+            except BaseException:
+                shutil.rmtree(target, ignore_errors=True)  # a half-made mirror helps no one
+                raise
+            if apply_changes and outcome.ok:
+                prune(target)  # our own copy: the old objects are still in the original
+                outcome.pruned = True
+    outcome.signed = signed
     return outcome
+
+
+def _finish(
+    original: str,
+    target: str,
+    rules: Sequence[Replacement],
+    found: set[str],
+    scrubbed: set[str],
+    before: dict[str, int],
+    refs_before: dict[str, str],
+    policy: Policy,
+    max_bytes: int,
+    outcome: Outcome,
+) -> None:
+    refs_after = git.refs(target)
+    outcome.changed_refs = [r for r in refs_before if refs_after.get(r) != refs_before[r]]
+    prove(
+        original,
+        target,
+        rules,
+        found=found,
+        scrubbed=scrubbed,
+        before=before,
+        policy=policy,
+        max_bytes=max_bytes,
+        outcome=outcome,
+    )
+    if outcome.ok:
+        outcome.changed_refs += _carry_notes(target)
+
+
+def _in_place(
+    repo: str,
+    rules: Sequence[Replacement],
+    found: set[str],
+    scrubbed: set[str],
+    before: dict[str, int],
+    refs_before: dict[str, str],
+    policy: Policy,
+    max_bytes: int,
+    backup: str,
+    work: str,
+    *,
+    prune_old: bool,
+    say: Callable[[str], None],
+) -> Outcome:
+    """Journal, backup, rewrite, proof; any failure or signal rolls the refs back. The old
+    objects stay in the repository until the proof passed, so it compares against them."""
+    keep = _reflog_only(repo)
+    _write_journal(repo, refs_before, backup)
+    outcome = Outcome(target=git.top(repo), dry_run=False, backup=backup, reflog_only=len(keep))
+    try:
+        write_backup(repo, backup, keep, work)
+        say(f"backup of all refs written to {backup} (restore: git clone {backup})")
+        stashes = _stash_log(repo)
+        _filter_repo(repo, rules, fresh_clone=False)
+        _restore_stash_list(repo, stashes)
+        _finish(repo, repo, rules, found, scrubbed, before, refs_before, policy, max_bytes, outcome)
+    except BaseException as exc:
+        say(_rolled_back(repo, exc))
+        raise
+    if not outcome.ok:
+        say(_rolled_back(repo, None))
+        outcome.rolled_back = True
+        return outcome
+    os.remove(_journal_path(repo))
+    if prune_old:
+        prune(repo)
+        outcome.pruned = True
+    return outcome
+
+
+def _stash_log(repo: str) -> list[str]:
+    if not git.has_worktree(repo):
+        return []
+    try:
+        return git.run(["reflog", "show", "--format=%H", "refs/stash", "--"], cwd=repo).split()
+    except git.GitError:
+        return []
+
+
+def _restore_stash_list(repo: str, before: list[str]) -> None:
+    """Moving refs/stash logs the rewritten entry on top of the old one: drop the old one so
+    ``git stash list`` reads as before (it stays in the backup, and its objects here)."""
+    after = _stash_log(repo)
+    if before and after[1:] == before and after[0] != before[0]:
+        git.run(["reflog", "delete", "--rewrite", "refs/stash@{1}"], cwd=repo)
+
+
+def _rolled_back(repo: str, exc: BaseException | None) -> str:
+    why = "the proof failed" if exc is None else f"interrupted ({exc or type(exc).__name__})"
+    try:
+        return f"binance-guard: {why}; {rollback(repo)}"
+    except (GuardError, OSError) as failure:
+        return (
+            f"binance-guard: {why}; automatic rollback failed ({failure}); run: "
+            f"binance-guard scrub --rollback {git.top(repo)}"
+        )
 
 
 def _carry_notes(repo: str) -> list[str]:
     """git notes are keyed by commit id: move them to the rewritten commits (after the
     checks, which compare commits only), then drop the ones left on vanished commits."""
-    mapping = "".join(f"{old} {new}\n" for old, new in _commit_map(repo).items())
+    mapping = "".join(f"{old} {new}\n" for old, new in git.commit_map(repo).items())
     out = git.run(["for-each-ref", "--format=%(refname)", "refs/notes/"], cwd=repo)
     moved = []
     for ref in os.fsdecode(out).split():
@@ -361,7 +817,7 @@ def push_remote(repo: str) -> str:
 
 
 def next_steps(outcome: Outcome, remote: str) -> str:
-    where = "git " if outcome.target == "(dry run)" else f"git -C {outcome.target} "
+    where = "git " if outcome.dry_run else f"git -C {outcome.target} "
     lines = [
         "Next steps, in this order:",
         "  1. Revoke the keys first: delete them in Binance (Profile > API Management) and",
@@ -386,4 +842,23 @@ def next_steps(outcome: Outcome, remote: str) -> str:
         "  4. Hosted copies keep the old commits: pull-request refs, forks and caches need the",
         "     host's support to purge (GitHub: contact support with the affected commit ids).",
     ]
+    if outcome.backup:
+        lines += [
+            f"  5. The backup {outcome.backup} (mode 0600) holds the whole history as it was,",
+            "     every removed secret included"
+            + (
+                f", and {outcome.reflog_only} commit(s) only reflogs reached"
+                if outcome.reflog_only
+                else ""
+            )
+            + ". Keep it off shared",
+            "     disks; delete it once the keys are revoked and the pushed history checked:",
+            f"       rm {outcome.backup}",
+        ]
+    if outcome.backup and not outcome.pruned:
+        lines += [
+            "  6. This repository still holds the old objects (reflogs, stash entries, old",
+            "     commits; never pushed by git). Once you no longer need them:",
+            f"       {where}reflog expire --expire=now --all && {where}gc --prune=now",
+        ]
     return "\n".join(lines)

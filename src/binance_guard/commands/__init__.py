@@ -132,6 +132,8 @@ def _dispatch(options: argparse.Namespace) -> int:
             in_place=options.in_place,
             yes=options.yes,
             output=options.output,
+            prune=options.prune,
+            rollback=options.rollback,
         )
     raise AssertionError(f"unhandled command {command!r}")  # the parser knows every command
 

@@ -174,7 +174,18 @@ def build() -> argparse.ArgumentParser:
         "--output",
         metavar="PATH",
         help="mirror clone path (default: REPO.scrubbed-<time>.git); with "
-        "--in-place, the backup bundle path",
+        "--in-place, the backup bundle path (outside the repository)",
+    )
+    scrub.add_argument(
+        "--prune",
+        action="store_true",
+        help="with --in-place: after a proven rewrite, expire reflogs and delete the old "
+        "objects, dropping reset-away commits and older stash entries (they stay in the backup)",
+    )
+    scrub.add_argument(
+        "--rollback",
+        action="store_true",
+        help="undo an interrupted --in-place scrub: put every ref back as it was before it",
     )
 
     ci = commands.add_parser(

@@ -12,7 +12,18 @@ from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Finding
 from binance_guard.history.scan import scan_history
 from binance_guard.policy import Policy
-from binance_guard.scrub import Outcome, ScrubError, next_steps, push_remote, scrub
+from binance_guard.scrub import (
+    Interrupted,
+    Outcome,
+    ScrubError,
+    clean_stale_temp,
+    next_steps,
+    push_remote,
+    refuse_after_interruption,
+    resign_advice,
+    scrub,
+)
+from binance_guard.scrub import rollback as roll_back
 
 
 def _selected_findings(findings_file: str | None, found: list[Finding]) -> list[Finding]:
@@ -41,7 +52,41 @@ def run(
     in_place: bool,
     yes: bool,
     output: str | None,
+    prune: bool,
+    rollback: bool,
 ) -> int:
+    clean_stale_temp()
+    try:
+        if rollback:
+            print(f"binance-guard: {roll_back(repo)}")
+            return EXIT_CLEAN
+        return _run(
+            repo,
+            policy=policy,
+            max_bytes=max_bytes,
+            findings_file=findings_file,
+            in_place=in_place,
+            yes=yes,
+            output=output,
+            prune=prune,
+        )
+    except Interrupted as exc:
+        print(f"binance-guard: scrub interrupted by {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _run(
+    repo: str,
+    *,
+    policy: Policy,
+    max_bytes: int,
+    findings_file: str | None,
+    in_place: bool,
+    yes: bool,
+    output: str | None,
+    prune: bool,
+) -> int:
+    refuse_after_interruption(repo)
     history = scan_history(repo, None, policy, max_bytes)
     findings = _selected_findings(findings_file, history.findings)
     if not findings:
@@ -52,17 +97,33 @@ def run(
     for finding in secrets.values():
         print(f"  {finding.redacted}  {finding.type}  first at {finding.path}:{finding.line}")
     say = functools.partial(print, file=sys.stderr)
+    rewrite = functools.partial(
+        scrub,
+        repo,
+        findings,
+        policy,
+        found={f.fingerprint for f in history.findings},
+        in_place=in_place,
+        prune_old=prune,
+        max_bytes=max_bytes,
+        say=say,
+    )
     if not yes:
-        outcome = scrub(repo, findings, policy, in_place, False, None, say)
+        outcome = rewrite(apply_changes=False, output=None)
         _print_outcome(outcome)
         if not (sys.stdin.isatty() and outcome.ok and _confirm(in_place)):
             print("dry run: nothing was changed; run again with --yes to rewrite.")
             return EXIT_FINDINGS
-    outcome = scrub(repo, findings, policy, in_place, True, output, say)
+    outcome = rewrite(apply_changes=True, output=output)
     _print_outcome(outcome)
     if not outcome.ok:
         print(
-            "binance-guard: verification FAILED: do not push; restore from the backup.",
+            "binance-guard: verification FAILED: "
+            + (
+                "the repository was rolled back, nothing changed."
+                if outcome.rolled_back
+                else f"do not use {outcome.target}."
+            ),
             file=sys.stderr,
         )
         return EXIT_ERROR
@@ -78,7 +139,7 @@ def _confirm(in_place: bool) -> bool:
 
 def _print_outcome(outcome: Outcome) -> None:
     print(
-        f"{'would change' if outcome.target == '(dry run)' else 'changed'}: "
+        f"{'would change' if outcome.dry_run else 'changed'}: "
         f"{outcome.changed_commits} commit(s), {len(outcome.changed_files)} file(s), "
         f"{len(outcome.changed_refs)} ref(s)"
     )
@@ -88,3 +149,10 @@ def _print_outcome(outcome: Outcome) -> None:
         print(f"  file {path}")
     for check in outcome.checks:
         print(f"  [{'ok' if check.ok else 'FAILED'}] {check.name}: {check.detail}")
+    if outcome.dry_run and outcome.signed != (0, 0):
+        print(resign_advice(outcome.signed))
+    if outcome.reflog_only:
+        print(
+            f"  kept: {outcome.reflog_only} commit(s) only reflogs reach (reset-away work, older "
+            "stash entries): in the backup" + ("" if outcome.pruned else " and in this repository")
+        )

@@ -205,3 +205,72 @@ def wait(proc: subprocess.Popen[bytes], what: str) -> None:
     stderr = proc.stderr.read() if proc.stderr else b""
     if proc.wait() != 0:
         raise GitError(f"{what} failed: {stderr.decode('utf-8', 'replace').strip()}")
+
+
+# --- repository state (what scrub checks, records and compares) -------------------------------
+
+
+def has_worktree(repo: str) -> bool:
+    return run(["rev-parse", "--is-bare-repository"], cwd=repo).strip() != b"true"
+
+
+def top(repo: str) -> str:
+    """The work tree's top directory, or the repository itself when bare."""
+    if not has_worktree(repo):
+        return os.path.abspath(repo).rstrip("/")
+    return os.fsdecode(run(["rev-parse", "--show-toplevel"], cwd=repo).strip())
+
+
+def git_path(repo: str, name: str) -> str:
+    """Absolute path of ``name`` inside the repository's (worktree-aware) git directory."""
+    path = os.fsdecode(run(["rev-parse", "--git-path", name], cwd=repo).rstrip(b"\n"))
+    return os.path.abspath(os.path.join(repo, path))
+
+
+def is_dirty(repo: str) -> bool:
+    return has_worktree(repo) and bool(run(["status", "--porcelain"], cwd=repo).strip())
+
+
+def refs(repo: str) -> dict[str, str]:
+    """Every ref but symbolic ones (``refs/remotes/origin/HEAD``), with its target."""
+    out = run(["for-each-ref", "--format=%(refname) %(objectname) %(symref)"], cwd=repo).decode()
+    rows = [line.split(" ") for line in out.splitlines()]
+    return {row[0]: row[1] for row in rows if not row[2]}
+
+
+def refs_to_non_commits(repo: str) -> list[str]:
+    out = run(
+        ["for-each-ref", "--format=%(refname) %(objecttype) %(*objecttype)"], cwd=repo
+    ).decode()
+    rows = [line.split(" ") for line in out.splitlines()]
+    return [row[0] for row in rows if (row[2] or row[1]) not in ("commit", "")]
+
+
+def commit_counts(repo: str, names: Sequence[str]) -> dict[str, int]:
+    return {ref: int(run(["rev-list", "--count", ref, "--"], cwd=repo).strip()) for ref in names}
+
+
+def commit_map(repo: str) -> dict[str, str]:
+    """Old commit -> new commit for each commit git-filter-repo's last run changed."""
+    with open(git_path(repo, "filter-repo/commit-map"), encoding="ascii") as handle:
+        rows = [line.split() for line in handle.read().splitlines()[1:]]
+    return {old: new for old, new in rows if old != new}
+
+
+def tree_entries(repo: str, commit: str) -> dict[str, tuple[str, str]]:
+    """path -> (mode, object id) of every entry of a commit's tree, recursively."""
+    out = run(["ls-tree", "-r", "-z", "--full-tree", commit], cwd=repo)
+    result = {}
+    for entry in filter(None, out.split(b"\0")):
+        meta, _, path = entry.partition(b"\t")
+        mode, _kind, oid = meta.decode().split()
+        result[os.fsdecode(path)] = (mode, oid)
+    return result
+
+
+def identity_and_message(repo: str, commit: str) -> bytes:
+    """Author, committer and message: what a rewrite must keep (signatures cannot survive)."""
+    raw = run(["cat-file", "commit", commit], cwd=repo)
+    headers, _, message = raw.partition(b"\n\n")
+    kept = [h for h in headers.split(b"\n") if h.startswith((b"author ", b"committer "))]
+    return b"\n".join(kept) + b"\n\n" + message
