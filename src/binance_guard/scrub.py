@@ -768,7 +768,11 @@ def _stash_log(repo: str) -> list[str]:
     if not git.has_worktree(repo):
         return []
     try:
-        return git.run(["reflog", "show", "--format=%H", "refs/stash", "--"], cwd=repo).split()
+        return (
+            git.run(["reflog", "show", "--format=%H", "refs/stash", "--"], cwd=repo)
+            .decode()
+            .split()
+        )
     except git.GitError:
         return []
 
