@@ -159,7 +159,7 @@ def _reflog_only(repo: str) -> list[str]:
 
 def preflight(repo: str, *, in_place: bool) -> None:
     """Refuse, changing nothing, whatever a rewrite of ``repo`` could lose or leave behind."""
-    _refuse_after_interruption(repo)
+    refuse_after_interruption(repo)
     if in_place:
         busy = _in_progress(repo)
         if busy:
@@ -338,7 +338,8 @@ def _read_journal(repo: str) -> dict[str, object] | None:
     return record
 
 
-def _refuse_after_interruption(repo: str) -> None:
+def refuse_after_interruption(repo: str) -> None:
+    """Before anything else, even the scan: an interrupted run may have rewritten the refs."""
     record = _read_journal(repo)
     if record is None:
         return
