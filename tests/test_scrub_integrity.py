@@ -275,7 +275,9 @@ if [ "$sub" = "$SHIM_AT" ] && [ -e "$SHIM_TRIGGER" ] && [ -e "${SHIM_AFTER:-/}" 
   p=$PPID
   while [ "$p" -gt 1 ]; do
     if tr '\\0' ' ' < /proc/$p/cmdline | grep -q -- '-m binance_guard'; then
-      if [ "$SHIM_DO" = KILL ]; then kill -KILL -- -"$(ps -o pgid= $p | tr -d ' ')"; fi
+      if [ "$SHIM_DO" = KILL ]; then  # everything: the scrub and filter-repo's group
+        kill -KILL -- -"$(ps -o pgid= $p | tr -d ' ')" -"$(ps -o pgid= $$ | tr -d ' ')"
+      fi
       kill -"$SHIM_DO" "$p"
       break
     fi

@@ -87,6 +87,7 @@ SECRET_KEY = "binance_secret_key"
 PRIVATE_KEY = "binance_private_key"
 GENERIC_PRIVATE_KEY = "private_key"
 
+
 def _types(*types: FindingType) -> dict[str, FindingType]:
     return {t.id: t for t in types}
 

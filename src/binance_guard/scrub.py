@@ -507,14 +507,18 @@ def _filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) 
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            start_new_session=True,  # its own group: stopped whole, fast-import included
         )
     finally:
         os.close(text_fd)
         os.close(message_fd)
     try:
         _, stderr = proc.communicate()
-    except BaseException:  # interrupted: stop the rewrite before rolling back
-        proc.kill()
+    except BaseException:
+        # Interrupted: stop filter-repo and its git fast-import, which would otherwise finish
+        # on its own and move refs after the rollback.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         raise
     finally:

@@ -138,9 +138,7 @@ def write(path: str, findings: Iterable[Finding]) -> None:
         raise BaselineError(f"cannot update baseline {path}: not a detect-secrets baseline")
     ours = SECRET_TYPES
     file_url = "file://" + plugin_path()
-    plugins = [
-        p for p in data.get("plugins_used", []) if p.get("name") not in PLUGINS
-    ]
+    plugins = [p for p in data.get("plugins_used", []) if p.get("name") not in PLUGINS]
     plugins += [{"name": n, "path": file_url} for n in sorted(PLUGINS)]
     results: dict[str, list[dict[str, Any]]] = {}
     for filename, entries in data.get("results", {}).items():
