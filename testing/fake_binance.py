@@ -54,6 +54,7 @@ class Account:
 class LoggedRequest:
     path: str
     raw: str  # request line and headers exactly as received
+    at: float  # time.monotonic() on arrival
 
 
 class FakeBinance:
@@ -62,6 +63,8 @@ class FakeBinance:
         self.requests: list[LoggedRequest] = []
         self.clock_skew_ms = clock_skew_ms
         self.url = ""
+        # Answers given to the next signed requests, whatever the key: a server-wide 429/418.
+        self.queued: list[tuple[int, dict[str, Any], dict[str, str]]] = []
 
     def now_ms(self) -> int:
         return int(time.time() * 1000) + self.clock_skew_ms
@@ -73,6 +76,8 @@ class FakeBinance:
             return 200, {"serverTime": self.now_ms()}, {}
         if path != "/sapi/v1/account/apiRestrictions":
             return 404, {"code": -1000, "msg": "unknown endpoint"}, {}
+        if self.queued:
+            return self.queued.pop(0)
         if not api_key or len(api_key) != 64 or not api_key.isalnum():
             return 401, {"code": -2014, "msg": "API-key format invalid."}, {}
         account = self.accounts.get(api_key)
@@ -139,7 +144,9 @@ def _handler(server_state: FakeBinance) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             parts = urllib.parse.urlsplit(self.path)
             server_state.requests.append(
-                LoggedRequest(parts.path, self.requestline + "\n" + str(self.headers))
+                LoggedRequest(
+                    parts.path, self.requestline + "\n" + str(self.headers), time.monotonic()
+                )
             )
             status, body, headers = server_state.answer(
                 parts.path, parts.query, self.headers.get("X-MBX-APIKEY"), self.client_address[0]

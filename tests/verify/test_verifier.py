@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Finding
-from binance_guard.verify import InsecureURL
+from binance_guard.verify import InsecureURL, Settings
 from binance_guard.verify.client import Client, check_base_url
 from binance_guard.verify.signing import hmac_signer
 from binance_guard.verify.verifier import verify_credential, verify_findings
@@ -33,9 +33,8 @@ def _bot(key: str, secret: str) -> bytes:
     return f'from binance.client import Client\nclient = Client("{key}", "{secret}")\n'.encode()
 
 
-def _verified(fake: FakeBinance, data: bytes, sleeps: list[float] | None = None) -> list[Finding]:
-    client = Client(fake.url, sleep=(sleeps.append if sleeps is not None else lambda s: None))
-    return verify_findings(scan_bytes(data, "bot.py"), client)
+def _verified(fake: FakeBinance, data: bytes) -> list[Finding]:
+    return verify_findings(scan_bytes(data, "bot.py"), Client(Settings(fake.url)))
 
 
 def _no_secret_sent(fake: FakeBinance, *secrets: str) -> None:
@@ -98,7 +97,7 @@ def test_wrong_secret_is_a_mismatch(binance: FakeBinance) -> None:
 
 
 def test_malformed_key_is_invalid_format(binance: FakeBinance) -> None:
-    result = verify_credential(Client(binance.url), "short-key", hmac_signer(SECRET), 0.0)
+    result = verify_credential(Client(Settings(binance.url)), "short-key", hmac_signer(SECRET), 0.0)
     assert (result.status, result.code) == ("invalid_format", -2014)
 
 
@@ -118,11 +117,11 @@ def test_clock_skew_is_corrected_with_server_time() -> None:
 
 
 def test_retry_after_is_honoured(binance: FakeBinance) -> None:
-    binance.accounts[KEY] = Account(secret=SECRET, throttle=1, retry_after=2)
-    sleeps: list[float] = []
-    result = _verified(binance, _bot(KEY, SECRET), sleeps)[0].verification
+    binance.accounts[KEY] = Account(secret=SECRET, throttle=1, retry_after=1)
+    result = _verified(binance, _bot(KEY, SECRET))[0].verification
     assert result is not None and result.status == "live"
-    assert sleeps == [2.0]
+    limited, retried = [r for r in binance.requests if r.path != "/api/v3/time"]
+    assert retried.at - limited.at >= 1.0
 
 
 def test_long_retry_after_reports_rate_limited(binance: FakeBinance) -> None:
@@ -140,7 +139,7 @@ def test_unreachable_server() -> None:
 
 
 def _verified_url(url: str) -> str:
-    findings = verify_findings(scan_bytes(_bot(KEY, SECRET), "bot.py"), Client(url, timeout=2))
+    findings = verify_findings(scan_bytes(_bot(KEY, SECRET), "bot.py"), Client(Settings(url)))
     assert findings[0].verification is not None
     return findings[0].verification.status
 
@@ -174,7 +173,8 @@ def test_asymmetric_keys_sign_without_sending_the_private_key(
         public_key=private_key.public_key(), rights={"enableWithdrawals": True}
     )
     config = json.dumps({"exchange": "binance", "apiKey": KEY, "privateKey": pem}, indent=1)
-    findings = verify_findings(scan_bytes(config.encode(), "config.json"), Client(binance.url))
+    client = Client(Settings(binance.url))
+    findings = verify_findings(scan_bytes(config.encode(), "config.json"), client)
     by_type = {f.type: f.verification for f in findings}
     assert set(by_type) == {"binance_api_key", "binance_private_key"}
     for result in by_type.values():
@@ -277,3 +277,106 @@ def test_audit_with_an_ed25519_private_key_file(binance: FakeBinance, tmp_path: 
     result = json.loads(proc.stdout)
     assert result["verification"]["severity"] == "low"
     assert result["api_key"] == f"{KEY[:4]}********{KEY[-4:]}"
+
+
+def _encrypted_pem(private_key: ed25519.Ed25519PrivateKey, passphrase: bytes) -> str:
+    return private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase),
+    ).decode()
+
+
+@pytest.mark.parametrize(
+    ("content", "passphrase", "words"),
+    [
+        ("encrypted", "wrong", "encrypted private key: wrong passphrase"),
+        ("encrypted", "", "encrypted private key: no passphrase given"),
+        (b"\x00\xff\xfe binary junk", "", "not a PEM private key"),
+        ("just some text\n", "", "not a PEM private key"),
+        ("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "", "damaged"),
+    ],
+)
+def test_audit_key_file_problems_are_one_line_errors(
+    tmp_path: Path, content: str | bytes, passphrase: str, words: str
+) -> None:
+    pem_file = tmp_path / "key.pem"
+    if content == "encrypted":
+        content = _encrypted_pem(ed25519.Ed25519PrivateKey.generate(), b"right")
+    pem_file.write_bytes(content if isinstance(content, bytes) else content.encode())
+    proc = run_cli(
+        "audit",
+        "--private-key-file",
+        str(pem_file),
+        env={"BINANCE_API_KEY": KEY, "BINANCE_PRIVATE_KEY_PASSPHRASE": passphrase},
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"binance-guard: error: {pem_file}: ")
+    assert words in proc.stderr and proc.stderr.count("\n") == 1
+    assert "Traceback" not in proc.stderr and "ValueError" not in proc.stderr
+
+
+def test_audit_with_the_right_passphrase_and_an_unencrypted_key_beside_it(
+    binance: FakeBinance, tmp_path: Path
+) -> None:
+    """The passphrase is used only for an encrypted key: one variable for a mixed setup."""
+    private_key = ed25519.Ed25519PrivateKey.generate()
+    binance.accounts[KEY] = Account(public_key=private_key.public_key(), ip_restrict=True)
+    for name, pem in [
+        ("encrypted.pem", _encrypted_pem(private_key, b"right")),
+        ("plain.pem", _pem(private_key)),
+    ]:
+        (tmp_path / name).write_text(pem)
+        proc = run_cli(
+            "audit",
+            "--private-key-file",
+            str(tmp_path / name),
+            "--api-url",
+            binance.url,
+            env={"BINANCE_API_KEY": KEY, "BINANCE_PRIVATE_KEY_PASSPHRASE": "right"},
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+BAD_SETTINGS = [
+    ("--verify-timeout", "0"),
+    ("--verify-timeout", "-1"),
+    ("--verify-timeout", "nan"),
+    ("--verify-timeout", "abc"),
+    ("--verify-deadline", "inf"),
+    ("--verify-deadline", "0"),
+    ("--max-response-bytes", "0"),
+    ("--max-response-bytes", "-5"),
+    ("--max-response-bytes", "1.5"),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "flag", "value"),
+    [("scan", flag, value) for flag, value in BAD_SETTINGS]
+    + [(command, *BAD_SETTINGS[0]) for command in ("verify", "history", "ci", "audit")],
+)
+def test_bad_verify_settings_are_usage_errors(command: str, flag: str, value: str) -> None:
+    proc = run_cli(command, f"{flag}={value}")
+    assert proc.returncode == 2
+    assert f"error: argument {flag}: expected" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_verify_settings_accept_sane_values(binance: FakeBinance, tmp_path: Path) -> None:
+    binance.accounts[KEY] = Account(secret=SECRET, ip_restrict=True)
+    (tmp_path / "bot.py").write_bytes(_bot(KEY, SECRET))
+    proc = run_cli(
+        "verify",
+        str(tmp_path / "bot.py"),
+        "--api-url",
+        binance.url,
+        "--verify-timeout",
+        "2.5",
+        "--verify-deadline",
+        "30",
+        "--max-response-bytes",
+        "4096",
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "verified: LIVE" in proc.stdout

@@ -19,6 +19,7 @@ from binance_guard.errors import GuardError, UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR
 from binance_guard.finding import Confidence
 from binance_guard.policy import Policy
+from binance_guard.verify import Settings
 
 
 def _parse(args: list[str]) -> argparse.Namespace:
@@ -53,10 +54,19 @@ def _policy(options: argparse.Namespace) -> Policy:
     )
 
 
-def _verify_url(options: argparse.Namespace) -> str | None:
-    """The API to verify against, or None when the user did not ask to verify."""
+def _settings(options: argparse.Namespace) -> Settings:
+    return Settings(
+        api_url=options.api_url,
+        key_timeout=options.verify_timeout,
+        deadline=options.verify_deadline,
+        max_response_bytes=options.max_response_bytes,
+    )
+
+
+def _verify(options: argparse.Namespace) -> Settings | None:
+    """How to verify, or None when the user did not ask to."""
     asked = options.command == "verify" or getattr(options, "verify", False)
-    return str(options.api_url) if asked else None
+    return _settings(options) if asked else None
 
 
 def _dispatch(options: argparse.Namespace) -> int:
@@ -70,7 +80,9 @@ def _dispatch(options: argparse.Namespace) -> int:
         from binance_guard.commands import audit
 
         return audit.run(
-            api_url=options.api_url, private_key_file=options.private_key_file, fmt=options.format
+            verify=_settings(options),
+            private_key_file=options.private_key_file,
+            fmt=options.format,
         )
     policy = _policy(options)
     if command in ("scan", "verify"):
@@ -84,7 +96,7 @@ def _dispatch(options: argparse.Namespace) -> int:
             fmt=options.format,
             show_secrets=options.show_secrets,
             verbose=options.verbose,
-            verify_url=_verify_url(options),
+            verify=_verify(options),
             write_baseline=getattr(options, "write_baseline", None),
         )
     if command == "hook":
@@ -108,7 +120,7 @@ def _dispatch(options: argparse.Namespace) -> int:
             max_bytes=options.max_bytes,
             fmt=options.format,
             progress_bar=not options.no_progress,
-            verify_url=_verify_url(options),
+            verify=_verify(options),
         )
     if command == "ci":
         from binance_guard.commands import ci
@@ -119,7 +131,7 @@ def _dispatch(options: argparse.Namespace) -> int:
             max_bytes=options.max_bytes,
             sarif_file=options.sarif_file,
             fail_on=options.fail_on,
-            verify_url=_verify_url(options),
+            verify=_verify(options),
         )
     if command == "scrub":
         from binance_guard.commands import scrub

@@ -11,19 +11,20 @@ from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import redact
 from binance_guard.report import text as text_report
-from binance_guard.verify import PASSPHRASE_ENV
+from binance_guard.verify import PASSPHRASE_ENV, Settings
 from binance_guard.verify.client import Client
 from binance_guard.verify.signing import UnusableKey, hmac_signer, private_key_signer
 from binance_guard.verify.verifier import verify_credential
 
 
-def run(*, api_url: str, private_key_file: str | None, fmt: str) -> int:
+def run(*, verify: Settings, private_key_file: str | None, fmt: str) -> int:
     api_key = os.environ.get("BINANCE_API_KEY", "")
     if not api_key:
         raise UsageError("set BINANCE_API_KEY (and BINANCE_API_SECRET or --private-key-file)")
     try:
         if private_key_file:
-            with open(private_key_file, encoding="utf-8") as handle:
+            # Not UTF-8 is not PEM: decoded leniently, the signer says it is not a PEM key.
+            with open(private_key_file, encoding="utf-8", errors="replace") as handle:
                 pem = handle.read()
             passphrase = os.environ.get(PASSPHRASE_ENV)
             sign = private_key_signer(pem, passphrase.encode() if passphrase else None)
@@ -32,8 +33,8 @@ def run(*, api_url: str, private_key_file: str | None, fmt: str) -> int:
         else:
             raise UsageError("set BINANCE_API_SECRET, or pass --private-key-file")
     except UnusableKey as exc:
-        raise UsageError(str(exc)) from None
-    result = verify_credential(Client(api_url), api_key, sign, time.time())
+        raise UsageError(f"{private_key_file}: {exc}") from None
+    result = verify_credential(Client(verify), api_key, sign, time.time())
     if fmt == "json":
         print(json.dumps({"api_key": redact(api_key), "verification": result.as_dict()}, indent=2))
     else:

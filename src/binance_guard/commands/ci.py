@@ -8,11 +8,11 @@ import os
 import sys
 from collections import Counter
 
-from binance_guard.commands.common import scan_range
-from binance_guard.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
+from binance_guard.commands.common import outcome, scan_range
 from binance_guard.policy import Policy, fails
 from binance_guard.report import Report, github, render
 from binance_guard.sources.ranges import github_range
+from binance_guard.verify import Settings
 
 
 def run(
@@ -22,12 +22,12 @@ def run(
     max_bytes: int,
     sarif_file: str | None,
     fail_on: str,
-    verify_url: str | None,
+    verify: Settings | None,
 ) -> int:
     span, notes = github_range(os.environ, repo)
     print(f"binance-guard: scanning {span.description}")
     report = (
-        scan_range(repo, span.revs, policy=policy, max_bytes=max_bytes, verify_url=verify_url)
+        scan_range(repo, span.revs, policy=policy, max_bytes=max_bytes, verify=verify)
         if span.revs
         else Report(history=True)
     )
@@ -59,4 +59,4 @@ def run(
         with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as handle:
             handle.write(f"findings={len(findings)}\n")
             handle.write(f"sarif-file={sarif_file or ''}\n")
-    return EXIT_FINDINGS if fails(findings, fail_on) else EXIT_CLEAN
+    return outcome(findings, fails(findings, fail_on))

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
-from binance_guard.finding import Finding
+from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+from binance_guard.finding import API_KEY, Finding
 from binance_guard.policy import Policy
 from binance_guard.report import Report
+from binance_guard.verify import INCOMPLETE, Settings
 
 
-def verified(findings: list[Finding], api_url: str) -> list[Finding]:
+def verified(findings: list[Finding], settings: Settings) -> list[Finding]:
+    """The findings with Binance's answers; says on stderr if some keys could not be checked."""
     # Only on request: no HTTP machinery is imported unless the user asked to verify.
     from binance_guard.verify.client import Client
     from binance_guard.verify.verifier import verify_findings
 
-    return verify_findings(findings, Client(api_url))
+    findings = verify_findings(findings, Client(settings))
+    keys = {f.fingerprint: f.verification for f in findings if f.type == API_KEY}
+    failed = [v for v in keys.values() if v is not None and v.status in INCOMPLETE]
+    if failed:
+        print(
+            f"binance-guard: error: verification incomplete: {len(failed)} of {len(keys)} "
+            f"key(s) not checked ({failed[0].status}: {failed[0].message})",
+            file=sys.stderr,
+        )
+    return findings
+
+
+def outcome(findings: list[Finding], failing: bool) -> int:
+    """Exit code: a run whose verification is incomplete has not looked at everything."""
+    if any(f.verification is not None and f.verification.status in INCOMPLETE for f in findings):
+        return EXIT_ERROR
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
 
 
 def scan_range(
@@ -24,7 +44,7 @@ def scan_range(
     policy: Policy,
     max_bytes: int,
     progress_bar: bool = False,
-    verify_url: str | None = None,
+    verify: Settings | None = None,
 ) -> Report:
     """History scan of ``revs`` (None: everything), verified if asked: history, ci, pre-push."""
     from binance_guard.history.scan import scan_history  # multiprocessing: only when needed
@@ -39,6 +59,6 @@ def scan_range(
     finally:
         if bar:
             bar.close()
-    if verify_url is not None:
-        report.findings = verified(report.findings, verify_url)
+    if verify is not None:
+        report.findings = verified(report.findings, verify)
     return report

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from binance_guard.commands.common import scan_range
-from binance_guard.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
+from binance_guard.commands.common import outcome, scan_range
 from binance_guard.policy import Policy
 from binance_guard.report import render
+from binance_guard.verify import Settings
 
 
 def run(
@@ -20,7 +20,7 @@ def run(
     max_bytes: int,
     fmt: str,
     progress_bar: bool,
-    verify_url: str | None,
+    verify: Settings | None,
 ) -> int:
     selected = list(revs or []) or None
     if since_commit:
@@ -31,7 +31,7 @@ def run(
         policy=policy,
         max_bytes=max_bytes,
         progress_bar=progress_bar,
-        verify_url=verify_url,
+        verify=verify,
     )
     sys.stdout.write(render(report, fmt))
-    return EXIT_FINDINGS if report.blocking else EXIT_CLEAN
+    return outcome(report.findings, bool(report.blocking))

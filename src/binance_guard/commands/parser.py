@@ -3,12 +3,40 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 
 from binance_guard import __version__
 from binance_guard.finding import Confidence, Severity
 from binance_guard.sources.source import DEFAULT_MAX_BYTES
-from binance_guard.verify import API_URL_ENV, DEFAULT_API_URL, PASSPHRASE_ENV
+from binance_guard.verify import (
+    API_URL_ENV,
+    DEFAULT_API_URL,
+    KEY_TIMEOUT_S,
+    MAX_RESPONSE_BYTES,
+    PASSPHRASE_ENV,
+    RUN_DEADLINE_S,
+)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= 86_400:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 86400, not {value!r}")
+    return seconds
+
+
+def _byte_count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of bytes, not {value!r}")
+    return count
 
 
 def positive_int(text: str) -> int:
@@ -69,6 +97,29 @@ def build() -> argparse.ArgumentParser:
         default=os.environ.get(API_URL_ENV, DEFAULT_API_URL),
         help=f"Binance REST base URL for verification (env {API_URL_ENV}; default "
         f"{DEFAULT_API_URL}; testnet: https://testnet.binance.vision)",
+    )
+    remote.add_argument(
+        "--verify-timeout",
+        type=_seconds,
+        default=KEY_TIMEOUT_S,
+        metavar="SECONDS",
+        help="most time one key's check may take, requests and waits included "
+        f"(default: {KEY_TIMEOUT_S:g})",
+    )
+    remote.add_argument(
+        "--verify-deadline",
+        type=_seconds,
+        default=RUN_DEADLINE_S,
+        metavar="SECONDS",
+        help="most time all checks may take; keys not reached by then are not_checked "
+        f"(default: {RUN_DEADLINE_S:g})",
+    )
+    remote.add_argument(
+        "--max-response-bytes",
+        type=_byte_count,
+        default=MAX_RESPONSE_BYTES,
+        metavar="N",
+        help=f"refuse server answers larger than N bytes (default: {MAX_RESPONSE_BYTES})",
     )
     verifiable = argparse.ArgumentParser(add_help=False, parents=[remote])
     verifiable.add_argument(

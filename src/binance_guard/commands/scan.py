@@ -6,12 +6,13 @@ import dataclasses
 import os
 import sys
 
-from binance_guard.commands.common import verified
+from binance_guard.commands.common import outcome, verified
 from binance_guard.errors import UsageError
-from binance_guard.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
+from binance_guard.exit_codes import EXIT_CLEAN
 from binance_guard.policy import Policy, scan_sources
 from binance_guard.report import render
 from binance_guard.sources.files import file_sources
+from binance_guard.verify import Settings
 
 
 def run(
@@ -23,7 +24,7 @@ def run(
     fmt: str,
     show_secrets: bool,
     verbose: bool,
-    verify_url: str | None,
+    verify: Settings | None,
     write_baseline: str | None,
 ) -> int:
     missing = [p for p in paths if not os.path.lexists(p)]
@@ -34,8 +35,8 @@ def run(
     notes: list[str] = []
     report = scan_sources(file_sources(paths, all_files, max_bytes, notes), policy)
     report.notes[:0] = notes
-    if verify_url is not None:
-        report.findings = verified(report.findings, verify_url)
+    if verify is not None:
+        report.findings = verified(report.findings, verify)
     if write_baseline:
         from binance_guard.integrations import baseline
 
@@ -46,4 +47,4 @@ def run(
         )
         return EXIT_CLEAN
     sys.stdout.write(render(report, fmt, show_secrets=show_secrets, verbose=verbose))
-    return EXIT_FINDINGS if report.blocking else EXIT_CLEAN
+    return outcome(report.findings, bool(report.blocking))

@@ -12,6 +12,8 @@ import hashlib
 import hmac
 from collections.abc import Callable
 
+from binance_guard.verify import PASSPHRASE_ENV
+
 Signer = Callable[[bytes], str]
 
 
@@ -30,7 +32,7 @@ def hmac_signer(secret: str) -> Signer:
 
 def _rewrap(pem: str) -> bytes:
     """PEM with 64-column body lines, whatever shape it was found in."""
-    lines = pem.strip().split("\n")
+    lines = [line.strip() for line in pem.strip().splitlines()]
     header, footer = lines[0], lines[-1]
     body = "".join(lines[1:-1])
     wrapped = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
@@ -38,15 +40,32 @@ def _rewrap(pem: str) -> bytes:
 
 
 def private_key_signer(pem: str, passphrase: bytes | None = None) -> Signer:
+    """A signer for a PKCS#8 PEM private key; ``passphrase`` is used only if it is encrypted."""
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
+    header = pem.strip().split("\n", 1)[0].strip()
+    if not (header.startswith("-----BEGIN ") and header.endswith("PRIVATE KEY-----")):
+        raise UnusableKey(
+            "not a PEM private key (expected -----BEGIN PRIVATE KEY----- or "
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----)"
+        )
+    encrypted = "ENCRYPTED" in header
+    if encrypted and not passphrase:
+        raise UnusableKey(f"encrypted private key: no passphrase given ({PASSPHRASE_ENV})")
     try:
-        key = serialization.load_pem_private_key(_rewrap(pem), password=passphrase)
-    except TypeError:
-        raise UnusableKey("encrypted private key: no passphrase given") from None
-    except ValueError as exc:
-        raise UnusableKey(f"unusable private key: {exc.__class__.__name__}") from None
+        key = serialization.load_pem_private_key(
+            _rewrap(pem), password=passphrase if encrypted else None
+        )
+    except ValueError:
+        raise UnusableKey(
+            f"encrypted private key: wrong passphrase ({PASSPHRASE_ENV}), or a damaged key"
+            if encrypted
+            else "damaged or unsupported private key: its PEM body does not decode"
+        ) from None
+    except (TypeError, UnsupportedAlgorithm) as exc:
+        raise UnusableKey(f"unusable private key: {exc}") from None
     if isinstance(key, ed25519.Ed25519PrivateKey):
         ed_key = key
 

@@ -10,16 +10,26 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import re
 import time
-import urllib.error
 from collections.abc import Sequence
+from typing import Any
 
 from binance_guard.finding import API_KEY, PRIVATE_KEY, SECRET_KEY, Finding, Verification
 from binance_guard.verify import PASSPHRASE_ENV, severity
-from binance_guard.verify.client import Client
+from binance_guard.verify.client import (
+    MIN_TIME_MS,
+    Client,
+    InvalidAnswer,
+    VerifyFailure,
+    as_json,
+    shown,
+)
 from binance_guard.verify.signing import Signer, UnusableKey, hmac_signer, private_key_signer
 
 RESTRICTIONS_PATH = "/sapi/v1/account/apiRestrictions"
+HEADER_SAFE_KEY = re.compile(r"[!-~]{1,256}")  # printable ASCII, no spaces
+DAY_MS = 86_400_000
 
 ERROR_STATUS = {
     -2015: (
@@ -34,46 +44,74 @@ ERROR_STATUS = {
 
 
 
+# A permission field's name: shown to the user, so only the shape Binance uses.
+PERMISSION_FIELD = re.compile(r"(?:enable|permits)[A-Za-z0-9]{1,60}")
+MAX_PERMISSION_FIELDS = 100
+
+
 def verify_credential(client: Client, api_key: str, sign: Signer, now: float) -> Verification:
+    """One key's status; every failure, the server's included, is a status, never raised."""
+    if not HEADER_SAFE_KEY.fullmatch(api_key):
+        return Verification(
+            "invalid_format", "not sent: the API key has characters no HTTP header can carry"
+        )
     try:
         reply = client.signed_get(RESTRICTIONS_PATH, api_key, sign)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return Verification("unreachable", f"could not reach Binance: {reason}")
+        if reply.status == 200:
+            return _live(reply.body, now)
+    except VerifyFailure as exc:
+        return Verification(exc.status, str(exc))
     body = reply.body
-    if reply.status == 200 and "ipRestrict" in body:
-        permissions = {k: bool(v) for k, v in body.items() if k.startswith(("enable", "permits"))}
-        created_ms = body.get("createTime")
-        created = age = None
-        if isinstance(created_ms, int | float) and created_ms > 0:
-            created_at = datetime.datetime.fromtimestamp(created_ms / 1000, datetime.UTC)
-            created = created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-            age = int((now - created_ms / 1000) // 86400)
-        level, rotation_due, risks = severity.assess(permissions, bool(body["ipRestrict"]), age)
-        return Verification(
-            "live",
-            "the key works and Binance reported its permissions",
-            None,
-            permissions,
-            bool(body["ipRestrict"]),
-            created,
-            age,
-            level,
-            rotation_due,
-            tuple(risks),
-        )
-    if reply.status in (429, 418):
-        wait = f"; retry after {reply.retry_after:.0f}s" if reply.retry_after else ""
-        banned = " (IP banned for ignoring rate limits)" if reply.status == 418 else ""
-        return Verification("rate_limited", f"HTTP {reply.status}{banned}{wait}")
     code = body.get("code")
-    if isinstance(code, int) and code in ERROR_STATUS:
+    message = body.get("msg")
+    said = f" (Binance: {shown(message)})" if isinstance(message, str) and message else ""
+    if type(code) is int and code in ERROR_STATUS:
         status, meaning = ERROR_STATUS[code]
-        return Verification(status, f"{meaning} (Binance: {body.get('msg', '')})", code)
+        return Verification(status, meaning + said, code)
+    shown_code = f" code {as_json(code)}" if code is not None else ""
     return Verification(
-        "unreachable",
-        f"unexpected answer: HTTP {reply.status} {body.get('msg', '')}".strip(),
-        code if isinstance(code, int) else None,
+        "invalid_answer",
+        f"unexpected answer: HTTP {reply.status}{shown_code}{said}",
+        code if type(code) is int else None,
+    )
+
+
+def _live(body: dict[str, Any], now: float) -> Verification:
+    """A 200 answer of apiRestrictions, every field used checked for its type and range."""
+    restricted = body.get("ipRestrict")
+    if type(restricted) is not bool:
+        raise InvalidAnswer(f"HTTP 200 but ipRestrict is {as_json(restricted)}, not true/false")
+    permissions: dict[str, bool] = {}
+    for field, value in body.items():
+        if not PERMISSION_FIELD.fullmatch(field):
+            continue
+        if type(value) is not bool:
+            raise InvalidAnswer(f"HTTP 200 but {field} is {as_json(value)}, not true/false")
+        permissions[field] = value
+    if len(permissions) > MAX_PERMISSION_FIELDS:
+        raise InvalidAnswer(f"HTTP 200 with {len(permissions)} permission fields")
+    created = age = None
+    created_ms = body.get("createTime")
+    if created_ms is not None:
+        if type(created_ms) is not int or not MIN_TIME_MS <= created_ms <= now * 1000 + DAY_MS:
+            raise InvalidAnswer(
+                f"HTTP 200 but createTime is {as_json(created_ms)}, not a past time in milliseconds"
+            )
+        created_at = datetime.datetime.fromtimestamp(created_ms / 1000, datetime.UTC)
+        created = created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        age = max(int((now - created_ms / 1000) // 86400), 0)
+    level, rotation_due, risks = severity.assess(permissions, restricted, age)
+    return Verification(
+        "live",
+        "the key works and Binance reported its permissions",
+        None,
+        permissions,
+        restricted,
+        created,
+        age,
+        level,
+        rotation_due,
+        tuple(risks),
     )
 
 
