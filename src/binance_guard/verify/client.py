@@ -174,8 +174,9 @@ class Client:
         """GET a USER_DATA endpoint within one key's deadline; resynchronises the clock once
         on -1021 and waits out a 429 if its Retry-After ends before the deadline."""
         ends = self._key_deadline()
+        skewed = False
         for attempt in range(3):
-            offset = self._server_offset_ms(ends, refresh=attempt > 0)
+            offset = self._server_offset_ms(ends, refresh=skewed)
             timestamp = int(time.time() * 1000) + offset
             query = urllib.parse.urlencode({"timestamp": timestamp, "recvWindow": RECV_WINDOW_MS})
             query += "&signature=" + urllib.parse.quote(sign(query.encode()), safe="")
@@ -185,7 +186,8 @@ class Client:
                 continue
             if reply.status == 429:
                 raise RateLimited(self._limited(reply, ends))
-            if reply.body.get("code") == -1021 and not last:
+            skewed = reply.body.get("code") == -1021
+            if skewed and not last:
                 continue
             return reply
         return reply
