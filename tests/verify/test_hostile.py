@@ -191,7 +191,7 @@ def test_drip_through_the_command_line_exits_2_within_the_deadline(tmp_path: Pat
     assert elapsed < ENDS_WELL_WITHIN + 5  # + interpreter start-up
     assert proc.returncode == 2, proc.stderr
     _assert_one_line_error(proc.stderr)
-    assert "verification incomplete: 3 of 3 key(s) not checked" in proc.stderr
+    assert "verification incomplete: 3 of 3 key(s) could not be checked" in proc.stderr
     findings = json.loads(proc.stdout)["findings"]
     assert len(findings) == 6  # the findings are still reported
     assert {f["verification"]["status"] for f in findings} <= {"unreachable", "not_checked"}
@@ -281,7 +281,7 @@ def test_418_through_the_command_line(tmp_path: Path) -> None:
         proc = run_cli("verify", str(_bot_files(tmp_path, 3)), "--api-url", fake.url)
     assert proc.returncode == 2
     _assert_one_line_error(proc.stderr)
-    assert "3 of 3 key(s) not checked (rate_limited: HTTP 418" in proc.stderr
+    assert "3 of 3 key(s) could not be checked (rate_limited: HTTP 418" in proc.stderr
     assert proc.stdout.count("verified: NOT_CHECKED") == 2
 
 
@@ -392,3 +392,32 @@ def test_unreachable_run_is_exit_2_for_history(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stdout + proc.stderr
     _assert_one_line_error(proc.stderr)
     assert "verified: UNREACHABLE" in proc.stdout
+
+
+def test_ci_verify_against_a_hanging_server_is_exit_2(tmp_path: Path) -> None:
+    from testing.github import Origin
+
+    origin = Origin(tmp_path)
+    key, secret = PAIRS[0]
+    head_sha = origin.commit({"bot.py": _bot(key, secret).decode()})
+    origin.push("main")
+    checkout = origin.checkout(head_sha, "refs/heads/main")
+    with serving(Hostile(hang)) as hostile:
+        step = origin.run_ci(
+            checkout,
+            "workflow_dispatch",
+            origin.payload("workflow_dispatch"),
+            "--verify",
+            "--api-url",
+            hostile.url,
+            "--verify-timeout",
+            "0.5",
+            "--fail-on",
+            "never",
+            sha=head_sha,
+            ref="refs/heads/main",
+        )
+    assert hostile.signed_requests
+    assert step.code == 2, step.explain()  # incomplete, whatever --fail-on says of findings
+    _assert_one_line_error(step.proc.stderr)
+    assert "verified: UNREACHABLE" in step.stdout

@@ -24,7 +24,7 @@ def verified(findings: list[Finding], settings: Settings) -> list[Finding]:
     if failed:
         print(
             f"binance-guard: error: verification incomplete: {len(failed)} of {len(keys)} "
-            f"key(s) not checked ({failed[0].status}: {failed[0].message})",
+            f"key(s) could not be checked ({failed[0].status}: {failed[0].message})",
             file=sys.stderr,
         )
     return findings

@@ -196,7 +196,7 @@ class Client:
         now = time.monotonic()
         if now >= self._run_ends:
             raise NotChecked(
-                f"not checked: the run's {self.settings.deadline:g} s deadline passed "
+                f"nothing sent: the run's {self.settings.deadline:g} s deadline passed "
                 "(--verify-deadline)"
             )
         return min(self._run_ends, now + self.settings.key_timeout)
@@ -229,12 +229,12 @@ class Client:
         """One exchange, after any wait a 429 imposed on every request. A 418 (IP banned) or
         451 (restricted location) stops the run: every later request would get the same."""
         if self._stopped:
-            raise NotChecked(f"not checked: {self._stopped}")
+            raise NotChecked(f"nothing sent: {self._stopped}")
         wait = self._not_before - time.monotonic()
         if wait > 0:
             if self._not_before >= ends:
                 raise NotChecked(
-                    f"not checked: Binance asked to wait {wait:.0f} s more (HTTP 429 "
+                    f"nothing sent: Binance asked to wait {wait:.0f} s more (HTTP 429 "
                     "Retry-After), past the deadline"
                 )
             time.sleep(wait)
