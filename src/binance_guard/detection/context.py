@@ -22,6 +22,7 @@ from binance_guard.detection.patterns import (
     NAME_SPLIT_RE,
     NEGATIVE_LAST_WORDS,
     NEGATIVE_WORDS,
+    OTHER_SECRET_WORDS,
     SECRET_WORDS,
 )
 
@@ -41,6 +42,13 @@ QUOTES_AND_ESCAPES = " \t\"'`\\"
 CALL_SYNTAX_RE = re.compile(r"[()\[\]{},;]")
 NAME_START_RE = re.compile(r"[A-Za-z_]")
 BINANCE_WORD_RE = re.compile(b"|".join(re.escape(word) for word in BINANCE_WORDS))
+# C# auto-property accessors between a name and its initialiser: ``Key { get; set; } = …``.
+ACCESSORS_RE = re.compile(r"\s*\{[^{}]*\bget\b[^{}]*\}\s*$")
+# Test DSL bindings: RSpec ``let(:api_key) { "…" }`` (let!, given, subject), factory_bot
+# ``api_secret { "…" }``.
+DSL_BINDING_RE = re.compile(
+    r"(?:\b(?:let!?|given|subject)\s*\(\s*:(\w+)\s*\)|^\s*(\w+))\s*$", re.MULTILINE
+)
 
 
 class Role(enum.Enum):
@@ -48,6 +56,7 @@ class Role(enum.Enum):
     SECRET = "secret key"
     CREDENTIAL = "credential"
     NEGATIVE = "digest or identifier"
+    OTHER = "another service's secret"
 
 
 class Proximity(enum.IntEnum):
@@ -79,6 +88,10 @@ def classify_name(name: str) -> Role | None:
         return None
     if words[-1] in NEGATIVE_LAST_WORDS or any(w in NEGATIVE_WORDS for w in words):
         return Role.NEGATIVE
+    if any(w in OTHER_SECRET_WORDS for w in words) and (
+        "binance" not in words or "webhook" in words
+    ):
+        return Role.OTHER
     if any(w in SECRET_WORDS for w in words):
         return Role.SECRET
     if any(w in KEY_WORDS for w in words):
@@ -110,6 +123,10 @@ def _enclosing_call(before: str) -> Slot:
             if depth:
                 depth -= 1
                 continue
+            if char == "{" and not commas:
+                binding = DSL_BINDING_RE.search(before[:pos])
+                if binding:
+                    return Slot(name=binding.group(1) or binding.group(2))
             if char != "(":
                 return Slot(index=commas)
             head = before[:pos].rstrip()
@@ -118,16 +135,21 @@ def _enclosing_call(before: str) -> Slot:
             match = name_at_end(head)
             call = match.group(1) if match else None
             if call is not None and not commas:
-                # api_key = Some("…".into()), SecretStr("…"): the wrapper's target names it.
+                # api_key = Some("…".into()), SecretStr("…"), os.getenv("<the key itself>"):
+                # the wrapper's (or lookup's) target names it.
                 outer = head[: match.start()].rstrip() if match else ""
-                if call.split(".")[-1].split("::")[-1] in WRAPPERS and ASSIGNMENT_END_RE.search(
-                    outer
-                ):
+                last = call.split(".")[-1].split("::")[-1]
+                if (last in WRAPPERS or last in ENV_LOOKUPS) and ASSIGNMENT_END_RE.search(outer):
                     return _assigned(outer)
-            if call is not None and commas == 1 and call.split(".")[-1] in ENV_LOOKUPS:
-                # os.getenv("BINANCE_API_KEY", "…"): the default is named by the variable.
+            if call is not None and commas == 1:
+                # os.getenv("BINANCE_API_KEY", "…"), setOption('APIKEY', '…'),
+                # config.set("apiSecret", …), props.put("binance.secret", …): a string first
+                # argument that names a credential (or any variable, for an env lookup).
                 first = FIRST_STRING_RE.search(before[pos + 1 :])
-                if first:
+                if first and (
+                    call.split(".")[-1] in ENV_LOOKUPS
+                    or classify_name(first.group(1)) in (Role.KEY, Role.SECRET, Role.CREDENTIAL)
+                ):
                     return Slot(name=first.group(1))
             return Slot(call=call, index=commas)
         elif char == "," and not depth:
@@ -141,6 +163,7 @@ def _assigned(before: str) -> Slot:
     """``name = `` / ``"name": `` / ``name => ``: the name left of the operator, skipping a
     type annotation (``API_SECRET: str =``, ``const k: string =``, ``var k string =``)."""
     head = ASSIGNMENT_END_RE.sub("", before).rstrip(QUOTES_AND_ESCAPES + "]")
+    head = ACCESSORS_RE.sub("", head)
     match = name_at_end(head)
     if match and match.group(1).lstrip("&").lower() in TYPE_WORDS:
         match = name_at_end(head[: match.start()].rstrip(" \t:&"))
@@ -151,6 +174,11 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
     """Find what a value at ``line[column:]`` is bound to, from at most LOOKBEHIND
     characters before it."""
     before = line[max(0, column - LOOKBEHIND) : column].rstrip(QUOTES_AND_ESCAPES)
+    if before.endswith("|"):
+        # A Markdown table row: `| Secret Key | <value> |` is named by the cell before it.
+        cell = before[:-1].rsplit("|", 1)[-1].strip(" `*")
+        if cell:
+            return Slot(name=cell)
     if ASSIGNMENT_END_RE.search(before):
         return _assigned(before)
     if before and (before[-1].isalnum() or before[-1] in "_-"):
@@ -159,6 +187,22 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
         return Slot(name=match.group(1) if match else None)
     joined = "\n".join([*previous_lines[-CALL_LOOKBACK_LINES:], before])
     return _enclosing_call(joined[-LOOKBEHIND:])
+
+
+def label_role(lines: list[str]) -> tuple[Role, str] | None:
+    """The role a form label, table header or caption in ``lines`` gives to an unnamed value
+    below it (``API SECRET :`` ... ``<span>value</span>``): secret words win over key words,
+    since "secret key" has both; a digest or signature word anywhere means no label."""
+    found: tuple[Role, str] | None = None
+    for line in reversed(lines):
+        for word in name_words(line):
+            if word in NEGATIVE_WORDS:
+                return None
+            if word in SECRET_WORDS:
+                found = (Role.SECRET, word)
+            elif word in KEY_WORDS and found is None:
+                found = (Role.KEY, word)
+    return found
 
 
 def role_of(slot: Slot) -> Role | None:

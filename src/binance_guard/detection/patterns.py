@@ -38,7 +38,17 @@ NAME_PART_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 NAME_SPLIT_RE = re.compile(r"[_\-.\s]+")
 
 SECRET_WORDS = frozenset(
-    {"secret", "secretkey", "apisecret", "privatekey", "private", "sec", "apisec", "secrets"}
+    {
+        "secret",
+        "secretkey",
+        "apisecret",
+        "privatekey",
+        "private",
+        "sec",
+        "apisec",
+        "secrets",
+        "hmac",
+    }
 )
 KEY_WORDS = frozenset({"key", "apikey", "apikeys", "keys", "mbx", "akey"})
 CREDENTIAL_WORDS = frozenset(
@@ -96,49 +106,187 @@ NEGATIVE_LAST_WORDS = frozenset(
     {"id", "ids", "sum", "sig", "oid", "ref", "rev", "h1", "tx", "stream", "streams"}
 )
 
+# Words naming another service's secret: a 64-character JWT_SECRET, SESSION_SECRET,
+# WEBHOOK_SECRET, DB_PASSWORD or KUCOIN_API_SECRET in a project that also talks to Binance is
+# not a Binance credential (a name with "binance" in it still is, unless it is a webhook's).
+OTHER_SECRET_WORDS = frozenset(
+    {
+        "jwt",
+        "session",
+        "webhook",
+        "cookie",
+        "csrf",
+        "django",
+        "flask",
+        "rails",
+        "nextauth",
+        "db",
+        "database",
+        "postgres",
+        "postgresql",
+        "mysql",
+        "redis",
+        "mongo",
+        "mongodb",
+        "smtp",
+        "mail",
+        "email",
+        "encryption",
+        "fernet",
+        "oauth",
+        "refresh",
+        "stripe",
+        "telegram",
+        "discord",
+        "slack",
+        "github",
+        "gitlab",
+        "openai",
+        "aws",
+        "supabase",
+        "firebase",
+        "sentry",
+        "twilio",
+        "sendgrid",
+        "bybit",
+        "okx",
+        "kucoin",
+        "coinbase",
+        "kraken",
+        "bitget",
+        "mexc",
+        "huobi",
+        "bitfinex",
+        "bitmex",
+        "gateio",
+        "ftx",
+        "alpaca",
+        "deribit",
+        "bitstamp",
+        "gemini",
+        "phemex",
+    }
+)
+
+# A web framework's own signing key, in a file that configures that framework.
+FRAMEWORK_SECRET_NAMES = frozenset(
+    {"SECRET_KEY", "secret_key", "SECRET_KEY_BASE", "secret_key_base"}
+)
+WEB_FRAMEWORK_MARKERS = (b"django", b"installed_apps", b"flask", b"app.config", b"rails")
+
+# Attribute names that say nothing about what a value is (``<input value="…">``): the label
+# around it does.
+GENERIC_VALUE_NAMES = frozenset(
+    {"value", "defaultvalue", "val", "text", "content", "data", "default", "children"}
+)
+
 # Runs a human types when inventing a "key".
 SEQUENCES = ("0123456789", "abcdefghij", "ABCDEFGHIJ", "qwertyuiop", "QWERTYUIOP")
 
-# Printed in Binance's own API documentation: public, never a leak.
-DOCUMENTED_EXAMPLE_KEYS = frozenset(
-    {
-        "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
-        "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
-        "CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ",
-        "4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO",
-        "Fhs4lGae2qAi6VNjbJjebUAwXrIChb7mlf372UOICMwdKaNdNBGKtfdeUff2TTTT",
-        "u5lgqJb97QWXWfgeV4cROuHbReSJM9rgQL0IvYcYc7BVeA5lpAqqc3a5p2OARIFk",
-        "Rf07JlnL9PHVxjs27O5CvKNyOsV4qJ5gXdrRfpvlOdvMZbGZbPO5Ce2nIwfRP0iA",
-        "sBRXrJx2DsOraMXOaUovEhgVRcjOvCtQwnWj8VxkOh1xqboS02SPGfKi2h8spZJb",
-        "nQ6kG5gDExDd5MZSO0MfOOWEVZmdkRllpNMfm1FjMjkMnmw1NUd3zPDfvcnDJlil",
-        "mjcKCrJzTU6TChLsnPmgnQJJMR616J4yWvdZWDUeXkk6vL6dLyS7rcVOQlADlVjA",
-        "duwNf97YPLqhFIk7kZF0dDdGYVAXStA7BeEz0fIT9RAhUbixJtyS6kJ3hhzJsRXC",
-        "aHb4Ur1cK1biW3sgibqUFs39SE58f9d5Xwf4uEW0tFh7ibun5g035QKSktxoOBfE",
-        "W5rcOD30c0gT4jHK8oX5d5NbzWoa0k4SFVoTHIFNJVZ3NuRpYb6ZyJznj8THyx5d",
-        "T59MTDLWlpRW16JVeZ2Nju5A5C98WkMm8CSzWC4oqynUlTm1zXOxyauT8LmwXEv9",
-        "Rl1KOMDCpSg6xviMYOkNk9ENUB5QOTnufXukVe0Ijd40yduAlpHn78at3rJyJN4F",
-        "N3Swv7WaBF7S2rzA12UkPunM3udJiDddbgv1W7CzFGnsQXH9H62zzSCST0CndjeE",
-        "2wiKgTLyllTCu0QWXaEtKWX9tUQ5iQMiDQqTQPdUe2bZ1IVT9aXoS6o19wkYIKl2",
-        "245UFWkiW1elpgtVAmJPbogcAv6rSlokztAfWk296ZJXzRDYAtzGH0gq7CgSJKfH",
-        "8nUlqtrrxC8DEOAczw9SKATDYZN9nbLfYlbBFfHzRQUXdAtYCPI6XtxmJBS7aOBb",
-        "hPMuBVVD3IhjBfIc7EEM438LbtayMDx4dviPWwm127jwn8qd9H3kv5JBoDfsdYMB",
-        # Binance's USD-M/COIN-M futures, options and portfolio-margin API docs (found in
-        # copies of those docs shipped by python-binance, utils/*_docs.txt).
-        "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9",
-        "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83",
-        "vE3BDAL1gP1UaexugRLtteaAHg3UO8Nza20uexEuW1Kh3tVwQfFHdAiyjjY428o2",
-        "yeqKcXjtA9Eu4Tr3nJk61UJAGzXsEmFqqfVterxpMpR4peNfqE7Zl7oans8Qj089",
-        "HMOchcfii9ZRZnhjp2XjGXhsOBd6msAhKz9joQaWwZ7arcJTlD2hGPHQj1lGdTjR",
-        "HMOchcfiT9ZRZnhjp2XjGXhsOBd6msAhKz9joQaWwZ7arcJTlD2hGPHQj1lGdTjR",
-        "HsOehcfih8ZRxnhjp2XjGXhsOBd6msAhKz9joQaWwZ7arcJTlD2hGOGQj1lGdTjR",
-        "xTaDyrmvA9XT2oBHHjy39zyPzKCvMdtH3b9q4xadkAg2dNSJXQGCxzui26L823W2",
-        "vmPUZE6mv9SD5VNHk9HlWFsOr9aLE2zvsw0MuIgwCIPy8atIco14y7Ju91duEh8A",
-        "YtP1BudNOWZE1ag5uzCkh4hIC7qSmQOu797r5EJBFGhxBYivjj8HIX0iiiPof5yG",
-        "22BjeOROKiXJ3NxbR3zjh3uoGcaflPu3VMyBXAg8Jj2J1xVSnY0eB4dzacdE9IWn",
-        # listenKey examples (user data streams): not credentials, but key-shaped.
-        "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1",
-        "OfYGbUzi3PraNagEkdKuFwUHn48brFsItTdsuiIXrucEvD0rhRXZ7I6URWfE8YE8",
-        "3HBntNTepshgEdjIwSUIBgB9keLyOCg5qv3n6bYAtktG8ejcaW5HXz9Vx1JgIieg",
-        "gN0SiRrevtS4O0ufdCpzd4N0MzHu2lVmwbHh6hj4g9eTT9Yfe55eUc4klmsEhnwC",
-    }
-)
+# Printed in Binance's own API documentation: public, never a leak (see binance-facts.md).
+_REST_DOCS = "Binance's API docs (binance-spot-api-docs)"
+_DERIVATIVES_DOCS = "Binance's futures/options/portfolio-margin API docs"
+_LISTEN_KEYS = "a listenKey example in Binance's API docs"
+_CONNECTOR_TESTS = "the unit tests of Binance's connectors (binance-connector-*)"
+_PYTHON_BINANCE = "python-binance's test suite (published testnet keys)"
+_NODE_BINANCE = "node-binance-api's test suite (published keys)"
+_SIGNATURE_EXAMPLES = "Binance's signing examples (binance-signature-examples)"
+_FIX_DOCS = "Binance's FIX API docs (example Ed25519 key)"
+EXAMPLE_KEY_SOURCES: dict[str, str] = {
+    value: source
+    for source, values in (
+        (
+            _REST_DOCS,
+            (
+                "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+                "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+                "CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ",
+                "4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO",
+                "Fhs4lGae2qAi6VNjbJjebUAwXrIChb7mlf372UOICMwdKaNdNBGKtfdeUff2TTTT",
+                "u5lgqJb97QWXWfgeV4cROuHbReSJM9rgQL0IvYcYc7BVeA5lpAqqc3a5p2OARIFk",
+                "Rf07JlnL9PHVxjs27O5CvKNyOsV4qJ5gXdrRfpvlOdvMZbGZbPO5Ce2nIwfRP0iA",
+                "sBRXrJx2DsOraMXOaUovEhgVRcjOvCtQwnWj8VxkOh1xqboS02SPGfKi2h8spZJb",
+                "nQ6kG5gDExDd5MZSO0MfOOWEVZmdkRllpNMfm1FjMjkMnmw1NUd3zPDfvcnDJlil",
+                "mjcKCrJzTU6TChLsnPmgnQJJMR616J4yWvdZWDUeXkk6vL6dLyS7rcVOQlADlVjA",
+                "duwNf97YPLqhFIk7kZF0dDdGYVAXStA7BeEz0fIT9RAhUbixJtyS6kJ3hhzJsRXC",
+                "aHb4Ur1cK1biW3sgibqUFs39SE58f9d5Xwf4uEW0tFh7ibun5g035QKSktxoOBfE",
+                "W5rcOD30c0gT4jHK8oX5d5NbzWoa0k4SFVoTHIFNJVZ3NuRpYb6ZyJznj8THyx5d",
+                "T59MTDLWlpRW16JVeZ2Nju5A5C98WkMm8CSzWC4oqynUlTm1zXOxyauT8LmwXEv9",
+                "Rl1KOMDCpSg6xviMYOkNk9ENUB5QOTnufXukVe0Ijd40yduAlpHn78at3rJyJN4F",
+                "N3Swv7WaBF7S2rzA12UkPunM3udJiDddbgv1W7CzFGnsQXH9H62zzSCST0CndjeE",
+                "2wiKgTLyllTCu0QWXaEtKWX9tUQ5iQMiDQqTQPdUe2bZ1IVT9aXoS6o19wkYIKl2",
+                "245UFWkiW1elpgtVAmJPbogcAv6rSlokztAfWk296ZJXzRDYAtzGH0gq7CgSJKfH",
+                "8nUlqtrrxC8DEOAczw9SKATDYZN9nbLfYlbBFfHzRQUXdAtYCPI6XtxmJBS7aOBb",
+                "hPMuBVVD3IhjBfIc7EEM438LbtayMDx4dviPWwm127jwn8qd9H3kv5JBoDfsdYMB",
+            ),
+        ),
+        # Found in copies of those docs shipped by python-binance (utils/*_docs.txt).
+        (
+            _DERIVATIVES_DOCS,
+            (
+                "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9",
+                "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83",
+                "vE3BDAL1gP1UaexugRLtteaAHg3UO8Nza20uexEuW1Kh3tVwQfFHdAiyjjY428o2",
+                "yeqKcXjtA9Eu4Tr3nJk61UJAGzXsEmFqqfVterxpMpR4peNfqE7Zl7oans8Qj089",
+                "HMOchcfii9ZRZnhjp2XjGXhsOBd6msAhKz9joQaWwZ7arcJTlD2hGPHQj1lGdTjR",
+                "HMOchcfiT9ZRZnhjp2XjGXhsOBd6msAhKz9joQaWwZ7arcJTlD2hGPHQj1lGdTjR",
+                "HsOehcfih8ZRxnhjp2XjGXhsOBd6msAhKz9joQaWwZ7arcJTlD2hGOGQj1lGdTjR",
+                "xTaDyrmvA9XT2oBHHjy39zyPzKCvMdtH3b9q4xadkAg2dNSJXQGCxzui26L823W2",
+                "vmPUZE6mv9SD5VNHk9HlWFsOr9aLE2zvsw0MuIgwCIPy8atIco14y7Ju91duEh8A",
+                "YtP1BudNOWZE1ag5uzCkh4hIC7qSmQOu797r5EJBFGhxBYivjj8HIX0iiiPof5yG",
+                "22BjeOROKiXJ3NxbR3zjh3uoGcaflPu3VMyBXAg8Jj2J1xVSnY0eB4dzacdE9IWn",
+            ),
+        ),
+        # User-data-stream listenKeys: not credentials, but key-shaped.
+        (
+            _LISTEN_KEYS,
+            (
+                "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1",
+                "OfYGbUzi3PraNagEkdKuFwUHn48brFsItTdsuiIXrucEvD0rhRXZ7I6URWfE8YE8",
+                "3HBntNTepshgEdjIwSUIBgB9keLyOCg5qv3n6bYAtktG8ejcaW5HXz9Vx1JgIieg",
+                "gN0SiRrevtS4O0ufdCpzd4N0MzHu2lVmwbHh6hj4g9eTT9Yfe55eUc4klmsEhnwC",
+            ),
+        ),
+        # The "special key" (low-latency margin) API's example responses.
+        (
+            _CONNECTOR_TESTS,
+            (
+                "npOzOAeLVgr2TuxWfNo43AaPWpBbJEoKezh1o8mSQb6ryE2odE11A4AoVlJbQoGx",
+                "87ssWB7azoy6ACRfyp6OVOL5U3rtZptX31QWw2kWjl1jHEYRbyM1pd6qykRBQw8p",
+                "znpOzOAeLVgr2TuxWfNo43AaPWpBbJEoKezh1o8mSQb6ryE2odE11A4AoVlJbQoG",
+            ),
+        ),
+        (
+            _PYTHON_BINANCE,
+            (
+                "u4L8MG2DbshTfTzkx2Xm7NfsHHigvafxeC29HrExEmah1P8JhxXkoOu6KntLICUc",
+                "hBZEqhZUUS6YZkk7AIckjJ3iLjrgEFr5CRtFPp5gjzkrHKKC9DAv4OH25PlT6yq5",
+                "HjhMFvuF1veWQVdUbLIy7TiCYe9fj4W6sEukmddD8TM9kPVRHMK6nS2SdV5mwE5u",
+                "Suu9pWcO9zbvVuc6cSQsVuiiw2DmmA8DgHrUfePF9s2RtaHa0zxK3eAF4MfIk7Pd",
+                "227719da8d8499e8d3461587d19f259c0b39c2b462a77c9b748a6119abd74401",
+                "b14b935f9cfacc5dec829008733c40da0588051f29a44625c34967b45c11d73c",
+            ),
+        ),
+        (
+            _NODE_BINANCE,
+            (
+                "5enQYcMQk2J3syHCao9xgJOnnPoGtDMhSRRAzG2Gxo90TBzXPG1itcXikQc2VRDh",
+                "uWJQXigS3AjftKe8c6xK2t3rkTqkmfeeNPwcycBLGXXsuU4eUvLkPY9qcOnB2UYI",
+            ),
+        ),
+    )
+    for value in values
+}
+DOCUMENTED_EXAMPLE_KEYS = frozenset(EXAMPLE_KEY_SOURCES)
+
+# Private keys Binance publishes, by sha256 of the PEM body's base64 (armour, newlines and
+# "\n" escapes removed): the signing examples' RSA keys, the FIX API docs' Ed25519 key, the
+# Rust connector's and python-binance's test keys.
+EXAMPLE_PRIVATE_KEY_SOURCES: dict[str, str] = {
+    "b608935f7ef9f033854043a898e181c6382c9fbb99f377646f8a3b5b0afbc948": _SIGNATURE_EXAMPLES,
+    "0a43f2da37197a03bef77c986aa65c3763bf6a6612f0834ab32bbbc30c321212": _SIGNATURE_EXAMPLES,
+    "5053ebf5ac726b85783e41f802c78d0144c7c675236324d218ffe9090963528e": _FIX_DOCS,
+    "a3f08b75ebcbed21f68a43ad58b69ca50a8b6228239929b59d027e0ae507b920": _CONNECTOR_TESTS,
+    "074e981635519756cf6f1e500796f418f2edd1e58bacb9119aa0df712bacce61": _PYTHON_BINANCE,
+    "a2679d72737928799000dd61bb04799a8e99ad065a593ab51fb51e710db9f870": _PYTHON_BINANCE,
+}

@@ -12,6 +12,7 @@ import binascii
 import bisect
 import dataclasses
 import itertools
+import re
 from collections.abc import Container, Iterator
 
 from binance_guard.detection import heuristics
@@ -23,6 +24,7 @@ from binance_guard.detection.context import (
     Role,
     Slot,
     classify_name,
+    label_role,
     role_of,
     slot_of,
 )
@@ -32,14 +34,18 @@ from binance_guard.detection.patterns import (
     ARMOR_BEGIN_RE,
     ARMOR_END_RE,
     ARMOR_MAX_BODY,
-    DOCUMENTED_EXAMPLE_KEYS,
     EC_OID_B64,
     ED25519_PKCS8_PREFIX,
     ESCAPED_NEWLINE_RE,
+    EXAMPLE_KEY_SOURCES,
+    EXAMPLE_PRIVATE_KEY_SOURCES,
+    FRAMEWORK_SECRET_NAMES,
+    GENERIC_VALUE_NAMES,
     NOT_BASE64_RE,
     PEM_PLACEHOLDER_RE,
     PRIVATE_KEY_LABEL_RE,
     RSA_OID_B64,
+    WEB_FRAMEWORK_MARKERS,
 )
 from binance_guard.detection.prefilter import KEY_LENGTH, PRIVATE_KEY_MARKER, alnum_runs
 from binance_guard.finding import (
@@ -57,8 +63,17 @@ PAIR_DISTANCE = 3
 # Candidates after a key that may be its secret: a few lines of code hold a handful; a line
 # of thousands (a data dump) must not make pairing quadratic.
 PAIR_LOOKAHEAD = 32
+# How far above an unnamed value its label (a form field's caption, a table header) may be.
+LABEL_LINES = 16
+LABEL_BYTES = 2048
+# A file this large whose lines average this many bytes is minified, not written by hand.
+MINIFIED_MIN_BYTES = 20_000
+MINIFIED_LINE = 1_000
 _BASE64_EXTENDERS = frozenset("+/")
 _TOKEN_JOINERS = frozenset("-_.")
+# What surrounds a value alone on a line of markup: tags, table bars, quotes, backticks.
+_MARKUP = " \t|`'\"<>/{},;*"
+_TAG_RE = re.compile(r"<[^<>]*>")
 
 
 @dataclasses.dataclass
@@ -165,8 +180,7 @@ class _Text:
         if self._allowlisted is None:
             before = self.previous_line_start(start)
             self._allowlisted = bool(ALLOWLIST_RE.search(self.line_at(start))) or (
-                before is not None
-                and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before)))
+                before is not None and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before)))
             )
         return self._allowlisted
 
@@ -189,6 +203,12 @@ def scan_bytes(
     if not runs and not has_pem:
         return []
     context = BinanceContext(data, path)
+    if not context.in_file and not context.in_path and _looks_generated(data):
+        # A minified bundle or generated file with no Binance word: its key-shaped runs are
+        # hashes and identifiers, and at best low; skip them without reading any line.
+        runs = []
+        if not has_pem:
+            return []
     if not context.in_file:
         # A hex value is only a key next to a Binance word: lock files full of sha256
         # digests stop here, before any line is decoded.
@@ -209,6 +229,14 @@ def scan_bytes(
     findings = [f for f in findings if lines is None or f.line in lines]
     findings.sort(key=lambda f: (f.line, f.column))
     return findings
+
+
+def _looks_generated(data: bytes) -> bool:
+    """Minified (lines of thousands of characters on average) or marked as generated."""
+    head = data[:2048]
+    if b"@generated" in head or b"DO NOT EDIT" in head or b"Code generated" in head:
+        return True
+    return len(data) > MINIFIED_MIN_BYTES and data.count(b"\n") * MINIFIED_LINE < len(data)
 
 
 def _armor_spans(data: bytes) -> list[tuple[int, int, str, str]]:
@@ -265,6 +293,9 @@ def _private_keys(
                 if pkcs8
                 else f"{kind} format (Binance takes PKCS#8 only): reported as a generic private key"
             )
+        published = EXAMPLE_PRIVATE_KEY_SOURCES.get(fingerprint(body))
+        if published is not None:
+            reasons.append(f"public example published in {published}")
         yield Finding(
             type=kind_name,
             path=path,
@@ -274,6 +305,7 @@ def _private_keys(
             confidence=Confidence(confidence),
             reasons=tuple(reasons),
             algorithm=algorithm,
+            public_example=published is not None,
         )
 
 
@@ -307,6 +339,7 @@ def _hmac_candidates(
     armor: list[tuple[int, int, str, str]],
 ) -> Iterator[_Candidate | None]:
     armor_starts = [start for start, _, _, _ in armor]
+    web_framework: bool | None = None  # decided on the first SECRET_KEY seen
     for offset in runs:
         block = bisect.bisect_right(armor_starts, offset) - 1
         if block >= 0 and offset < armor[block][1]:
@@ -318,9 +351,44 @@ def _hmac_candidates(
             continue
         number = text.line_number(offset)
         before, previous = text.window_before(offset)
-        yield _evaluate(
+        cand = _evaluate(
             value, number, text.column_of(offset), before, previous, context.proximity(number)
         )
+        if cand is not None and cand.role is None and cand.proximity > Proximity.NONE:
+            start = text.bounds(offset)[0]
+            above = data[max(0, start - LABEL_BYTES) : start].split(b"\n")[:-1]
+            _label(
+                cand,
+                text.line_at(offset),
+                [line.decode("utf-8", "replace") for line in above[-LABEL_LINES:]],
+            )
+        if cand is not None and cand.slot.name in FRAMEWORK_SECRET_NAMES and web_framework is None:
+            lowered = data.lower()
+            web_framework = any(marker in lowered for marker in WEB_FRAMEWORK_MARKERS)
+        if cand is not None and web_framework and cand.slot.name in FRAMEWORK_SECRET_NAMES:
+            cand.role = Role.OTHER
+            cand.reasons.insert(0, f"'{cand.slot.name}' of a web framework (Django, Flask)")
+        yield cand
+
+
+def _label(cand: _Candidate, line: str, above: list[str]) -> None:
+    """An unnamed value (alone on a line of markup, or ``value="…"``) takes its role from
+    the labels above it, back to the previous key-shaped value."""
+    if cand.slot.name is None:
+        if _TAG_RE.sub("", line).strip(_MARKUP) != cand.value:
+            return  # code whose name we could not read is not markup
+    elif cand.slot.name.lower() not in GENERIC_VALUE_NAMES:
+        return
+    if cand.hex_only:
+        return  # a hex value needs its own key name: digests are printed under captions too
+    for index in range(len(above) - 1, -1, -1):
+        if alnum_runs(above[index].encode("utf-8", "surrogateescape")):
+            above = above[index + 1 :]
+            break
+    labelled = label_role(above)
+    if labelled is not None:
+        cand.role, word = labelled
+        cand.reasons.insert(0, f"labelled '{word}' in the lines above")
 
 
 def _is_part_of_longer_token(data: bytes, offset: int) -> bool:
@@ -367,7 +435,9 @@ def _evaluate(
     if hex_only and heuristics.is_placeholder(value):
         return None
     reasons = []
-    if slot.name:
+    if role is Role.OTHER:
+        reasons.append(f"named '{slot.name}': another service's secret, not a Binance credential")
+    elif slot.name:
         reasons.append(f"assigned to '{slot.name}'")
     elif slot.call is not None or slot.index is not None:
         where = f"'{slot.call}(...)'" if slot.call else "a list"
@@ -402,6 +472,8 @@ _PROXIMITY_WORDS = {
 
 def _base_confidence(cand: _Candidate) -> int:
     """-1 (drop), 0 low, 1 medium, 2 high: evidence from role, Binance proximity, pairing."""
+    if cand.role is Role.OTHER:
+        return 0
     named = cand.role in (Role.KEY, Role.SECRET, Role.CREDENTIAL)
     positional = cand.slot.call is not None and cand.slot.index in (0, 1)
     paired = cand.partner is not None
@@ -420,14 +492,13 @@ def _base_confidence(cand: _Candidate) -> int:
         if named or paired:
             return 2
         return 1 if positional else 0
-    if named and paired:
-        return 1
+    # No Binance word anywhere: a named value (or two, paired) is only ever low.
     return 0 if named else -1
 
 
 def _pair(candidates: list[_Candidate]) -> None:
     """Match keys with secrets a few lines apart; a pair is one incident."""
-    live = [c for c in candidates if c.role is not Role.NEGATIVE]
+    live = [c for c in candidates if c.role not in (Role.NEGATIVE, Role.OTHER)]
     for i, first in enumerate(live):
         if first.partner is not None:
             continue
@@ -464,6 +535,9 @@ def _to_finding(cand: _Candidate, path: str) -> Finding | None:
     if cand.confidence < 0:
         return None
     reasons = list(cand.reasons)
+    published = EXAMPLE_KEY_SOURCES.get(cand.value)
+    if published is not None:
+        reasons.append(f"public example published in {published}")
     pair = None
     partner = cand.partner
     if partner is not None:
@@ -486,6 +560,6 @@ def _to_finding(cand: _Candidate, path: str) -> Finding | None:
         secret=cand.value,
         confidence=list(Confidence)[cand.confidence],
         reasons=tuple(reasons),
-        public_example=cand.value in DOCUMENTED_EXAMPLE_KEYS,
+        public_example=published is not None,
         pair=pair,
     )

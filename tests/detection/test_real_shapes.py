@@ -1,0 +1,175 @@
+"""The shapes issue 15 found in real code, one judgement each, with its reason in ``reasons``.
+
+Keys are generated per run (random, same alphabet as Binance's); the snippets are shaped after
+files of the real-world corpus (fixtures/realworld).
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from binance_guard.detection.scanner import scan_bytes
+from binance_guard.finding import API_KEY, SECRET_KEY, Confidence, Finding
+
+ALNUM = string.ascii_letters + string.digits
+
+
+def key() -> str:
+    while True:
+        value = "".join(secrets.choice(ALNUM) for _ in range(64))
+        if any(c.isdigit() for c in value) and value.upper() != value and value.lower() != value:
+            return value
+
+
+def hex_key() -> str:
+    return secrets.token_hex(32)
+
+
+def scan(text: str, path: str = "app/main.js") -> list[Finding]:
+    return scan_bytes(text.encode(), path)
+
+
+def blocking(findings: list[Finding]) -> list[tuple[str, int]]:
+    return [
+        (f.type, f.line)
+        for f in findings
+        if f.confidence >= Confidence.MEDIUM and not f.public_example
+    ]
+
+
+@pytest.mark.parametrize("make", [key, hex_key])
+def test_string_named_setter(make: object) -> None:
+    k, s = make(), make()  # type: ignore[operator]
+    text = (
+        "const Binance = require('node-binance-api');\n"
+        "const binance = new Binance().options()\n"
+        f"binance.setOption('APIKEY', '{k}')\n"
+        f"binance.setOption('APISECRET', '{s}')\n"
+    )
+    findings = scan(text)
+    assert blocking(findings) == [(API_KEY, 3), (SECRET_KEY, 4)]
+    assert "assigned to 'APIKEY'" in findings[0].reasons
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ('config.set("apiSecret", "{v}");', SECRET_KEY),
+        ('props.put("binance.secret", "{v}");', SECRET_KEY),
+        ('props.put("binance.apiKey", "{v}");', API_KEY),
+        ('api_secret = os.getenv("{v}")', SECRET_KEY),
+    ],
+)
+def test_named_by_a_string_argument(line: str, kind: str) -> None:
+    text = "// binance client setup\n" + line.format(v=key()) + "\n"
+    assert blocking(scan(text)) == [(kind, 2)]
+
+
+def test_rspec_let_binding_far_from_the_binance_word() -> None:
+    filler = "".join(f"  # spec helper line {n}\n" for n in range(20))
+    text = (
+        "RSpec.describe BinanceClient do\n"
+        + filler
+        + f"  let(:api_key) {{ '{key()}' }}\n"
+        + f"  let(:api_secret) {{ '{key()}' }}\n"
+    )
+    assert blocking(scan(text, "spec/client_spec.rb")) == [(API_KEY, 22), (SECRET_KEY, 23)]
+
+
+def test_values_alone_on_a_line_take_their_role_from_the_label_above() -> None:
+    text = (
+        "// Binance portfolio form\n"
+        '<div className="key">API KEY :</div>\n'
+        '<input type="text" placeholder="API key" />\n'
+        "<span>\n"
+        f"  {key()}\n"
+        "</span>\n"
+        '<div className="key">API SECRET :</div>\n'
+        '<input type="text" placeholder="API secret" />\n'
+        "<span>\n"
+        f"  {key()}\n"
+        "</span>\n"
+    )
+    findings = scan(text, "src/components/Portfolio.js")
+    assert blocking(findings) == [(API_KEY, 5), (SECRET_KEY, 10)]
+    assert any(r.startswith("labelled 'secret'") for r in findings[1].reasons)
+
+
+def test_markdown_table_cell_names_the_value() -> None:
+    text = f"# Binance bot setup\n\n| Name | Value |\n|---|---|\n| Secret Key | {key()} |\n"
+    assert blocking(scan(text, "README.md")) == [(SECRET_KEY, 5)]
+
+
+def test_openssl_hmac_argument_is_a_secret() -> None:
+    text = (
+        f'echo -n "$QUERY" | openssl dgst -sha256 -hmac "{key()}"\n'
+        f'curl -H "X-MBX-APIKEY: {key()}" https://api.binance.com/api/v3/account\n'
+    )
+    assert blocking(scan(text, "buy.sh")) == [(SECRET_KEY, 1), (API_KEY, 2)]
+
+
+@pytest.mark.parametrize(
+    "name", ["JWT_SECRET", "SESSION_SECRET", "WEBHOOK_SECRET", "DB_PASSWORD", "KUCOIN_API_SECRET"]
+)
+def test_other_services_secrets_are_vetoed(name: str) -> None:
+    text = f"BINANCE_API_KEY={key()}\n{name}={key()}\n"
+    findings = scan(text, ".env")
+    assert blocking(findings) == [(API_KEY, 1)]
+    (other,) = [f for f in findings if f.line == 2]
+    assert other.confidence is Confidence.LOW
+    assert other.pair is None
+    assert "another service's secret" in other.reasons[0]
+
+
+def test_django_secret_key_is_not_a_binance_secret() -> None:
+    text = (
+        "INSTALLED_APPS = ['django.contrib.admin', 'trading']\n"
+        f"SECRET_KEY = '{key()}'\n"
+        "BINANCE_BASE_URL = 'https://api.binance.com'\n"
+    )
+    findings = scan(text, "settings.py")
+    assert blocking(findings) == []
+    assert "web framework" in findings[0].reasons[0]
+
+
+def test_no_binance_context_is_never_blocking() -> None:
+    text = f"FIRST = '{key()}'\nSECOND = '{key()}'\n"
+    findings = scan(text, "settings.py")
+    assert findings  # reported, but only as low
+    assert all(f.confidence is Confidence.LOW for f in findings)
+
+
+def test_minified_file_without_binance_is_quiet() -> None:
+    chunk = "".join(f'var a{n}="{key()}",k{n}={{apiKey:"{key()}"}};' for n in range(1500))
+    data = ("/*! bundle */\n" + chunk + "\n").encode()
+    assert len(data) > 200_000
+    assert scan_bytes(data, "dist/app.min.js") == []
+    # Quiet because generated, not because blind: a short file of the same lines reports.
+    assert scan_bytes(data[:2000], "dist/app.min.js")
+
+
+def test_binance_published_private_key_is_a_public_example() -> None:
+    fix_docs_key = (
+        "-----BEGIN PRIVATE KEY-----\n"
+        "MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u\n"
+        "-----END PRIVATE KEY-----\n"
+    )
+    (finding,) = scan("Binance FIX API logon example:\n" + fix_docs_key, "fix-api.md")
+    assert finding.public_example
+    assert "FIX API docs" in finding.reasons[-1]
+    fresh = (
+        ed25519.Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    (mine,) = scan("Binance FIX API logon example:\n" + fresh, "fix-api.md")
+    assert not mine.public_example
