@@ -66,6 +66,7 @@ PAIR_LOOKAHEAD = 32
 # How far above an unnamed value its label (a form field's caption, a table header) may be.
 LABEL_LINES = 16
 LABEL_BYTES = 2048
+LABEL_LINE_MAX = 256
 # A file this large whose lines average this many bytes is minified, not written by hand.
 MINIFIED_MIN_BYTES = 20_000
 MINIFIED_LINE = 1_000
@@ -355,13 +356,7 @@ def _hmac_candidates(
             value, number, text.column_of(offset), before, previous, context.proximity(number)
         )
         if cand is not None and cand.role is None and cand.proximity > Proximity.NONE:
-            start = text.bounds(offset)[0]
-            above = data[max(0, start - LABEL_BYTES) : start].split(b"\n")[:-1]
-            _label(
-                cand,
-                text.line_at(offset),
-                [line.decode("utf-8", "replace") for line in above[-LABEL_LINES:]],
-            )
+            _label(cand, data, text, offset)
         if cand is not None and cand.slot.name in FRAMEWORK_SECRET_NAMES and web_framework is None:
             lowered = data.lower()
             web_framework = any(marker in lowered for marker in WEB_FRAMEWORK_MARKERS)
@@ -371,16 +366,22 @@ def _hmac_candidates(
         yield cand
 
 
-def _label(cand: _Candidate, line: str, above: list[str]) -> None:
+def _label(cand: _Candidate, data: bytes, text: _Text, offset: int) -> None:
     """An unnamed value (alone on a line of markup, or ``value="…"``) takes its role from
     the labels above it, back to the previous key-shaped value."""
+    start, end = text.bounds(offset)
     if cand.slot.name is None:
-        if _TAG_RE.sub("", line).strip(_MARKUP) != cand.value:
+        # Alone on a line between tags, bars or quotes: a long line is code, data or minified.
+        if end - start > LABEL_LINE_MAX:
+            return
+        if _TAG_RE.sub("", text.line_at(offset)).strip(_MARKUP) != cand.value:
             return  # code whose name we could not read is not markup
     elif cand.slot.name.lower() not in GENERIC_VALUE_NAMES:
         return
     if cand.hex_only:
         return  # a hex value needs its own key name: digests are printed under captions too
+    lines = data[max(0, start - LABEL_BYTES) : start].split(b"\n")[:-1][-LABEL_LINES:]
+    above = [line.decode("utf-8", "replace") for line in lines]
     for index in range(len(above) - 1, -1, -1):
         if alnum_runs(above[index].encode("utf-8", "surrogateescape")):
             above = above[index + 1 :]
