@@ -42,6 +42,14 @@ MARKER = "***REMOVED***"
 MIN_FILTER_REPO = (2, 38)
 MIN_GIT = (2, 36)
 MIN_CHUNK = 16
+ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be")
+# filter-repo's --replace-text leaves blobs with a NUL in their first 8 KiB alone (UTF-16 text
+# among them): this callback gives them the same replacements (``apply``, as the proof does).
+BLOB_CALLBACK = """\
+if b"\\0" in blob.data[:8192]:
+    for old, new in {rules!r}:
+        blob.data = blob.data.replace(old, new)
+"""
 JOURNAL = "binance-guard-scrub.json"
 TEMP_PREFIX = "binance-guard-scrub-"
 IN_PROGRESS = {
@@ -72,17 +80,18 @@ class Replacement:
 
 def replacements(findings: Sequence[Finding]) -> list[Replacement]:
     """Literal replacements: HMAC values whole; PEM bodies by their 64-column lines, which is
-    how they appear in a .pem file, a YAML block or a JSON string with \\n escapes alike."""
+    how they appear in a .pem file, a YAML block or a JSON string with \\n escapes alike. Each
+    in UTF-8 and in UTF-16 (both byte orders), the encodings the scanner reads."""
     result: dict[bytes, bytes] = {}
     for finding in findings:
+        secrets = [finding.secret]
         if "PRIVATE KEY" in finding.secret:
             body = finding.secret.split("\n")[1]
-            for i in range(0, len(body), 64):
-                chunk = body[i : i + 64]
-                if len(chunk) >= MIN_CHUNK:
-                    result[chunk.encode()] = MARKER.encode()
-        else:
-            result[finding.secret.encode()] = MARKER.encode()
+            chunks = (body[i : i + 64] for i in range(0, len(body), 64))
+            secrets = [chunk for chunk in chunks if len(chunk) >= MIN_CHUNK]
+        for secret in secrets:
+            for encoding in ENCODINGS:
+                result[secret.encode(encoding)] = MARKER.encode(encoding)
     return [Replacement(old, new) for old, new in sorted(result.items(), key=lambda i: -len(i[0]))]
 
 
@@ -457,10 +466,9 @@ def write_backup(repo: str, path: str, keep: Sequence[str], work: str) -> None:
 # --- the rewrite ------------------------------------------------------------------------------
 
 
-def _feed(rules: Sequence[Replacement]) -> tuple[int, threading.Thread]:
-    """A pipe git-filter-repo reads the replacements from: the secrets never touch a disk."""
+def _feed(data: bytes) -> tuple[int, threading.Thread]:
+    """A pipe git-filter-repo reads replacements from: the secrets never touch a disk."""
     read_end, write_end = os.pipe()
-    data = b"".join(b"literal:" + r.old + b"==>" + r.new + b"\n" for r in rules)
 
     def write() -> None:
         with contextlib.suppress(BrokenPipeError), os.fdopen(write_end, "wb") as handle:
@@ -475,8 +483,11 @@ def _filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) 
     # A previous run's state would make filter-repo merge its old commit map into this one
     # (or, a day later, ask a hidden Y/N question): each scrub is a run of its own.
     shutil.rmtree(git.git_path(repo, "filter-repo"), ignore_errors=True)
-    text_fd, text_writer = _feed(rules)
-    message_fd, message_writer = _feed(rules)
+    literals = b"".join(b"literal:" + r.old + b"==>" + r.new + b"\n" for r in rules)
+    text_fd, text_writer = _feed(literals)
+    message_fd, message_writer = _feed(literals)
+    callback = BLOB_CALLBACK.format(rules=[(r.old, r.new) for r in rules])
+    blob_fd, blob_writer = _feed(callback.encode())
     # --partial rewrites every ref where it stands (no refs/remotes/origin/* -> refs/heads/*
     # migration, origin kept for the push) and leaves reflogs and old objects alone. --force
     # only replaces filter-repo's fresh-clone test when ours held: preflight passed and the
@@ -492,6 +503,8 @@ def _filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) 
         f"/dev/fd/{text_fd}",
         "--replace-message",
         f"/dev/fd/{message_fd}",
+        "--blob-callback",
+        f"/dev/fd/{blob_fd}",
         "--prune-empty",
         "never",
         "--prune-degenerate",
@@ -503,7 +516,7 @@ def _filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) 
         proc = subprocess.Popen(
             args,
             cwd=repo,
-            pass_fds=(text_fd, message_fd),
+            pass_fds=(text_fd, message_fd, blob_fd),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -512,6 +525,7 @@ def _filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) 
     finally:
         os.close(text_fd)
         os.close(message_fd)
+        os.close(blob_fd)
     try:
         _, stderr = proc.communicate()
     except BaseException:
@@ -524,6 +538,7 @@ def _filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) 
     finally:
         text_writer.join(timeout=5)
         message_writer.join(timeout=5)
+        blob_writer.join(timeout=5)
     if proc.returncode != 0:
         err = stderr.decode("utf-8", "replace").strip()
         for rule in rules:  # filter-repo may echo expressions: never show them

@@ -22,7 +22,7 @@ from binance_guard.detection.context import (
     slot_of,
 )
 from binance_guard.detection.patterns import NAME_PART_RE
-from binance_guard.detection.prefilter import alnum_runs, has_candidates
+from binance_guard.detection.prefilter import BINARY_SNIFF, alnum_runs, has_candidates
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Finding
 
@@ -141,7 +141,7 @@ def test_entropy_and_runs_on_known_values() -> None:
 def test_is_binary_sniffs_only_the_head() -> None:
     assert heuristics.is_binary(b"PK\x03\x04\x00\x00")
     assert not heuristics.is_binary(b"BINANCE_API_KEY=" + K1.encode())
-    assert not heuristics.is_binary(b"a" * heuristics.BINARY_SNIFF + b"\x00")
+    assert not heuristics.is_binary(b"a" * BINARY_SNIFF + b"\x00")
 
 
 # --- names and slots ----------------------------------------------------------------------------

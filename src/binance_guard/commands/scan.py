@@ -12,6 +12,7 @@ from binance_guard.exit_codes import EXIT_CLEAN
 from binance_guard.policy import Policy, scan_sources
 from binance_guard.report import render
 from binance_guard.sources.files import file_sources
+from binance_guard.sources.source import STDIN_NAME
 from binance_guard.verify import Settings
 
 
@@ -27,7 +28,7 @@ def run(
     verify: Settings | None,
     write_baseline: str | None,
 ) -> int:
-    missing = [p for p in paths if not os.path.lexists(p)]
+    missing = [p for p in paths if p != STDIN_NAME and not os.path.lexists(p)]
     if missing:
         raise UsageError(f"no such file or directory: {', '.join(missing)}")
     if write_baseline:

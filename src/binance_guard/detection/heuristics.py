@@ -12,6 +12,7 @@ import math
 from collections import Counter
 
 from binance_guard.detection.patterns import NAME_PART_RE, SEQUENCES
+from binance_guard.detection.prefilter import BINARY_SNIFF, utf16_codec
 
 HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
@@ -22,7 +23,6 @@ MIN_DISTINCT = 20
 MAX_MEAN_SEGMENT = 4.0
 MAX_SAME_RUN = 5
 
-BINARY_SNIFF = 8000
 
 
 def shannon_entropy(value: str) -> float:
@@ -83,17 +83,6 @@ def random_key_verdict(value: str) -> str | None:
     return None
 
 
-def is_utf16(data: bytes) -> bool:
-    """A byte-order mark and, for ASCII-heavy text, a NUL in every other byte."""
-    if data.startswith(b"\xff\xfe"):
-        high = data[3:258:2]  # little-endian: the high bytes follow
-    elif data.startswith(b"\xfe\xff"):
-        high = data[2:257:2]
-    else:
-        return False
-    return bool(high) and high.count(0) * 2 >= len(high)
-
-
 def is_binary(data: bytes) -> bool:
     """NUL bytes mean binary, except in UTF-16 text."""
-    return b"\x00" in data[:BINARY_SNIFF] and not is_utf16(data)
+    return b"\x00" in data[:BINARY_SNIFF] and utf16_codec(data) is None

@@ -14,6 +14,10 @@ ALNUM_TABLE = bytes(
 )
 ALNUM_RUN = b"a" * KEY_LENGTH
 PRIVATE_KEY_MARKER = b"PRIVATE KEY-----"
+# The marker in UTF-16, little- or big-endian alike (a NUL after each character but the last).
+WIDE_MARKER = bytes(byte for char in PRIVATE_KEY_MARKER for byte in (char, 0))[:-1]
+# Bytes looked at to tell text from binary (NULs) and UTF-16 from other text.
+BINARY_SNIFF = 8000
 
 
 def alnum_runs(data: bytes) -> "list[int]":
@@ -32,5 +36,43 @@ def alnum_runs(data: bytes) -> "list[int]":
 
 
 def has_candidates(data: bytes) -> bool:
-    """False for nearly every clean file; true whenever the scanner could find something."""
-    return PRIVATE_KEY_MARKER in data or bool(alnum_runs(data))
+    """False for nearly every clean file; true whenever the scanner could find something
+    in a file or blob, UTF-16 text included (recognised by its start, as the scanner does)."""
+    if PRIVATE_KEY_MARKER in data or alnum_runs(data):
+        return True
+    return utf16_codec(data) is not None and _has_wide_candidates(data)
+
+
+def patch_has_candidates(patch: bytes) -> bool:
+    """:func:`has_candidates` for a staged patch, where a UTF-16 file's lines can come after
+    any number of ASCII ones (git diff --text shows them as they are)."""
+    if PRIVATE_KEY_MARKER in patch or alnum_runs(patch):
+        return True
+    return b"\0" in patch and _has_wide_candidates(patch)
+
+
+def _has_wide_candidates(data: bytes) -> bool:
+    """UTF-16 holds ASCII characters with a NUL between them. Without the NULs (deleted by the
+    same translate), a key is a run of 64 or more alphanumerics (more when a neighbouring
+    non-ASCII character's byte is one)."""
+    return WIDE_MARKER in data or ALNUM_RUN in data.translate(ALNUM_TABLE, b"\0")
+
+
+def utf16_codec(data: bytes) -> "str | None":
+    """The codec of UTF-16 text (PowerShell 5's ``>`` and Windows editors write it), from its
+    byte-order mark or, without one, from NULs in every other byte (ASCII-heavy text); None
+    for anything else."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # The mark is one code unit: the high bytes follow it at odd offsets (LE), even (BE).
+        high = data[3 if data[0] == 0xFF else 2 : BINARY_SNIFF : 2]
+        return "utf-16" if high and high.count(0) * 2 >= len(high) else None
+    sample = data[:BINARY_SNIFF]
+    if b"\0" not in sample:
+        return None
+    for codec, high, low in (
+        ("utf-16-le", sample[1::2], sample[0::2]),
+        ("utf-16-be", sample[0::2], sample[1::2]),
+    ):
+        if high and high.count(0) * 2 >= len(high) and low.count(0) * 100 <= len(low):
+            return codec
+    return None

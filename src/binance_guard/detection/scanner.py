@@ -47,7 +47,12 @@ from binance_guard.detection.patterns import (
     RSA_OID_B64,
     WEB_FRAMEWORK_MARKERS,
 )
-from binance_guard.detection.prefilter import KEY_LENGTH, PRIVATE_KEY_MARKER, alnum_runs
+from binance_guard.detection.prefilter import (
+    KEY_LENGTH,
+    PRIVATE_KEY_MARKER,
+    alnum_runs,
+    utf16_codec,
+)
 from binance_guard.finding import (
     API_KEY,
     GENERIC_PRIVATE_KEY,
@@ -196,9 +201,13 @@ def scan_bytes(
     Context (Binance words, the partner of a pair) is always taken from the whole buffer,
     so a hook that reports only added lines still sees the import at the top of the file.
     """
-    if heuristics.is_utf16(data):
-        # UTF-16 text (PowerShell 5's `>` writes it): scan it as UTF-8, same lines.
-        data = data.decode("utf-16", "replace").encode("utf-8", "surrogateescape")
+    codec = utf16_codec(data)
+    if codec is not None:
+        # Every front end hands its bytes here, so UTF-16 is read alike by all: as UTF-8.
+        decoded = data.decode(codec, "replace").encode("utf-8", "surrogateescape")
+        if lines is not None and decoded.count(b"\n") != data.count(b"\n"):
+            lines = _text_lines(data, codec, lines)
+        data = decoded
     runs = alnum_runs(data)
     has_pem = PRIVATE_KEY_MARKER in data
     if not runs and not has_pem:
@@ -238,6 +247,25 @@ def _looks_generated(data: bytes) -> bool:
     if b"@generated" in head or b"DO NOT EDIT" in head or b"Code generated" in head:
         return True
     return len(data) > MINIFIED_MIN_BYTES and data.count(b"\n") * MINIFIED_LINE < len(data)
+
+
+def _text_lines(raw: bytes, codec: str, git_lines: Container[int]) -> set[int]:
+    """The text lines holding one of ``git_lines``. Git numbers lines by their b"\\n" bytes,
+    and in UTF-16 characters other than the newline hold one too (上 is 0A 4E)."""
+    big = codec == "utf-16-be" or raw.startswith(b"\xfe\xff")
+    newline = b"\0\n" if big else b"\n\0"
+    text_lines = {1} if 1 in git_lines else set()
+    text_line, git_line = 1, 1
+    pos = raw.find(b"\n")
+    while pos != -1:
+        git_line += 1
+        unit = pos - 1 if big else pos  # where the code unit holding this byte would start
+        if unit % 2 == 0 and raw[unit : unit + 2] == newline:
+            text_line += 1
+        if git_line in git_lines:
+            text_lines.add(text_line)
+        pos = raw.find(b"\n", pos + 1)
+    return text_lines
 
 
 def _armor_spans(data: bytes) -> list[tuple[int, int, str, str]]:

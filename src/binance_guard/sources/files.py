@@ -7,10 +7,20 @@ like detect-secrets; explicitly named files are always scanned.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 
 from binance_guard.sources import git
-from binance_guard.sources.source import DEFAULT_MAX_BYTES, Skipped, Source, read_file
+from binance_guard.sources.source import (
+    DEFAULT_MAX_BYTES,
+    STDIN_NAME,
+    Skipped,
+    Source,
+    read_file,
+    read_stream,
+)
+
+STDIN_DISPLAY = "(standard input)"
 
 
 def _display(path: str) -> str:
@@ -63,10 +73,13 @@ def file_sources(
     max_bytes: int = DEFAULT_MAX_BYTES,
     notes: list[str] | None = None,
 ) -> Iterator[Source | Skipped]:
+    named = set(paths)
     for path in paths_to_scan(paths, all_files, notes if notes is not None else []):
         if isinstance(path, Skipped):
             yield path
+        elif path == STDIN_NAME:
+            yield read_stream(sys.stdin.buffer, STDIN_DISPLAY, max_bytes)
         elif not os.path.lexists(path):
             yield Skipped(_display(path), "no such file or directory")
         else:
-            yield read_file(path, _display(path), max_bytes)
+            yield read_file(path, _display(path), max_bytes, named=path in named)

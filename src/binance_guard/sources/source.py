@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import stat
 from collections.abc import Container
+from typing import BinaryIO
 
 from binance_guard.detection.heuristics import is_binary
 
@@ -26,25 +28,49 @@ class Skipped:
     reason: str
 
 
-def read_file(path: str, display: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Source | Skipped:
-    """Read one file for scanning; anything odd becomes a Skipped with a human reason."""
+# Names of descriptors the shell opened for the user: ``/dev/stdin``, ``<(...)`` (/dev/fd/63).
+DESCRIPTOR_RE = re.compile(r"/dev/std(?:in|err|out)|/dev/fd/[0-9]+|/proc/self/fd/[0-9]+")
+STDIN_NAME = "-"
+
+
+def read_file(
+    path: str, display: str, max_bytes: int = DEFAULT_MAX_BYTES, *, named: bool = False
+) -> Source | Skipped:
+    """Read one file for scanning; anything odd becomes a Skipped with a human reason.
+
+    A path the user ``named`` is read as ``cat`` reads it when it is a stream (a pipe, a FIFO,
+    a device: ``/dev/stdin``, ``<(...)``), even behind a symbolic link; other symbolic links
+    are not followed, named or not, so that a repository's links cannot lead the scan away."""
     try:
         info = os.lstat(path)
+        if named and stat.S_ISLNK(info.st_mode):
+            target = os.stat(path)
+            if DESCRIPTOR_RE.fullmatch(path) or _is_stream(target):
+                info = target
     except OSError as exc:
         return Skipped(display, f"cannot stat: {exc.strerror}")
     if stat.S_ISLNK(info.st_mode):
         return Skipped(display, "symbolic link (not followed)")
     if stat.S_ISDIR(info.st_mode):
         return Skipped(display, "directory (a submodule or nested repository: not followed)")
-    if not stat.S_ISREG(info.st_mode):
+    if not stat.S_ISREG(info.st_mode) and not (named and _is_stream(info)):
         return Skipped(display, "not a regular file")
     if info.st_size > max_bytes:
         return Skipped(display, f"larger than {max_bytes} bytes ({info.st_size})")
     try:
         with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+            return read_stream(handle, display, max_bytes)
     except OSError as exc:
         return Skipped(display, f"unreadable: {exc.strerror}")
+
+
+def _is_stream(info: os.stat_result) -> bool:
+    return stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode)
+
+
+def read_stream(handle: BinaryIO, display: str, max_bytes: int) -> Source | Skipped:
+    """Up to ``max_bytes`` from an open file, a pipe or standard input (``scan -``)."""
+    data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
         return Skipped(display, f"larger than {max_bytes} bytes")
     return Source(display, data) if not is_binary(data) else Skipped(display, "binary")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from binance_guard.detection.prefilter import has_candidates
+from binance_guard.detection.prefilter import patch_has_candidates
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~5 ms here
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def clean_without_scanning(args: list[str]) -> bool:
     if names is None:
         return False
     patch = _spawn_git(PATCH_ARGS)
-    if patch is None or has_candidates(patch):
+    if patch is None or patch_has_candidates(patch):
         return False
     # Headers start a line; the same words inside a staged patch file start with "+".
     lines = b"\n" + patch
