@@ -9,6 +9,8 @@ import datetime
 import io
 import ipaddress
 import json
+import socket
+import socketserver
 import ssl
 import threading
 import time
@@ -228,3 +230,70 @@ def localhost_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain)
     return context, ca_file
+
+
+class ConnectProxy:
+    """An HTTP CONNECT proxy on 127.0.0.1 that records each tunnel request and every byte it
+    relays; with ``answer``, it sends those bytes instead of opening the tunnel."""
+
+    def __init__(self, answer: bytes | None = None) -> None:
+        self.answer = answer
+        self.requests: list[str] = []
+        self.relayed = bytearray()
+        self.lock = threading.Lock()
+        self.url = ""
+
+    def handle(self, client: socket.socket) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request and len(request) < 65536:
+            chunk = client.recv(4096)
+            if not chunk:
+                return
+            request += chunk
+        with self.lock:
+            self.requests.append(request.decode("latin-1"))
+        if self.answer is not None:
+            client.sendall(self.answer)
+            return
+        host, _, port = request.split()[1].decode().rpartition(":")
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=30) as upstream:
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            relays = [
+                threading.Thread(target=self._relay, args=(client, upstream), daemon=True),
+                threading.Thread(target=self._relay, args=(upstream, client), daemon=True),
+            ]
+            for relay in relays:
+                relay.start()
+            for relay in relays:
+                relay.join(30)
+
+    def _relay(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                with self.lock:
+                    self.relayed += data
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+@contextmanager
+def proxying(proxy: ConnectProxy) -> Iterator[ConnectProxy]:
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            with contextlib.suppress(OSError):
+                proxy.handle(self.request)
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        block_on_close = False
+
+    server = Server(("127.0.0.1", 0), Handler)
+    proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield proxy
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -21,6 +21,7 @@ from testing.fake_binance import Account, FakeBinance, running
 from testing.hostile_http import (
     LIVE_BODY,
     TIME_PATH,
+    ConnectProxy,
     Hostile,
     answer,
     drip,
@@ -28,6 +29,7 @@ from testing.hostile_http import (
     hang,
     head,
     localhost_tls,
+    proxying,
     raw,
     redirect,
     serving,
@@ -123,7 +125,7 @@ def test_https_to_http_redirect_leaks_nothing(
             "json",
             "--api-url",
             hostile.url,
-            env={"SSL_CERT_FILE": str(ca_file)},
+            env={"SSL_CERT_FILE": str(ca_file), "NO_PROXY": "*"},
         )
     assert len(hostile.signed_requests) == 1  # TLS worked: the key went to the https server
     assert sink.requests == []
@@ -132,6 +134,76 @@ def test_https_to_http_redirect_leaks_nothing(
     result = json.loads(proc.stdout)["findings"][0]["verification"]
     assert result["status"] == "invalid_answer"
     assert f"redirect to {sink.url} not followed" in result["message"]
+
+
+# Proxies: HTTPS_PROXY is honoured (urllib did), through a CONNECT tunnel the proxy cannot read
+
+
+@pytest.fixture
+def tls_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hostile]:
+    """An https API on 127.0.0.1 answering "live", trusted through SSL_CERT_FILE."""
+    tls, ca_file = localhost_tls(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    for name in ("NO_PROXY", "no_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with serving(Hostile(answer(200, LIVE_BODY)), tls) as server:
+        yield server
+
+
+def test_https_through_a_connect_proxy(tls_api: Hostile, monkeypatch: pytest.MonkeyPatch) -> None:
+    with proxying(ConnectProxy()) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("://", "://bot:p%40ss@"))
+        [result] = _verify(tls_api.url)
+    assert result.status == "live", result.message
+    assert len(tls_api.signed_requests) == 1
+    port = tls_api.url.rsplit(":", 1)[1]
+    assert all(r.startswith(f"CONNECT 127.0.0.1:{port} HTTP/1.1\r\n") for r in proxy.requests)
+    assert "Proxy-Authorization: Basic Ym90OnBAc3M=\r\n" in proxy.requests[0]
+    key = PAIRS[0][0].encode()
+    assert len(proxy.relayed) > 1000 and key not in proxy.relayed  # relayed, and encrypted
+    assert b"X-MBX-APIKEY" not in proxy.relayed
+
+
+def test_no_proxy_goes_direct(tls_api: Hostile, monkeypatch: pytest.MonkeyPatch) -> None:
+    with proxying(ConnectProxy()) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        [result] = _verify(tls_api.url)
+    assert result.status == "live" and tls_api.signed_requests
+    assert proxy.requests == []
+
+
+@pytest.mark.parametrize(
+    "answer_bytes",
+    [
+        b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/\r\n\r\n",
+    ],
+)
+def test_a_proxy_that_refuses_the_tunnel(
+    tls_api: Hostile, monkeypatch: pytest.MonkeyPatch, answer_bytes: bytes
+) -> None:
+    with proxying(ConnectProxy(answer_bytes)) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        [result] = _verify(tls_api.url)
+    assert proxy.requests and tls_api.requests == []
+    assert result.status == "unreachable"
+    assert "refused the tunnel to 127.0.0.1:" in result.message
+    assert f"HTTP {answer_bytes.split()[1].decode()}" in result.message
+
+
+def test_a_bad_https_proxy_setting_is_a_one_line_error(tmp_path: Path) -> None:
+    proc = run_cli(
+        "verify",
+        str(_bot_files(tmp_path, 1)),
+        "--api-url",
+        "https://127.0.0.1:9",
+        env={"HTTPS_PROXY": "socks5://bot:secret-password@127.0.0.1:1080", "NO_PROXY": ""},
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "binance-guard: error: HTTPS_PROXY: expected http://[USER:PASSWORD@]HOST[:PORT]\n"
+    )
 
 
 # Deadlines

@@ -12,6 +12,7 @@ wait for its ``Retry-After``, and a 418 (IP banned) stops the run, as Binance as
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import email.utils
 import http.client
@@ -164,6 +165,7 @@ class Client:
         self._netloc = parts.netloc
         self._prefix = parts.path
         self._tls: ssl.SSLContext | None = None
+        self._proxy = _https_proxy(self._host) if self._https else None
         self.settings = settings
         self._run_ends = time.monotonic() + settings.deadline
         self._offset_ms: int | None = None
@@ -253,7 +255,10 @@ class Client:
         sock: socket.socket | None = None
         connection = http.client.HTTPConnection(self._host, self._port)
         try:
-            sock = socket.create_connection((self._host, self._port), self._remaining(ends))
+            address = self._proxy[0] if self._proxy else (self._host, self._port)
+            sock = socket.create_connection(address, self._remaining(ends))
+            if self._proxy:
+                self._tunnel(sock, ends)
             if self._https:
                 sock.settimeout(self._remaining(ends))  # the handshake as a whole
                 sock = self._tls_context().wrap_socket(sock, server_hostname=self._host)
@@ -293,6 +298,28 @@ class Client:
             connection.close()
             if sock is not None:
                 sock.close()
+
+    def _tunnel(self, sock: socket.socket, ends: float) -> None:
+        """CONNECT through the HTTPS proxy: it sees the host, never the key, which only
+        travels inside the TLS session with the API's host."""
+        assert self._proxy is not None
+        (proxy_host, proxy_port), authorization = self._proxy
+        target = f"[{self._host}]" if ":" in self._host else self._host
+        tunnel = http.client.HTTPConnection(proxy_host, proxy_port)
+        tunnel.sock = _DeadlineSocket(sock, ends)
+        tunnel.putrequest("CONNECT", f"{target}:{self._port}", True, True)
+        tunnel.putheader("Host", f"{target}:{self._port}")
+        if authorization:
+            tunnel.putheader("Proxy-Authorization", authorization)
+        tunnel.endheaders()
+        # The proxy says nothing after its headers until the server speaks, and the server
+        # waits for our TLS hello: nothing of the tunnel is left in the reader's buffer.
+        reply = tunnel.getresponse()
+        if reply.status != 200:
+            raise Unreachable(
+                f"the HTTPS proxy {proxy_host}:{proxy_port} refused the tunnel to "
+                f"{shown(self._netloc)}: HTTP {reply.status} {shown(reply.reason or '')}".rstrip()
+            )
 
     def _remaining(self, ends: float) -> float:
         remaining = ends - time.monotonic()
@@ -348,6 +375,31 @@ class Client:
                 f"HTTP {answer.status}: the answer is a JSON {type(value).__name__}, not an object"
             )
         return value
+
+
+def _https_proxy(host: str) -> tuple[tuple[str, int], str | None] | None:
+    """The proxy HTTPS_PROXY / NO_PROXY name for ``host`` (as urllib would use it): its
+    address and Proxy-Authorization; None for a direct connection."""
+    import urllib.request  # only here: heavy, and only its proxy settings are wanted
+
+    url = urllib.request.getproxies().get("https")
+    if not url or urllib.request.proxy_bypass(host):
+        return None
+    parts = urllib.parse.urlsplit(url if "://" in url else f"http://{url}")
+    try:
+        port = parts.port or 80
+    except ValueError:
+        port = 0
+    if parts.scheme != "http" or not parts.hostname or not port:
+        # Not the value itself: it may hold a password.
+        raise InsecureURL("HTTPS_PROXY: expected http://[USER:PASSWORD@]HOST[:PORT]")
+    authorization = None
+    if parts.username is not None:
+        user = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password or "")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        authorization = f"Basic {token}"
+    return (parts.hostname, port), authorization
 
 
 def _port(parts: urllib.parse.SplitResult) -> int | None:
