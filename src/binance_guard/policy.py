@@ -22,10 +22,14 @@ class Policy:
     baseline: Baseline | None = None
     exclude_files: re.Pattern[str] | None = None  # searched in the path, like detect-secrets'
 
-    def keeps(self, finding: Finding) -> bool:
-        if finding.confidence < self.min_confidence:
+    def admits(self, confidence: str, public_example: bool) -> bool:
+        """The path-independent half of :meth:`keeps` (fleet judges stored blob results)."""
+        if Confidence(confidence) < self.min_confidence:
             return False
-        if finding.public_example and not self.include_examples:
+        return self.include_examples or not public_example
+
+    def keeps(self, finding: Finding) -> bool:
+        if not self.admits(finding.confidence, finding.public_example):
             return False
         if self.exclude_files is not None and self.exclude_files.search(finding.path):
             return False

@@ -147,6 +147,26 @@ def _dispatch(options: argparse.Namespace) -> int:
             prune=options.prune,
             rollback=options.rollback,
         )
+    if command == "fleet":
+        from binance_guard.commands import fleet
+
+        return fleet.run(
+            options.repos,
+            from_file=options.from_file,
+            github_org=options.github_org,
+            github_api_url=options.github_api_url,
+            skip_forks=options.skip_forks,
+            skip_archived=options.skip_archived,
+            cache_dir=options.cache_dir,
+            scheduler=options.scheduler,
+            workers=options.workers,
+            policy=policy,
+            max_bytes=options.max_bytes,
+            fmt=options.format,
+            output=options.output,
+            progress_bar=not options.no_progress,
+            verify_url=_verify_url(options),
+        )
     raise AssertionError(f"unhandled command {command!r}")  # the parser knows every command
 
 

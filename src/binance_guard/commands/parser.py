@@ -261,5 +261,44 @@ def build() -> argparse.ArgumentParser:
         "commits of HEAD that no remote has.",
     )
 
+    fleet = commands.add_parser(
+        "fleet",
+        parents=[common, verifiable],
+        help="scan many repositories' histories incrementally, on Dask",
+        description="Mirror every repository (paths, directories of repositories, clone URLs, "
+        "--from FILE, --github-org), scan each blob no earlier run has scanned exactly once "
+        "across the fleet, attribute like `history`, and report what is new, unchanged and "
+        "gone. Needs the extra binance-guard[fleet]. Exit 0 clean, 1 findings, 2 when any "
+        "repository could not be fully scanned.",
+    )
+    fleet.add_argument("repos", nargs="*", metavar="REPO", help="path, directory or clone URL")
+    fleet.add_argument("--from", dest="from_file", metavar="FILE", help="repositories, one a line")
+    fleet.add_argument("--github-org", metavar="NAME", help="every repository of this organisation")
+    fleet.add_argument(
+        "--github-api-url",
+        metavar="URL",
+        default="https://api.github.com",
+        help="GitHub (Enterprise) REST API base (token from GITHUB_TOKEN)",
+    )
+    fleet.add_argument("--skip-forks", action="store_true", help="leave out discovered forks")
+    fleet.add_argument(
+        "--skip-archived", action="store_true", help="leave out discovered archived repositories"
+    )
+    fleet.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="mirrors and the state store (default: ~/.cache/binance-guard/fleet); with "
+        "--scheduler, a path every worker can read",
+    )
+    fleet.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask cluster's scheduler"
+    )
+    fleet.add_argument(
+        "--workers", type=int, metavar="N", help="local cluster size (default: one per CPU)"
+    )
+    fleet.add_argument("--format", choices=("text", "json", "sarif", "html"), default="text")
+    fleet.add_argument("--output", metavar="FILE", help="write the report here")
+    fleet.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
     commands.add_parser("plugin-path", help="print the detect-secrets plugin file path")
     return parser

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from multiprocessing.sharedctypes import Synchronized
 from typing import TypeVar
@@ -73,21 +73,39 @@ def scan_history(
         result.bytes += part.bytes
     result.skipped_objects = +result.skipped_objects  # drop zero counts
 
-    head = git.tree(repo, "HEAD")
-    result.findings.extend(_attribute(repo, revs, has_worktree, head, found, policy, result))
-    result.findings.extend(_scan_messages(repo, revs, policy))
-    if revs is None:  # tags are refs, not part of a commit range
-        result.findings.extend(_scan_tag_messages(repo, policy))
-    for link in head.gitlinks:
-        result.notes.append(f"{link}: submodule (gitlink) not followed; scan it separately")
+    fingerprints = {oid: [f.fingerprint for f in fs] for oid, fs in found.items()}
+    findings, notes = attribute(repo, revs, has_worktree, fingerprints, policy)
+    result.findings.extend(findings)
+    result.notes.extend(notes)
     return result
+
+
+def attribute(
+    repo: str,
+    revs: Sequence[str] | None,
+    has_worktree: bool,
+    found: Mapping[str, Sequence[str]],
+    policy: Policy,
+) -> tuple[list[Finding], list[str]]:
+    """Pass 2 for blobs scanned already (here or by ``fleet``): ``found`` maps each blob id
+    with secrets to their fingerprints. Returns (attributed findings, notes); commit and tag
+    messages are scanned here too."""
+    notes: list[str] = []
+    head = git.tree(repo, "HEAD")
+    findings = _attribute(repo, revs, has_worktree, head, found, policy, notes)
+    findings.extend(_scan_messages(repo, revs, policy))
+    if revs is None:  # tags are refs, not part of a commit range
+        findings.extend(_scan_tag_messages(repo, policy))
+    for link in head.gitlinks:
+        notes.append(f"{link}: submodule (gitlink) not followed; scan it separately")
+    return findings, notes
 
 
 PARALLEL_MIN_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
 
 
 @dataclasses.dataclass
-class _Part:
+class Part:
     found: dict[str, list[Finding]] = dataclasses.field(default_factory=dict)
     blobs: int = 0
     bytes: int = 0
@@ -109,9 +127,9 @@ def _report(blobs: int, size: int) -> None:
             _counters[1].value += size
 
 
-def _scan_chunk(repo: str, oids: list[str], policy: Policy) -> _Part:
+def scan_chunk(repo: str, oids: list[str], policy: Policy) -> Part:
     """One reader: stream these blobs and keep the findings of each (runs in a worker)."""
-    part = _Part()
+    part = Part()
     reported = (0, 0)
     for blob in stream_blobs(repo, oids):
         part.blobs += 1
@@ -132,11 +150,11 @@ def _scan_chunk(repo: str, oids: list[str], policy: Policy) -> _Part:
 
 def _scan_blobs(
     repo: str, stock: Inventory, policy: Policy, progress: Progress | None
-) -> list[_Part]:
+) -> list[Part]:
     workers = min(os.cpu_count() or 1, 4) if stock.blob_bytes >= PARALLEL_MIN_BYTES else 1
     total = len(stock.blobs)
     if workers == 1:
-        part = _scan_chunk(repo, stock.blobs, policy)
+        part = scan_chunk(repo, stock.blobs, policy)
         if progress is not None:
             progress(part.blobs, part.bytes, total)
         return [part]
@@ -149,7 +167,7 @@ def _scan_blobs(
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(blobs, size)
     ) as pool:
-        futures = [pool.submit(_scan_chunk, repo, chunk, policy) for chunk in slices]
+        futures = [pool.submit(scan_chunk, repo, chunk, policy) for chunk in slices]
         while not all(f.done() for f in futures):
             wait(futures, timeout=0.2)
             if progress is not None:
@@ -162,16 +180,16 @@ def _attribute(
     revs: Sequence[str] | None,
     has_worktree: bool,
     head: git.Tree,
-    found: dict[str, list[Finding]],
+    found: Mapping[str, Sequence[str]],
     policy: Policy,
-    result: Report,
+    notes: list[str],
 ) -> list[Finding]:
     if not found:
         return []
     blobs_with: dict[str, set[str]] = {}
-    for oid, findings in found.items():
-        for finding in findings:
-            blobs_with.setdefault(finding.fingerprint, set()).add(oid)
+    for oid, fingerprints in found.items():
+        for fp in fingerprints:
+            blobs_with.setdefault(fp, set()).add(oid)
     scanned_all = revs is None
     extra: dict[str, set[str]] = {}
 
@@ -186,7 +204,7 @@ def _attribute(
         return fp in extra[oid]
 
     def secrets_in(oid: str) -> list[str]:
-        return list(dict.fromkeys(f.fingerprint for f in found[oid]))
+        return list(dict.fromkeys(found[oid]))
 
     intros: dict[tuple[str, str], list[tuple[Commit, str]]] = {}
     for fp, path, commit, blob in attribution.introductions(
@@ -194,10 +212,10 @@ def _attribute(
     ):
         intros.setdefault((fp, path), []).append((commit, blob))
 
-    unattributed = {f.fingerprint for fs in found.values() for f in fs} - {fp for fp, _ in intros}
+    unattributed = {fp for fps in found.values() for fp in fps} - {fp for fp, _ in intros}
     if unattributed:
         where = "only in unreachable objects" if scanned_all else "already present before the range"
-        result.notes.append(f"{len(unattributed)} secret(s) {where}: not reported")
+        notes.append(f"{len(unattributed)} secret(s) {where}: not reported")
 
     blob_data = git.blob_contents(list({b for v in intros.values() for _, b in v}), cwd=repo)
     refs_cache = attribution.refs_containing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from rich.progress import (
     BarColumn,
@@ -12,6 +13,9 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+
+if TYPE_CHECKING:
+    from binance_guard.fleet.run import FleetResult
 
 
 class HistoryProgress:
@@ -45,3 +49,39 @@ class HistoryProgress:
 def for_history() -> HistoryProgress | None:
     """A bar on stderr when it is a terminal; nothing otherwise (logs stay clean)."""
     return HistoryProgress() if sys.stderr.isatty() else None
+
+
+class FleetProgress:
+    """Repositories done/total, blobs, bytes, rate, ETA and findings so far (stderr)."""
+
+    def __init__(self, repos: int) -> None:
+        self._progress = Progress(
+            TextColumn("fleet"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "repos, {task.fields[blobs]} blobs, {task.fields[mib]:.0f} MiB at "
+                "{task.fields[rate]:.1f} MiB/s, {task.fields[found]} findings"
+            ),
+            TimeRemainingColumn(),
+            transient=True,
+        )
+        self._task = self._progress.add_task(
+            "fleet", total=repos, blobs=0, mib=0.0, rate=0.0, found=0
+        )
+        self._progress.start()
+
+    def update(self, result: FleetResult) -> None:
+        elapsed = self._progress.tasks[0].elapsed or 0.0
+        mib = result.bytes_scanned / (1 << 20)
+        self._progress.update(
+            self._task,
+            completed=sum(r.status != "pending" for r in result.repos),
+            blobs=result.blobs_scanned,
+            mib=mib,
+            rate=mib / elapsed if elapsed else 0.0,
+            found=sum(len(r.records) for r in result.repos),
+        )
+
+    def close(self) -> None:
+        self._progress.stop()

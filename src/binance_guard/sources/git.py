@@ -6,7 +6,7 @@ import dataclasses
 import os
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO
 
 from binance_guard.errors import GuardError
@@ -60,7 +60,12 @@ def revisions(revs: Sequence[str]) -> list[str]:
     return [*options, *(["--not"] if negated else []), "--end-of-options", *values]
 
 
-def run(args: Sequence[str], cwd: str | None = None, stdin: bytes | None = None) -> bytes:
+def run(
+    args: Sequence[str],
+    cwd: str | None = None,
+    stdin: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+) -> bytes:
     try:
         proc = subprocess.run(
             ["git", "-c", "core.quotePath=false", *args],
@@ -68,6 +73,7 @@ def run(args: Sequence[str], cwd: str | None = None, stdin: bytes | None = None)
             input=stdin,
             capture_output=True,
             check=False,
+            env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None

@@ -27,6 +27,7 @@ class Inventory:
     """What there is to read, listed from object headers only (no inflating)."""
 
     blobs: list[str] = dataclasses.field(default_factory=list)  # pack order: deltas stay close
+    sizes: list[int] = dataclasses.field(default_factory=list)  # of each blob, to batch by bytes
     blob_bytes: int = 0
     other_bytes: int = 0  # commits, trees, tags: counted, never read
     oversized: list[tuple[str, int]] = dataclasses.field(default_factory=list)
@@ -62,6 +63,7 @@ def inventory(repo: str, revs: Sequence[str] | None, max_bytes: int) -> Inventor
             result.oversized.append((oid, size))
         else:
             result.blobs.append(oid)
+            result.sizes.append(size)
             result.blob_bytes += size
     for each in procs:
         git.wait(each, "listing objects")

@@ -1,0 +1,150 @@
+"""``binance-guard fleet``: many repositories, incrementally, on a Dask cluster."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from binance_guard.errors import UsageError
+from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+from binance_guard.finding import Verification
+from binance_guard.policy import Policy
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from binance_guard.fleet.discovery import RepoSpec
+    from binance_guard.fleet.run import FleetResult
+
+
+def default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "binance-guard", "fleet")
+
+
+@contextlib.contextmanager
+def cluster(scheduler: str | None, workers: int | None) -> Iterator[Client]:
+    """An existing cluster, or a local one sized to the machine for the command's lifetime."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("fleet runs on Dask: pip install 'binance-guard[fleet]'") from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="30s")
+        except OSError as exc:
+            raise UsageError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
+        with client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,  # scanning is Python: one thread per process
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # failures are reported per repository
+        ) as local,
+        Client(local) as client,
+    ):
+        yield client
+
+
+def _specs(
+    repos: Sequence[str],
+    from_file: str | None,
+    github_org: str | None,
+    github_api_url: str,
+    forks: bool,
+    archived: bool,
+) -> list[RepoSpec]:
+    from binance_guard.fleet import discovery
+
+    arguments = list(repos)
+    if from_file:
+        arguments += discovery.read_list(from_file)
+    specs = discovery.expand(arguments)
+    if github_org:
+        token = os.environ.get(discovery.TOKEN_ENV)
+        specs += discovery.github_org(github_org, github_api_url, token, forks, archived)
+    if not specs:
+        raise UsageError("no repositories: give REPOS, --from FILE or --github-org NAME")
+    return discovery.unique(specs)
+
+
+def _verify(result: FleetResult, api_url: str) -> dict[str, Verification]:
+    """Each distinct key once for the whole fleet (the client's limits apply)."""
+    from binance_guard.commands.common import verified
+
+    everything = [f for outcome in result.repos for f in outcome.findings]
+    return {f.fingerprint: f.verification for f in verified(everything, api_url) if f.verification}
+
+
+def run(
+    repos: Sequence[str],
+    *,
+    from_file: str | None,
+    github_org: str | None,
+    github_api_url: str,
+    skip_forks: bool,
+    skip_archived: bool,
+    cache_dir: str | None,
+    scheduler: str | None,
+    workers: int | None,
+    policy: Policy,
+    max_bytes: int,
+    fmt: str,
+    output: str | None,
+    progress_bar: bool,
+    verify_url: str | None,
+) -> int:
+    from binance_guard.fleet import report
+    from binance_guard.fleet.run import run as run_fleet
+
+    specs = _specs(repos, from_file, github_org, github_api_url, not skip_forks, not skip_archived)
+    cache = os.path.abspath(cache_dir or default_cache_dir())
+    bar = None
+    if progress_bar and sys.stderr.isatty():
+        from binance_guard.report.progress import FleetProgress
+
+        bar = FleetProgress(len(specs))
+    try:
+        with cluster(scheduler, workers) as client:
+            result = run_fleet(
+                client,
+                specs,
+                cache,
+                policy,
+                max_bytes,
+                bar.update if bar else None,
+                relist=verify_url is not None,
+            )
+    finally:
+        if bar:
+            bar.close()
+    verifications = _verify(result, verify_url) if verify_url is not None else {}
+    if fmt == "json":
+        text = report.render_json(result, verifications)
+    elif fmt == "sarif":
+        text = report.render_sarif(result, verifications)
+    elif fmt == "html":
+        from binance_guard.report import html as html_report
+
+        text = html_report.render(result, verifications)
+    else:
+        text = report.render_text(result, verifications)
+    if output:
+        with open(output, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    if result.incomplete:
+        return EXIT_ERROR
+    found = report.findings(result, verifications)
+    live = [f for f in found if f["status"] != "gone" and not f.get("public_example")]
+    return EXIT_FINDINGS if live else EXIT_CLEAN

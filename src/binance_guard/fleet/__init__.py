@@ -1,0 +1,1 @@
+"""`binance-guard fleet`: many repositories, incrementally, on Dask (extra `[fleet]`)."""

@@ -1,0 +1,175 @@
+"""Which repositories make up the fleet: paths, directories of repositories, clone URLs, a
+list file, or an organisation on GitHub (REST API, every page)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Iterator
+
+from binance_guard.errors import GuardError, UsageError
+
+URL_RE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|[\w.-]+@[\w.-]+:)")
+DEFAULT_GITHUB_API = "https://api.github.com"
+TOKEN_ENV = "GITHUB_TOKEN"
+MAX_DEPTH = 4  # directories of directories of repositories (org/team/repo) and no deeper
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoSpec:
+    """One repository to mirror: ``source`` is what git clones (a URL or an absolute path)."""
+
+    name: str
+    source: str
+    fork: bool = False
+    archived: bool = False
+    auth: bool = False  # send GITHUB_TOKEN to the source's host (discovered on GitHub)
+    error: str | None = None  # known bad before anything ran
+
+    @property
+    def id(self) -> str:
+        """Stable across runs: the store and the mirror are keyed by it."""
+        return hashlib.sha256(self.source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def _name_of_url(url: str) -> str:
+    path = urllib.parse.urlsplit(url).path if "://" in url else url.split(":", 1)[1]
+    parts = [p for p in path.rstrip("/").removesuffix(".git").split("/") if p]
+    return "/".join(parts[-2:]) or url
+
+
+def _is_repository(path: str) -> bool:
+    """A work tree (``.git`` directory or file) or a bare repository, judged from the files."""
+    if os.path.lexists(os.path.join(path, ".git")):
+        return True
+    return all(os.path.exists(os.path.join(path, part)) for part in ("HEAD", "objects", "refs"))
+
+
+def _repositories_under(directory: str, depth: int = 0) -> Iterator[str]:
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.is_dir(follow_symlinks=False) or entry.name.startswith("."):
+            continue
+        if _is_repository(entry.path):
+            yield entry.path
+        elif depth + 1 < MAX_DEPTH:
+            yield from _repositories_under(entry.path, depth + 1)
+
+
+def expand(arguments: Iterable[str]) -> list[RepoSpec]:
+    """Each argument as a repository, or the repositories a directory holds; a path that is
+    neither becomes a spec with an error, reported with the rest of the fleet."""
+    specs: list[RepoSpec] = []
+    for argument in arguments:
+        if URL_RE.match(argument):
+            specs.append(RepoSpec(_name_of_url(argument), argument))
+            continue
+        path = os.path.abspath(argument)
+        if not os.path.isdir(path):
+            specs.append(RepoSpec(argument, path, error="no such directory"))
+        elif _is_repository(path):
+            specs.append(RepoSpec(argument.rstrip("/") or argument, path))
+        else:
+            found = [
+                RepoSpec(os.path.join(argument, os.path.relpath(p, path)), p)
+                for p in _repositories_under(path)
+            ]
+            specs.extend(found or [RepoSpec(argument, path, error="no git repositories in it")])
+    return specs
+
+
+def read_list(path: str) -> list[str]:
+    """``--from FILE``: one repository per line; blank lines and ``#`` comments ignored."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = [line.strip() for line in handle]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--from {path}: {exc}") from None
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def unique(specs: Iterable[RepoSpec]) -> list[RepoSpec]:
+    return list({spec.id: spec for spec in specs}.values())
+
+
+class GitHubError(GuardError):
+    """The GitHub API refused or failed; the message carries its answer."""
+
+
+def _next_link(header: str | None) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header (RFC 8288), as GitHub paginates."""
+    for part in (header or "").split(","):
+        match = re.match(r"\s*<([^>]*)>\s*;(.*)", part)
+        if match and re.search(r'\brel="?next"?', match.group(2)):
+            return match.group(1)
+    return None
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)[:200]
+
+
+def github_org(
+    org: str,
+    api_url: str = DEFAULT_GITHUB_API,
+    token: str | None = None,
+    forks: bool = True,
+    archived: bool = True,
+) -> list[RepoSpec]:
+    """Every repository of ``org`` (``GET /orgs/{org}/repos``, 100 a page, ``Link: next``)."""
+    base = api_url.rstrip("/")
+    url: str | None = f"{base}/orgs/{urllib.parse.quote(org, safe='')}/repos?per_page=100&type=all"
+    headers = {
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": "2022-11-28",
+        "User-Agent": "binance-guard",
+    }
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    specs: list[RepoSpec] = []
+    pages = 0
+    while url is not None:
+        pages += 1
+        if pages > 10_000:
+            raise GitHubError("GitHub API: more than 10000 pages; stopping")
+        request = urllib.request.Request(url, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as reply:
+                body = json.loads(reply.read())
+                url = _next_link(reply.headers.get("Link"))
+        except urllib.error.HTTPError as exc:
+            try:
+                message = str(json.loads(exc.read()).get("message", ""))
+            except (ValueError, AttributeError):
+                message = ""
+            raise GitHubError(
+                f"GitHub API {exc.code} for organisation {_printable(org)}: {_printable(message)}"
+            ) from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise GitHubError(f"GitHub API unreachable: {_printable(str(exc))}") from None
+        if not isinstance(body, list):
+            raise GitHubError("GitHub API: expected a list of repositories")
+        for repo in body:
+            if not isinstance(repo, dict) or not isinstance(repo.get("clone_url"), str):
+                continue
+            if (repo.get("fork") and not forks) or (repo.get("archived") and not archived):
+                continue
+            specs.append(
+                RepoSpec(
+                    str(repo.get("full_name") or _name_of_url(repo["clone_url"])),
+                    repo["clone_url"],
+                    fork=bool(repo.get("fork")),
+                    archived=bool(repo.get("archived")),
+                    auth=bool(token),
+                )
+            )
+    return specs

@@ -1,0 +1,104 @@
+"""Bare mirrors in the cache: cloned once, fetched on later runs, one writer at a time.
+
+A mirror is cloned beside its final path and renamed into place, so an interrupted clone
+never leaves a half mirror; a mirror git cannot fetch into or read is cloned afresh once.
+Automatic gc is off: another run's readers may be streaming objects from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import urllib.parse
+from collections.abc import Iterator
+
+from binance_guard.fleet.discovery import TOKEN_ENV, RepoSpec
+from binance_guard.sources import git
+
+# Never wait for a password or a host key prompt: a fleet runs unattended.
+GIT_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=30",
+    "GIT_ASKPASS": "true",
+}
+# Give up on a stalled transfer instead of hanging the run.
+NETWORK_CONFIG = [("http.lowSpeedLimit", "1000"), ("http.lowSpeedTime", "60")]
+
+
+def mirror_path(cache_dir: str, spec: RepoSpec) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", spec.name.rsplit("/", 1)[-1])[:40].strip("._")
+    return os.path.join(cache_dir, "mirrors", f"{slug or 'repo'}-{spec.id}.git")
+
+
+@contextlib.contextmanager
+def locked(mirror: str) -> Iterator[None]:
+    """One process at a time clones, fetches or lists a mirror (across concurrent runs)."""
+    os.makedirs(os.path.dirname(mirror), mode=0o700, exist_ok=True)
+    fd = os.open(f"{mirror}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _env(source: str, auth: bool) -> dict[str, str]:
+    """Settings travel in the environment: the token never in argv, and only to the
+    source's own host."""
+    config = list(NETWORK_CONFIG)
+    token = os.environ.get(TOKEN_ENV)
+    parts = urllib.parse.urlsplit(source)
+    if auth and token and parts.scheme == "https":
+        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        config.append(
+            (f"http.https://{parts.netloc}/.extraheader", f"AUTHORIZATION: basic {basic}")
+        )
+    env = {**GIT_ENV, "GIT_CONFIG_COUNT": str(len(config))}
+    for index, (key, value) in enumerate(config):
+        env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
+    return env
+
+
+def clone(spec: RepoSpec, mirror: str) -> None:
+    """A new mirror beside the old one, swapped in only once complete."""
+    temporary, old = f"{mirror}.tmp-{os.getpid()}", f"{mirror}.old-{os.getpid()}"
+    shutil.rmtree(temporary, ignore_errors=True)
+    try:
+        git.run(
+            ["clone", "--mirror", "--quiet", "--", spec.source, temporary],
+            env=_env(spec.source, spec.auth),
+        )
+        git.run(["config", "gc.auto", "0"], cwd=temporary)
+        if os.path.isdir(mirror):
+            os.rename(mirror, old)
+        os.rename(temporary, mirror)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def update(spec: RepoSpec, mirror: str) -> None:
+    """Clone or fetch (pruning refs deleted at the source). Caller holds :func:`locked`."""
+    if not os.path.isdir(mirror):
+        clone(spec, mirror)
+        return
+    git.run(
+        ["fetch", "--prune", "--quiet", "origin"],
+        cwd=mirror,
+        env=_env(spec.source, spec.auth),
+    )
+
+
+def refs_digest(mirror: str) -> str:
+    """What the mirror holds, in one hash: every ref's target and where HEAD points."""
+    refs = git.run(["for-each-ref", "--format=%(objectname) %(refname)"], cwd=mirror)
+    try:
+        head = git.run(["symbolic-ref", "-q", "HEAD"], cwd=mirror)
+    except git.GitError:  # detached
+        head = git.run(["rev-parse", "-q", "--verify", "HEAD"], cwd=mirror) if refs else b""
+    return hashlib.sha256(refs + b"\0" + head).hexdigest()

@@ -1,0 +1,273 @@
+"""One fleet run on a Dask cluster: list every repository, scan each blob no run has scanned
+(once, from whichever mirror listed it first), then attribute per repository.
+
+Results stream back as tasks finish; a repository is recorded complete only once every blob
+it reaches is in the store and its attribution ran, so a killed run resumes where it stopped
+and a failed task can only make a repository incomplete, never clean.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from binance_guard.finding import Finding
+from binance_guard.fleet import tasks
+from binance_guard.fleet.discovery import RepoSpec
+from binance_guard.fleet.mirrors import mirror_path
+from binance_guard.fleet.store import Record, Store
+from binance_guard.policy import Policy
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+BATCH_BYTES = 16 << 20  # a batch is a few seconds of scanning: huge repositories spread out
+BATCH_BLOBS = 20_000
+RETRIES = 2  # a task that raised runs again elsewhere; lost workers are rescheduled anyway
+STORE_NAME = "state.sqlite3"
+
+
+@dataclasses.dataclass
+class RepoOutcome:
+    spec: RepoSpec
+    mirror: str
+    status: str = "pending"  # complete | unchanged | incomplete
+    error: str | None = None
+    blobs: int = 0  # blobs its refs reach
+    scanned: int = 0  # blobs this run scanned from its mirror (first to list them)
+    oversized: int = 0
+    notes: list[str] = dataclasses.field(default_factory=list)
+    records: list[Record] = dataclasses.field(default_factory=list)
+    findings: list[Finding] = dataclasses.field(default_factory=list)  # this run's, for --verify
+
+    def fail(self, error: str) -> None:
+        self.status, self.error = "incomplete", error
+
+
+@dataclasses.dataclass
+class FleetResult:
+    repos: list[RepoOutcome]
+    blobs_scanned: int = 0
+    bytes_scanned: int = 0
+    binary: int = 0
+    unique_blobs: int = 0  # distinct blobs listed this run (unchanged repositories list none)
+    seconds: float = 0.0
+
+    @property
+    def incomplete(self) -> list[RepoOutcome]:
+        return [r for r in self.repos if r.status == "incomplete"]
+
+
+Progress = Callable[[FleetResult], None]
+
+
+def policy_key(policy: Policy) -> str:
+    """Stored with a repository's refs: a different policy must attribute again."""
+    parts = (
+        policy.min_confidence,
+        policy.include_examples,
+        policy.exclude_files.pattern if policy.exclude_files else None,
+        sorted(policy.baseline.known) if policy.baseline else None,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def _error(exc: BaseException | None) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0] if "\n" in text and len(text) > 300 else text
+
+
+class _Run:
+    def __init__(
+        self,
+        client: Client,
+        store: Store,
+        specs: Sequence[RepoSpec],
+        cache_dir: str,
+        policy: Policy,
+        max_bytes: int,
+        progress: Progress | None,
+        relist: bool,
+    ) -> None:
+        from distributed import as_completed
+
+        self.relist = relist
+        self.client, self.store, self.policy, self.max_bytes = client, store, policy, max_bytes
+        self.key = policy_key(policy)
+        self.progress = progress
+        self.outcomes = {s.id: RepoOutcome(s, mirror_path(cache_dir, s)) for s in specs}
+        self.result = FleetResult(list(self.outcomes.values()))
+        self.futures: dict[Any, tuple[Future[Any], str, Any]] = {}
+        self.stream = as_completed()
+        self.planned: dict[str, int] = {}  # blob id -> batch scanning it
+        self.batches: dict[int, tuple[str, list[str]]] = {}  # id -> (mirror, blob ids)
+        self.waiting: dict[int, set[str]] = {}  # batch -> repositories waiting for it
+        self.needs: dict[str, set[int]] = {}  # repository -> batches it waits for
+        self.blobs: dict[str, list[str]] = {}  # repository -> blobs its refs reach
+        self.refs: dict[str, str] = {}
+        self.listed: set[str] = set()
+
+    def submit(self, kind: str, ref: Any, fn: Callable[..., Any], *args: Any) -> None:
+        future = self.client.submit(fn, *args, retries=RETRIES, pure=False)
+        self.futures[future.key] = (future, kind, ref)
+        self.stream.add(future)
+
+    def start(self) -> None:
+        for repo, outcome in self.outcomes.items():
+            if outcome.spec.error:
+                outcome.fail(outcome.spec.error)
+                continue
+            known = self.store.known_refs(repo) or ""
+            refs, _, key = known.partition(":")
+            self.submit(
+                "list",
+                repo,
+                tasks.sync_and_list,
+                outcome.spec,
+                outcome.mirror,
+                refs if key == self.key and not self.relist else None,
+                self.max_bytes,
+            )
+
+    def loop(self) -> FleetResult:
+        started = time.monotonic()
+        self.start()
+        self._tick()
+        for future in self.stream:
+            _, kind, ref = self.futures.pop(future.key)
+            if future.status == "finished":
+                getattr(self, f"_{kind}_done")(ref, future.result())
+            else:
+                getattr(self, f"_{kind}_failed")(ref, _error(future.exception()))
+            future.release()
+            self._tick()
+        for outcome in self.outcomes.values():
+            if outcome.status == "pending":  # cannot happen: every path ends a repository
+                outcome.fail("not finished")
+        self.result.seconds = time.monotonic() - started
+        return self.result
+
+    def _tick(self) -> None:
+        if self.progress is not None:
+            self.progress(self.result)
+
+    def _list_done(self, repo: str, listing: tasks.Listing) -> None:
+        outcome = self.outcomes[repo]
+        self.refs[repo] = listing.refs
+        if listing.unchanged:
+            outcome.status, outcome.records = "unchanged", self.store.current(repo)
+            return
+        outcome.blobs, outcome.oversized = len(listing.blobs), listing.oversized
+        if outcome.oversized:
+            outcome.notes.append(f"{outcome.oversized} blob(s) larger than --max-bytes: skipped")
+        self.listed.update(listing.blobs)
+        self.result.unique_blobs = len(self.listed)
+        self.blobs[repo] = listing.blobs
+        new = self.store.unscanned(listing.blobs)
+        sizes = dict(zip(listing.blobs, listing.sizes, strict=True))
+        needs = {self.planned[o] for o in new if o in self.planned}
+        fresh = [o for o in new if o not in self.planned]
+        outcome.scanned = len(fresh)
+        batch: list[str] = []
+        size = 0
+        for oid in fresh:
+            batch.append(oid)
+            size += sizes[oid]
+            if size >= BATCH_BYTES or len(batch) >= BATCH_BLOBS:
+                needs.add(self._batch(outcome.mirror, batch))
+                batch, size = [], 0
+        if batch:
+            needs.add(self._batch(outcome.mirror, batch))
+        for batch_id in needs:
+            self.waiting[batch_id].add(repo)
+        self.needs[repo] = needs
+        if not needs:
+            self._attribute(repo)
+
+    def _batch(self, mirror: str, oids: list[str]) -> int:
+        batch_id = len(self.batches)
+        self.batches[batch_id] = (mirror, oids)
+        self.waiting[batch_id] = set()
+        for oid in oids:
+            self.planned[oid] = batch_id
+        self.submit("batch", batch_id, tasks.scan_batch, mirror, oids)
+        return batch_id
+
+    def _list_failed(self, repo: str, error: str) -> None:
+        self.outcomes[repo].fail(f"clone/fetch/list failed: {error}")
+
+    def _batch_done(self, batch_id: int, batch: tasks.Batch) -> None:
+        _, oids = self.batches.pop(batch_id)
+        self.store.record_batch(oids, batch.hits)
+        self.result.blobs_scanned += batch.blobs
+        self.result.bytes_scanned += batch.bytes
+        self.result.binary += batch.binary
+        for oid in oids:
+            del self.planned[oid]
+        for repo in self.waiting.pop(batch_id):
+            self.needs[repo].discard(batch_id)
+            if not self.needs[repo] and self.outcomes[repo].status == "pending":
+                self._attribute(repo)
+
+    def _batch_failed(self, batch_id: int, error: str) -> None:
+        mirror, oids = self.batches.pop(batch_id)
+        for oid in oids:
+            del self.planned[oid]
+        for repo in self.waiting.pop(batch_id):
+            self.outcomes[repo].fail(
+                f"scanning {len(oids)} blob(s) of {os.path.basename(mirror)} failed: {error}"
+            )
+
+    def _attribute(self, repo: str) -> None:
+        hits = self.store.hits()
+        found = {
+            oid: [
+                h.fingerprint
+                for h in hits[oid]
+                if self.policy.admits(h.confidence, h.public_example)
+            ]
+            for oid in self.blobs.pop(repo)
+            if oid in hits
+        }
+        found = {oid: fps for oid, fps in found.items() if fps}
+        self.submit(
+            "attribute", repo, tasks.attribute_repo, self.outcomes[repo].mirror, found, self.policy
+        )
+
+    def _attribute_done(self, repo: str, attributed: tasks.Attributed) -> None:
+        outcome = self.outcomes[repo]
+        outcome.findings, outcome.notes = attributed.findings, outcome.notes + attributed.notes
+        outcome.records = self.store.finish_repo(
+            repo,
+            outcome.spec.name,
+            outcome.spec.source,
+            f"{self.refs[repo]}:{self.key}",
+            [f.as_dict() for f in attributed.findings],
+        )
+        outcome.status = "complete"
+
+    def _attribute_failed(self, repo: str, error: str) -> None:
+        self.outcomes[repo].fail(f"attribution failed: {error}")
+
+
+def run(
+    client: Client,
+    specs: Sequence[RepoSpec],
+    cache_dir: str,
+    policy: Policy,
+    max_bytes: int,
+    progress: Progress | None = None,
+    relist: bool = False,
+) -> FleetResult:
+    """``relist``: attribute every repository again even if its refs did not change (the
+    findings then carry their secrets in memory, as ``--verify`` needs); blobs are still
+    scanned only once."""
+    store = Store(os.path.join(cache_dir, STORE_NAME))
+    try:
+        return _Run(client, store, specs, cache_dir, policy, max_bytes, progress, relist).loop()
+    finally:
+        store.close()

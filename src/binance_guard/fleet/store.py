@@ -1,0 +1,177 @@
+"""The fleet's memory between runs (SQLite in the cache directory, mode 0600).
+
+It records every blob ever scanned (so no blob is scanned twice, across repositories and
+runs), which of them hold secrets (fingerprints only), each repository's refs at its last
+complete scan, and every finding with the time it was first seen. Secrets are never stored:
+findings are kept in their serialised form, which holds fingerprints and redacted previews.
+
+Concurrent runs share it: WAL mode, a busy timeout, and one short transaction per update.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from binance_guard.fleet.tasks import Hit
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS blob (oid BLOB PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hit (
+    oid BLOB, fingerprint TEXT, confidence TEXT, public_example INTEGER,
+    PRIMARY KEY (oid, fingerprint)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS repo (
+    id TEXT PRIMARY KEY, name TEXT, source TEXT, refs TEXT, scanned_at REAL
+);
+CREATE TABLE IF NOT EXISTS finding (
+    repo TEXT, fingerprint TEXT, path TEXT, data TEXT,
+    first_seen REAL, last_seen REAL, gone_at REAL,
+    PRIMARY KEY (repo, fingerprint, path)
+);
+"""
+CHUNK = 500  # ids per query: far below SQLite's variable limit
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """A finding as stored: its serialised form (no secret) and when it was first seen."""
+
+    data: dict[str, Any]
+    first_seen: float
+    status: str  # new | unchanged | gone
+
+
+class Store:
+    def __init__(self, path: str) -> None:
+        os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
+        self._db = sqlite3.connect(path, timeout=120, isolation_level=None)
+        self._db.execute("PRAGMA busy_timeout = 120000")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def unscanned(self, oids: Sequence[str]) -> list[str]:
+        """The ids no run has scanned yet, in the given order."""
+        done: set[bytes] = set()
+        for start in range(0, len(oids), CHUNK):
+            chunk = [bytes.fromhex(o) for o in oids[start : start + CHUNK]]
+            marks = ",".join("?" * len(chunk))
+            done.update(
+                row[0]
+                for row in self._db.execute(f"SELECT oid FROM blob WHERE oid IN ({marks})", chunk)
+            )
+        return [o for o in oids if bytes.fromhex(o) not in done]
+
+    def record_batch(self, oids: Iterable[str], hits: Iterable[Hit]) -> None:
+        """A finished batch: its hits and its blobs, in one transaction (never half)."""
+        with self._write():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO hit VALUES (?, ?, ?, ?)",
+                (
+                    (bytes.fromhex(h.oid), h.fingerprint, h.confidence, h.public_example)
+                    for h in hits
+                ),
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO blob VALUES (?)", ((bytes.fromhex(o),) for o in oids)
+            )
+
+    def hits(self) -> dict[str, list[Hit]]:
+        """Every blob known to hold a secret (few: only those are kept)."""
+        result: dict[str, list[Hit]] = {}
+        for oid, fp, confidence, example in self._db.execute("SELECT * FROM hit"):
+            result.setdefault(oid.hex(), []).append(Hit(oid.hex(), fp, confidence, bool(example)))
+        return result
+
+    def blob_count(self) -> int:
+        count: int = self._db.execute("SELECT count(*) FROM blob").fetchone()[0]
+        return count
+
+    def known_refs(self, repo: str) -> str | None:
+        row = self._db.execute("SELECT refs FROM repo WHERE id = ?", (repo,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def finish_repo(
+        self, repo: str, name: str, source: str, refs: str, found: Sequence[dict[str, Any]]
+    ) -> list[Record]:
+        """Record a complete scan of ``repo`` at ``refs``: findings seen before keep their
+        first-seen time, new ones start now, and those no ref reaches any more are gone."""
+        now = time.time()
+        current = {(d["fingerprint"], d["path"]): d for d in found}
+        records: list[Record] = []
+        with self._write():
+            known = {
+                (fp, path): (first, gone)
+                for fp, path, first, gone in self._db.execute(
+                    "SELECT fingerprint, path, first_seen, gone_at FROM finding WHERE repo = ?",
+                    (repo,),
+                )
+            }
+            for key, data in current.items():
+                first, gone = known.get(key, (None, None))
+                status = "unchanged" if first is not None and gone is None else "new"
+                first = now if first is None else first
+                self._db.execute(
+                    "INSERT OR REPLACE INTO finding VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                    (repo, *key, json.dumps(data), first, now),
+                )
+                records.append(Record(data, first, status))
+            for key, (first, gone) in known.items():
+                if key not in current and gone is None:
+                    self._db.execute(
+                        "UPDATE finding SET gone_at = ? WHERE repo = ? AND fingerprint = ? "
+                        "AND path = ?",
+                        (now, repo, *key),
+                    )
+                    records.append(Record(self._data(repo, key), first, "gone"))
+            self._db.execute(
+                "INSERT OR REPLACE INTO repo VALUES (?, ?, ?, ?, ?)",
+                (repo, name, source, refs, now),
+            )
+        return records
+
+    def _data(self, repo: str, key: tuple[str, str]) -> dict[str, Any]:
+        row = self._db.execute(
+            "SELECT data FROM finding WHERE repo = ? AND fingerprint = ? AND path = ?",
+            (repo, *key),
+        ).fetchone()
+        data: dict[str, Any] = json.loads(row[0])
+        return data
+
+    def current(self, repo: str) -> list[Record]:
+        """Findings of a repository whose refs did not change since its last complete scan."""
+        return [
+            Record(json.loads(data), first, "unchanged")
+            for data, first in self._db.execute(
+                "SELECT data, first_seen FROM finding WHERE repo = ? AND gone_at IS NULL "
+                "ORDER BY first_seen, path",
+                (repo,),
+            )
+        ]
+
+    def forget_refs(self, repo: str) -> None:
+        """The next run lists this repository again (its last scan was not complete)."""
+        with self._write():
+            self._db.execute("UPDATE repo SET refs = NULL WHERE id = ?", (repo,))

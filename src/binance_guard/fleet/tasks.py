@@ -1,0 +1,102 @@
+"""The work a fleet run sends to Dask workers; workers import it from the installed package.
+
+Tasks read blobs themselves from the mirror path and send back only what they found (blob
+ids and fingerprints), never contents. Each is safe to run twice: a retried or duplicated
+task gives the same answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+
+from binance_guard.finding import Confidence, Finding
+from binance_guard.fleet import mirrors
+from binance_guard.fleet.discovery import RepoSpec
+from binance_guard.history import scan as history
+from binance_guard.policy import Policy
+from binance_guard.sources import git
+from binance_guard.sources.objects import inventory
+
+# Blob results are stored for every later policy: keep everything, the run's policy filters.
+EVERYTHING = Policy(min_confidence=Confidence.LOW, include_examples=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    refs: str  # mirrors.refs_digest
+    unchanged: bool  # the refs were those of the last complete run: nothing listed
+    blobs: list[str] = dataclasses.field(default_factory=list)
+    sizes: list[int] = dataclasses.field(default_factory=list)
+    oversized: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    """A secret in a blob, judged as if its path mentioned Binance (an upper bound)."""
+
+    oid: str
+    fingerprint: str
+    confidence: str
+    public_example: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    hits: list[Hit]
+    blobs: int
+    bytes: int
+    binary: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Attributed:
+    findings: list[Finding]  # with secrets: kept in memory for --verify, never stored
+    notes: list[str]
+
+
+def _list(spec: RepoSpec, mirror: str, known_refs: str | None, max_bytes: int) -> Listing:
+    mirrors.update(spec, mirror)
+    refs = mirrors.refs_digest(mirror)
+    if refs == known_refs:
+        return Listing(refs, unchanged=True)
+    stock = inventory(mirror, ["--all"], max_bytes)
+    return Listing(refs, False, stock.blobs, stock.sizes, len(stock.oversized))
+
+
+def sync_and_list(spec: RepoSpec, mirror: str, known_refs: str | None, max_bytes: int) -> Listing:
+    """Clone or fetch the mirror and list the blobs all its refs reach (unless its refs are
+    ``known_refs``). A mirror git cannot update or read is cloned afresh once; it is kept if
+    the source cannot be cloned either."""
+    with mirrors.locked(mirror):
+        try:
+            return _list(spec, mirror, known_refs, max_bytes)
+        except git.GitError:
+            if not os.path.isdir(mirror):
+                raise
+        mirrors.clone(spec, mirror)
+        return _list(spec, mirror, None, max_bytes)
+
+
+def scan_batch(mirror: str, oids: Sequence[str]) -> Batch:
+    """Scan these blobs of the mirror with the one scanner; every one must be read."""
+    part = history.scan_chunk(mirror, list(oids), EVERYTHING)
+    if part.blobs != len(oids):
+        raise git.GitError(f"{len(oids) - part.blobs} blob(s) missing from the mirror {mirror}")
+    hits: dict[tuple[str, str], Hit] = {}
+    for oid, findings in part.found.items():
+        for f in findings:
+            known = hits.get((oid, f.fingerprint))
+            if known is None or f.confidence > known.confidence:
+                hits[(oid, f.fingerprint)] = Hit(
+                    oid, f.fingerprint, str(f.confidence), f.public_example
+                )
+    return Batch(list(hits.values()), part.blobs, part.bytes, part.binary)
+
+
+def attribute_repo(mirror: str, found: Mapping[str, Sequence[str]], policy: Policy) -> Attributed:
+    """``history``'s second pass on the mirror: who introduced each secret, where, and
+    whether HEAD still has it (and the commit and tag messages)."""
+    findings, notes = history.attribute(mirror, None, False, found, policy)
+    return Attributed(findings, notes)

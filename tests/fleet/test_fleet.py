@@ -1,0 +1,149 @@
+"""`binance-guard fleet` on real repositories with the embedded local Dask cluster."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from testing.git_repo import commit, git
+from tests.fleet.support import (
+    KEYS,
+    by_repo,
+    env_file,
+    fleet,
+    found,
+    make_fleet,
+    store_bytes,
+    unique_blobs,
+)
+
+ALPHA_KEYS = {
+    ("alpha", 0, "deploy/bot.env"),
+    ("alpha", 5, "deploy/bot.env"),
+    ("alpha", 1, "old.env"),
+}
+
+
+def test_forks_share_blobs_scanned_once_and_keys_span_repositories(tmp_path: Path) -> None:
+    repos = make_fleet(tmp_path / "org")
+    cache = tmp_path / "cache"
+    doc = fleet(cache, str(tmp_path / "org"))
+    assert doc["exit"] == 1
+    assert set(by_repo(doc)) == {"alpha", "beta", "gamma", "delta"}
+    assert {r["status"] for r in doc["repos"]} == {"complete"}
+    # Every unique blob of the fleet exactly once, though gamma shares alpha's history.
+    unique = unique_blobs(*repos.values())
+    assert doc["summary"]["blobs_scanned"] == len(unique) == doc["summary"]["unique_blobs"]
+    assert sum(r["scanned"] for r in doc["repos"]) == len(unique)
+    assert found(doc) == ALPHA_KEYS | {
+        ("gamma", 0, "deploy/bot.env"),
+        ("gamma", 5, "deploy/bot.env"),
+        ("gamma", 1, "old.env"),
+        ("delta", 0, "vendor/bot.env"),
+        ("delta", 5, "vendor/bot.env"),
+    }
+    assert found(doc, "new") == found(doc)
+    # Attribution as `history` gives it: the fork reports alpha's introducing commit.
+    intro = git(repos["alpha"], "log", "-1", "--format=%H", "--", "deploy/bot.env").strip()
+    bot = [f for f in doc["findings"] if f["path"] == "deploy/bot.env"]
+    assert {f["commit"] for f in bot} == {intro}
+    assert all(f["in_head"] for f in bot)
+    old = [f for f in doc["findings"] if f["path"] == "old.env"]
+    assert old and not any(f["in_head"] for f in old)
+    key0 = next(k for k in doc["keys"] if k["redacted"] == doc["findings"][0]["redacted"])
+    assert len(key0["repos"]) >= 2
+    (shared,) = [k for k in doc["keys"] if len(k["repos"]) == 3 and k["type"] == "binance_api_key"]
+    assert {Path(r).name for r in shared["repos"]} == {"alpha", "gamma", "delta"}
+    # The store keeps fingerprints and redacted previews only, readable by the owner only.
+    state = cache / "state.sqlite3"
+    assert stat.S_IMODE(os.stat(state).st_mode) == 0o600
+    data = store_bytes(cache)
+    assert b"deploy/bot.env" in data
+    for key in KEYS:
+        assert key.encode() not in data
+
+
+def test_later_runs_scan_only_new_objects_and_say_what_changed(tmp_path: Path) -> None:
+    repos = make_fleet(tmp_path / "org")
+    cache = tmp_path / "cache"
+    first = fleet(cache, str(tmp_path / "org"))
+    before = unique_blobs(*repos.values())
+
+    again = fleet(cache, str(tmp_path / "org"))
+    assert again["exit"] == 1
+    assert again["summary"]["blobs_scanned"] == 0
+    assert {r["status"] for r in again["repos"]} == {"unchanged"}
+    assert found(again, "unchanged") == found(first) and not found(again, "new")
+    first_seen = {
+        (f["repo"], f["path"], f["fingerprint"]): f["first_seen"] for f in first["findings"]
+    }
+    assert {
+        (f["repo"], f["path"], f["fingerprint"]): f["first_seen"] for f in again["findings"]
+    } == first_seen
+
+    added = commit(repos["beta"], {"conf/prod.env": env_file(KEYS[2])}, "prod config")
+    third = fleet(cache, str(tmp_path / "org"))
+    new_blobs = unique_blobs(*repos.values()) - before
+    assert len(new_blobs) == 1
+    assert third["summary"]["blobs_scanned"] == 1  # the only new work
+    assert found(third, "new") == {("beta", 2, "conf/prod.env")}
+    assert found(third, "unchanged") == found(first)
+    assert by_repo(third)["beta"]["status"] == "complete"
+    assert {by_repo(third)[n]["status"] for n in ("alpha", "gamma", "delta")} == {"unchanged"}
+    (new,) = [f for f in third["findings"] if f["status"] == "new"]
+    assert new["commit"] == added and new["in_head"] is True
+
+    # History rewritten so that no ref reaches the key any more: gone, not silently dropped.
+    git(repos["beta"], "reset", "-q", "--hard", "HEAD~1")
+    fourth = fleet(cache, str(tmp_path / "org"))
+    assert found(fourth, "gone") == {("beta", 2, "conf/prod.env")}
+    assert fourth["summary"]["blobs_scanned"] == 0
+    assert fourth["summary"]["findings"]["gone"] == 1
+
+
+def test_bad_input_is_reported_per_repository_and_the_rest_completes(tmp_path: Path) -> None:
+    repos = make_fleet(tmp_path / "org")
+    cache = tmp_path / "cache"
+    missing = tmp_path / "nowhere"
+    doc = fleet(
+        cache,
+        str(repos["alpha"]),
+        str(repos["beta"]),
+        str(missing),
+        f"file://{tmp_path}/no-such-repo.git",
+        code=(2,),
+    )
+    states = {r["name"]: (r["status"], r["error"]) for r in doc["repos"]}
+    assert states[str(missing)][0] == "incomplete"
+    bad_url = next(v for k, v in states.items() if "no-such-repo" in k)
+    assert bad_url[0] == "incomplete" and "clone" in bad_url[1]
+    assert by_repo(doc)["alpha"]["status"] == "complete"
+    assert found(doc) == ALPHA_KEYS  # the reachable repositories were fully scanned
+    assert doc["summary"]["incomplete"] == 2
+
+    # A corrupt cache entry is cloned afresh; the run completes with the same findings.
+    (mirror,) = (cache / "mirrors").glob("alpha-*.git")
+    shutil.rmtree(mirror / "objects")
+    (mirror / "HEAD").write_text("garbage\n")
+    commit(repos["alpha"], {"more.txt": "x\n"}, "more")
+    again = fleet(cache, str(repos["alpha"]), str(repos["beta"]))
+    assert again["exit"] == 1
+    assert by_repo(again)["alpha"]["status"] == "complete"
+    assert found(again) == ALPHA_KEYS
+
+
+def test_text_report_never_prints_secrets_and_escapes_names(tmp_path: Path) -> None:
+    from testing.cli import run_cli
+
+    repos = make_fleet(tmp_path / "org")
+    odd = tmp_path / "org" / "evil\x1b[31mname"
+    shutil.copytree(repos["delta"], odd)
+    proc = run_cli("fleet", "--cache-dir", str(tmp_path / "c"), "--workers", "1", str(odd))
+    assert proc.returncode == 1, proc.stderr
+    assert "\x1b" not in proc.stdout
+    assert "evil\\x1b[31mname" in proc.stdout
+    assert "vendor/bot.env:1" in proc.stdout
+    for key in KEYS:
+        assert key not in proc.stdout + proc.stderr
