@@ -58,9 +58,13 @@ def unique_blobs(*repos: Path) -> set[str]:
     return blobs
 
 
-def fleet(cache: Path, *args: str, code: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
+def fleet(
+    cache: Path, *args: str, code: tuple[int, ...] = (0, 1), env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run the real command (JSON), check it never printed a key, and parse its report."""
-    proc = run_cli("fleet", "--cache-dir", str(cache), "--workers", "1", "--format", "json", *args)
+    proc = run_cli(
+        "fleet", "--cache-dir", str(cache), "--workers", "1", "--format", "json", *args, env=env
+    )
     for key in KEYS:
         assert key not in proc.stdout + proc.stderr
     assert proc.returncode in code, proc.stderr

@@ -98,7 +98,11 @@ def read_list(path: str) -> list[str]:
 
 
 def unique(specs: Iterable[RepoSpec]) -> list[RepoSpec]:
-    return list({spec.id: spec for spec in specs}.values())
+    """One spec per source (the first named): a repository listed twice is mirrored once."""
+    first: dict[str, RepoSpec] = {}
+    for spec in specs:
+        first.setdefault(spec.id, spec)
+    return list(first.values())
 
 
 class GitHubError(GuardError):

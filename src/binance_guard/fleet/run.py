@@ -105,6 +105,7 @@ class _Run:
         self.stream = as_completed()
         self.planned: dict[str, int] = {}  # blob id -> batch scanning it
         self.batches: dict[int, tuple[str, list[str]]] = {}  # id -> (mirror, blob ids)
+        self.next_batch = 0
         self.waiting: dict[int, set[str]] = {}  # batch -> repositories waiting for it
         self.needs: dict[str, set[int]] = {}  # repository -> batches it waits for
         self.blobs: dict[str, list[str]] = {}  # repository -> blobs its refs reach
@@ -189,7 +190,8 @@ class _Run:
             self._attribute(repo)
 
     def _batch(self, mirror: str, oids: list[str]) -> int:
-        batch_id = len(self.batches)
+        batch_id = self.next_batch
+        self.next_batch += 1
         self.batches[batch_id] = (mirror, oids)
         self.waiting[batch_id] = set()
         for oid in oids:

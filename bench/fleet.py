@@ -1,0 +1,158 @@
+"""fleet against running ``history`` on each repository one by one, measured in the same run.
+
+    python bench/fleet.py [--bases 100] [--commits 30] [--files 8] [--runs 3]
+
+Builds a synthetic fleet with ``git fast-import`` (cached in bench/.cache): ``--bases``
+repositories and a fork of each (one commit of its own), a few with generated fake keys.
+Then, medians over ``--runs``:
+
+- the floor: ``scan_history`` on every repository one by one (in process, no start-up cost);
+- a cold fleet run (empty cache: mirrors cloned, every unique blob scanned) on a local
+  cluster of 2 workers, and the blobs it scanned against the fleet's unique blobs;
+- the same fleet again, unchanged, as a fraction of the cold run (goal <= 5 %);
+- scanning from existing mirrors with an empty state store on 1 and on 2 workers:
+  throughput ratio (goal >= 1.6x on 2 cores);
+- peak RSS of this (client) process and of each worker.
+
+Cluster start-up is timed apart from the runs. No assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from binance_guard.commands.fleet import cluster
+from binance_guard.fleet import discovery
+from binance_guard.fleet.run import STORE_NAME, FleetResult
+from binance_guard.fleet.run import run as run_fleet
+from binance_guard.history.scan import scan_history
+from binance_guard.policy import Policy
+from binance_guard.sources.source import DEFAULT_MAX_BYTES
+from testing import synthetic
+from testing.keys import fake_key
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+
+def build(bases: int, commits: int, files: int) -> Path:
+    root = CACHE / f"fleet-{bases}-{commits}-{files}"
+    if (root / "done").exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    for index in range(bases):
+        keys = {}
+        if index % 10 == 0:  # one base in ten leaked a key (inherited by its fork)
+            keys = {commits // 2: f"BINANCE_API_KEY={fake_key(f'bench-fleet-{index}')}\n"}
+        name = f"b{index:03}"
+        base = synthetic.repository(root / f"{name}.git", name, commits, files, keys)
+        synthetic.fork(base, root / f"f{index:03}.git", f"f{index:03}")
+    (root / "done").touch()
+    return root
+
+
+def fleet_run(
+    specs: list[discovery.RepoSpec], cache: Path, workers: int
+) -> tuple[float, float, FleetResult, list[int]]:
+    """(cluster start seconds, run seconds, result, peak RSS KiB of each worker)."""
+    started = time.perf_counter()
+    with cluster(None, workers) as client:
+        ready = time.perf_counter()
+        result = run_fleet(client, specs, str(cache), Policy(), DEFAULT_MAX_BYTES)
+        elapsed = time.perf_counter() - ready
+        usage: dict[str, Any] = client.run(resource.getrusage, resource.RUSAGE_SELF)
+    assert not result.incomplete, [r.error for r in result.incomplete]
+    return ready - started, elapsed, result, sorted(u.ru_maxrss for u in usage.values())
+
+
+def history_sum(repos: list[Path]) -> tuple[float, int]:
+    started = time.perf_counter()
+    blobs = 0
+    for repo in repos:
+        blobs += scan_history(str(repo), None, Policy(), DEFAULT_MAX_BYTES).blobs
+    return time.perf_counter() - started, blobs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bases", type=int, default=100)
+    parser.add_argument("--commits", type=int, default=30)
+    parser.add_argument("--files", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    root = build(args.bases, args.commits, args.files)
+    repos = sorted(p for p in root.iterdir() if p.suffix == ".git")
+    specs = discovery.expand([str(p) for p in repos])
+    work = CACHE / "fleet-work"
+    cold: list[float] = []
+    warm: list[float] = []
+    one: list[float] = []
+    two: list[float] = []
+    starts: list[float] = []
+    history: list[float] = []
+    scanned = unique = 0
+    workers_rss: list[int] = []
+    for run in range(args.runs):
+        shutil.rmtree(work, ignore_errors=True)
+        start, seconds, result, rss = fleet_run(specs, work, 2)
+        cold.append(seconds)
+        starts.append(start)
+        scanned, unique = result.blobs_scanned, result.unique_blobs
+        workers_rss = [max(a, b) for a, b in zip(workers_rss or rss, rss, strict=True)]
+        _, seconds, result, rss = fleet_run(specs, work, 2)
+        assert result.blobs_scanned == 0
+        warm.append(seconds)
+        for count, times in ((1, one), (2, two)):
+            os.unlink(work / STORE_NAME)  # the mirrors stay: scanning only
+            _, seconds, result, _ = fleet_run(specs, work, count)
+            times.append(seconds)
+        seconds, history_blobs = history_sum(repos)
+        history.append(seconds)
+        print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
+    client_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    med = statistics.median
+    print(
+        f"fleet: {len(repos)} repositories ({args.bases} bases + {args.bases} forks), "
+        f"{unique} unique blobs; medians of {args.runs} runs on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"  floor: history one by one (in process)   {med(history):8.2f} s  "
+        f"({history_blobs} blobs scanned)"
+    )
+    print(
+        f"  fleet, cold (mirrors + scan), 2 workers  {med(cold):8.2f} s  "
+        f"{med(cold) / med(history):.2f}x the floor"
+    )
+    print(
+        f"  blobs scanned / unique blobs             {scanned} / {unique}  "
+        f"({'equal' if scanned == unique else 'NOT EQUAL'})"
+    )
+    print(
+        f"  fleet, unchanged second run              {med(warm):8.2f} s  "
+        f"{100 * med(warm) / med(cold):.1f}% of the cold run (goal <= 5%)"
+    )
+    print(f"  scan from mirrors, 1 worker              {med(one):8.2f} s")
+    print(
+        f"  scan from mirrors, 2 workers             {med(two):8.2f} s  "
+        f"{med(one) / med(two):.2f}x throughput (goal >= 1.6x)"
+    )
+    print(f"  local cluster start                      {med(starts):8.2f} s (not in the above)")
+    print(
+        f"  peak RSS: client {client_rss / 1024:.0f} MiB (includes the floor's runs), "
+        f"workers {', '.join(f'{r / 1024:.0f}' for r in workers_rss)} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""fleet over the git protocol, on a real Dask scheduler with worker processes, and through
+failures: a worker killed mid-run, the command itself killed and run again."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from testing import synthetic
+from testing.git_repo import GIT_ENV
+from tests.fleet.services import DaskCluster, git_daemon
+from tests.fleet.support import KEYS, env_file, fleet, found, unique_blobs
+
+BASES = 10
+ARGS = ("--format", "json", "--no-progress")
+EXPECTED = {
+    (name, key, "config/bot.env")
+    for names, key in ((("b00", "f00"), 0), (("b03", "f03", "b07", "f07"), 1))
+    for name in names
+}
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> Path:
+    """Ten repositories and a fork of each: b00 had key 0 (history only now), b03 has key 1
+    at HEAD and b07 vendors the same file (one blob shared by unrelated repositories)."""
+    root = tmp_path / "org"
+    keys = {
+        0: {2: env_file(KEYS[0]), 5: "BINANCE_API_KEY=${FROM_VAULT}\n"},
+        3: {4: env_file(KEYS[1])},
+        7: {9: env_file(KEYS[1])},
+    }
+    for index in range(BASES):
+        base = synthetic.repository(root / f"b{index:02}", f"b{index:02}", 12, 6, keys.get(index))
+        synthetic.fork(base, root / f"f{index:02}", f"f{index:02}")
+    return root
+
+
+def _repos(org: Path) -> list[Path]:
+    return sorted(p for p in org.iterdir() if p.is_dir())
+
+
+def _stored_blobs(cache: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{cache / 'state.sqlite3'}?mode=ro", uri=True, timeout=5) as db:
+            count: int = db.execute("SELECT count(*) FROM blob").fetchone()[0]
+            return count
+    except sqlite3.Error:
+        return 0
+
+
+def _start(cache: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "binance_guard", "fleet", "--cache-dir", str(cache), *ARGS, *args],
+        env={**os.environ, **GIT_ENV},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _when_some_blobs_are_stored(cache: Path, proc: subprocess.Popen[str]) -> int:
+    while (stored := _stored_blobs(cache)) == 0:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    return stored
+
+
+def test_git_daemon_and_a_real_dask_cluster_give_the_local_findings(
+    org: Path, tmp_path: Path
+) -> None:
+    local = fleet(tmp_path / "local-cache", str(org))
+    assert found(local) == EXPECTED
+    assert local["summary"]["blobs_scanned"] == len(unique_blobs(*_repos(org)))
+
+    cluster = DaskCluster(tmp_path, workers=2)
+    try:
+        with git_daemon(org) as url:
+            listing = tmp_path / "repos.txt"
+            listing.write_text("# the fleet\n" + "".join(f"{url}/{p.name}\n" for p in _repos(org)))
+            remote = fleet(
+                tmp_path / "remote-cache", "--from", str(listing), "--scheduler", cluster.address
+            )
+    finally:
+        cluster.close()
+    assert {r["source"].startswith("git://127.0.0.1:") for r in remote["repos"]} == {True}
+    assert found(remote) == EXPECTED
+    strip = [
+        {k: v for k, v in f.items() if k not in ("repo", "first_seen")} for f in remote["findings"]
+    ]
+    expected = [
+        {k: v for k, v in f.items() if k not in ("repo", "first_seen")} for f in local["findings"]
+    ]
+    key = repr
+    assert sorted(strip, key=key) == sorted(expected, key=key)
+    assert remote["summary"]["blobs_scanned"] == local["summary"]["blobs_scanned"]
+
+
+def test_a_worker_killed_mid_run_costs_only_its_tasks(org: Path, tmp_path: Path) -> None:
+    cluster = DaskCluster(tmp_path, workers=2)
+    cache = tmp_path / "cache"
+    try:
+        proc = _start(cache, str(org), "--scheduler", cluster.address)
+        _when_some_blobs_are_stored(cache, proc)
+        os.killpg(cluster.workers[0].pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=600)
+    finally:
+        cluster.close()
+    assert proc.returncode == 1, err
+    doc = json.loads(out)
+    assert {r["status"] for r in doc["repos"]} == {"complete"}
+    assert found(doc) == EXPECTED
+    assert doc["summary"]["blobs_scanned"] == len(unique_blobs(*_repos(org)))
+
+
+def test_a_killed_run_resumes_without_rescanning_finished_work(org: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    proc = _start(cache, str(org), "--workers", "1")
+    _when_some_blobs_are_stored(cache, proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stored = _stored_blobs(cache)
+    unique = len(unique_blobs(*_repos(org)))
+    assert 0 < stored < unique
+
+    resumed = fleet(cache, str(org))
+    assert resumed["summary"]["blobs_scanned"] == unique - stored
+    assert {r["status"] for r in resumed["repos"]} == {"complete"}
+    assert found(resumed) == EXPECTED

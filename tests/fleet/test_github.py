@@ -1,0 +1,164 @@
+"""Discovery of an organisation's repositories through GitHub's REST API, against a local
+server answering with the documented shapes: paginated lists, Link headers, errors."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from testing import synthetic
+from testing.cli import run_cli
+from tests.fleet.support import KEYS, by_repo, env_file, fleet
+
+
+class GitHub:
+    """``GET /api/v3/orgs/{org}/repos``: two repositories a page, ``Link`` to the next."""
+
+    def __init__(self, repos: list[dict[str, Any]]) -> None:
+        self.repos = repos
+        self.requests: list[tuple[str, str | None]] = []
+        github = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                github.requests.append((self.path, self.headers.get("Authorization")))
+                url = urllib.parse.urlsplit(self.path)
+                query = urllib.parse.parse_qs(url.query)
+                if url.path != "/api/v3/orgs/acme/repos":
+                    body = {"message": "Not Found", "documentation_url": "https://docs.github.com"}
+                    return self._send(404, body, {})
+                page = int(query.get("page", ["1"])[0])
+                pages = -(-len(github.repos) // 2)
+                links = []
+                base = f"http://127.0.0.1:{github.port}{url.path}?per_page=100&type=all"
+                if page < pages:
+                    links.append(f'<{base}&page={page + 1}>; rel="next"')
+                    links.append(f'<{base}&page={pages}>; rel="last"')
+                if page > 1:
+                    links.append(f'<{base}&page={page - 1}>; rel="prev"')
+                    links.append(f'<{base}&page=1>; rel="first"')
+                headers = {"Link": ", ".join(links)} if links else {}
+                self._send(200, github.repos[(page - 1) * 2 : page * 2], headers)
+
+            def _send(self, status: int, body: object, headers: dict[str, str]) -> None:
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v3"
+
+
+def _repo(
+    index: int, name: str, path: Path, fork: bool = False, archived: bool = False
+) -> dict[str, Any]:
+    return {
+        "id": 1000 + index,
+        "node_id": f"R_{index}",
+        "name": name,
+        "full_name": f"acme/{name}",
+        "private": False,
+        "owner": {"login": "acme", "type": "Organization"},
+        "html_url": f"https://github.com/acme/{name}",
+        "fork": fork,
+        "archived": archived,
+        "disabled": False,
+        "default_branch": "main",
+        "clone_url": path.as_uri(),
+        "ssh_url": f"git@github.com:acme/{name}.git",
+    }
+
+
+@pytest.fixture
+def github(tmp_path: Path) -> Iterator[GitHub]:
+    org = tmp_path / "org"
+    bot = synthetic.repository(org / "bot.git", "bot", 4, 2, {1: env_file(KEYS[0])})
+    synthetic.fork(bot, org / "bot-fork.git", "bot-fork")
+    synthetic.repository(org / "web.git", "web", 3, 2)
+    synthetic.repository(org / "old.git", "old", 3, 2, {2: env_file(KEYS[4])})
+    repos = [
+        _repo(1, "bot", org / "bot.git"),
+        _repo(2, "web", org / "web.git"),
+        _repo(3, "bot-fork", org / "bot-fork.git", fork=True),
+        _repo(4, "old", org / "old.git", archived=True),
+        _repo(5, "more", org / "web.git"),  # same source as web: mirrored and scanned once
+    ]
+    server = GitHub(repos)
+    yield server
+    server.server.shutdown()
+
+
+def test_every_page_of_an_organisation_is_scanned(github: GitHub, tmp_path: Path) -> None:
+    doc = fleet(
+        tmp_path / "cache",
+        "--github-org",
+        "acme",
+        "--github-api-url",
+        github.api,
+        env={"GITHUB_TOKEN": "test-token-123"},
+    )
+    assert doc["exit"] == 1
+    repos = by_repo(doc)
+    assert set(repos) == {"bot", "web", "bot-fork", "old"}
+    assert repos["bot-fork"]["fork"] is True and repos["old"]["archived"] is True
+    assert [path for path, _ in github.requests] == [
+        "/api/v3/orgs/acme/repos?per_page=100&type=all",
+        "/api/v3/orgs/acme/repos?per_page=100&type=all&page=2",
+        "/api/v3/orgs/acme/repos?per_page=100&type=all&page=3",
+    ]
+    assert {auth for _, auth in github.requests} == {"Bearer test-token-123"}
+    (key0,) = [k for k in doc["keys"] if len(k["repos"]) == 2]
+    assert key0["repos"] == ["acme/bot", "acme/bot-fork"]
+    assert {f["repo"] for f in doc["findings"]} == {"acme/bot", "acme/bot-fork", "acme/old"}
+
+
+def test_forks_and_archived_repositories_can_be_left_out(github: GitHub, tmp_path: Path) -> None:
+    doc = fleet(
+        tmp_path / "cache",
+        "--github-org",
+        "acme",
+        "--github-api-url",
+        github.api,
+        "--skip-forks",
+        "--skip-archived",
+    )
+    assert set(by_repo(doc)) == {"bot", "web"}
+    assert {auth for _, auth in github.requests} == {None}
+
+
+def test_an_unknown_organisation_is_one_error_line(github: GitHub, tmp_path: Path) -> None:
+    proc = run_cli(
+        "fleet",
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--github-org",
+        "nope",
+        "--github-api-url",
+        github.api,
+    )
+    assert proc.returncode == 2
+    assert (
+        proc.stderr.startswith("binance-guard: error: GitHub API 404")
+        and "Not Found" in proc.stderr
+    )
+    assert "Traceback" not in proc.stderr
