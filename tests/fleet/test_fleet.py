@@ -113,15 +113,17 @@ def test_bad_input_is_reported_per_repository_and_the_rest_completes(tmp_path: P
         str(repos["beta"]),
         str(missing),
         f"file://{tmp_path}/no-such-repo.git",
+        "https://fleet-user:tok-SECRET-1@127.0.0.1:9/none.git",
         code=(2,),
     )
+    assert "tok-SECRET-1" not in str(doc)
     states = {r["name"]: (r["status"], r["error"]) for r in doc["repos"]}
     assert states[str(missing)][0] == "incomplete"
     bad_url = next(v for k, v in states.items() if "no-such-repo" in k)
     assert bad_url[0] == "incomplete" and "clone" in bad_url[1]
     assert by_repo(doc)["alpha"]["status"] == "complete"
     assert found(doc) == ALPHA_KEYS  # the reachable repositories were fully scanned
-    assert doc["summary"]["incomplete"] == 2
+    assert doc["summary"]["incomplete"] == 3
 
     # A corrupt cache entry is cloned afresh; the run completes with the same findings.
     (mirror,) = (cache / "mirrors").glob("alpha-*.git")

@@ -33,9 +33,18 @@ class RepoSpec:
     error: str | None = None  # known bad before anything ran
 
     @property
+    def display(self) -> str:
+        """The source without credentials a URL may carry (``https://user:token@host``)."""
+        return strip_credentials(self.source)
+
+    @property
     def id(self) -> str:
         """Stable across runs: the store and the mirror are keyed by it."""
         return hashlib.sha256(self.source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def strip_credentials(text: str) -> str:
+    return re.sub(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@", r"\1***@", text)
 
 
 def _name_of_url(url: str) -> str:

@@ -97,7 +97,7 @@ def keys(found: list[dict[str, Any]]) -> list[Key]:
 def _repo(outcome: RepoOutcome) -> dict[str, Any]:
     return {
         "name": outcome.spec.name,
-        "source": outcome.spec.source,
+        "source": outcome.spec.display,
         "fork": outcome.spec.fork,
         "archived": outcome.spec.archived,
         "status": outcome.status,
@@ -214,7 +214,7 @@ def render_sarif(result: FleetResult, verified: dict[str, Verification]) -> str:
         live = [restore(r.data, verified) for r in outcome.records if r.status != "gone"]
         if not live:
             continue
-        (run,) = json.loads(sarif.render(live, outcome.spec.source, None))["runs"]
+        (run,) = json.loads(sarif.render(live, outcome.spec.display, None))["runs"]
         run["automationDetails"] = {"id": f"binance-guard-fleet/{outcome.spec.name}"}
         runs.append(run)
     if not runs:

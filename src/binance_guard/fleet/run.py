@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from binance_guard.finding import Finding
 from binance_guard.fleet import tasks
-from binance_guard.fleet.discovery import RepoSpec
+from binance_guard.fleet.discovery import RepoSpec, strip_credentials
 from binance_guard.fleet.mirrors import mirror_path
 from binance_guard.fleet.store import Record, Store
 from binance_guard.policy import Policy
@@ -45,7 +45,7 @@ class RepoOutcome:
     findings: list[Finding] = dataclasses.field(default_factory=list)  # this run's, for --verify
 
     def fail(self, error: str) -> None:
-        self.status, self.error = "incomplete", error
+        self.status, self.error = "incomplete", strip_credentials(error)
 
 
 @dataclasses.dataclass
@@ -246,7 +246,7 @@ class _Run:
         outcome.records = self.store.finish_repo(
             repo,
             outcome.spec.name,
-            outcome.spec.source,
+            outcome.spec.display,
             f"{self.refs[repo]}:{self.key}",
             [f.as_dict() for f in attributed.findings],
         )

@@ -14,6 +14,7 @@ from typing import Any
 from binance_guard.finding import Verification
 from binance_guard.fleet import report
 from binance_guard.fleet.run import FleetResult
+from binance_guard.fleet.store import Record
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 COLOURS = {"critical": "#7a0019", "high": "#c62828", "medium": "#ef6c00", "low": "#607d8b"}
@@ -136,6 +137,19 @@ def _key(key: report.Key, forks: set[str]) -> str:
     )
 
 
+def _incidents(records: list[Record]) -> str:
+    """A repository's leaked keys, each linking to its entry under Keys."""
+    seen: dict[str, Record] = {}
+    for record in records:
+        seen.setdefault(record.data["fingerprint"], record)
+    return "<br>".join(
+        f'<a href="#key-{_t(fp[:16])}"><code>{_t(r.data["redacted"])}</code></a> '
+        f"{_t(r.data['path'])}:{_t(r.data['line'])}"
+        + (' <span class="head">HEAD</span>' if r.data.get("in_head") else "")
+        for fp, r in seen.items()
+    )
+
+
 def render(result: FleetResult, verified: dict[str, Verification]) -> str:
     found = report.findings(result, verified)
     summary = report.summary(result, found)
@@ -159,7 +173,7 @@ def render(result: FleetResult, verified: dict[str, Verification]) -> str:
             + ('<span class="tag">fork</span>' if outcome.spec.fork else "")
             + ('<span class="tag">archived</span>' if outcome.spec.archived else "")
             + f"</td><td>{_t(outcome.status)}</td><td>{len(live)}</td>"
-            f"<td>{sum(r.status == 'new' for r in live)}</td>"
+            f"<td>{sum(r.status == 'new' for r in live)}</td><td>{_incidents(live)}</td>"
             f"<td>{_t(outcome.error or '; '.join(outcome.notes))}</td></tr>"
         )
     body = [
@@ -193,7 +207,7 @@ def render(result: FleetResult, verified: dict[str, Verification]) -> str:
         "".join(_key(k, forks) for k in keys) or "<p>No Binance credentials found.</p>",
         "</section>",
         '<section id="repos"><h2>Repositories</h2><table><tr><th>repository</th>'
-        "<th>status</th><th>findings</th><th>new</th><th>notes</th></tr>",
+        "<th>status</th><th>findings</th><th>new</th><th>incidents</th><th>notes</th></tr>",
         "".join(repo_rows),
         "</table></section>",
         "</main></body></html>",
