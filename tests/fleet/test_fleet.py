@@ -149,3 +149,34 @@ def test_text_report_never_prints_secrets_and_escapes_names(tmp_path: Path) -> N
     assert "vendor/bot.env:1" in proc.stdout
     for key in KEYS:
         assert key not in proc.stdout + proc.stderr
+
+
+def test_sarif_has_one_valid_run_per_repository_with_findings(tmp_path: Path) -> None:
+    import json
+
+    import jsonschema
+
+    from testing.cli import run_cli
+
+    make_fleet(tmp_path / "org")
+    proc = run_cli(
+        "fleet",
+        str(tmp_path / "org"),
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--workers",
+        "1",
+        "--format",
+        "sarif",
+    )
+    assert proc.returncode == 1, proc.stderr
+    document = json.loads(proc.stdout)
+    schema = json.loads(
+        (Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text()
+    )
+    jsonschema.validate(document, schema)
+    runs = {run["automationDetails"]["id"].rsplit("/", 1)[-1]: run for run in document["runs"]}
+    assert set(runs) == {"alpha", "gamma", "delta"}
+    assert len(runs["delta"]["results"]) == 2
+    for key in KEYS:
+        assert key not in proc.stdout

@@ -20,6 +20,7 @@ from binance_guard.finding import (
     Confidence,
     Finding,
     Introduction,
+    Location,
     Pair,
     Severity,
     Verification,
@@ -269,6 +270,7 @@ def restore(data: dict[str, Any], verified: dict[str, Verification]) -> Finding:
         pair=Pair(**data["pair"]) if data.get("pair") else None,
         attribution=attribution,
         verification=verified.get(data["fingerprint"]),
+        location=Location(data.get("location", Location.FILE)),
         stored_fingerprint=data["fingerprint"],
         stored_redacted=data["redacted"],
     )
