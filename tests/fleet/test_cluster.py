@@ -115,7 +115,7 @@ def test_a_worker_killed_mid_run_costs_only_its_tasks(org: Path, tmp_path: Path)
         out, err = proc.communicate(timeout=600)
     finally:
         cluster.close()
-    assert proc.returncode == 1, err
+    assert proc.returncode == 1, err + out
     doc = json.loads(out)
     assert {r["status"] for r in doc["repos"]} == {"complete"}
     assert found(doc) == EXPECTED

@@ -140,10 +140,13 @@ class _Run:
         self._tick()
         for future in self.stream:
             _, kind, ref = self.futures.pop(future.key)
-            if future.status == "finished":
-                getattr(self, f"_{kind}_done")(ref, future.result())
+            try:
+                # Waits if the worker holding the result died meanwhile: Dask recomputes it.
+                value = future.result()
+            except Exception as exc:  # the task's own error, KilledWorker, cancellation
+                getattr(self, f"_{kind}_failed")(ref, _error(exc))
             else:
-                getattr(self, f"_{kind}_failed")(ref, _error(future.exception()))
+                getattr(self, f"_{kind}_done")(ref, value)
             future.release()
             self._tick()
         for outcome in self.outcomes.values():
