@@ -165,7 +165,7 @@ def _dispatch(options: argparse.Namespace) -> int:
             fmt=options.format,
             output=options.output,
             progress_bar=not options.no_progress,
-            verify_url=_verify_url(options),
+            verify=_verify(options),
         )
     raise AssertionError(f"unhandled command {command!r}")  # the parser knows every command
 

@@ -13,6 +13,7 @@ from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Verification
 from binance_guard.policy import Policy
+from binance_guard.verify import INCOMPLETE, Settings
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -77,12 +78,12 @@ def _specs(
     return discovery.unique(specs)
 
 
-def _verify(result: FleetResult, api_url: str) -> dict[str, Verification]:
+def _verify(result: FleetResult, settings: Settings) -> dict[str, Verification]:
     """Each distinct key once for the whole fleet (the client's limits apply)."""
     from binance_guard.commands.common import verified
 
     everything = [f for outcome in result.repos for f in outcome.findings]
-    return {f.fingerprint: f.verification for f in verified(everything, api_url) if f.verification}
+    return {f.fingerprint: f.verification for f in verified(everything, settings) if f.verification}
 
 
 def run(
@@ -101,7 +102,7 @@ def run(
     fmt: str,
     output: str | None,
     progress_bar: bool,
-    verify_url: str | None,
+    verify: Settings | None,
 ) -> int:
     from binance_guard.fleet import report
     from binance_guard.fleet.run import run as run_fleet
@@ -122,12 +123,12 @@ def run(
                 policy,
                 max_bytes,
                 bar.update if bar else None,
-                relist=verify_url is not None,
+                relist=verify is not None,
             )
     finally:
         if bar:
             bar.close()
-    verifications = _verify(result, verify_url) if verify_url is not None else {}
+    verifications = _verify(result, verify) if verify is not None else {}
     if fmt == "json":
         text = report.render_json(result, verifications)
     elif fmt == "sarif":
@@ -143,7 +144,7 @@ def run(
             handle.write(text)
     else:
         sys.stdout.write(text)
-    if result.incomplete:
+    if result.incomplete or any(v.status in INCOMPLETE for v in verifications.values()):
         return EXIT_ERROR
     found = report.findings(result, verifications)
     live = [f for f in found if f["status"] != "gone" and not f.get("public_example")]
