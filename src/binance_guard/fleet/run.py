@@ -228,17 +228,17 @@ class _Run:
             )
 
     def _attribute(self, repo: str) -> None:
-        hits = self.store.hits()
         found = {
-            oid: [
-                h.fingerprint
-                for h in hits[oid]
-                if self.policy.admits(h.confidence, h.public_example)
-            ]
-            for oid in self.blobs.pop(repo)
-            if oid in hits
+            oid: fps
+            for oid, hits in self.store.hits(self.blobs.pop(repo)).items()
+            if (
+                fps := [
+                    h.fingerprint
+                    for h in hits
+                    if self.policy.admits(h.confidence, h.public_example)
+                ]
+            )
         }
-        found = {oid: fps for oid, fps in found.items() if fps}
         self.submit(
             "attribute", repo, tasks.attribute_repo, self.outcomes[repo].mirror, found, self.policy
         )

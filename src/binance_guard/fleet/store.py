@@ -98,16 +98,19 @@ class Store:
                 "INSERT OR IGNORE INTO blob VALUES (?)", ((bytes.fromhex(o),) for o in oids)
             )
 
-    def hits(self) -> dict[str, list[Hit]]:
-        """Every blob known to hold a secret (few: only those are kept)."""
+    def hits(self, oids: Sequence[str]) -> dict[str, list[Hit]]:
+        """The secrets in those of these blobs that hold any (few: only those are kept)."""
         result: dict[str, list[Hit]] = {}
-        for oid, fp, confidence, example in self._db.execute("SELECT * FROM hit"):
-            result.setdefault(oid.hex(), []).append(Hit(oid.hex(), fp, confidence, bool(example)))
+        for start in range(0, len(oids), CHUNK):
+            chunk = [bytes.fromhex(o) for o in oids[start : start + CHUNK]]
+            marks = ",".join("?" * len(chunk))
+            for oid, fp, confidence, example in self._db.execute(
+                f"SELECT * FROM hit WHERE oid IN ({marks})", chunk
+            ):
+                result.setdefault(oid.hex(), []).append(
+                    Hit(oid.hex(), fp, confidence, bool(example))
+                )
         return result
-
-    def blob_count(self) -> int:
-        count: int = self._db.execute("SELECT count(*) FROM blob").fetchone()[0]
-        return count
 
     def known_refs(self, repo: str) -> str | None:
         row = self._db.execute("SELECT refs FROM repo WHERE id = ?", (repo,)).fetchone()
@@ -170,8 +173,3 @@ class Store:
                 (repo,),
             )
         ]
-
-    def forget_refs(self, repo: str) -> None:
-        """The next run lists this repository again (its last scan was not complete)."""
-        with self._write():
-            self._db.execute("UPDATE repo SET refs = NULL WHERE id = ?", (repo,))
