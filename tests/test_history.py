@@ -190,7 +190,10 @@ def test_shallow_clone_says_what_it_cannot_see(repo: Path, tmp_path: Path) -> No
     commit(repo, {"x.txt": "x\n"})
     clone = tmp_path / "shallow"
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True)
-    code, doc = _history(clone)
+    proc = run_cli("history", str(clone), "--format", "json")
+    assert proc.returncode == 2 and "INCOMPLETE" in proc.stderr  # the key is beyond the boundary
+    assert json.loads(proc.stdout)["incomplete"] == {"commit(s) at a shallow boundary": 1}
+    code, doc = _history(clone, "--allow-incomplete")
     assert code == 0
     assert any("shallow clone" in n for n in doc["notes"])
 

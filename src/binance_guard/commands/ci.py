@@ -8,7 +8,8 @@ import os
 import sys
 from collections import Counter
 
-from binance_guard.commands.common import outcome, scan_range
+from binance_guard.commands.common import incomplete, outcome, scan_range
+from binance_guard.exit_codes import EXIT_ERROR
 from binance_guard.policy import Policy, fails
 from binance_guard.report import Report, github, render
 from binance_guard.sources.ranges import github_range
@@ -23,6 +24,7 @@ def run(
     sarif_file: str | None,
     fail_on: str,
     verify: Settings | None,
+    allow_incomplete: bool,
 ) -> int:
     span, notes = github_range(os.environ, repo)
     print(f"binance-guard: scanning {span.description}")
@@ -59,4 +61,6 @@ def run(
         with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as handle:
             handle.write(f"findings={len(findings)}\n")
             handle.write(f"sarif-file={sarif_file or ''}\n")
+    if incomplete(report, allow=allow_incomplete):
+        return EXIT_ERROR
     return outcome(findings, fails(findings, fail_on))

@@ -62,3 +62,19 @@ def scan_range(
     if verify is not None:
         report.findings = verified(report.findings, verify)
     return report
+
+
+def incomplete(report: Report, *, allow: bool) -> bool:
+    """Say on stderr what could not be read; True when that must fail the run (exit 2)."""
+    if not report.incomplete:
+        return False
+    unread = ", ".join(f"{n} {why}" for why, n in sorted(report.incomplete.items()))
+    if allow:
+        print(f"binance-guard: incomplete (accepted): could not read {unread}", file=sys.stderr)
+        return False
+    print(
+        f"binance-guard: INCOMPLETE: could not read {unread}; not calling this clean (exit 2; "
+        "--allow-incomplete accepts it)",
+        file=sys.stderr,
+    )
+    return True

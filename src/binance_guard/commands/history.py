@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from binance_guard.commands.common import outcome, scan_range
+from binance_guard.commands.common import incomplete, outcome, scan_range
+from binance_guard.exit_codes import EXIT_ERROR
 from binance_guard.policy import Policy
 from binance_guard.report import render
 from binance_guard.verify import Settings
@@ -21,6 +22,7 @@ def run(
     fmt: str,
     progress_bar: bool,
     verify: Settings | None,
+    allow_incomplete: bool,
 ) -> int:
     selected = list(revs or []) or None
     if since_commit:
@@ -34,4 +36,6 @@ def run(
         verify=verify,
     )
     sys.stdout.write(render(report, fmt))
+    if incomplete(report, allow=allow_incomplete):
+        return EXIT_ERROR
     return outcome(report.findings, bool(report.blocking))

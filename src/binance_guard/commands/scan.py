@@ -11,6 +11,7 @@ from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN
 from binance_guard.policy import Policy, scan_sources
 from binance_guard.report import render
+from binance_guard.sources import git
 from binance_guard.sources.files import file_sources
 from binance_guard.sources.source import STDIN_NAME
 from binance_guard.verify import Settings
@@ -31,6 +32,13 @@ def run(
     missing = [p for p in paths if p != STDIN_NAME and not os.path.lexists(p)]
     if missing:
         raise UsageError(f"no such file or directory: {', '.join(missing)}")
+    for path in paths:
+        if os.path.isdir(path) and git.is_git_dir(path):
+            raise UsageError(
+                f"{path} is a git directory (a bare repository or .git): its files are "
+                "compressed objects that cannot be scanned as text; scan its history with "
+                f"`binance-guard history {path}`"
+            )
     if write_baseline:
         policy = dataclasses.replace(policy, baseline=None)  # the new baseline takes all
     notes: list[str] = []

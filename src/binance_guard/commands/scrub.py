@@ -7,6 +7,7 @@ import json
 import os
 import sys
 
+from binance_guard.commands.common import incomplete
 from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Finding
@@ -54,6 +55,7 @@ def run(
     output: str | None,
     prune: bool,
     rollback: bool,
+    allow_incomplete: bool,
 ) -> int:
     clean_stale_temp()
     try:
@@ -69,6 +71,7 @@ def run(
             yes=yes,
             output=output,
             prune=prune,
+            allow_incomplete=allow_incomplete,
         )
     except Interrupted as exc:
         print(f"binance-guard: scrub interrupted by {exc}", file=sys.stderr)
@@ -85,9 +88,15 @@ def _run(
     yes: bool,
     output: str | None,
     prune: bool,
+    allow_incomplete: bool,
 ) -> int:
     refuse_after_interruption(repo)
     history = scan_history(repo, None, policy, max_bytes)
+    if incomplete(history, allow=allow_incomplete):
+        raise ScrubError(
+            "cannot scrub what could not be read: a secret there would survive the rewrite "
+            "(fetch or repair the missing objects, or pass --allow-incomplete)"
+        )
     findings = _selected_findings(findings_file, history.findings)
     if not findings:
         print("binance-guard: no secrets in history: nothing to scrub.")

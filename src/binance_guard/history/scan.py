@@ -39,8 +39,6 @@ _Origin = TypeVar("_Origin")
 Progress = Callable[[int, int, int], None]  # (blobs scanned, bytes scanned, blobs in all)
 
 
-
-
 def scan_history(
     path: str,
     revs: Sequence[str] | None,
@@ -53,11 +51,7 @@ def scan_history(
     if not git.has_commits(repo):
         result.notes.append("the repository has no commits: nothing to scan")
         return result
-    if git.is_shallow(repo):
-        result.notes.append(
-            "shallow clone: commits beyond the shallow boundary are not visible and files at "
-            "the boundary look newly added; run `git fetch --unshallow` to scan everything"
-        )
+    _account_for_unreadable(repo, revs, result)
     # Path-dependent rules wait for real paths (pass 2).
     first_pass = dataclasses.replace(policy, baseline=None, exclude_files=None)
 
@@ -99,6 +93,87 @@ def attribute(
     for link in head.gitlinks:
         notes.append(f"{link}: submodule (gitlink) not followed; scan it separately")
     return findings, notes
+
+
+def _missing(repo: str, revs: Sequence[str] | None) -> list[str]:
+    """Objects the refs (or ``revs``) reach that are not in the repository, listed without
+    fetching: a partial clone's absent blobs, a deleted or lost object."""
+    out = git.run(
+        [
+            "rev-list",
+            "--objects",
+            "--no-object-names",
+            "--missing=print",
+            *(git.revisions(revs) if revs else ["--all"]),
+            "--",
+        ],
+        cwd=repo,
+    )
+    return [line[1:].decode() for line in out.splitlines() if line.startswith(b"?")]
+
+
+def _promisor(repo: str) -> str | None:
+    """The remote a partial clone fetches missing objects from, if it is one."""
+    try:
+        out = git.run(["config", "--get-regexp", r"^remote\..*\.promisor$"], cwd=repo).decode()
+    except git.GitError:
+        return None
+    for line in out.splitlines():
+        name, _, value = line.partition(" ")
+        if value.strip().lower() in ("true", "yes", "on", "1"):
+            return name.removeprefix("remote.").removesuffix(".promisor")
+    return None
+
+
+def _fetch(repo: str, remote: str, oids: Sequence[str]) -> None:
+    """What git's own lazy fetch runs, for all the missing objects at once."""
+    git.run(
+        [
+            "-c",
+            "fetch.negotiationAlgorithm=noop",
+            "fetch",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--recurse-submodules=no",
+            "--filter=blob:none",
+            "--stdin",
+            "--end-of-options",
+            remote,
+        ],
+        cwd=repo,
+        stdin="".join(f"{oid}\n" for oid in oids).encode(),
+    )
+
+
+def _account_for_unreadable(repo: str, revs: Sequence[str] | None, report: Report) -> None:
+    """Fetch what a partial clone's promisor remote can give; count the rest, and the commits
+    at a shallow boundary (the history beyond is not here), so nobody calls this clean."""
+    missing = _missing(repo, revs)
+    remote = _promisor(repo) if missing else None
+    if remote is not None:
+        try:
+            _fetch(repo, remote, missing)
+            report.notes.append(f"partial clone: fetched {len(missing)} object(s) from {remote}")
+        except git.GitError:
+            report.notes.append(
+                f"partial clone: cannot fetch {len(missing)} object(s) from {remote}"
+            )
+        missing = _missing(repo, revs)
+    if missing:
+        where = "not fetched (partial clone)" if remote else "missing or lost"
+        report.incomplete[f"object(s) {where}"] = len(missing)
+    if git.is_shallow(repo):
+        with open(git.git_path(repo, "shallow"), encoding="ascii") as handle:
+            boundary = set(handle.read().split())
+        if revs:
+            listed = git.run(["rev-list", *git.revisions(revs), "--"], cwd=repo).decode().split()
+            boundary &= set(listed)
+        if boundary:
+            report.incomplete["commit(s) at a shallow boundary"] = len(boundary)
+            report.notes.append(
+                "shallow clone: commits beyond the shallow boundary are not here; run "
+                "`git fetch --unshallow` to scan everything"
+            )
 
 
 PARALLEL_MIN_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
@@ -298,9 +373,7 @@ def _message_hits(
         (origin, dataclasses.replace(finding, location=location))
         for text, origin in texts
         if has_candidates(text)
-        for finding in _once_each(
-            [f for f in scan_bytes(text, location.label) if policy.keeps(f)]
-        )
+        for finding in _once_each([f for f in scan_bytes(text, location.label) if policy.keeps(f)])
     ]
 
 

@@ -26,6 +26,8 @@ class Report:
     files: int = 0
     blobs: int = 0
     bytes: int = 0
+    # What could not be read, by reason: any count makes the run "incomplete" (exit 2).
+    incomplete: Counter[str] = dataclasses.field(default_factory=Counter)
 
     @property
     def blocking(self) -> list[Finding]:
@@ -54,5 +56,5 @@ def render(
     from binance_guard.report import text
 
     if report.history:
-        return text.render_history(report)
+        return text.render_history(report, advice=advice)
     return text.render(report, verbose=verbose, advice=advice, show_secrets=show_secrets)

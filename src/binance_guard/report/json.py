@@ -18,4 +18,5 @@ def render(report: Report, *, show_secrets: bool = False) -> str:
     if report.history:
         document["skipped_objects"] = dict(sorted(report.skipped_objects.items()))
         document["scanned"] = {"blobs": report.blobs, "bytes": report.bytes}
+        document["incomplete"] = dict(sorted(report.incomplete.items()))
     return json.dumps(document, indent=2) + "\n"

@@ -166,7 +166,7 @@ def _group_date(group: list[Finding]) -> str:
     return max(f.attribution.introduced.commit.date for f in group if f.attribution)
 
 
-def render_history(report: Report) -> str:
+def render_history(report: Report, *, advice: bool = True) -> str:
     """History findings grouped by secret, most recently introduced first."""
     findings = report.findings
     out = [f"note: {n}" for n in report.notes]
@@ -175,8 +175,12 @@ def render_history(report: Report) -> str:
         f"binance-guard: scanned {report.blobs} blobs "
         f"({report.bytes / (1 << 20):.1f} MiB of objects)."
     )
+    unread = ", ".join(f"{n} {why}" for why, n in sorted(report.incomplete.items()))
+    if unread:
+        out.append(f"binance-guard: INCOMPLETE: could not read {unread}.")
     if not findings:
-        out.append("binance-guard: no Binance credentials found in history.")
+        where = "in what could be read" if unread else "in history"
+        out.append(f"binance-guard: no Binance credentials found {where}.")
         return "\n".join(out) + "\n"
     by_secret: dict[str, list[Finding]] = {}
     for finding in findings:
@@ -188,8 +192,7 @@ def render_history(report: Report) -> str:
         f"{live} still at HEAD, {len(groups) - live} in history only:"
     )
     out += ["", _history_table(groups)]
-    out += ["", HISTORY_ADVICE]
-    out += _incident_steps(findings)
+    if advice:
+        out += ["", HISTORY_ADVICE]
+        out += _incident_steps(findings)
     return "\n".join(out) + "\n"
-
-

@@ -125,6 +125,14 @@ def succeeds(args: Sequence[str], cwd: str) -> bool:
     return True
 
 
+def is_git_dir(path: str) -> bool:
+    """A bare repository or a .git directory: objects, not files to scan as text."""
+    try:
+        return run(["rev-parse", "--is-inside-git-dir"], cwd=path).strip() == b"true"
+    except GitError:
+        return False
+
+
 def has_commit(repo: str, sha: str) -> bool:
     return succeeds(["cat-file", "-e", "--end-of-options", f"{sha}^{{commit}}"], repo)
 
