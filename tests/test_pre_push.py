@@ -270,3 +270,117 @@ def test_direct_pre_push_without_from_ref(pushed: tuple[Path, dict[str, str]]) -
 
     git(repo, "checkout", "-q", "main")
     assert run_cli("pre-push", cwd=repo, env={"PRE_COMMIT_REMOTE_NAME": "origin"}).returncode == 0
+
+
+# --- as a plain git hook: .git/hooks/pre-push runs `binance-guard pre-push "$@"` ---------------
+
+
+@dataclasses.dataclass
+class Plain:
+    repo: Path
+    remote: Path
+    env: dict[str, str]
+
+    def push(self, *args: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            ["git", "push", *args],
+            cwd=self.repo,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert_no_secret(proc.stdout + proc.stderr, SECRETS)
+        return proc
+
+    def remote_rev(self, ref: str) -> str | None:
+        out = git(self.remote, "rev-parse", "--verify", "-q", ref, check=False).strip()
+        return out or None
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> Plain:
+    """A repository whose pre-push hook is binance-guard itself, no pre-commit involved."""
+    repo = make_repo(tmp_path / "user")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    hook = repo / ".git" / "hooks" / "pre-push"
+    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m binance_guard pre-push "$@"\n')
+    hook.chmod(0o755)
+    commit(repo, {"README.md": "# bot\n"}, "readme")
+    user = Plain(repo, remote, environ({"HOME": str(repo)}))
+    assert user.push("-q", "origin", "main").returncode == 0
+    return user
+
+
+def _plain_blocked(proc: subprocess.CompletedProcess[str]) -> str:
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "Push blocked by binance-guard" in output
+    assert "Nothing was sent" in output and "Fix the commits before pushing" in output
+    assert "anyone who cloned" not in output.lower() and "force-push" not in output
+    return output
+
+
+def test_plain_hook_checks_the_branch_pushed_not_the_one_checked_out(plain: Plain) -> None:
+    git(plain.repo, "checkout", "-q", "-b", "leaky")
+    commit(plain.repo, {"bot.py": BOT}, "bot with keys")
+    git(plain.repo, "checkout", "-q", "main")
+    output = _plain_blocked(plain.push("origin", "leaky"))
+    assert "leaky" in output and "bot.py" in output
+    assert re.search(r"[1-9] still at HEAD, 0 in history only", output)  # the pushed tip
+    assert plain.remote_rev("leaky") is None
+
+
+def test_plain_hook_key_removed_later_is_history_only(plain: Plain) -> None:
+    commit(plain.repo, {"bot.py": BOT}, "bot with keys")
+    commit(plain.repo, {"bot.py": CLEAN_BOT}, "keys out again")
+    before = plain.remote_rev("main")
+    output = _plain_blocked(plain.push("origin", "main"))
+    assert re.search(r"0 still at HEAD, [1-9] in history only", output)
+    assert "git rebase -i" in output
+    assert plain.remote_rev("main") == before
+
+
+def test_plain_hook_checks_every_ref_of_one_push(plain: Plain) -> None:
+    commit(plain.repo, {"docs.md": "docs\n"}, "clean on main")
+    git(plain.repo, "checkout", "-q", "-b", "leaky")
+    commit(plain.repo, {"bot.py": BOT}, "bot with keys")
+    git(plain.repo, "checkout", "-q", "main")
+    before = plain.remote_rev("main")
+    _plain_blocked(plain.push("origin", "main", "leaky"))
+    assert plain.remote_rev("main") == before and plain.remote_rev("leaky") is None
+    assert plain.push("-q", "origin", "main").returncode == 0  # the clean one alone goes
+
+
+def test_plain_hook_lets_deletions_and_clean_branches_through(plain: Plain) -> None:
+    git(plain.repo, "checkout", "-q", "-b", "feature")
+    commit(plain.repo, {"bot.py": CLEAN_BOT}, "clean bot")
+    assert plain.push("-q", "origin", "feature").returncode == 0
+    assert plain.remote_rev("feature") is not None
+    assert plain.push("-q", "origin", "--delete", "feature").returncode == 0
+    assert plain.remote_rev("feature") is None
+    commit(plain.repo, {"bot.py": BOT}, "keys")  # the same hook does block
+    _plain_blocked(plain.push("origin", "feature"))
+
+
+def test_plain_hook_force_push_checks_only_what_the_remote_lacks(plain: Plain) -> None:
+    commit(plain.repo, {"a.txt": "a\n"}, "a")
+    assert plain.push("-q", "origin", "main").returncode == 0
+    git(plain.repo, "reset", "-q", "--hard", "HEAD~1")
+    commit(plain.repo, {"bot.py": BOT}, "rewritten with keys")
+    _plain_blocked(plain.push("--force", "origin", "main"))
+
+
+def test_pre_push_rejects_malformed_input(plain: Plain) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "binance_guard", "pre-push", "origin", str(plain.remote)],
+        cwd=plain.repo,
+        env=plain.env,
+        input="refs/heads/main --upload-pack=x refs/heads/main 0\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2 and proc.stderr.startswith("binance-guard: error:")

@@ -108,7 +108,13 @@ def _dispatch(options: argparse.Namespace) -> int:
     if command == "pre-push":
         from binance_guard.commands import hook
 
-        return hook.pre_push(policy=policy, max_bytes=options.max_bytes)
+        return hook.pre_push(
+            options.remote,
+            options.url,
+            policy=policy,
+            max_bytes=options.max_bytes,
+            allow_incomplete=options.allow_incomplete,
+        )
     if command == "history":
         from binance_guard.commands import history
 
@@ -121,6 +127,7 @@ def _dispatch(options: argparse.Namespace) -> int:
             fmt=options.format,
             progress_bar=not options.no_progress,
             verify=_verify(options),
+            allow_incomplete=options.allow_incomplete,
         )
     if command == "ci":
         from binance_guard.commands import ci
@@ -132,6 +139,7 @@ def _dispatch(options: argparse.Namespace) -> int:
             sarif_file=options.sarif_file,
             fail_on=options.fail_on,
             verify=_verify(options),
+            allow_incomplete=options.allow_incomplete,
         )
     if command == "scrub":
         from binance_guard.commands import scrub
@@ -146,6 +154,7 @@ def _dispatch(options: argparse.Namespace) -> int:
             output=options.output,
             prune=options.prune,
             rollback=options.rollback,
+            allow_incomplete=options.allow_incomplete,
         )
     if command == "fleet":
         from binance_guard.commands import fleet

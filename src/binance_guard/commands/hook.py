@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
-from binance_guard.commands.common import scan_range
-from binance_guard.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
+from binance_guard.commands.common import incomplete, scan_range
+from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+from binance_guard.finding import Finding, Location
 from binance_guard.policy import Policy, scan_sources
 from binance_guard.report import render
-from binance_guard.sources.ranges import pre_push_range
+from binance_guard.sources import git
+from binance_guard.sources.ranges import pre_push_range, push_from_stdin
 from binance_guard.sources.staged import staged_sources
 
 
@@ -28,12 +31,72 @@ def run(files: list[str], *, policy: Policy, max_bytes: int, verbose: bool) -> i
     return EXIT_FINDINGS if report.blocking else EXIT_CLEAN
 
 
-def pre_push(*, policy: Policy, max_bytes: int) -> int:
-    span = pre_push_range(os.environ)
-    report = scan_range(".", span.revs, policy=policy, max_bytes=max_bytes)
-    if not report.blocking:
+def pre_push(
+    remote: str | None,
+    url: str | None,
+    *,
+    policy: Policy,
+    max_bytes: int,
+    allow_incomplete: bool,
+) -> int:
+    """As a plain git hook, git passes the remote's name and URL and one line per pushed ref
+    on stdin; through pre-commit, PRE_COMMIT_FROM_REF/TO_REF say the range."""
+    if remote is not None and "PRE_COMMIT_TO_REF" not in os.environ:
+        push = push_from_stdin(sys.stdin.read(), remote)
+        revs, tips, description = push.revs, push.tips, push.description
+    else:
+        span = pre_push_range(os.environ)
+        revs, tips, description = span.revs, [span.head or "HEAD"], span.description
+    if not revs:
         return EXIT_CLEAN
-    sys.stdout.write(f"Push blocked by binance-guard ({span.description}).\n")
+    report = scan_range(".", revs, policy=policy, max_bytes=max_bytes)
+    report.findings = _at_tips(report.findings, tips)
+    stopped = incomplete(report, allow=allow_incomplete)
+    if not report.blocking:
+        if stopped:
+            print(f"Push stopped by binance-guard ({description}): nothing was sent.")
+            return EXIT_ERROR
+        return EXIT_CLEAN
+    where = remote or "the remote"
+    sys.stdout.write(
+        f"Push blocked by binance-guard ({description}).\n"
+        f"Nothing was sent: {where} has not received these commits, so the keys below were "
+        "not published by this push.\n"
+    )
     report.skipped_objects.clear()  # a blocked push is about what was found
-    sys.stdout.write(render(report, "text"))
+    sys.stdout.write(render(report, "text", advice=False))
+    sys.stdout.write(PUSH_ADVICE)
     return EXIT_FINDINGS
+
+
+PUSH_ADVICE = """
+Fix the commits before pushing again:
+  - a key at the tip ("STILL AT HEAD"): move it out of the file (environment variable, secrets
+    manager), then `git commit --amend` if it came in with the last commit, or commit the fix
+    and rewrite the older commit as below;
+  - a key in an earlier commit ("history only"): `git rebase -i <upstream>` and edit that
+    commit, or `binance-guard scrub --in-place` to rewrite the local branch;
+  - then push again. If a key was ever shared anywhere else, revoke it in Binance.
+"""
+
+
+def _at_tips(findings: list[Finding], tips: list[str]) -> list[Finding]:
+    """ "At HEAD" means at the tip being pushed, which need not be the checked-out branch."""
+    trees = [git.tree(".", tip) for tip in tips]
+    wanted = {oid for t in trees for f in findings for p, oid in t.blobs.items() if p == f.path}
+    contents = git.blob_contents(list(wanted), cwd=".")
+    result = []
+    for finding in findings:
+        if finding.attribution is None or finding.location is not Location.FILE:
+            result.append(finding)
+            continue
+        at_tip = any(
+            finding.secret.encode() in contents.get(t.blobs.get(finding.path, ""), b"")
+            for t in trees
+        )
+        result.append(
+            dataclasses.replace(
+                finding, attribution=dataclasses.replace(finding.attribution, in_head=at_tip)
+            )
+        )
+    return result

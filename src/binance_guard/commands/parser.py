@@ -127,6 +127,13 @@ def build() -> argparse.ArgumentParser:
     )
     in_repo = argparse.ArgumentParser(add_help=False)
     in_repo.add_argument("repo", nargs="?", default=".", metavar="REPO")
+    readable = argparse.ArgumentParser(add_help=False)
+    readable.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="accept a scan that could not read everything (missing objects, a partial or "
+        "shallow clone's absent history) instead of exiting 2",
+    )
     files = argparse.ArgumentParser(add_help=False)
     files.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     files.add_argument(
@@ -184,7 +191,7 @@ def build() -> argparse.ArgumentParser:
 
     history = commands.add_parser(
         "history",
-        parents=[common, in_repo, verifiable],
+        parents=[common, in_repo, readable, verifiable],
         help="scan every blob and commit message in history",
         description="Scan every blob reachable from all refs once (or those of --rev ranges) "
         "and say which commit introduced each secret.",
@@ -205,7 +212,7 @@ def build() -> argparse.ArgumentParser:
 
     scrub = commands.add_parser(
         "scrub",
-        parents=[common, in_repo],
+        parents=[common, in_repo, readable],
         help="rewrite history to remove leaked keys (git-filter-repo)",
         description="Replace every leaked secret in all refs with a marker. Dry run unless "
         "--yes; works on a new mirror clone unless --in-place; verifies the result.",
@@ -241,7 +248,7 @@ def build() -> argparse.ArgumentParser:
 
     ci = commands.add_parser(
         "ci",
-        parents=[common, in_repo, verifiable],
+        parents=[common, in_repo, readable, verifiable],
         help="GitHub Actions: scan the commits the event brings (SARIF, annotations, summary)",
         description="Reads GITHUB_EVENT_NAME/GITHUB_EVENT_PATH and scans only the commits of "
         "the pull request or push, with annotations, a job summary and optional SARIF.",
@@ -253,13 +260,16 @@ def build() -> argparse.ArgumentParser:
         default="any",
         help="exit 1 on findings at or above this severity (default: any)",
     )
-    commands.add_parser(
+    pre_push = commands.add_parser(
         "pre-push",
-        parents=[common],
+        parents=[common, readable],
         help="pre-push hook: scan the commits being pushed",
-        description="Scans PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF (set by pre-commit), or the "
-        "commits of HEAD that no remote has.",
+        description='As .git/hooks/pre-push (`binance-guard pre-push "$@"`): scans every '
+        "ref git says it pushes (stdin), new branches included. Through pre-commit: "
+        "PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF. Run by hand: the commits of HEAD no remote has.",
     )
+    pre_push.add_argument("remote", nargs="?", help="the remote's name (git passes it)")
+    pre_push.add_argument("url", nargs="?", help="the remote's URL (git passes it)")
 
     fleet = commands.add_parser(
         "fleet",

@@ -186,7 +186,8 @@ class _Text:
         if self._allowlisted is None:
             before = self.previous_line_start(start)
             self._allowlisted = bool(ALLOWLIST_RE.search(self.line_at(start))) or (
-                before is not None and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before)))
+                before is not None
+                and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before)))
             )
         return self._allowlisted
 

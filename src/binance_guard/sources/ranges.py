@@ -187,6 +187,43 @@ def github_range(env: Mapping[str, str], repo: str) -> tuple[Range, list[str]]:
     ), notes
 
 
+@dataclasses.dataclass(frozen=True)
+class Push:
+    """What ``git push`` said it will send, one line of the hook's stdin per ref."""
+
+    revs: list[str]  # empty: nothing to scan (only deletions, or nothing pushed)
+    tips: list[str]  # the local commits the remote refs will point at
+    description: str
+
+
+def push_from_stdin(lines: str, remote: str) -> Push:
+    """git's pre-push lines ``<local ref> <local oid> <remote ref> <remote oid>``: scan what
+    every pushed commit reaches that the remote already has neither at the old tip nor in
+    its remote-tracking refs. New branches, force pushes and deletions included."""
+    tips: list[str] = []
+    known: list[str] = []
+    parts: list[str] = []
+    for line in lines.splitlines():
+        if not line.strip():
+            continue
+        fields = line.split()
+        if len(fields) != 4 or not all(git.OBJECT_ID.fullmatch(f) for f in fields[1::2]):
+            raise RangeError(f"unexpected pre-push input line: {line[:200]!r}")
+        local_ref, local, remote_ref, old = fields
+        if set(local) == {"0"}:
+            parts.append(f"delete {remote_ref}")
+            continue
+        tips.append(local)
+        if set(old) != {"0"} and git.has_commit(".", old):
+            known.append(f"^{old}")
+        parts.append(f"{local_ref} -> {remote_ref}")
+    if not tips:
+        return Push([], [], f"push to {remote}: {', '.join(parts) or 'nothing'}: nothing to scan")
+    revs = [*tips, *known, "--not", f"--remotes={remote}"]
+    count = git.count_commits(".", revs)
+    return Push(revs, tips, f"push to {remote}: {', '.join(parts)}: {count} new commit(s)")
+
+
 def pre_push_range(env: Mapping[str, str]) -> Range:
     """The commits a push sends, from the variables pre-commit sets for pre-push hooks."""
     from_ref, to_ref = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")

@@ -43,6 +43,7 @@ ERROR_STATUS = {
 }
 
 
+
 # A permission field's name: shown to the user, so only the shape Binance uses.
 PERMISSION_FIELD = re.compile(r"(?:enable|permits)[A-Za-z0-9]{1,60}")
 MAX_PERMISSION_FIELDS = 100
