@@ -119,3 +119,13 @@ def test_scan_refuses_a_bare_repository(origin: Path, tmp_path: Path) -> None:
     assert "is a git directory" in proc.stderr and f"binance-guard history {bare}" in proc.stderr
     assert "no Binance credentials" not in proc.stdout
     assert _cli("history", str(bare)).returncode == 1  # where the key really is
+
+
+def test_corrupt_object_is_incomplete(origin: Path) -> None:
+    blob = git(origin, "rev-parse", "HEAD~1:deploy.env").strip()
+    loose = origin / ".git" / "objects" / blob[:2] / blob[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"not zlib at all")
+    proc = _cli("history", str(origin), "--format", "json")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["incomplete"] == {"object(s) corrupt or unreadable": 1}

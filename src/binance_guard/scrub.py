@@ -349,6 +349,7 @@ def _read_journal(repo: str) -> dict[str, object] | None:
 
 def refuse_after_interruption(repo: str) -> None:
     """Before anything else, even the scan: an interrupted run may have rewritten the refs."""
+    git.open_repo(repo)  # "not a git repository" rather than a failing plumbing command
     record = _read_journal(repo)
     if record is None:
         return
@@ -376,6 +377,7 @@ def _describe_changes(repo: str, record: dict[str, object]) -> str:
 
 def rollback(repo: str) -> str:
     """Put refs, HEAD and the work tree back exactly as the journal recorded them."""
+    git.open_repo(repo)
     record = _read_journal(repo)
     if record is None:
         raise ScrubError("no interrupted scrub to roll back in this repository")

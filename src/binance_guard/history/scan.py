@@ -51,7 +51,7 @@ def scan_history(
     if not git.has_commits(repo):
         result.notes.append("the repository has no commits: nothing to scan")
         return result
-    _account_for_unreadable(repo, revs, result)
+    missing = _account_for_unreadable(repo, revs, result)
     # Path-dependent rules wait for real paths (pass 2).
     first_pass = dataclasses.replace(policy, baseline=None, exclude_files=None)
 
@@ -66,6 +66,9 @@ def scan_history(
         result.blobs += part.blobs
         result.bytes += part.bytes
     result.skipped_objects = +result.skipped_objects  # drop zero counts
+    corrupt = set(stock.unreadable) - missing
+    if corrupt:
+        result.incomplete["object(s) corrupt or unreadable"] = len(corrupt)
 
     fingerprints = {oid: [f.fingerprint for f in fs] for oid, fs in found.items()}
     findings, notes = attribute(repo, revs, has_worktree, fingerprints, policy)
@@ -145,9 +148,12 @@ def _fetch(repo: str, remote: str, oids: Sequence[str]) -> None:
     )
 
 
-def _account_for_unreadable(repo: str, revs: Sequence[str] | None, report: Report) -> None:
+def _account_for_unreadable(
+    repo: str, revs: Sequence[str] | None, report: Report
+) -> set[str]:
     """Fetch what a partial clone's promisor remote can give; count the rest, and the commits
-    at a shallow boundary (the history beyond is not here), so nobody calls this clean."""
+    at a shallow boundary (the history beyond is not here), so nobody calls this clean.
+    Returns the objects still missing."""
     missing = _missing(repo, revs)
     remote = _promisor(repo) if missing else None
     if remote is not None:
@@ -174,6 +180,7 @@ def _account_for_unreadable(repo: str, revs: Sequence[str] | None, report: Repor
                 "shallow clone: commits beyond the shallow boundary are not here; run "
                 "`git fetch --unshallow` to scan everything"
             )
+    return set(missing)
 
 
 PARALLEL_MIN_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves

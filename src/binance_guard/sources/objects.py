@@ -31,6 +31,7 @@ class Inventory:
     blob_bytes: int = 0
     other_bytes: int = 0  # commits, trees, tags: counted, never read
     oversized: list[tuple[str, int]] = dataclasses.field(default_factory=list)
+    unreadable: list[str] = dataclasses.field(default_factory=list)  # absent or corrupt
 
 
 CHECK_FORMAT = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
@@ -54,7 +55,8 @@ def inventory(repo: str, revs: Sequence[str] | None, max_bytes: int) -> Inventor
     result = Inventory()
     for line in proc.stdout:
         parts = line.split()
-        if len(parts) != 3:  # "<oid> missing"
+        if len(parts) != 3:  # "<oid> missing": absent, or its header does not inflate
+            result.unreadable.append(parts[0].decode())
             continue
         oid, kind, size = parts[0].decode(), parts[1], int(parts[2])
         if kind != b"blob":
