@@ -156,6 +156,19 @@ def test_operation_in_progress_is_refused(tmp_path: Path, operation: str) -> Non
     assert not list(tmp_path.glob("*.bundle"))
 
 
+@pytest.mark.parametrize("mark", ["--skip-worktree", "--assume-unchanged"])
+def test_files_hidden_from_status_are_refused(tmp_path: Path, mark: str) -> None:
+    """The issue's failing filter-repo: its reset cannot overwrite a skip-worktree file."""
+    repo = _repo(tmp_path / "repo")
+    git(repo, "update-index", mark, ".env")
+    (repo / ".env").write_text("changed locally\n")
+    refs = _refs(repo)
+    proc = _cli("scrub", "--in-place", "--yes", str(repo))
+    assert proc.returncode == 2 and ".env is marked" in proc.stderr, proc.stderr
+    assert _refs(repo) == refs and (repo / ".env").read_text() == "changed locally\n"
+    assert not list(tmp_path.glob("*.bundle"))
+
+
 def test_linked_worktree_is_refused_and_a_mirror_is_offered(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "repo")
     git(repo, "worktree", "add", "-q", str(tmp_path / "linked"), "-b", "linked")

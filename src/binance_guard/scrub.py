@@ -160,6 +160,18 @@ def _linked_worktrees(repo: str) -> list[str]:
     return paths[1:]
 
 
+def _hidden_from_status(repo: str) -> list[str]:
+    """Files whose changes ``git status`` does not show (skip-worktree, assume-unchanged)."""
+    if not git.has_worktree(repo):
+        return []
+    out = git.run(["ls-files", "-v", "-z"], cwd=repo)
+    return [
+        os.fsdecode(entry[2:])
+        for entry in out.split(b"\0")
+        if entry[:1] == b"S" or entry[:1].islower()
+    ]
+
+
 def _reflog_only(repo: str) -> list[str]:
     """Commits that only reflogs reach (reset-away work, older stash entries)."""
     out = git.run(["rev-list", "--reflog", "--not", "--all"], cwd=repo)
@@ -177,6 +189,15 @@ def preflight(repo: str, *, in_place: bool) -> None:
                 "commits and MERGE_HEAD would point into the old history); finish or abort it "
                 "(e.g. git rebase --abort, git merge --abort, git bisect reset) "
                 f"{NOTHING_CHANGED}"
+            )
+        hidden = _hidden_from_status(repo)
+        if hidden:
+            raise ScrubError(
+                f"{', '.join(hidden[:5])} {'is' if len(hidden) == 1 else 'are'} marked "
+                "--skip-worktree or --assume-unchanged: git status cannot vouch for them, and the "
+                "rewrite's reset of the work tree would fail or overwrite them; clear the mark "
+                "(git update-index --no-skip-worktree --no-assume-unchanged PATH), commit or "
+                f"stash, and run again {NOTHING_CHANGED}"
             )
         linked = _linked_worktrees(repo)
         if linked:
@@ -808,7 +829,12 @@ def _restore_stash_list(repo: str, before: list[str]) -> None:
 
 
 def _rolled_back(repo: str, exc: BaseException | None) -> str:
-    why = "the proof failed" if exc is None else f"interrupted ({exc or type(exc).__name__})"
+    if exc is None:
+        why = "the proof failed"
+    elif isinstance(exc, (Interrupted, KeyboardInterrupt)):
+        why = f"interrupted by {exc or 'SIGINT'}"
+    else:
+        why = "the rewrite failed"
     try:
         return f"binance-guard: {why}; {rollback(repo)}"
     except (GuardError, OSError) as failure:
