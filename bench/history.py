@@ -1,23 +1,32 @@
 """History scan speed against git reading every object, measured in the same run.
 
-    python bench/history.py [--commits 2000 20000] [--runs 3]
+    python bench/history.py [--commits 2000 20000] [--repo PATH ...] [--jobs 1 2] [--runs 5]
+                            [--log-p]
 
 Builds synthetic repositories with ``git fast-import`` (cached in bench/.cache): mixed-language
 files, a few lines of one to three files edited per commit, files added and deleted, side
-branches merged back, a handful of generated fake keys added and removed. Then times:
+branches merged back, a handful of generated fake keys added and removed. ``--repo`` adds real
+repositories (e.g. the bare mirrors the README names). For each repository, interleaved runs of:
 
-- ``git cat-file --batch-all-objects --batch > /dev/null``: the floor, git inflating every
-  object once;
-- ``git log -p --all > /dev/null``: what diff-based scanners pay;
-- ``binance-guard history --format json``.
+- ``git cat-file --batch-all-objects --batch > /dev/null``: the ordered floor, git inflating
+  every object once in object-id order (what the issue's figures call "the floor");
+- the same with ``--unordered``: pack order, git's fastest way to read everything;
+- ``git log -p --all > /dev/null`` with ``--log-p``: what diff-based scanners pay;
+- ``binance-guard history --format json --jobs N`` for each N of ``--jobs`` (default: none,
+  i.e. the default job count).
 
-Prints MiB/s over the total object bytes, the ratio to the floor, and the peak RSS of the
-binance-guard run. No assertions.
+Prints the date, machine (CPU model, usable CPUs, load average before and after), medians,
+MiB/s over all object bytes, ratios to both floors, and for one extra run of each guard
+command the peak memory of its whole process tree (itself, its workers and every git they
+start: RSS summed over the tree, polled every 20 ms from /proc) and its CPU time. No
+assertions.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import random
 import resource
 import statistics
@@ -129,63 +138,103 @@ def _object_bytes(repo: Path) -> int:
     return sum(int(n) for n in out.split())
 
 
-def _peak_rss_kib(cmd: list[str], cwd: Path) -> int:
-    """Peak RSS of the largest process of a fresh run (GNU time), else of this run's children."""
+def _tree_rss_kib(root: int) -> int:
+    """RSS summed over ``root`` and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+def _peak_tree(cmd: list[str], cwd: Path) -> tuple[int, float]:
+    """(peak RSS of the whole process tree in KiB, CPU seconds of the tree) for one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kib(proc.pid))
+        time.sleep(0.02)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return peak, cpu
+
+
+def _machine() -> str:
+    model = "unknown CPU"
     try:
-        out = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", *cmd],
-            cwd=cwd,
-            check=False,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        return int(out.stderr.strip().splitlines()[-1])
-    except (OSError, ValueError, IndexError):
-        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, check=False)
-        return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        with open("/proc/cpuinfo") as handle:
+            model = next(
+                (line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")),
+                model,
+            )
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}, {usable} usable CPUs, {platform.system()} {platform.release()}"
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--commits", type=int, nargs="+", default=[2000, 20000])
-    parser.add_argument("--runs", type=int, default=3)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--commits", type=int, nargs="*", default=[2000, 20000])
+    parser.add_argument("--repo", action="append", default=[], help="a real repository too")
+    parser.add_argument("--jobs", type=int, nargs="*", default=[], help="guard runs per N")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--log-p", action="store_true", help="also time git log -p --all")
     args = parser.parse_args()
-    guard = [
-        sys.executable,
-        "-m",
-        "binance_guard",
-        "history",
-        "--format",
-        "json",
-        "--no-progress",
-        ".",
-    ]
+    guard = [sys.executable, "-m", "binance_guard", "history", "--format", "json", "--no-progress"]
+    floor_cmd = ["git", "cat-file", "--batch-all-objects", "--batch"]
     commands = {
-        "git cat-file --batch-all-objects (floor)": [
-            "git",
-            "cat-file",
-            "--batch-all-objects",
-            "--batch",
-        ],
-        "git log -p --all": ["git", "log", "-p", "--all"],
-        "binance-guard history": guard,
+        "git cat-file --batch-all-objects --batch (ordered floor)": floor_cmd,
+        "... --unordered (unordered floor)": [*floor_cmd, "--unordered"],
     }
-    for count in args.commits:
-        repo = build(count)
+    if args.log_p:
+        commands["git log -p --all"] = ["git", "log", "-p", "--all"]
+    for jobs in args.jobs or [0]:
+        name = f"binance-guard history --jobs {jobs}" if jobs else "binance-guard history"
+        commands[name] = [*guard, *(["--jobs", str(jobs)] if jobs else []), "."]
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {_machine()}")
+    print(f"Python {sys.version.split()[0]}, {subprocess.getoutput('git --version')}")
+    for repo in [*map(build, args.commits), *map(Path, args.repo)]:
         size = _object_bytes(repo) / (1 << 20)
+        load_before = _load()
         samples: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, cmd in commands.items():
                 samples[name].append(_time(cmd, repo))
-        rss = _peak_rss_kib(guard, repo)
-        floor = statistics.median(samples["git cat-file --batch-all-objects (floor)"])
-        print(f"\n{count} commits, {size:.0f} MiB of objects, median of {args.runs} runs")
-        print(f"{'command':<42} {'seconds':>8} {'MiB/s':>8} {'x floor':>8}")
+        ordered = statistics.median(samples[next(iter(commands))])
+        unordered = statistics.median(samples["... --unordered (unordered floor)"])
+        print(f"\n{repo}: {size:.0f} MiB of objects, median of {args.runs} interleaved runs")
+        print(f"load average before {load_before}, after {_load()}")
+        print(f"{'command':<58} {'seconds':>8} {'MiB/s':>7} {'x ordered':>9} {'x unord.':>8}")
         for name, values in samples.items():
             median = statistics.median(values)
-            print(f"{name:<42} {median:>8.2f} {size / median:>8.0f} {median / floor:>8.2f}")
-        print(f"binance-guard history peak RSS: {rss / 1024:.0f} MiB (largest process)")
+            print(
+                f"{name:<58} {median:>8.2f} {size / median:>7.0f} "
+                f"{median / ordered:>9.2f} {median / unordered:>8.2f}"
+            )
+        for name, cmd in commands.items():
+            if name.startswith("binance-guard"):
+                peak, cpu = _peak_tree(cmd, repo)
+                print(f"{name}: process tree peak memory {peak / 1024:.0f} MiB, CPU {cpu:.1f} s")
 
 
 if __name__ == "__main__":

@@ -274,15 +274,55 @@ def test_parallel_readers_find_what_one_reader_finds(
     for i in range(6):
         commit(repo, {f"f{i}.env": _env(K[i]), f"g{i}.txt": "filler\n" * 50})
     stock = inventory(str(repo), None, 1 << 20)
-    single = history_scan._scan_blobs(str(repo), stock, Policy(), None)
+    single = history_scan._scan_blobs(str(repo), stock, Policy(), None, 1, lambda: None)
     monkeypatch.setattr(history_scan, "PARALLEL_MIN_BYTES", 0)
     seen: list[tuple[int, int, int]] = []
-    parallel = history_scan._scan_blobs(str(repo), stock, Policy(), lambda *args: seen.append(args))
-    assert len(parallel) > 1
+    signalled: list[bool] = []
+    parallel = history_scan._scan_blobs(
+        str(repo),
+        stock,
+        Policy(),
+        lambda *args: seen.append(args),
+        2,
+        lambda: signalled.append(True),
+    )
+    assert len(parallel) > 2  # several chunks per reader
     merged = {oid: f for part in parallel for oid, f in part.found.items()}
     assert merged.keys() == single[0].found.keys() and len(merged) == 6
     assert sum(p.blobs for p in parallel) == single[0].blobs == len(stock.blobs)
     assert seen and seen[-1][0] == len(stock.blobs)
+    assert signalled  # the attribution walk may start before the blob pass ends
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_jobs_flag_gives_the_same_report(repo: Path, jobs: str) -> None:
+    for i in range(3):
+        commit(repo, {f"f{i}.env": _env(K[i])})
+    assert _history(repo, "--jobs", jobs) == _history(repo)
+
+
+def test_jobs_must_be_positive(repo: Path) -> None:
+    proc = run_cli("history", str(repo), "--jobs", "0")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_default_jobs_is_what_this_process_may_use() -> None:
+    import os
+
+    from binance_guard.history.scan import default_jobs
+
+    assert 1 <= default_jobs() <= min(8, len(os.sched_getaffinity(0)))
+
+
+def test_readers_get_chunks_of_about_equal_bytes() -> None:
+    from binance_guard.history.scan import _chunks
+    from binance_guard.sources.objects import Inventory
+
+    sizes = [1000, 10, 10, 10, 10, 10, 500, 500, 10, 10]
+    stock = Inventory([f"{i:040x}" for i in range(10)], sizes, sum(sizes))
+    chunks = _chunks(stock, 3)
+    assert [len(c) for c in chunks] == [1, 6, 3]
+    assert [oid for chunk in chunks for oid in chunk] == stock.blobs  # pack order kept
 
 
 def test_lfs_pointer_files_are_not_keys(repo: Path) -> None:

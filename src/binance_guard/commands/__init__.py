@@ -128,6 +128,7 @@ def _dispatch(options: argparse.Namespace) -> int:
             progress_bar=not options.no_progress,
             verify=_verify(options),
             allow_incomplete=options.allow_incomplete,
+            jobs=options.jobs,
         )
     if command == "ci":
         from binance_guard.commands import ci

@@ -45,6 +45,7 @@ def scan_range(
     max_bytes: int,
     progress_bar: bool = False,
     verify: Settings | None = None,
+    jobs: int | None = None,
 ) -> Report:
     """History scan of ``revs`` (None: everything), verified if asked: history, ci, pre-push."""
     from binance_guard.history.scan import scan_history  # multiprocessing: only when needed
@@ -55,7 +56,7 @@ def scan_range(
 
         bar = progress.for_history()
     try:
-        report = scan_history(repo, revs, policy, max_bytes, bar.update if bar else None)
+        report = scan_history(repo, revs, policy, max_bytes, bar.update if bar else None, jobs=jobs)
     finally:
         if bar:
             bar.close()

@@ -23,6 +23,7 @@ def run(
     progress_bar: bool,
     verify: Settings | None,
     allow_incomplete: bool,
+    jobs: int | None = None,
 ) -> int:
     selected = list(revs or []) or None
     if since_commit:
@@ -34,6 +35,7 @@ def run(
         max_bytes=max_bytes,
         progress_bar=progress_bar,
         verify=verify,
+        jobs=jobs,
     )
     sys.stdout.write(render(report, fmt))
     if incomplete(report, allow=allow_incomplete):

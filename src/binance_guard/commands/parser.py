@@ -209,6 +209,13 @@ def build() -> argparse.ArgumentParser:
     )
     history.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     history.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    history.add_argument(
+        "--jobs",
+        "-j",
+        type=positive_int,
+        metavar="N",
+        help="parallel blob readers (default: the CPUs this process may use, at most 8)",
+    )
 
     scrub = commands.add_parser(
         "scrub",

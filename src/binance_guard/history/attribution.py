@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 
 from binance_guard.finding import Commit
 from binance_guard.sources import git
@@ -32,14 +32,16 @@ class CommitChanges:
     changes: list[Change]
 
 
-def walk_changes(repo: str, revs: Sequence[str] | None) -> Iterator[CommitChanges]:
-    """Commits in topological order, parents first, with their raw changes per parent."""
-    proc = git.popen(
+def start_walk(repo: str, revs: Sequence[str] | None) -> git.Spool:
+    """Start the walk early (it needs nothing from the blob pass); read it with
+    :func:`walk_changes`. ``-c``: a merge lists only the paths that differ from every parent,
+    each once with all its parents' blobs, the only ones that can introduce anything."""
+    return git.Spool(
         [
             "log",
             "--topo-order",
             "--reverse",
-            "-m",
+            "-c",
             "--root",
             "--raw",
             "--no-abbrev",
@@ -49,35 +51,42 @@ def walk_changes(repo: str, revs: Sequence[str] | None) -> Iterator[CommitChange
             "--",
         ],
         repo,
+        "git log",
     )
-    assert proc.stdout is not None
-    current: CommitChanges | None = None
-    parent_index = -1
-    for raw_line in proc.stdout:
-        line = raw_line.rstrip(b"\n")
-        if line.startswith(b"\x01"):
-            sha, parents, author, date = line[1:].decode("utf-8", "replace").split("\x00")
-            if current is not None and current.commit.sha == sha:
-                parent_index += 1  # -m repeats a merge once per parent
-                continue
-            if current is not None:
-                yield current
-            current = CommitChanges(Commit(sha, author, date), len(parents.split()), [])
-            parent_index = 0
-        elif line.startswith(b":") and current is not None:
-            meta, _, path = line.partition(b"\t")
-            fields = meta.split()
-            current.changes.append(
-                Change(
-                    parent_index,
-                    os.fsdecode(unquote_path(path)),
-                    fields[2].decode(),
-                    fields[3].decode(),
+
+
+def walk_changes(
+    repo: str,
+    revs: Sequence[str] | None,
+    started: git.Spool | None = None,
+    new_blobs: Container[str] | None = None,
+) -> Iterator[CommitChanges]:
+    """Commits in topological order, parents first, with their raw changes per parent;
+    only the changes to ``new_blobs`` if given (a handful among millions of lines)."""
+    with started or start_walk(repo, revs) as spool:
+        current: CommitChanges | None = None
+        for raw_line in spool.output():
+            if raw_line.startswith(b"\x01"):
+                if current is not None:
+                    yield current
+                sha, parents, author, date = (
+                    raw_line[1:].rstrip(b"\n").decode("utf-8", "replace").split("\x00")
                 )
-            )
-    if current is not None:
-        yield current
-    git.wait(proc, "git log")
+                current = CommitChanges(Commit(sha, author, date), len(parents.split()), [])
+            elif raw_line.startswith(b":") and current is not None:
+                meta, _, path = raw_line.rstrip(b"\n").partition(b"\t")
+                fields = meta.split()  # modes, blobs (one per parent, then the new one), status
+                count = len(fields[0]) - len(fields[0].lstrip(b":"))
+                new = fields[2 * count + 1].decode()
+                if new_blobs is not None and new not in new_blobs:
+                    continue
+                name = os.fsdecode(unquote_path(path))
+                current.changes.extend(
+                    Change(index, name, fields[count + 1 + index].decode(), new)
+                    for index in range(count)
+                )
+        if current is not None:
+            yield current
 
 
 def introductions(

@@ -9,9 +9,12 @@ and ``scan`` judge a file the same way.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
+import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from multiprocessing.sharedctypes import Synchronized
@@ -29,6 +32,7 @@ from binance_guard.sources.objects import (
     Inventory,
     commit_messages,
     inventory,
+    start_commit_messages,
     stream_blobs,
     tag_messages,
 )
@@ -45,33 +49,53 @@ def scan_history(
     policy: Policy,
     max_bytes: int,
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> Report:
+    """``jobs``: parallel blob readers, by default one per CPU this process may use."""
     repo, has_worktree = git.open_repo(path)
     result = Report(history=True)
     if not git.has_commits(repo):
         result.notes.append("the repository has no commits: nothing to scan")
         return result
-    missing = _account_for_unreadable(repo, revs, result)
     # Path-dependent rules wait for real paths (pass 2).
     first_pass = dataclasses.replace(policy, baseline=None, exclude_files=None)
 
-    # Pass 1: every blob once, split between parallel readers.
-    stock = inventory(repo, revs, max_bytes)
-    result.skipped_objects[f"larger than {max_bytes} bytes"] += len(stock.oversized)
-    result.bytes = stock.other_bytes + sum(size for _, size in stock.oversized)
-    found: dict[str, list[Finding]] = {}
-    for part in _scan_blobs(repo, stock, first_pass, progress):
-        found.update(part.found)
-        result.skipped_objects["binary"] += part.binary
-        result.blobs += part.blobs
-        result.bytes += part.bytes
-    result.skipped_objects = +result.skipped_objects  # drop zero counts
-    corrupt = set(stock.unreadable) - missing
-    if corrupt:
-        result.incomplete["object(s) corrupt or unreadable"] = len(corrupt)
+    with contextlib.ExitStack() as running:
+        # git lists the messages, and walks the commits once something was found, while the
+        # blobs are read: neither needs anything from pass 1.
+        messages = running.enter_context(start_commit_messages(repo, revs))
+        walk: list[git.Spool] = []
 
-    fingerprints = {oid: [f.fingerprint for f in fs] for oid, fs in found.items()}
-    findings, notes = attribute(repo, revs, has_worktree, fingerprints, policy)
+        def found_something() -> None:
+            if not walk:
+                walk.append(running.enter_context(attribution.start_walk(repo, revs)))
+
+        missing = _account_for_unreadable(repo, revs, result)
+        # Pass 1: every blob once, split between parallel readers.
+        stock = inventory(repo, revs, max_bytes)
+        result.skipped_objects[f"larger than {max_bytes} bytes"] += len(stock.oversized)
+        result.bytes = stock.other_bytes + sum(size for _, size in stock.oversized)
+        found: dict[str, list[Finding]] = {}
+        for part in _scan_blobs(repo, stock, first_pass, progress, jobs, found_something):
+            found.update(part.found)
+            result.skipped_objects["binary"] += part.binary
+            result.blobs += part.blobs
+            result.bytes += part.bytes
+        result.skipped_objects = +result.skipped_objects  # drop zero counts
+        corrupt = set(stock.unreadable) - missing
+        if corrupt:
+            result.incomplete["object(s) corrupt or unreadable"] = len(corrupt)
+
+        fingerprints = {oid: [f.fingerprint for f in fs] for oid, fs in found.items()}
+        findings, notes = attribute(
+            repo,
+            revs,
+            has_worktree,
+            fingerprints,
+            policy,
+            walk=walk[0] if walk else None,
+            messages=messages,
+        )
     result.findings.extend(findings)
     result.notes.extend(notes)
     return result
@@ -83,14 +107,18 @@ def attribute(
     has_worktree: bool,
     found: Mapping[str, Sequence[str]],
     policy: Policy,
+    *,
+    walk: git.Spool | None = None,
+    messages: git.Spool | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """Pass 2 for blobs scanned already (here or by ``fleet``): ``found`` maps each blob id
     with secrets to their fingerprints. Returns (attributed findings, notes); commit and tag
-    messages are scanned here too."""
+    messages are scanned here too. ``walk`` and ``messages``: that git work, started early
+    (attribution.start_walk, objects.start_commit_messages)."""
     notes: list[str] = []
     head = git.tree(repo, "HEAD")
-    findings = _attribute(repo, revs, has_worktree, head, found, policy, notes)
-    findings.extend(_scan_messages(repo, revs, policy))
+    findings = _attribute(repo, revs, has_worktree, head, found, policy, notes, walk)
+    findings.extend(_scan_messages(repo, revs, policy, messages))
     if revs is None:  # tags are refs, not part of a commit range
         findings.extend(_scan_tag_messages(repo, policy))
     for link in head.gitlinks:
@@ -148,9 +176,7 @@ def _fetch(repo: str, remote: str, oids: Sequence[str]) -> None:
     )
 
 
-def _account_for_unreadable(
-    repo: str, revs: Sequence[str] | None, report: Report
-) -> set[str]:
+def _account_for_unreadable(repo: str, revs: Sequence[str] | None, report: Report) -> set[str]:
     """Fetch what a partial clone's promisor remote can give; count the rest, and the commits
     at a shallow boundary (the history beyond is not here), so nobody calls this clean.
     Returns the objects still missing."""
@@ -194,25 +220,28 @@ class Part:
     binary: int = 0
 
 
-_counters: tuple[Synchronized[int], Synchronized[int]] | None = None
+_counters: tuple[Synchronized[int], Synchronized[int], Synchronized[int]] | None = None
 
 
-def _init_worker(blobs: Synchronized[int], size: Synchronized[int]) -> None:
+def _init_worker(
+    blobs: Synchronized[int], size: Synchronized[int], hits: Synchronized[int]
+) -> None:
     global _counters
-    _counters = (blobs, size)
+    _counters = (blobs, size, hits)
 
 
-def _report(blobs: int, size: int) -> None:
+def _report(blobs: int, size: int, hits: int) -> None:
     if _counters is not None:
         with _counters[0].get_lock():
             _counters[0].value += blobs
             _counters[1].value += size
+            _counters[2].value += hits
 
 
 def scan_chunk(repo: str, oids: list[str], policy: Policy) -> Part:
     """One reader: stream these blobs and keep the findings of each (runs in a worker)."""
     part = Part()
-    reported = (0, 0)
+    reported = (0, 0, 0)
     for blob in stream_blobs(repo, oids):
         part.blobs += 1
         part.bytes += len(blob.data)
@@ -224,34 +253,80 @@ def scan_chunk(repo: str, oids: list[str], policy: Policy) -> Part:
                 if kept:
                     part.found[blob.oid] = kept
         if part.blobs % 256 == 0:
-            _report(part.blobs - reported[0], part.bytes - reported[1])
-            reported = (part.blobs, part.bytes)
-    _report(part.blobs - reported[0], part.bytes - reported[1])
+            now = (part.blobs, part.bytes, len(part.found))
+            _report(*(n - r for n, r in zip(now, reported, strict=True)))
+            reported = now
+    now = (part.blobs, part.bytes, len(part.found))
+    _report(*(n - r for n, r in zip(now, reported, strict=True)))
     return part
 
 
+CHUNKS_PER_JOB = 3  # a reader that finishes early takes the next chunk; each costs a git start
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on (affinity, then a cgroup v2 quota), at most 8: each
+    reader holds git's delta cache, and more slices of one pack re-inflate more delta bases."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as handle:
+            quota, period = handle.read().split()
+        if quota != "max":
+            cpus = min(cpus, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, min(cpus, 8))
+
+
+def _chunks(stock: Inventory, count: int) -> list[list[str]]:
+    """Contiguous runs of the pack-ordered blobs (delta chains stay with one reader) of about
+    equal bytes: split by count, one reader sat idle for a second on freqtrade."""
+    target = max(1, -(-stock.blob_bytes // count))
+    chunks: list[list[str]] = [[]]
+    filled = 0
+    for oid, size in zip(stock.blobs, stock.sizes, strict=True):
+        if filled and filled + size // 2 > target and len(chunks) < count:
+            chunks.append([])
+            filled = 0
+        chunks[-1].append(oid)
+        filled += size
+    return [chunk for chunk in chunks if chunk]
+
+
 def _scan_blobs(
-    repo: str, stock: Inventory, policy: Policy, progress: Progress | None
+    repo: str,
+    stock: Inventory,
+    policy: Policy,
+    progress: Progress | None,
+    jobs: int | None,
+    found_something: Callable[[], None],
 ) -> list[Part]:
-    workers = min(os.cpu_count() or 1, 4) if stock.blob_bytes >= PARALLEL_MIN_BYTES else 1
+    workers = jobs or default_jobs()
     total = len(stock.blobs)
-    if workers == 1:
+    if workers == 1 or stock.blob_bytes < PARALLEL_MIN_BYTES:
         part = scan_chunk(repo, stock.blobs, policy)
         if progress is not None:
             progress(part.blobs, part.bytes, total)
         return [part]
-    # Contiguous slices keep delta chains with one reader; spawn, not fork: the progress bar
-    # runs a thread, and forking a threaded process is unsafe.
-    context = multiprocessing.get_context("spawn")
-    blobs, size = context.Value("q", 0), context.Value("q", 0)
-    step = -(-total // workers)
-    slices = [stock.blobs[i : i + step] for i in range(0, total, step)]
+    # Forked workers start at once with everything imported; spawned ones re-import the
+    # package. Forking is unsafe once a thread runs (the progress bar draws from one).
+    fork = sys.platform == "linux" and threading.active_count() == 1
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    blobs, size, hits = context.Value("q", 0), context.Value("q", 0), context.Value("q", 0)
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(blobs, size)
+        workers, mp_context=context, initializer=_init_worker, initargs=(blobs, size, hits)
     ) as pool:
-        futures = [pool.submit(scan_chunk, repo, chunk, policy) for chunk in slices]
+        futures = [
+            pool.submit(scan_chunk, repo, chunk, policy)
+            for chunk in _chunks(stock, workers * CHUNKS_PER_JOB)
+        ]
         while not all(f.done() for f in futures):
-            wait(futures, timeout=0.2)
+            wait(futures, timeout=0.1)
+            if hits.value:
+                found_something()
             if progress is not None:
                 progress(blobs.value, size.value, total)
         return [f.result() for f in futures]
@@ -265,6 +340,7 @@ def _attribute(
     found: Mapping[str, Sequence[str]],
     policy: Policy,
     notes: list[str],
+    walk: git.Spool | None,
 ) -> list[Finding]:
     if not found:
         return []
@@ -290,7 +366,7 @@ def _attribute(
 
     intros: dict[tuple[str, str], list[tuple[Commit, str]]] = {}
     for fp, path, commit, blob in attribution.introductions(
-        attribution.walk_changes(repo, revs), set(found), has_secret, secrets_in
+        attribution.walk_changes(repo, revs, walk, found), set(found), has_secret, secrets_in
     ):
         intros.setdefault((fp, path), []).append((commit, blob))
 
@@ -348,10 +424,12 @@ def _in_worktree(repo: str, path: str, fp: str) -> bool:
     return any(f.fingerprint == fp for f in scan_bytes(data, UPPER_BOUND_PATH))
 
 
-def _scan_messages(repo: str, revs: Sequence[str] | None, policy: Policy) -> list[Finding]:
+def _scan_messages(
+    repo: str, revs: Sequence[str] | None, policy: Policy, started: git.Spool | None = None
+) -> list[Finding]:
     texts = [
         (message.text, Commit(message.sha, message.author, message.date))
-        for message in commit_messages(repo, revs)
+        for message in commit_messages(repo, revs, started)
     ]
     hits = _message_hits(texts, Location.COMMIT_MESSAGE, policy)
     shas = list(dict.fromkeys(commit.sha for commit, _ in hits))

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from typing import IO
 
@@ -213,6 +214,50 @@ def popen(
         )
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
+
+
+class Spool:
+    """A git command running alongside other work, its output going to a temporary file:
+    nothing waits on a pipe, and the output sits in the page cache, not in our memory."""
+
+    def __init__(self, args: Sequence[str], cwd: str, what: str) -> None:
+        self.what = what
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self._proc: subprocess.Popen[bytes] = subprocess.Popen(
+                ["git", "-c", "core.quotePath=false", *args],
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=self._out,
+                stderr=self._err,
+            )
+        except FileNotFoundError:
+            self.close()
+            raise GitError("git is not installed or not on PATH") from None
+
+    def output(self) -> IO[bytes]:
+        """The whole output, once git has finished (GitError if it failed)."""
+        if self._proc.wait() != 0:
+            self._err.seek(0)
+            message = self._err.read().decode("utf-8", "replace").strip()
+            raise GitError(f"{self.what} failed: {message}")
+        self._out.seek(0)
+        return self._out
+
+    def close(self) -> None:
+        """Stop git if it still runs (its output was not needed) and drop the output."""
+        if getattr(self, "_proc", None) is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._out.close()
+        self._err.close()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def wait(proc: subprocess.Popen[bytes], what: str) -> None:

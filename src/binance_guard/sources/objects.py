@@ -74,11 +74,12 @@ def inventory(repo: str, revs: Sequence[str] | None, max_bytes: int) -> Inventor
 
 def stream_blobs(repo: str, oids: Sequence[str]) -> Iterator[Blob]:
     """Stream blobs with one ``git cat-file --batch``; ids go in through a file so that
-    writing them can never block reading the contents."""
+    writing them can never block reading the contents. ``--buffer``: git writes in blocks
+    instead of flushing each object."""
     with tempfile.TemporaryFile() as ids:
         ids.write("".join(f"{oid}\n" for oid in oids).encode())
         ids.seek(0)
-        proc = git.popen(["cat-file", "--batch"], repo, stdin=ids)
+        proc = git.popen(["cat-file", "--batch", "--buffer"], repo, stdin=ids)
         assert proc.stdout is not None
         stream = proc.stdout
         while header := stream.readline():
@@ -99,8 +100,9 @@ class Message:
     text: bytes = dataclasses.field(repr=False)
 
 
-def commit_messages(repo: str, revs: Sequence[str] | None) -> Iterator[Message]:
-    proc = git.popen(
+def start_commit_messages(repo: str, revs: Sequence[str] | None) -> git.Spool:
+    """Start listing commit messages, to read with :func:`commit_messages` when needed."""
+    return git.Spool(
         [
             "log",
             "--format=%x01%H%x00%an <%ae>%x00%aI%x00%B",
@@ -108,10 +110,15 @@ def commit_messages(repo: str, revs: Sequence[str] | None) -> Iterator[Message]:
             "--",
         ],
         repo,
+        "git log",
     )
-    assert proc.stdout is not None
-    data = proc.stdout.read()
-    git.wait(proc, "git log")
+
+
+def commit_messages(
+    repo: str, revs: Sequence[str] | None, started: git.Spool | None = None
+) -> Iterator[Message]:
+    with started or start_commit_messages(repo, revs) as spool:
+        data = spool.output().read()
     for record in data.split(b"\x01")[1:]:
         sha, author, date, text = record.split(b"\x00", 3)
         yield Message(
