@@ -151,6 +151,23 @@ def test_plain_http_only_to_loopback() -> None:
         check_base_url("http://api.binance.com")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:pass@api.binance.com",
+        "https://api.binance.com/?x=1",
+        "https://api.binance.com/#frag",
+        "https:///path",
+        "ftp://api.binance.com",
+        "api.binance.com",
+    ],
+)
+def test_base_urls_that_are_not_plain_https_are_refused(url: str) -> None:
+    with pytest.raises(InsecureURL, match=r"expected https://HOST|use https") as refused:
+        check_base_url(url)
+    assert "pass" not in str(refused.value)
+
+
 def _pem(private_key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey) -> str:
     return private_key.private_bytes(
         serialization.Encoding.PEM,

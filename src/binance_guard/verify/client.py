@@ -92,8 +92,9 @@ def as_json(value: object) -> str:
 
 def check_base_url(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
-    if parts.username is not None or parts.password is not None or not parts.hostname:
-        raise InsecureURL(f"{shown(url)}: expected https://HOST[:PORT][/PATH]")
+    if parts.username is not None or not parts.hostname or parts.query or parts.fragment:
+        # Not the value itself: it may hold a password.
+        raise InsecureURL("API URL: expected https://HOST[:PORT][/PATH], no user, query or #")
     if parts.scheme == "https":
         return url.rstrip("/")
     if parts.scheme == "http":
