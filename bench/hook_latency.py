@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import random
 import statistics
 import subprocess
@@ -317,6 +318,17 @@ def _outcome(cmd: list[str], cwd: Path, env: Mapping[str, str]) -> str:
     return f"exit {proc.returncode}, {path}"
 
 
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            return next(
+                (line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")),
+                "",
+            )
+    except OSError:
+        return ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--runs", type=int, default=30)
@@ -370,6 +382,11 @@ def main() -> None:
     print(
         f"hook latency: median of {args.runs} interleaved runs (+{args.warmup} warm-up), "
         f"{sys.executable} (Python {sys.version.split()[0]})"
+    )
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"{_cpu_model() or platform.machine()}, {os.cpu_count()} CPUs; load average at the end "
+        + " ".join(f"{x:.1f}" for x in os.getloadavg())
     )
     print(f"staged: {len(names)} files, {staged_lines} lines (8 edited, 2 added)")
     print("bytecode: cached (PYTHONPYCACHEPREFIX in the temp dir, filled by the warm-up)\n")

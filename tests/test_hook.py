@@ -290,6 +290,65 @@ def test_clean_path_is_not_fooled_by_patch_content(repo: Path) -> None:
     assert _both_paths(repo, "bot.py", "fix.patch") == (1, 1)
 
 
+# --- a blocked commit: detection and a message, not the imports of other commands ---------
+
+OFF_THE_HOOK_PATH = (
+    "argparse",
+    "rich",
+    "urllib",
+    "cryptography",
+    "detect_secrets",
+    "multiprocessing",
+    "binance_guard.history",
+    "binance_guard.commands.parser",
+)
+
+
+def test_a_blocked_commit_imports_no_other_command(repo: Path) -> None:
+    stage(repo, {"bot.py": BOT})
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "binance_guard", "hook", "bot.py"],
+        cwd=repo,
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1 and "Commit blocked" in proc.stdout
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "binance_guard.detection.scanner" in imported
+    assert not {
+        m for m in imported if m.split(".")[0] in OFF_THE_HOOK_PATH or m in OFF_THE_HOOK_PATH
+    }
+
+
+@pytest.mark.parametrize("flags", [[], ["-v"], ["--include-examples"], ["--verbose"]])
+def test_a_blocked_commit_reads_the_same_without_argparse(repo: Path, flags: list[str]) -> None:
+    from binance_guard.sources.source import DEFAULT_MAX_BYTES
+
+    commit(repo, {"a.py": "x = 1\n"})
+    stage(repo, {"bot.py": BOT, "a.py": "x = 2\n"})
+    simple = run_cli("hook", *flags, "bot.py", "a.py", cwd=repo)
+    full = run_cli("hook", *flags, f"--max-bytes={DEFAULT_MAX_BYTES}", "bot.py", "a.py", cwd=repo)
+    assert simple.returncode == 1 and "Commit blocked" in simple.stdout
+    assert (simple.returncode, simple.stdout, simple.stderr) == (
+        full.returncode,
+        full.stdout,
+        full.stderr,
+    )
+
+
+def test_the_argparse_free_hook_knows_every_flag() -> None:
+    from binance_guard.commands import HOOK_FLAGS
+    from binance_guard.sources.staged import FLAG_OPTIONS
+
+    assert set(HOOK_FLAGS) == FLAG_OPTIONS
+
+
 # --- git settings a user may have must not hide added lines ---------------------------------
 
 

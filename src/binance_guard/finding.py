@@ -11,7 +11,10 @@ import dataclasses
 import enum
 import hashlib
 from collections.abc import Iterable
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class _Ordered(enum.StrEnum):

@@ -8,9 +8,12 @@ from collections.abc import Iterable
 
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Confidence, Finding, Severity, blocking
-from binance_guard.integrations.baseline import Baseline
 from binance_guard.report import Report
 from binance_guard.sources.source import Skipped, Source
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
+if TYPE_CHECKING:
+    from binance_guard.integrations.baseline import Baseline
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,24 +7,60 @@ and calls it with typed keyword arguments: the ``argparse.Namespace`` stops here
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
-import re
 import sys
-import traceback
 
-from binance_guard.commands import parser
 from binance_guard.errors import GuardError, UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR
 from binance_guard.finding import Confidence
 from binance_guard.policy import Policy
-from binance_guard.verify import Settings
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+
+    from binance_guard.verify import Settings
+
+# The hook's flags and what each sets: with only these and file names, a blocked commit is
+# reported without argparse, the command line of every other command (~10 ms of imports).
+HOOK_FLAGS = {"-v": "verbose", "--verbose": "verbose", "--include-examples": "include_examples"}
+
+
+def _simple_hook(args: list[str]) -> Callable[[], int] | None:
+    """``hook FILE... [flags]``, to run without argparse; None when the full parser must
+    decide (an option with a value, ``--help``, a name starting with ``-``)."""
+    if args[:1] != ["hook"]:
+        return None
+    names, flags = [], set()
+    for arg in args[1:]:
+        if arg in HOOK_FLAGS:
+            flags.add(HOOK_FLAGS[arg])
+        elif arg.startswith("-"):
+            return None
+        else:
+            names.append(arg)
+
+    def hook_run() -> int:
+        from binance_guard.commands import hook
+        from binance_guard.sources.source import DEFAULT_MAX_BYTES
+
+        return hook.run(
+            names,
+            policy=Policy(include_examples="include_examples" in flags),
+            max_bytes=DEFAULT_MAX_BYTES,
+            verbose="verbose" in flags,
+        )
+
+    return hook_run
 
 
 def _parse(args: list[str]) -> argparse.Namespace:
     """pre-commit passes file names verbatim, and ``-notes.md`` is a file, not an option:
     for the hooks, unknown arguments naming existing files are files."""
+    from binance_guard.commands import parser
+
     command_line = parser.build()
     options, unknown = command_line.parse_known_args(args)
     if unknown:
@@ -36,6 +72,8 @@ def _parse(args: list[str]) -> argparse.Namespace:
 
 def _policy(options: argparse.Namespace) -> Policy:
     """The user's filters, from the options every scanning command shares."""
+    import re
+
     from binance_guard.integrations.baseline import Baseline
 
     try:
@@ -55,6 +93,8 @@ def _policy(options: argparse.Namespace) -> Policy:
 
 
 def _settings(options: argparse.Namespace) -> Settings:
+    from binance_guard.verify import Settings
+
     return Settings(
         api_url=options.api_url,
         key_timeout=options.verify_timeout,
@@ -185,9 +225,15 @@ def run(args: list[str]) -> int:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="surrogateescape")
-    options = _parse(args)
+    command = _simple_hook(args)
+    if command is None:
+        options = _parse(args)
+
+        def command() -> int:
+            return _dispatch(options)
+
     try:
-        return _dispatch(options)
+        return command()
     except (GuardError, OSError) as exc:
         print(f"binance-guard: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -204,6 +250,8 @@ def run(args: list[str]) -> int:
 def _where(exc: BaseException) -> str:
     """The exception's type and the innermost line of this package that raised it; not its
     message, which may quote the input (a secret, a hostile file name)."""
+    import traceback
+
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if f"{os.sep}binance_guard{os.sep}" in f.filename]
     if not (ours or frames):

@@ -7,13 +7,11 @@ import dataclasses
 import os
 import sys
 
-from binance_guard.commands.common import incomplete, scan_range
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Finding, Location
 from binance_guard.policy import Policy, scan_sources
 from binance_guard.report import render
 from binance_guard.sources import git
-from binance_guard.sources.ranges import pre_push_range, push_from_stdin
 from binance_guard.sources.staged import staged_sources
 
 
@@ -41,6 +39,10 @@ def pre_push(
 ) -> int:
     """As a plain git hook, git passes the remote's name and URL and one line per pushed ref
     on stdin; through pre-commit, PRE_COMMIT_FROM_REF/TO_REF say the range."""
+    # Imported here: a blocked commit (``run``) needs none of the history machinery.
+    from binance_guard.commands.common import incomplete, scan_range
+    from binance_guard.sources.ranges import pre_push_range, push_from_stdin
+
     if remote is not None and "PRE_COMMIT_TO_REF" not in os.environ:
         push = push_from_stdin(sys.stdin.read(), remote)
         revs, tips, description = push.revs, push.tips, push.description

@@ -6,11 +6,13 @@ import dataclasses
 import os
 import re
 import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
-from typing import IO
 
 from binance_guard.errors import GuardError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
+if TYPE_CHECKING:
+    from typing import IO
 
 READ_BUFFER = 1 << 20
 
@@ -221,6 +223,8 @@ class Spool:
     nothing waits on a pipe, and the output sits in the page cache, not in our memory."""
 
     def __init__(self, args: Sequence[str], cwd: str, what: str) -> None:
+        import tempfile  # here: sources.git is on the commit hook's path, spools are not
+
         self.what = what
         self._out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         self._err = tempfile.TemporaryFile()  # noqa: SIM115

@@ -7,9 +7,12 @@ import os
 import re
 import stat
 from collections.abc import Container
-from typing import BinaryIO
 
 from binance_guard.detection.heuristics import is_binary
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
