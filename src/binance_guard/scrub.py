@@ -318,12 +318,14 @@ def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
 
 @contextlib.contextmanager
 def _signals_unwind() -> Iterator[None]:
-    """SIGTERM and SIGHUP unwind the stack (SIGINT already does), so ``finally`` and the
-    rollback run; the previous handlers come back afterwards."""
+    """SIGTERM, SIGHUP and SIGINT unwind the stack, so ``finally`` and the rollback run; the
+    previous handlers come back afterwards."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGTERM, signal.SIGHUP)}
+    # Ctrl-C too, even where SIGINT was inherited as ignored (a job started in the background).
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
