@@ -6,6 +6,7 @@ files of the real-world corpus (fixtures/realworld).
 
 from __future__ import annotations
 
+import base64
 import secrets
 import string
 
@@ -13,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from binance_guard.detection.prefilter import has_candidates
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import API_KEY, SECRET_KEY, Confidence, Finding
 
@@ -173,3 +175,51 @@ def test_binance_published_private_key_is_a_public_example() -> None:
     )
     (mine,) = scan("Binance FIX API logon example:\n" + fresh, "fix-api.md")
     assert not mine.public_example
+
+
+@pytest.mark.parametrize("newline", ["", "\n"])
+def test_kubernetes_secret_base64_data(newline: str) -> None:
+    """``data:`` values are base64 (``echo key | base64`` adds the newline): decoded, named."""
+    k, s = key(), key()
+
+    def encode(value: str) -> str:
+        return base64.b64encode((value + newline).encode()).decode()
+
+    text = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: binance-bot\ntype: Opaque\ndata:\n"
+        f"  BINANCE_API_KEY: {encode(k)}\n"
+        f"  BINANCE_API_SECRET: {encode(s)}\n"
+    )
+    findings = scan(text, "k8s/secret.yaml")
+    assert blocking(findings) == [(API_KEY, 7), (SECRET_KEY, 8)]
+    assert [f.secret for f in findings] == [k, s]
+    assert findings[0].reasons[0].startswith("base64-encoded once")
+
+
+def test_base64_that_is_not_a_key_is_ignored() -> None:
+    blob = base64.b64encode(secrets.token_bytes(64)).decode()
+    text = f"# binance bot state\ndata:\n  BINANCE_STATE: {blob}\n"
+    assert scan(text, "k8s/secret.yaml") == []
+
+
+def test_value_on_the_line_after_its_assignment() -> None:
+    text = (
+        'import { USDMClient } from "binance";\n'
+        "const api_key =\n"
+        f'\t"{hex_key()}"; //process.env.API_KEY;\n'
+        "const api_secret =\n"
+        f'\t"{hex_key()}"; //process.env.API_SECRET;\n'
+    )
+    findings = scan(text, "src/clients.ts")
+    assert blocking(findings) == [(API_KEY, 3), (SECRET_KEY, 5)]
+    assert "assigned to 'api_key'" in findings[0].reasons
+
+
+def test_sha512_integrity_digests_do_not_wake_the_prefilter() -> None:
+    """package-lock.json's base64 sha512 digests are 86 characters and "==" like an encoded
+    key; one time in fifteen they are all alphanumeric. None of them decodes to a key."""
+    digests = [base64.b64encode(secrets.token_bytes(64)).decode() for _ in range(2000)]
+    lone = [d for d in digests if d.endswith("==") and d[:-2].isalnum()]
+    assert lone  # the shape really occurs
+    data = "".join(f'"integrity": "sha512-{d}",\n' for d in lone).encode()
+    assert not has_candidates(data)

@@ -46,9 +46,7 @@ BINANCE_WORD_RE = re.compile(b"|".join(re.escape(word) for word in BINANCE_WORDS
 ACCESSORS_RE = re.compile(r"\s*\{[^{}]*\bget\b[^{}]*\}\s*$")
 # Test DSL bindings: RSpec ``let(:api_key) { "…" }`` (let!, given, subject), factory_bot
 # ``api_secret { "…" }``.
-DSL_BINDING_RE = re.compile(
-    r"(?:\b(?:let!?|given|subject)\s*\(\s*:(\w+)\s*\)|^\s*(\w+))\s*$", re.MULTILINE
-)
+DSL_BINDING_RE = re.compile(r"(?:\b(?:let!?|given|subject)\s*\(\s*:(\w+)\s*\)|^\s*(\w+))\s*$")
 
 
 class Role(enum.Enum):
@@ -124,7 +122,7 @@ def _enclosing_call(before: str) -> Slot:
                 depth -= 1
                 continue
             if char == "{" and not commas:
-                binding = DSL_BINDING_RE.search(before[:pos])
+                binding = DSL_BINDING_RE.search(before[:pos].rsplit("\n", 1)[-1])
                 if binding:
                     return Slot(name=binding.group(1) or binding.group(2))
             if char != "(":
@@ -185,6 +183,11 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
         # "ENV BINANCE_API_KEY <value>", "--api-key <value>", "X-MBX-APIKEY <value>"
         match = name_at_end(before)
         return Slot(name=match.group(1) if match else None)
+    if not before.strip() and previous_lines:
+        above = previous_lines[-1].rstrip()
+        if above.endswith(("=", ":")) and ASSIGNMENT_END_RE.search(above):
+            # const api_key =\n    "<value>";  (a formatter broke the line after the operator)
+            return _assigned(above[-LOOKBEHIND:])
     joined = "\n".join([*previous_lines[-CALL_LOOKBACK_LINES:], before])
     return _enclosing_call(joined[-LOOKBEHIND:])
 

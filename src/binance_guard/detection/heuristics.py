@@ -24,7 +24,6 @@ MAX_MEAN_SEGMENT = 4.0
 MAX_SAME_RUN = 5
 
 
-
 def shannon_entropy(value: str) -> float:
     counts = Counter(value)
     size = len(value)

@@ -20,25 +20,49 @@ WIDE_MARKER = bytes(byte for char in PRIVATE_KEY_MARKER for byte in (char, 0))[:
 BINARY_SNIFF = 8000
 
 
-def alnum_runs(data: bytes) -> "list[int]":
-    """Start offsets of runs of exactly 64 ASCII alphanumerics."""
+# A key base64-encoded once (a Kubernetes Secret's ``data:``, ``echo key | base64``): 64 bytes
+# give 86 characters and "==", 65 (with the newline echo adds) 87 and "=". Base64 of ASCII
+# letters and digits never holds "+" or "/", so the encoding is one alphanumeric run as well.
+ENCODED_PADDING = {86: b"==", 87: b"="}
+# The first of every four base64 characters is an ASCII byte's top six bits: "0"-"z" give
+# "M"-"e". Lock files' sha512 digests (86 alphanumerics and "==" one time in fifteen) do not
+# pass this, so the hook's clean path does not start scanning them.
+ENCODED_LEADS = b"MNOPQRSTUVWXYZabcde"
+
+
+def key_runs(data: bytes) -> "tuple[list[int], list[int]]":
+    """Start offsets of runs of exactly 64 ASCII alphanumerics, and of base64-encoded ones.
+    One pass: the encoded kind costs a comparison on runs of 64 or more, nothing else."""
     mapped = data.translate(ALNUM_TABLE)
     starts = []
+    encoded = []
     pos = mapped.find(ALNUM_RUN)
     while pos != -1:
         end = mapped.find(b" ", pos + KEY_LENGTH)
         if end == -1:
             end = len(mapped)
-        if end - pos == KEY_LENGTH:
+        length = end - pos
+        if length == KEY_LENGTH:
             starts.append(pos)
+        elif (
+            length in ENCODED_PADDING
+            and data.startswith(ENCODED_PADDING[length], end)
+            and not data[pos:end:4].translate(None, ENCODED_LEADS)
+        ):
+            encoded.append(pos)
         pos = mapped.find(ALNUM_RUN, end)
-    return starts
+    return starts, encoded
+
+
+def alnum_runs(data: bytes) -> "list[int]":
+    """Start offsets of runs of exactly 64 ASCII alphanumerics."""
+    return key_runs(data)[0]
 
 
 def has_candidates(data: bytes) -> bool:
     """False for nearly every clean file; true whenever the scanner could find something
     in a file or blob, UTF-16 text included (recognised by its start, as the scanner does)."""
-    if PRIVATE_KEY_MARKER in data or alnum_runs(data):
+    if PRIVATE_KEY_MARKER in data or any(key_runs(data)):
         return True
     return utf16_codec(data) is not None and _has_wide_candidates(data)
 
@@ -46,7 +70,7 @@ def has_candidates(data: bytes) -> bool:
 def patch_has_candidates(patch: bytes) -> bool:
     """:func:`has_candidates` for a staged patch, where a UTF-16 file's lines can come after
     any number of ASCII ones (git diff --text shows them as they are)."""
-    if PRIVATE_KEY_MARKER in patch or alnum_runs(patch):
+    if PRIVATE_KEY_MARKER in patch or any(key_runs(patch)):
         return True
     return b"\0" in patch and _has_wide_candidates(patch)
 

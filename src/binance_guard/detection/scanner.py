@@ -48,9 +48,11 @@ from binance_guard.detection.patterns import (
     WEB_FRAMEWORK_MARKERS,
 )
 from binance_guard.detection.prefilter import (
+    ENCODED_PADDING,
     KEY_LENGTH,
     PRIVATE_KEY_MARKER,
     alnum_runs,
+    key_runs,
     utf16_codec,
 )
 from binance_guard.finding import (
@@ -209,28 +211,30 @@ def scan_bytes(
         if lines is not None and decoded.count(b"\n") != data.count(b"\n"):
             lines = _text_lines(data, codec, lines)
         data = decoded
-    runs = alnum_runs(data)
+    runs, encoded = key_runs(data)
     has_pem = PRIVATE_KEY_MARKER in data
-    if not runs and not has_pem:
+    if not runs and not encoded and not has_pem:
         return []
     context = BinanceContext(data, path)
     if not context.in_file and not context.in_path and _looks_generated(data):
         # A minified bundle or generated file with no Binance word: its key-shaped runs are
         # hashes and identifiers, and at best low; skip them without reading any line.
-        runs = []
+        runs = encoded = []
         if not has_pem:
             return []
     if not context.in_file:
         # A hex value is only a key next to a Binance word: lock files full of sha256
         # digests stop here, before any line is decoded.
         runs = [r for r in runs if not heuristics.is_hex(data[r : r + KEY_LENGTH].decode())]
-        if not runs and not has_pem:
+        if not runs and not encoded and not has_pem:
             return []
     text = _Text(data)
     armor = _armor_spans(data)
 
     findings = list(_private_keys(data, text, path, context, armor))
-    candidates = [c for c in _hmac_candidates(data, runs, text, context, armor) if c is not None]
+    candidates = [
+        c for c in _hmac_candidates(data, runs, encoded, text, context, armor) if c is not None
+    ]
     _pair(candidates)
     for cand in candidates:
         finding = _to_finding(cand, path)
@@ -364,27 +368,39 @@ def _algorithm(kind: str | None, body: str) -> str:
 def _hmac_candidates(
     data: bytes,
     runs: list[int],
+    encoded: list[int],
     text: _Text,
     context: BinanceContext,
     armor: list[tuple[int, int, str, str]],
 ) -> Iterator[_Candidate | None]:
     armor_starts = [start for start, _, _, _ in armor]
     web_framework: bool | None = None  # decided on the first SECRET_KEY seen
-    for offset in runs:
+    items = [(offset, False) for offset in runs] + [(offset, True) for offset in encoded]
+    items.sort()
+    for offset, is_encoded in items:
         block = bisect.bisect_right(armor_starts, offset) - 1
         if block >= 0 and offset < armor[block][1]:
             continue
-        if _is_part_of_longer_token(data, offset):
-            continue
-        value = data[offset : offset + KEY_LENGTH].decode("ascii")
-        if _in_wrapped_base64(text, offset, value) or text.is_allowlisted(offset):
+        if is_encoded:
+            raw, value = _decoded(data, offset)
+            if value is None or (offset and chr(data[offset - 1]) in _BASE64_EXTENDERS):
+                continue
+        else:
+            if _is_part_of_longer_token(data, offset):
+                continue
+            raw = value = data[offset : offset + KEY_LENGTH].decode("ascii")
+        if _in_wrapped_base64(text, offset, raw) or text.is_allowlisted(offset):
             continue
         number = text.line_number(offset)
         before, previous = text.window_before(offset)
         cand = _evaluate(
             value, number, text.column_of(offset), before, previous, context.proximity(number)
         )
-        if cand is not None and cand.role is None and cand.proximity > Proximity.NONE:
+        if cand is not None and is_encoded:
+            cand.reasons.insert(
+                0, "base64-encoded once (a Kubernetes Secret's data, `echo key | base64`)"
+            )
+        elif cand is not None and cand.role is None and cand.proximity > Proximity.NONE:
             _label(cand, data, text, offset)
         if cand is not None and cand.slot.name in FRAMEWORK_SECRET_NAMES and web_framework is None:
             lowered = data.lower()
@@ -393,6 +409,19 @@ def _hmac_candidates(
             cand.role = Role.OTHER
             cand.reasons.insert(0, f"'{cand.slot.name}' of a web framework (Django, Flask)")
         yield cand
+
+
+def _decoded(data: bytes, offset: int) -> tuple[str, str | None]:
+    """The base64 text at ``offset`` (with its padding) and the key it encodes, if it is one."""
+    length = data.find(b"=", offset) - offset
+    raw = data[offset : offset + length + len(ENCODED_PADDING.get(length, b""))].decode("ascii")
+    try:
+        plain = base64.b64decode(raw, validate=True).rstrip(b"\n")
+    except (binascii.Error, ValueError):
+        return raw, None
+    if len(plain) != KEY_LENGTH or alnum_runs(plain) != [0]:
+        return raw, None
+    return raw, plain.decode("ascii")
 
 
 def _label(cand: _Candidate, data: bytes, text: _Text, offset: int) -> None:
