@@ -70,7 +70,14 @@ def scan_history(
             if not walk:
                 walk.append(running.enter_context(attribution.start_walk(repo, revs)))
 
-        missing = _account_for_unreadable(repo, revs, result)
+        # What the refs reach but is not here: a partial clone fetches it first (as git's lazy
+        # fetch would); otherwise it is only counted, so git lists it while the blobs are read.
+        promisor = _promisor(repo)
+        listing = None
+        if promisor is None:
+            listing = running.enter_context(git.Spool(_missing_args(revs), repo, "git rev-list"))
+        else:
+            missing = _account_for_unreadable(repo, revs, result, promisor, _missing(repo, revs))
         # Pass 1: every blob once, split between parallel readers.
         stock = inventory(repo, revs, max_bytes)
         result.skipped_objects[f"larger than {max_bytes} bytes"] += len(stock.oversized)
@@ -82,6 +89,8 @@ def scan_history(
             result.blobs += part.blobs
             result.bytes += part.bytes
         result.skipped_objects = +result.skipped_objects  # drop zero counts
+        if listing is not None:
+            missing = _account_for_unreadable(repo, revs, result, None, _read_missing(listing))
         corrupt = set(stock.unreadable) - missing
         if corrupt:
             result.incomplete["object(s) corrupt or unreadable"] = len(corrupt)
@@ -126,21 +135,20 @@ def attribute(
     return findings, notes
 
 
+def _missing_args(revs: Sequence[str] | None) -> list[str]:
+    """Every object the refs (or ``revs``) reach, those not in the repository marked ``?``,
+    listed without fetching: a partial clone's absent blobs, a deleted or lost object."""
+    revisions = git.revisions(revs) if revs else ["--all"]
+    return ["rev-list", "--objects", "--no-object-names", "--missing=print", *revisions, "--"]
+
+
+def _read_missing(listing: git.Spool) -> list[str]:
+    return [line[1:].strip().decode() for line in listing.output() if line.startswith(b"?")]
+
+
 def _missing(repo: str, revs: Sequence[str] | None) -> list[str]:
-    """Objects the refs (or ``revs``) reach that are not in the repository, listed without
-    fetching: a partial clone's absent blobs, a deleted or lost object."""
-    out = git.run(
-        [
-            "rev-list",
-            "--objects",
-            "--no-object-names",
-            "--missing=print",
-            *(git.revisions(revs) if revs else ["--all"]),
-            "--",
-        ],
-        cwd=repo,
-    )
-    return [line[1:].decode() for line in out.splitlines() if line.startswith(b"?")]
+    with git.Spool(_missing_args(revs), repo, "git rev-list") as listing:
+        return _read_missing(listing)
 
 
 def _promisor(repo: str) -> str | None:
@@ -176,13 +184,13 @@ def _fetch(repo: str, remote: str, oids: Sequence[str]) -> None:
     )
 
 
-def _account_for_unreadable(repo: str, revs: Sequence[str] | None, report: Report) -> set[str]:
-    """Fetch what a partial clone's promisor remote can give; count the rest, and the commits
-    at a shallow boundary (the history beyond is not here), so nobody calls this clean.
-    Returns the objects still missing."""
-    missing = _missing(repo, revs)
-    remote = _promisor(repo) if missing else None
-    if remote is not None:
+def _account_for_unreadable(
+    repo: str, revs: Sequence[str] | None, report: Report, remote: str | None, missing: list[str]
+) -> set[str]:
+    """Fetch what a partial clone's promisor ``remote`` can give of the ``missing`` objects;
+    count the rest, and the commits at a shallow boundary (the history beyond is not here), so
+    nobody calls this clean. Returns the objects still missing."""
+    if missing and remote is not None:
         try:
             _fetch(repo, remote, missing)
             report.notes.append(f"partial clone: fetched {len(missing)} object(s) from {remote}")
