@@ -48,7 +48,7 @@ def cluster(scheduler: str | None, workers: int | None) -> Iterator[Client]:
             threads_per_worker=1,  # scanning is Python: one thread per process
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # its HTTP routes, on loopback only
             silence_logs=logging.CRITICAL,  # failures are reported per repository
         ) as local,
         Client(local) as client,
