@@ -12,7 +12,8 @@ Then, medians over ``--runs``:
 - the same fleet again, unchanged, as a fraction of the cold run (goal <= 5 %);
 - scanning from existing mirrors with an empty state store on 1 and on 2 workers:
   throughput ratio (goal >= 1.6x on 2 cores);
-- peak RSS of this (client) process and of each worker.
+- peak RSS of this (client) process and of each worker;
+- what one no-op Dask task costs on this machine (scheduling, two process hops).
 
 Cluster start-up is timed apart from the runs. No assertions.
 """
@@ -75,6 +76,17 @@ def fleet_run(
     return ready - started, elapsed, result, sorted(u.ru_maxrss for u in usage.values())
 
 
+def task_overhead(workers: int, count: int = 600) -> float:
+    """Seconds per no-op Dask task on a fresh local cluster: the price of each task here."""
+    from distributed import as_completed
+
+    with cluster(None, workers) as client:
+        started = time.perf_counter()
+        for future in as_completed([client.submit(int, i, pure=False) for i in range(count)]):
+            future.result()
+        return (time.perf_counter() - started) / count
+
+
 def history_sum(repos: list[Path]) -> tuple[float, int]:
     started = time.perf_counter()
     blobs = 0
@@ -120,6 +132,7 @@ def main() -> None:
         seconds, history_blobs = history_sum(repos)
         history.append(seconds)
         print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
+    overhead = task_overhead(2)
     client_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     med = statistics.median
     print(
@@ -146,6 +159,10 @@ def main() -> None:
     print(
         f"  scan from mirrors, 2 workers             {med(two):8.2f} s  "
         f"{med(one) / med(two):.2f}x throughput (goal >= 1.6x)"
+    )
+    print(
+        f"  one no-op Dask task, 2 workers           {overhead * 1000:8.1f} ms "
+        f"(a cold run has ~3 tasks per repository)"
     )
     print(f"  local cluster start                      {med(starts):8.2f} s (not in the above)")
     print(
