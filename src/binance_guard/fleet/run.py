@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 BATCH_BYTES = 16 << 20  # a batch is a few seconds of scanning: huge repositories spread out
 BATCH_BLOBS = 20_000
+GROUP_MAX = 16  # repositories listed or attributed by one task
 RETRIES = 2  # a task that raised runs again elsewhere; lost workers are rescheduled anyway
 STORE_NAME = "state.sqlite3"
 
@@ -111,6 +112,8 @@ class _Run:
         self.blobs: dict[str, list[str]] = {}  # repository -> blobs its refs reach
         self.refs: dict[str, str] = {}
         self.listed: set[str] = set()
+        self.ready: list[tuple[str, tuple[str, dict[str, list[str]]]]] = []
+        self.group = 1
 
     def submit(self, kind: str, ref: Any, fn: Callable[..., Any], *args: Any) -> None:
         future = self.client.submit(fn, *args, retries=RETRIES, pure=False)
@@ -118,19 +121,24 @@ class _Run:
         self.stream.add(future)
 
     def start(self) -> None:
+        jobs = []
         for repo, outcome in self.outcomes.items():
             if outcome.spec.error:
                 outcome.fail(outcome.spec.error)
                 continue
-            known = self.store.known_refs(repo) or ""
-            refs, _, key = known.partition(":")
+            refs, _, key = (self.store.known_refs(repo) or "").partition(":")
+            known = refs if key == self.key and not self.relist else None
+            jobs.append((repo, (outcome.spec, outcome.mirror, known)))
+        workers = len(self.client.scheduler_info().get("workers", {})) or 1
+        # A few groups per worker: enough to balance, few enough to keep overhead down.
+        self.group = max(1, min(GROUP_MAX, -(-len(jobs) // (4 * workers))))
+        for start in range(0, len(jobs), self.group):
+            chunk = jobs[start : start + self.group]
             self.submit(
-                "list",
-                repo,
-                tasks.sync_and_list,
-                outcome.spec,
-                outcome.mirror,
-                refs if key == self.key and not self.relist else None,
+                "lists",
+                [repo for repo, _ in chunk],
+                tasks.list_many,
+                [job for _, job in chunk],
                 self.max_bytes,
             )
 
@@ -148,6 +156,7 @@ class _Run:
             else:
                 getattr(self, f"_{kind}_done")(ref, value)
             future.release()
+            self._flush_ready()
             self._tick()
         for outcome in self.outcomes.values():
             if outcome.status == "pending":  # cannot happen: every path ends a repository
@@ -158,6 +167,17 @@ class _Run:
     def _tick(self) -> None:
         if self.progress is not None:
             self.progress(self.result)
+
+    def _lists_done(self, repos: list[str], results: list[tasks.Listing | str]) -> None:
+        for repo, result in zip(repos, results, strict=True):
+            if isinstance(result, str):
+                self._list_failed(repo, result)
+            else:
+                self._list_done(repo, result)
+
+    def _lists_failed(self, repos: list[str], error: str) -> None:
+        for repo in repos:
+            self._list_failed(repo, error)
 
     def _list_done(self, repo: str, listing: tasks.Listing) -> None:
         outcome = self.outcomes[repo]
@@ -228,6 +248,7 @@ class _Run:
             )
 
     def _attribute(self, repo: str) -> None:
+        """Queued: every repository one event makes ready goes out in as few tasks as fit."""
         found = {
             oid: fps
             for oid, hits in self.store.hits(self.blobs.pop(repo)).items()
@@ -239,9 +260,30 @@ class _Run:
                 ]
             )
         }
-        self.submit(
-            "attribute", repo, tasks.attribute_repo, self.outcomes[repo].mirror, found, self.policy
-        )
+        self.ready.append((repo, (self.outcomes[repo].mirror, found)))
+
+    def _flush_ready(self) -> None:
+        ready, self.ready = self.ready, []
+        for start in range(0, len(ready), self.group):
+            chunk = ready[start : start + self.group]
+            self.submit(
+                "attributes",
+                [repo for repo, _ in chunk],
+                tasks.attribute_many,
+                [job for _, job in chunk],
+                self.policy,
+            )
+
+    def _attributes_done(self, repos: list[str], results: list[tasks.Attributed | str]) -> None:
+        for repo, result in zip(repos, results, strict=True):
+            if isinstance(result, str):
+                self._attribute_failed(repo, result)
+            else:
+                self._attribute_done(repo, result)
+
+    def _attributes_failed(self, repos: list[str], error: str) -> None:
+        for repo in repos:
+            self._attribute_failed(repo, error)
 
     def _attribute_done(self, repo: str, attributed: tasks.Attributed) -> None:
         outcome = self.outcomes[repo]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
+from binance_guard.errors import GuardError
 from binance_guard.finding import Confidence, Finding
 from binance_guard.fleet import mirrors
 from binance_guard.fleet.discovery import RepoSpec
@@ -18,6 +20,8 @@ from binance_guard.history import scan as history
 from binance_guard.policy import Policy
 from binance_guard.sources import git
 from binance_guard.sources.objects import inventory
+
+T = TypeVar("T")
 
 # Blob results are stored for every later policy: keep everything, the run's policy filters.
 EVERYTHING = Policy(min_confidence=Confidence.LOW, include_examples=True)
@@ -100,8 +104,32 @@ def scan_batch(mirror: str, oids: Sequence[str]) -> Batch:
     return Batch(list(hits.values()), part.blobs, part.bytes, part.binary)
 
 
-def attribute_repo(mirror: str, found: Mapping[str, Sequence[str]], policy: Policy) -> Attributed:
-    """``history``'s second pass on the mirror: who introduced each secret, where, and
-    whether HEAD still has it (and the commit and tag messages)."""
+def list_many(
+    jobs: Sequence[tuple[RepoSpec, str, str | None]], max_bytes: int
+) -> list[Listing | str]:
+    """:func:`sync_and_list` for several small jobs in one task (each Dask task costs
+    milliseconds of scheduling); a repository that fails gives its error, not the group's."""
+    return [
+        _or_error(sync_and_list, spec, mirror, known, max_bytes) for spec, mirror, known in jobs
+    ]
+
+
+def attribute_many(
+    jobs: Sequence[tuple[str, Mapping[str, Sequence[str]]]], policy: Policy
+) -> list[Attributed | str]:
+    """``history``'s second pass on each mirror: who introduced each secret, where, whether
+    HEAD still has it (and the commit and tag messages). ``found`` maps each blob id with
+    secrets to their fingerprints."""
+    return [_or_error(_attribute, mirror, found, policy) for mirror, found in jobs]
+
+
+def _attribute(mirror: str, found: Mapping[str, Sequence[str]], policy: Policy) -> Attributed:
     findings, notes = history.attribute(mirror, None, False, found, policy)
     return Attributed(findings, notes)
+
+
+def _or_error(fn: Callable[..., T], *args: Any) -> T | str:
+    try:
+        return fn(*args)
+    except (GuardError, OSError) as exc:
+        return str(exc) or type(exc).__name__
