@@ -162,7 +162,7 @@ def main() -> None:
     )
     print(
         f"  one no-op Dask task, 2 workers           {overhead * 1000:8.1f} ms "
-        f"(a cold run has ~3 tasks per repository)"
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     print(f"  local cluster start                      {med(starts):8.2f} s (not in the above)")
     print(
