@@ -343,3 +343,31 @@ def test_key_in_an_annotated_tag_message(repo: Path) -> None:
         2,
         ["refs/tags/v1"],
     )
+
+
+def test_a_file_of_many_keys_is_scanned_once_per_blob_not_once_per_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attribution rescanned a blob for every secret in it: quadratic in a file of keys."""
+    from binance_guard.detection.scanner import scan_bytes
+    from binance_guard.history import scan as history_scan
+    from binance_guard.policy import Policy
+
+    calls = []
+
+    def counting(data: bytes, path: str, lines: Any = None) -> Any:
+        calls.append(path)
+        return scan_bytes(data, path, lines)
+
+    monkeypatch.setattr("binance_guard.history.scan.scan_bytes", counting)
+    counts = []
+    for keys in (4, 16):
+        calls.clear()
+        repo = make_repo(tmp_path / f"repo{keys}")
+        body = "".join(f"BINANCE_API_KEY_{i} = '{fake_key(f'many-{i}')}'\n" for i in range(keys))
+        commit(repo, {"keys.py": "import binance\n" + body})
+        report = history_scan.scan_history(str(repo), None, Policy(), 1 << 20)
+        assert len({f.fingerprint for f in report.findings}) == keys
+        assert all(f.attribution and f.attribution.in_worktree for f in report.findings)
+        counts.append(len(calls))
+    assert counts[0] == counts[1], counts

@@ -387,49 +387,60 @@ def _attribute(
     refs_cache = attribution.refs_containing(
         repo, list(dict.fromkeys(c.sha for v in intros.values() for c, _ in v))
     )
+    # A file holding many secrets is scanned once per path (and blob), not once per secret.
+    scans: dict[tuple[str | None, str, str], dict[str, Finding]] = {}
+
+    def scanned(blob: str | None, path: str, at: str) -> dict[str, Finding]:
+        """The first finding of each fingerprint in ``blob`` (None: the work tree's file at
+        ``path``), judged as if at path ``at``."""
+        key = (blob, "" if blob else path, at)
+        if key not in scans:
+            data = blob_data[blob] if blob else _worktree_file(repo, path)
+            scans[key] = {}
+            for f in scan_bytes(data, at):
+                scans[key].setdefault(f.fingerprint, f)
+        return scans[key]
+
     findings = []
     for (fp, path), history in intros.items():
-        first_blob = history[0][1]
-        current = [
-            f
-            for f in scan_bytes(blob_data[first_blob], path)
-            if f.fingerprint == fp and policy.keeps(f)
-        ]
-        if not current:
+        current = scanned(history[0][1], path, path).get(fp)
+        if current is None or not policy.keeps(current):
             continue
         refs: dict[str, None] = {}
         for commit, _ in history:
             refs.update(dict.fromkeys(refs_cache[commit.sha]))
         introductions = [
-            Introduction(commit, path, _line_of(blob_data[blob], fp)) for commit, blob in history
+            Introduction(commit, path, _line_of(scanned(blob, path, UPPER_BOUND_PATH), fp))
+            for commit, blob in history
         ]
         head_blob = head.blobs.get(path)
         findings.append(
             dataclasses.replace(
-                current[0],
+                current,
                 attribution=Attribution(
                     introduced=introductions[0],
                     reintroduced=tuple(introductions[1:]),
                     refs=tuple(refs),
                     in_head=head_blob is not None and head_blob in blobs_with.get(fp, ()),
-                    in_worktree=_in_worktree(repo, path, fp) if has_worktree else None,
+                    in_worktree=(
+                        fp in scanned(None, path, UPPER_BOUND_PATH) if has_worktree else None
+                    ),
                 ),
             )
         )
     return findings
 
 
-def _line_of(data: bytes, fp: str) -> int:
-    return next((f.line for f in scan_bytes(data, UPPER_BOUND_PATH) if f.fingerprint == fp), 0)
+def _line_of(found: Mapping[str, Finding], fp: str) -> int:
+    return found[fp].line if fp in found else 0
 
 
-def _in_worktree(repo: str, path: str, fp: str) -> bool:
+def _worktree_file(repo: str, path: str) -> bytes:
     try:
         with open(os.path.join(repo, path), "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except OSError:
-        return False
-    return any(f.fingerprint == fp for f in scan_bytes(data, UPPER_BOUND_PATH))
+        return b""
 
 
 def _scan_messages(
