@@ -24,6 +24,11 @@ class Policy:
     include_examples: bool = False
     baseline: Baseline | None = None
     exclude_files: re.Pattern[str] | None = None  # searched in the path, like detect-secrets'
+    # The configuration file's [allowlist] (see config.py).
+    allow_paths: re.Pattern[str] | None = None
+    allow_lines: re.Pattern[str] | None = None
+    fingerprints: frozenset[str] = frozenset()
+    commits: tuple[str, ...] = ()
 
     def admits(self, confidence: str, public_example: bool) -> bool:
         """The path-independent half of :meth:`keeps` (fleet judges stored blob results)."""
@@ -31,12 +36,29 @@ class Policy:
             return False
         return self.include_examples or not public_example
 
-    def keeps(self, finding: Finding) -> bool:
+    def excludes(self, path: str) -> bool:
+        return self.exclude_files is not None and self.exclude_files.search(path) is not None
+
+    def keeps(self, finding: Finding, data: bytes | None = None) -> bool:
+        """``data``: the text the finding is in, for the allowlist's line regexes."""
         if not self.admits(finding.confidence, finding.public_example):
             return False
-        if self.exclude_files is not None and self.exclude_files.search(finding.path):
+        if self.excludes(finding.path) or finding.fingerprint in self.fingerprints:
             return False
+        if self.allow_paths is not None and self.allow_paths.search(finding.path):
+            return False
+        if self.allow_lines is not None and data is not None:
+            line = data.split(b"\n")[finding.line - 1 : finding.line]
+            if line and self.allow_lines.search(line[0].decode("utf-8", "replace")):
+                return False
         return self.baseline is None or finding not in self.baseline
+
+    def keeps_commits(self, finding: Finding) -> bool:
+        """False when every commit that introduced the finding is allowlisted (history)."""
+        if not self.commits or finding.attribution is None:
+            return True
+        introductions = (finding.attribution.introduced, *finding.attribution.reintroduced)
+        return not all(i.commit.sha.startswith(self.commits) for i in introductions)
 
 
 def fails(findings: Iterable[Finding], fail_on: str) -> bool:
@@ -54,8 +76,12 @@ def scan_sources(sources: Iterable[Source | Skipped], policy: Policy) -> Report:
         if isinstance(source, Skipped):
             result.skipped.append(source)
             continue
+        if policy.excludes(source.path):
+            continue
         result.files += 1
         result.findings.extend(
-            f for f in scan_bytes(source.data, source.path, source.lines) if policy.keeps(f)
+            f
+            for f in scan_bytes(source.data, source.path, source.lines)
+            if policy.keeps(f, source.data)
         )
     return result

@@ -19,13 +19,18 @@ from binance_guard.policy import Policy
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from binance_guard.verify import Settings
 
 # The hook's flags and what each sets: with only these and file names, a blocked commit is
 # reported without argparse, the command line of every other command (~10 ms of imports).
-HOOK_FLAGS = {"-v": "verbose", "--verbose": "verbose", "--include-examples": "include_examples"}
+HOOK_FLAGS = {
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "--include-examples": "include_examples",
+    "--no-config": "no_config",
+}
 
 
 def _simple_hook(args: list[str]) -> Callable[[], int] | None:
@@ -44,11 +49,21 @@ def _simple_hook(args: list[str]) -> Callable[[], int] | None:
 
     def hook_run() -> int:
         from binance_guard.commands import hook
+        from binance_guard.sources import git
         from binance_guard.sources.source import DEFAULT_MAX_BYTES
 
+        policy = user_policy(
+            git.toplevel(".") or ".",
+            config_file=None,
+            no_config="no_config" in flags,
+            min_confidence=None,
+            include_examples="include_examples" in flags,
+            baseline=None,
+            exclude_files=(),
+        )
         return hook.run(
             names,
-            policy=Policy(include_examples="include_examples" in flags),
+            policy=policy,
             max_bytes=DEFAULT_MAX_BYTES,
             verbose="verbose" in flags,
         )
@@ -70,25 +85,68 @@ def _parse(args: list[str]) -> argparse.Namespace:
     return options
 
 
-def _policy(options: argparse.Namespace) -> Policy:
-    """The user's filters, from the options every scanning command shares."""
+def _repo_root(options: argparse.Namespace) -> str:
+    """The top of the repository a command scans: where its settings file is."""
+    from binance_guard.sources import git
+
+    target = getattr(options, "repo", None) or (getattr(options, "paths", None) or ["."])[0]
+    top = git.toplevel(target)
+    if top is not None:
+        return top
+    return target if os.path.isdir(target) else os.path.dirname(target) or "."
+
+
+def user_policy(
+    root: str,
+    *,
+    config_file: str | None,
+    no_config: bool,
+    min_confidence: str | None,
+    include_examples: bool,
+    baseline: str | None,
+    exclude_files: Sequence[str],
+) -> Policy:
+    """The user's filters: flags over the settings file (at ``root``) over defaults."""
     import re
 
-    from binance_guard.integrations.baseline import Baseline
+    from binance_guard import config
+
+    settings = config.Config() if no_config else config.load(root, config_file)
+
+    def any_of(patterns: Sequence[str]) -> re.Pattern[str] | None:
+        return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
     try:
-        exclude = (
-            re.compile("|".join(f"(?:{p})" for p in options.exclude_files))
-            if options.exclude_files
-            else None
-        )
+        exclude = any_of([*exclude_files, *settings.exclude_paths])
     except re.error as exc:
         raise UsageError(f"--exclude-files: invalid regular expression: {exc}") from None
+    accepted = None
+    if baseline:
+        from binance_guard.integrations.baseline import Baseline
+
+        accepted = Baseline.load(baseline)
     return Policy(
-        min_confidence=Confidence(options.min_confidence),
-        include_examples=options.include_examples,
-        baseline=Baseline.load(options.baseline) if options.baseline else None,
+        min_confidence=Confidence(min_confidence or settings.min_confidence or Confidence.MEDIUM),
+        include_examples=include_examples,
+        baseline=accepted,
         exclude_files=exclude,
+        allow_paths=any_of(settings.allow_paths),
+        allow_lines=any_of(settings.allow_regexes),
+        fingerprints=frozenset(settings.fingerprints),
+        commits=settings.commits,
+    )
+
+
+def _policy(options: argparse.Namespace, root: str) -> Policy:
+    """The user's filters, from the options every scanning command shares."""
+    return user_policy(
+        root,
+        config_file=options.config,
+        no_config=getattr(options, "no_config", False),
+        min_confidence=options.min_confidence,
+        include_examples=options.include_examples,
+        baseline=options.baseline,
+        exclude_files=options.exclude_files or (),
     )
 
 
@@ -124,7 +182,8 @@ def _dispatch(options: argparse.Namespace) -> int:
             private_key_file=options.private_key_file,
             fmt=options.format,
         )
-    policy = _policy(options)
+    root = _repo_root(options)
+    policy = _policy(options, root)
     if command in ("scan", "verify"):
         from binance_guard.commands import scan
 

@@ -7,6 +7,7 @@ import math
 import os
 
 from binance_guard import __version__
+from binance_guard.config import CONFIG_FILE
 from binance_guard.finding import Confidence, Severity
 from binance_guard.sources.source import DEFAULT_MAX_BYTES
 from binance_guard.verify import (
@@ -62,8 +63,14 @@ def build() -> argparse.ArgumentParser:
     common.add_argument(
         "--min-confidence",
         choices=Confidence.names(),
-        default="medium",
-        help="report findings at or above this confidence (default: medium)",
+        help="report findings at or above this confidence (default: the config file's "
+        "min_confidence, else medium)",
+    )
+    common.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"settings file (default: {CONFIG_FILE}, else [tool.binance-guard] in "
+        "pyproject.toml, at the top of the repository)",
     )
     common.add_argument(
         "--include-examples",

@@ -58,7 +58,7 @@ def scan_history(
         result.notes.append("the repository has no commits: nothing to scan")
         return result
     # Path-dependent rules wait for real paths (pass 2).
-    first_pass = dataclasses.replace(policy, baseline=None, exclude_files=None)
+    first_pass = dataclasses.replace(policy, baseline=None, exclude_files=None, allow_paths=None)
 
     with contextlib.ExitStack() as running:
         # git lists the messages, and walks the commits once something was found, while the
@@ -132,7 +132,7 @@ def attribute(
         findings.extend(_scan_tag_messages(repo, policy))
     for link in head.gitlinks:
         notes.append(f"{link}: submodule (gitlink) not followed; scan it separately")
-    return findings, notes
+    return [f for f in findings if policy.keeps_commits(f)], notes
 
 
 def _missing_args(revs: Sequence[str] | None) -> list[str]:
@@ -257,7 +257,11 @@ def scan_chunk(repo: str, oids: list[str], policy: Policy) -> Part:
             if is_binary(blob.data):
                 part.binary += 1
             else:
-                kept = [f for f in scan_bytes(blob.data, UPPER_BOUND_PATH) if policy.keeps(f)]
+                kept = [
+                    f
+                    for f in scan_bytes(blob.data, UPPER_BOUND_PATH)
+                    if policy.keeps(f, blob.data)
+                ]
                 if kept:
                     part.found[blob.oid] = kept
         if part.blobs % 256 == 0:
@@ -404,7 +408,7 @@ def _attribute(
     findings = []
     for (fp, path), history in intros.items():
         current = scanned(history[0][1], path, path).get(fp)
-        if current is None or not policy.keeps(current):
+        if current is None or not policy.keeps(current, blob_data[history[0][1]]):
             continue
         refs: dict[str, None] = {}
         for commit, _ in history:
@@ -477,7 +481,9 @@ def _message_hits(
         (origin, dataclasses.replace(finding, location=location))
         for text, origin in texts
         if has_candidates(text)
-        for finding in _once_each([f for f in scan_bytes(text, location.label) if policy.keeps(f)])
+        for finding in _once_each(
+            [f for f in scan_bytes(text, location.label) if policy.keeps(f, text)]
+        )
     ]
 
 

@@ -34,7 +34,9 @@ PATCH_ARGS = (
     "--dst-prefix=b/",
 )
 # Hook options that take a value: their values are not file names (see commands/parser.py).
-VALUE_OPTIONS = frozenset({"--baseline", "--min-confidence", "--max-bytes", "--exclude-files"})
+VALUE_OPTIONS = frozenset(
+    {"--baseline", "--min-confidence", "--max-bytes", "--exclude-files", "--config"}
+)
 FLAG_OPTIONS = frozenset({"-v", "--verbose", "--include-examples"})
 
 

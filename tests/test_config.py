@@ -1,0 +1,152 @@
+"""The configuration file: every key changes what every command reports; flags override it;
+a wrong file is one clear exit-2 line naming the key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from testing.cli import run_cli
+from testing.git_repo import commit, git, stage, write
+from testing.keys import fake_key
+
+BOT = "from binance.client import Client\nclient = Client('{}', '{}')\n"
+LOW = "api_key = '{}'\n"  # a 64-character credential with no Binance context
+
+
+def _found(repo: Path, *args: str, command: str = "scan") -> list[dict[str, object]]:
+    proc = run_cli(command, *args, "--format", "json", cwd=repo)
+    assert proc.returncode in (0, 1), proc.stderr
+    findings: list[dict[str, object]] = json.loads(proc.stdout)["findings"]
+    return findings
+
+
+def _paths(findings: list[dict[str, object]]) -> set[object]:
+    return {f["path"] for f in findings}
+
+
+@pytest.fixture
+def leaky(repo: Path) -> Path:
+    commit(
+        repo,
+        {
+            "bot.py": BOT.format(fake_key(1), fake_key(2)),
+            "vendor/lib.py": BOT.format(fake_key(3), fake_key(4)),
+            "tests/test_bot.py": BOT.format(fake_key(5), fake_key(6)),
+            "plain.py": LOW.format(fake_key(7)),
+        },
+    )
+    return repo
+
+
+def test_no_config_reports_everything(leaky: Path) -> None:
+    assert _paths(_found(leaky)) == {"bot.py", "vendor/lib.py", "tests/test_bot.py"}
+
+
+def test_min_confidence_from_config_and_flag_overrides(leaky: Path) -> None:
+    write(leaky, ".binance-guard.toml", 'min_confidence = "low"\n')
+    assert "plain.py" in _paths(_found(leaky))
+    assert "plain.py" not in _paths(_found(leaky, "--min-confidence", "medium"))
+
+
+def test_exclude_paths_and_allowlisted_paths(leaky: Path) -> None:
+    write(
+        leaky,
+        ".binance-guard.toml",
+        'exclude_paths = ["^vendor/"]\n[allowlist]\npaths = ["^tests/"]\n',
+    )
+    assert _paths(_found(leaky)) == {"bot.py"}
+    # --exclude-files adds to the file's patterns
+    assert _paths(_found(leaky, "--exclude-files", "^bot")) == set()
+
+
+def test_allowlisted_line_regex(leaky: Path) -> None:
+    write(leaky, "other.py", BOT.format(fake_key(8), fake_key(9)).replace("')", "')  # demo"))
+    write(leaky, ".binance-guard.toml", '[allowlist]\nregexes = ["#\\\\s*demo$"]\n')
+    paths = _paths(_found(leaky))
+    assert "other.py" not in paths and "bot.py" in paths
+
+
+def test_allowlisted_fingerprint_needs_a_reason(leaky: Path) -> None:
+    findings = _found(leaky)
+    fp = next(f["fingerprint"] for f in findings if f["path"] == "bot.py")
+    write(leaky, ".binance-guard.toml", f'[[allowlist.fingerprints]]\nfingerprint = "{fp}"\n')
+    proc = run_cli("scan", ".", cwd=leaky)
+    assert proc.returncode == 2
+    assert "allowlist.fingerprints[0].reason" in proc.stderr and "Traceback" not in proc.stderr
+    with (leaky / ".binance-guard.toml").open("a") as handle:
+        handle.write('reason = "revoked test key"\n')
+    kept = {f["fingerprint"] for f in _found(leaky)}
+    assert fp not in kept and len(kept) == len(findings) - 1
+
+
+def test_allowlisted_commits_in_history(repo: Path) -> None:
+    old = commit(repo, {"bot.py": BOT.format(fake_key(1), fake_key(2))}, "add bot")
+    commit(repo, {"new.py": BOT.format(fake_key(3), fake_key(4))}, "add another")
+    assert _paths(_found(repo, ".", command="history")) == {"bot.py", "new.py"}
+    write(repo, ".binance-guard.toml", f'[allowlist]\ncommits = ["{old[:12]}"]\n')
+    assert _paths(_found(repo, ".", command="history")) == {"new.py"}
+
+
+def test_pyproject_table_and_own_file_first(leaky: Path) -> None:
+    write(leaky, "pyproject.toml", '[tool.binance-guard]\nexclude_paths = ["^vendor/"]\n')
+    assert "vendor/lib.py" not in _paths(_found(leaky))
+    write(leaky, ".binance-guard.toml", 'exclude_paths = ["^tests/"]\n')
+    assert _paths(_found(leaky)) == {"bot.py", "vendor/lib.py"}
+
+
+def test_config_is_found_from_a_subdirectory_and_from_outside(leaky: Path) -> None:
+    write(leaky, ".binance-guard.toml", 'exclude_paths = ["vendor/"]\n')
+    assert "vendor/lib.py" not in _paths(_found(leaky / "tests", str(leaky)))
+    assert "vendor/lib.py" not in _paths(_found(leaky.parent, str(leaky)))
+
+
+def test_hook_reads_the_config_when_something_is_staged(repo: Path) -> None:
+    commit(repo, {"README.md": "hello\n"})
+    stage(repo, {"vendor/lib.py": BOT.format(fake_key(1), fake_key(2))})
+    assert run_cli("hook", cwd=repo).returncode == 1
+    write(repo, ".binance-guard.toml", 'exclude_paths = ["^vendor/"]\n')
+    proc = run_cli("hook", cwd=repo)
+    assert proc.returncode == 0, proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        ("min_confidence = 'severe'\n", "min_confidence"),
+        ("exclude_path = []\n", "exclude_path"),
+        ("exclude_paths = '^vendor/'\n", "exclude_paths"),
+        ("exclude_paths = ['(']\n", "exclude_paths[0]"),
+        ("[allowlist]\ncommits = ['not-a-sha']\n", "allowlist.commits[0]"),
+        ("[[allowlist.fingerprints]]\nfingerprint = 'abc'\nreason = 'x'\n", "fingerprint"),
+        ("min_confidence = \n", "invalid TOML"),
+    ],
+)
+def test_invalid_config_is_a_one_line_error(leaky: Path, content: str, named: str) -> None:
+    write(leaky, ".binance-guard.toml", content)
+    proc = run_cli("scan", ".", cwd=leaky)
+    assert proc.returncode == 2
+    assert named in proc.stderr and ".binance-guard.toml" in proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_explicit_config_flag(leaky: Path, tmp_path: Path) -> None:
+    other = write(tmp_path, "strict.toml", 'exclude_paths = ["."]\n')
+    assert _found(leaky, "--config", str(other)) == []
+    assert run_cli("scan", ".", "--config", str(tmp_path / "none.toml"), cwd=leaky).returncode == 2
+    git(leaky, "status")
+
+
+def test_readme_example_is_a_valid_config() -> None:
+    import re
+    import tomllib
+
+    from binance_guard import config
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = re.search(r"```toml\n# \.binance-guard\.toml\n(.*?)```", readme, re.S)
+    assert block is not None
+    settings = config.parse(tomllib.loads(block.group(1)), "README.md")
+    assert settings.min_confidence == "medium" and settings.fingerprints and settings.commits
