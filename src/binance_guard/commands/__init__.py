@@ -142,7 +142,7 @@ def _policy(options: argparse.Namespace, root: str) -> Policy:
     return user_policy(
         root,
         config_file=options.config,
-        no_config=getattr(options, "no_config", False),
+        no_config=options.no_config,
         min_confidence=options.min_confidence,
         include_examples=options.include_examples,
         baseline=options.baseline,

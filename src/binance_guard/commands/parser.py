@@ -73,6 +73,9 @@ def build() -> argparse.ArgumentParser:
         "pyproject.toml, at the top of the repository)",
     )
     common.add_argument(
+        "--no-config", action="store_true", help="ignore the settings file: flags and defaults only"
+    )
+    common.add_argument(
         "--include-examples",
         action="store_true",
         help="also report the example keys printed in Binance's docs (they never fail a run)",

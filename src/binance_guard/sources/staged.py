@@ -37,7 +37,7 @@ PATCH_ARGS = (
 VALUE_OPTIONS = frozenset(
     {"--baseline", "--min-confidence", "--max-bytes", "--exclude-files", "--config"}
 )
-FLAG_OPTIONS = frozenset({"-v", "--verbose", "--include-examples"})
+FLAG_OPTIONS = frozenset({"-v", "--verbose", "--include-examples", "--no-config"})
 
 
 def _spawn_git(args: Iterable[str]) -> bytes | None:
