@@ -182,6 +182,17 @@ def _dispatch(options: argparse.Namespace) -> int:
             private_key_file=options.private_key_file,
             fmt=options.format,
         )
+    if command == "init":
+        from binance_guard.commands import init
+
+        return init.run(
+            options.repo,
+            force=options.force,
+            github_action=options.github_action,
+            baseline=options.baseline,
+            repo_url=options.repo_url,
+            rev=options.rev,
+        )
     root = _repo_root(options)
     policy = _policy(options, root)
     if command in ("scan", "verify"):

@@ -327,5 +327,36 @@ def build() -> argparse.ArgumentParser:
     fleet.add_argument("--output", metavar="FILE", help="write the report here")
     fleet.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
+    init = commands.add_parser(
+        "init",
+        parents=[in_repo],
+        help="set a repository up: pre-commit hooks, .gitignore, settings file (idempotent)",
+        description="Write .pre-commit-config.yaml with both hooks pinned by commit (with "
+        "--baseline when the repository has one), .gitignore entries for the files that "
+        "usually hold keys, and .binance-guard.toml; merge into existing files, never "
+        "replace them without --force. Exit 0: done, 2: not a git repository or an error.",
+    )
+    init.add_argument("--force", action="store_true", help="replace existing files")
+    init.add_argument(
+        "--github-action",
+        action="store_true",
+        help="also write .github/workflows/binance-guard.yml",
+    )
+    init.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="pass this baseline to the hooks (default: .secrets.baseline if it exists)",
+    )
+    init.add_argument(
+        "--repo-url",
+        metavar="URL",
+        help="where pre-commit fetches binance-guard (default: where it was installed from, "
+        "else its GitHub repository)",
+    )
+    init.add_argument(
+        "--rev",
+        metavar="SHA",
+        help="full commit SHA to pin (default: the commit this copy was installed from)",
+    )
     commands.add_parser("plugin-path", help="print the detect-secrets plugin file path")
     return parser
