@@ -33,17 +33,17 @@ def test_git_directories_list_what_git_would_track(in_tmp: Path) -> None:
     notes: list[str] = []
     items = _by_path(list(file_sources(["repo"], notes=notes)))
     assert notes == []
-    assert set(items) == {"repo/.gitignore", "repo/src/a.py", "repo/gone.py", "repo/new.py"}
-    assert items["repo/gone.py"] == Skipped("repo/gone.py", "no such file or directory")
-    assert items["repo/src/a.py"] == Source("repo/src/a.py", b"a\n")
+    assert set(items) == {".gitignore", "src/a.py", "gone.py", "new.py"}
+    assert items["gone.py"] == Skipped("gone.py", "no such file or directory")
+    assert items["src/a.py"] == Source("src/a.py", b"a\n")
 
     every = set(_by_path(list(file_sources(["repo"], all_files=True))))
     assert every == {
-        "repo/.gitignore",
-        "repo/src/a.py",
-        "repo/new.py",
-        "repo/debug.log",
-        "repo/build/out.py",
+        ".gitignore",
+        "src/a.py",
+        "new.py",
+        "debug.log",
+        "build/out.py",
     }
     assert not any("/.git/" in p for p in every)
 
@@ -52,11 +52,13 @@ def test_a_subdirectory_of_a_repository_lists_only_its_own_files(in_tmp: Path) -
     repo = make_repo(in_tmp / "repo")
     commit(repo, {"a/one.py": "1\n", "b/two.py": "2\n"})
     os.chdir(repo / "a")
-    assert list(paths_to_scan(["."], False, [])) == ["./one.py"]
-    assert [s.path for s in file_sources(["."])] == ["one.py"]
-    # outside the current directory: the path as given
-    assert [s.path for s in file_sources([str(repo / "b")])] == [str(repo / "b" / "two.py")]
-    assert [s.path for s in file_sources(["../b/two.py"])] == ["../b/two.py"]
+    assert [p for p, _ in paths_to_scan(["."], False, [])] == ["./one.py"]
+    # reported relative to the top of the repository, wherever the scan starts
+    assert [s.path for s in file_sources(["."])] == ["a/one.py"]
+    assert [s.path for s in file_sources([str(repo / "b")])] == ["b/two.py"]
+    assert [s.path for s in file_sources(["../b/two.py"])] == ["b/two.py"]
+    os.chdir("/")
+    assert [s.path for s in file_sources([str(repo)])] == ["a/one.py", "b/two.py"]
 
 
 def test_outside_git_everything_is_walked_with_a_note(in_tmp: Path) -> None:
@@ -90,11 +92,11 @@ def test_nested_repository_is_not_entered(in_tmp: Path) -> None:
     commit(inner, {"b.py": "b\n"})
     git(outer, "add", "vendor/inner")  # a gitlink, as a submodule leaves behind
     items = _by_path(list(file_sources(["outer"])))
-    assert items["outer/vendor/inner"] == Skipped(
-        "outer/vendor/inner", "directory (a submodule or nested repository: not followed)"
+    assert items["vendor/inner"] == Skipped(
+        "vendor/inner", "directory (a submodule or nested repository: not followed)"
     )
-    # named explicitly, the nested repository is scanned as its own
-    assert [s.path for s in file_sources(["outer/vendor/inner"])] == ["outer/vendor/inner/b.py"]
+    # named explicitly, the nested repository is scanned as its own, paths relative to it
+    assert [s.path for s in file_sources(["outer/vendor/inner"])] == ["b.py"]
 
 
 def test_size_limit_is_inclusive(in_tmp: Path) -> None:

@@ -208,6 +208,7 @@ def _dispatch(options: argparse.Namespace) -> int:
             verbose=options.verbose,
             verify=_verify(options),
             write_baseline=getattr(options, "write_baseline", None),
+            root=root,
         )
     if command == "hook":
         from binance_guard.commands import hook

@@ -28,7 +28,9 @@ def run(
     verbose: bool,
     verify: Settings | None,
     write_baseline: str | None,
+    root: str,
 ) -> int:
+    """``root``: the top of the repository scanned, which baselines are relative to."""
     missing = [p for p in paths if p != STDIN_NAME and not os.path.lexists(p)]
     if missing:
         raise UsageError(f"no such file or directory: {', '.join(missing)}")
@@ -49,7 +51,7 @@ def run(
     if write_baseline:
         from binance_guard.integrations import baseline
 
-        baseline.write(write_baseline, report.findings)
+        baseline.write(write_baseline, report.findings, root)
         print(
             f"binance-guard: wrote {len(report.findings)} finding(s) to {write_baseline}",
             file=sys.stderr,

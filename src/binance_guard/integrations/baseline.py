@@ -19,7 +19,7 @@ from binance_guard.finding import FINDING_TYPES, Finding
 # is_indirect_reference drops every `client = Client("key", "secret")` line, and
 # is_likely_id_string drops any secret after an `..._id` on its line
 # (`{"user_id": 7, "apiKey": ...}`).
-FILTERS_USED = [
+FILTERS_USED: list[dict[str, Any]] = [
     {"path": "detect_secrets.filters.allowlist.is_line_allowlisted"},
     {"path": "detect_secrets.filters.common.is_baseline_file", "filename": ".secrets.baseline"},
     {
@@ -85,10 +85,59 @@ class Baseline:
 
 
 def plugin_path() -> str:
-    """Where the detect-secrets plugin file lives, for ``--plugin`` and ``plugins_used``."""
+    """Where the detect-secrets plugin file lives, for ``--plugin``."""
     from binance_guard.integrations import plugin
 
     return os.path.abspath(str(plugin.__file__))
+
+
+# Baselines name the plugin file by a path relative to the repository root (where
+# pre-commit and CI run detect-secrets), never by this machine's site-packages.
+SHIM = ".binance-guard/detect_secrets_plugin.py"
+SHIM_TEXT = '''"""binance-guard's detect-secrets plugins, for the baseline that names this file.
+
+Written by `binance-guard scan --write-baseline`: commit it with the baseline. detect-secrets
+loads plugins from a file; this one finds binance-guard wherever it is installed, also when
+detect-secrets is installed apart from it (pipx, pre-commit), through `binance-guard` on PATH.
+"""
+
+try:
+    from {module} import {names}
+except ImportError:
+    import pathlib
+    import shutil
+    import subprocess
+    import sys
+
+    _exe = shutil.which("binance-guard")
+    if _exe is None:
+        raise ImportError(
+            "the baseline's plugins need binance-guard installed: "
+            "pipx install git+https://github.com/binance-guard/binance-guard"
+        ) from None
+    _file = subprocess.run(
+        [_exe, "plugin-path"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    sys.path.append(str(pathlib.Path(_file).parents[{depth}]))
+    from {module} import {names}
+'''
+
+
+def write_shim(root: str) -> str:
+    """Write the plugin shim under ``root``; its path relative to ``root``."""
+    from binance_guard.integrations import plugin
+
+    target = os.path.join(root, *SHIM.split("/"))
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "w", encoding="utf-8") as handle:
+        handle.write(
+            SHIM_TEXT.format(
+                module=plugin.__name__,
+                names=", ".join(sorted(PLUGINS)),
+                depth=plugin.__name__.count("."),
+            )
+        )
+    return SHIM
 
 
 def baseline_entry(finding: Finding) -> dict[str, Any]:
@@ -121,8 +170,10 @@ def _line_number(entry: dict[str, Any]) -> int:
     return number if isinstance(number, int) else 0
 
 
-def write(path: str, findings: Iterable[Finding]) -> None:
-    """Write or update a baseline, keeping other plugins' results and settings."""
+def write(path: str, findings: Iterable[Finding], root: str) -> None:
+    """Write or update a baseline, keeping other plugins' results and settings. ``root``:
+    the repository's top, which finding paths, the plugin shim and the baseline's own
+    filename in ``filters_used`` are relative to."""
     from datetime import UTC, datetime
 
     from detect_secrets.__version__ import VERSION as ds_version
@@ -132,12 +183,16 @@ def write(path: str, findings: Iterable[Finding]) -> None:
             data: dict[str, Any] = json.load(handle)
     except FileNotFoundError:
         data = {"version": ds_version, "plugins_used": [], "filters_used": FILTERS_USED}
+        own_name = _normal(os.path.relpath(os.path.abspath(path), root))
+        data["filters_used"] = [
+            {**f, "filename": own_name} if "filename" in f else f for f in FILTERS_USED
+        ]
     except (OSError, ValueError, RecursionError) as exc:
         raise BaselineError(f"cannot update baseline {path}: {exc}") from None
     if not _updatable(data):
         raise BaselineError(f"cannot update baseline {path}: not a detect-secrets baseline")
     ours = SECRET_TYPES
-    file_url = "file://" + plugin_path()
+    file_url = "file://" + write_shim(root)
     plugins = [p for p in data.get("plugins_used", []) if p.get("name") not in PLUGINS]
     plugins += [{"name": n, "path": file_url} for n in sorted(PLUGINS)]
     results: dict[str, list[dict[str, Any]]] = {}

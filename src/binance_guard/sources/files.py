@@ -23,20 +23,25 @@ from binance_guard.sources.source import (
 STDIN_DISPLAY = "(standard input)"
 
 
-def _display(path: str) -> str:
+def _display(path: str, top: str | None) -> str:
+    """Relative to the top of the repository, whatever the current directory (so reports,
+    baselines and SARIF agree); outside a repository, relative to the current directory."""
+    if top is not None:
+        where = os.path.join(os.path.realpath(os.path.dirname(path) or "."), os.path.basename(path))
+        rel = os.path.relpath(where, top)
+        if not rel.startswith(".."):
+            return rel.replace(os.sep, "/")
     rel = os.path.relpath(path)
     return path if rel.startswith("..") else rel
 
 
-def _git_files(directory: str) -> list[str] | None:
-    if git.toplevel(directory) is None:
-        return None
+def _git_files(directory: str) -> list[str]:
     out = git.run(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=directory)
     names = dict.fromkeys(os.fsdecode(n) for n in out.split(b"\0") if n)
     return [os.path.join(directory, n) for n in names]
 
 
-def _walk(directory: str) -> Iterator[str | Skipped]:
+def _walk(directory: str, top: str | None) -> Iterator[str | Skipped]:
     """Every file below ``directory`` in sorted order, depth-first; with a stack, not
     recursion (Python 3.11's os.walk recurses: ~1,000 nested directories overflow it)."""
     stack = [directory]
@@ -46,25 +51,30 @@ def _walk(directory: str) -> Iterator[str | Skipped]:
             with os.scandir(root) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
-            yield Skipped(_display(root), f"unreadable directory: {exc.strerror}")
+            yield Skipped(_display(root, top), f"unreadable directory: {exc.strerror}")
             continue
         subdirs = [e.path for e in entries if e.is_dir(follow_symlinks=False) and e.name != ".git"]
         yield from (e.path for e in entries if not e.is_dir(follow_symlinks=False))
         stack.extend(reversed(subdirs))
 
 
-def paths_to_scan(paths: list[str], all_files: bool, notes: list[str]) -> Iterator[str | Skipped]:
+def paths_to_scan(
+    paths: list[str], all_files: bool, notes: list[str]
+) -> Iterator[tuple[str | Skipped, str | None]]:
+    """(file, top of its repository or None) for every file to scan."""
     for path in paths:
+        top = git.toplevel(path) if os.path.lexists(path) else None
+        top = os.path.realpath(top) if top is not None else None
         if not os.path.isdir(path) or os.path.islink(path):
-            yield path
+            yield path, top
             continue
-        listed = None if all_files else _git_files(path)
+        listed = None if all_files or top is None else _git_files(path)
         if listed is None:
             if not all_files:
                 notes.append(f"{path}: not in a git repository, scanning every file")
-            yield from _walk(path)
+            yield from ((name, top) for name in _walk(path, top))
         else:
-            yield from listed
+            yield from ((name, top) for name in listed)
 
 
 def file_sources(
@@ -74,12 +84,12 @@ def file_sources(
     notes: list[str] | None = None,
 ) -> Iterator[Source | Skipped]:
     named = set(paths)
-    for path in paths_to_scan(paths, all_files, notes if notes is not None else []):
+    for path, top in paths_to_scan(paths, all_files, notes if notes is not None else []):
         if isinstance(path, Skipped):
             yield path
         elif path == STDIN_NAME:
             yield read_stream(sys.stdin.buffer, STDIN_DISPLAY, max_bytes)
         elif not os.path.lexists(path):
-            yield Skipped(_display(path), "no such file or directory")
+            yield Skipped(_display(path, top), "no such file or directory")
         else:
-            yield read_file(path, _display(path), max_bytes, named=path in named)
+            yield read_file(path, _display(path, top), max_bytes, named=path in named)
