@@ -410,7 +410,7 @@ def test_scanning_a_repository_from_outside(repo: Path, tmp_path: Path) -> None:
     write(repo, "debug.log", PAIR)
     code, doc = _json("repo", cwd=tmp_path)
     assert code == 1
-    assert {f["path"] for f in doc["findings"]} == {"repo/cfg/.env"}
+    assert {f["path"] for f in doc["findings"]} == {"cfg/.env"}  # repository-relative
     assert doc["notes"] == []
 
 
