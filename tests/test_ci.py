@@ -399,7 +399,16 @@ def _scan_step() -> dict[str, Any]:
 def test_action_is_a_composite_running_binance_guard_ci() -> None:
     action = _action()
     assert action["runs"]["using"] == "composite"
-    assert {"fail-on", "baseline", "verify", "sarif-file", "args"} <= set(action["inputs"])
+    assert {
+        "fail-on",
+        "min-confidence",
+        "exclude-files",
+        "baseline",
+        "config",
+        "verify",
+        "sarif-file",
+    } <= set(action["inputs"])
+    assert "args" not in action["inputs"]  # typed inputs, no free string to split
     assert {"findings", "sarif-file"} <= set(action["outputs"])
     for name in ("findings", "sarif-file"):
         assert action["outputs"][name]["value"] == f"${{{{ steps.scan.outputs.{name} }}}}"
@@ -413,9 +422,15 @@ def test_action_is_a_composite_running_binance_guard_ci() -> None:
             assert len(step["uses"].split("@")[1]) == 40  # pinned by commit, not a tag
 
 
-def _run_action(project: Project, checkout: Path, payload: Path, **inputs: str) -> Step:
+def _run_action(
+    project: Project,
+    checkout: Path,
+    payload: Path,
+    program: Path = Path(sys.executable).parent / "binance-guard",
+    **inputs: str,
+) -> Step:
     """The action's scan step, run by bash as the runner runs it: inputs through its env,
-    binance-guard from the venv the install step makes under $RUNNER_TEMP."""
+    ``program`` (binance-guard) from the venv the install step makes under $RUNNER_TEMP."""
     step = _scan_step()
     action = _action()
     env: dict[str, str] = {}
@@ -426,7 +441,7 @@ def _run_action(project: Project, checkout: Path, payload: Path, **inputs: str) 
     runner_temp = project.tmp / f"runner-temp-{len(list(project.tmp.iterdir()))}"
     installed = runner_temp / "binance-guard" / "bin"
     installed.mkdir(parents=True)
-    (installed / "binance-guard").symlink_to(Path(sys.executable).parent / "binance-guard")
+    (installed / "binance-guard").symlink_to(program)
     return project.run_ci(
         checkout,
         "pull_request",
@@ -459,7 +474,8 @@ def test_action_scan_step_with_inputs(project: Project) -> None:
         checkout,
         project.pr_payload(),
         sarif_file="bg.sarif",
-        args="--exclude-files ^pr\\.env$ --min-confidence high",
+        exclude_files="^docs/\n^pr\\.env$\n",
+        min_confidence="high",
     )
     assert excluded.code == 0, excluded.explain()
     assert excluded.outputs == {"findings": "0", "sarif-file": "bg.sarif"}
@@ -567,3 +583,52 @@ def test_a_github_sha_that_is_not_a_commit_id_is_an_error(project: Project) -> N
         checkout, "workflow_dispatch", payload, sha="--all", ref="refs/heads/main"
     )
     _fails_cleanly(step, "GITHUB_SHA is not a commit id")
+
+
+def test_action_inputs_reach_the_command_intact(project: Project, tmp_path: Path) -> None:
+    """Spaces, quotes and glob characters in inputs are neither split nor expanded: each
+    input is one argument, each exclude-files line one pattern."""
+    argv_file = tmp_path / "argv.json"
+    recorder = tmp_path / "record-argv"
+    recorder.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(argv_file)!r}, 'w').write(json.dumps(sys.argv[1:]))\n"
+    )
+    recorder.chmod(0o755)
+    checkout = project.pr_checkout()
+    (checkout / "tests").mkdir(exist_ok=True)
+    (checkout / "tests" / "match-me.py").write_text("\n")  # what an unquoted glob would find
+    patterns = ["tests/.*", "^my docs/it's \"quoted\"$", "*.env", "  padded  "]
+    step = _run_action(
+        project,
+        checkout,
+        project.pr_payload(),
+        program=recorder,
+        exclude_files="\n".join(patterns) + "\n",
+        baseline="my baselines/$HOME *.json",
+        config="conf dir/it's.toml",
+        min_confidence="high",
+        fail_on="critical",
+        sarif_file="out dir/[a].sarif",
+    )
+    assert step.code == 0, step.explain()
+    argv = json.loads(argv_file.read_text())
+    assert argv == [
+        "ci",
+        "--sarif-file",
+        "out dir/[a].sarif",
+        "--fail-on",
+        "critical",
+        "--min-confidence",
+        "high",
+        "--baseline",
+        "my baselines/$HOME *.json",
+        "--config",
+        "conf dir/it's.toml",
+        *[arg for p in patterns for arg in ("--exclude-files", p)],
+    ]
+
+
+def test_action_refuses_a_verify_input_that_is_not_a_boolean(project: Project) -> None:
+    step = _run_action(project, project.pr_checkout(), project.pr_payload(), verify="yes")
+    assert step.code == 2 and "verify input must be true or false" in step.proc.stdout

@@ -118,3 +118,15 @@ def test_outputs_name_the_sarif_file(tmp_path: Path) -> None:
     step = _dispatch(tmp_path, {"bot.env": f"BINANCE_API_KEY={KEY}\n"}, "--sarif-file", str(sarif))
     assert step.outputs == {"findings": "1", "sarif-file": str(sarif)}
     assert step.sarif_text is not None
+
+
+def test_annotations_are_capped_and_the_summary_counts_the_rest(tmp_path: Path) -> None:
+    """GitHub shows 10 annotations per step: the 11th onwards are counted, not dropped."""
+    files = {f"keys/{n:02}.env": f"BINANCE_API_KEY={fake_key(f'cap-{n}')}\n" for n in range(13)}
+    step = _dispatch(tmp_path, files)
+    assert step.code == 1
+    assert len(step.annotations) == 10
+    assert "13 Binance credential(s) found" in step.summary
+    assert "3 more are not" in step.summary
+    assert step.summary.count("keys/") == 13  # every finding is in the table
+    assert step.outputs["findings"] == "13"

@@ -16,10 +16,21 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
+# GitHub shows at most 10 error and 10 warning annotations per step and drops the rest
+# silently, so the job summary counts what was not annotated.
+MAX_ANNOTATIONS = 10
+
+
+def annotated(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings that get an annotation: the most severe first, at most MAX_ANNOTATIONS."""
+    ranked = sorted(findings, key=lambda f: f.severity.rank, reverse=True)
+    return ranked[:MAX_ANNOTATIONS]
+
+
 def workflow_commands(findings: Sequence[Finding]) -> str:
     """``::error file=…,line=…::`` lines: GitHub shows them on the pull request's diff."""
     lines = []
-    for finding in findings:
+    for finding in annotated(findings):
         title = f"binance-guard: {FINDING_TYPES[finding.type].label}"
         props = [f"title={_escape_property(title)}"]
         if finding.location is Location.FILE:  # commit and tag messages have no file
@@ -54,6 +65,15 @@ def summary(findings: Sequence[Finding], scanned: str) -> str:
     out += [
         f"**{len(findings)} Binance credential(s) found.** {SUMMARY}",
         "",
+    ]
+    hidden = len(findings) - len(annotated(findings))
+    if hidden:
+        out += [
+            f"{MAX_ANNOTATIONS} are annotated on the diff; {hidden} more are not (GitHub shows "
+            f"{MAX_ANNOTATIONS} per step): all are in this table and in the SARIF report.",
+            "",
+        ]
+    out += [
         "| severity | type | location | value | commit |",
         "| --- | --- | --- | --- | --- |",
     ]
