@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from binance_guard.sources.staged import (
     unquote_path,
 )
 from testing.git_repo import GIT_ENV, commit, git, make_repo, stage
+from testing.keys import fake_key
 
 RAW_ARGS = (
     "diff",
@@ -339,3 +341,36 @@ def test_the_fast_path_knows_every_hook_option() -> None:
     flags = {s for a in hook._actions if a.nargs == 0 for s in a.option_strings}
     assert takes_value == VALUE_OPTIONS
     assert flags - {"-h", "--help"} == FLAG_OPTIONS
+
+
+WITHOUT_POSIX_SPAWN = (
+    "import os, sys\n"
+    "del os.posix_spawnp\n"  # as on Windows
+    "from binance_guard.cli import main\n"
+    "code = main(['hook'])\n"
+    "print('scanner loaded' if 'binance_guard.detection.scanner' in sys.modules else 'fast')\n"
+    "sys.exit(code)\n"
+)
+
+
+def test_hook_without_posix_spawn_falls_back_to_subprocess(repo: Path) -> None:
+    """Windows has no os.posix_spawnp: the clean path must still work, and still be fast."""
+    def hook() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", WITHOUT_POSIX_SPAWN],
+            cwd=repo,
+            env={**os.environ, **GIT_ENV},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    commit(repo, {"README.md": "# bot\n"})
+    stage(repo, {"notes.md": "nothing to see\n"})
+    clean = hook()
+    assert clean.returncode == 0, clean.stderr
+    assert clean.stdout.strip().endswith("fast")
+    key, secret = fake_key("win-key"), fake_key("win-secret")
+    stage(repo, {"bot.py": f"from binance.client import Client\nc = Client('{key}', '{secret}')\n"})
+    blocked = hook()
+    assert blocked.returncode == 1 and "bot.py:2" in blocked.stdout, blocked.stderr

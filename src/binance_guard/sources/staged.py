@@ -34,14 +34,32 @@ PATCH_ARGS = (
     "--dst-prefix=b/",
 )
 # Hook options that take a value: their values are not file names (see commands/parser.py).
+# --format and --output ask for a report even of a clean commit: the full path writes it.
+REPORT_OPTIONS = frozenset({"--format", "--output"})
 VALUE_OPTIONS = frozenset(
     {"--baseline", "--min-confidence", "--max-bytes", "--exclude-files", "--config"}
+    | REPORT_OPTIONS
 )
-FLAG_OPTIONS = frozenset({"-v", "--verbose", "--include-examples", "--no-config"})
+FLAG_OPTIONS = frozenset(
+    {"-v", "--verbose", "--include-examples", "--no-config", "--exit-zero", "--show-secrets"}
+)
 
 
 def _spawn_git(args: Iterable[str]) -> bytes | None:
     """stdout of git, or None if it failed (the slow path then reports why)."""
+    if not hasattr(os, "posix_spawnp"):  # Windows: subprocess, imported only here
+        import subprocess
+
+        try:
+            proc = subprocess.run(
+                ["git", "-c", "core.quotePath=false", *args],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+        except OSError:
+            return None
+        return proc.stdout if proc.returncode == 0 else None
     read_end, write_end = os.pipe()
     try:
         pid = os.posix_spawnp(
@@ -74,6 +92,8 @@ def file_arguments(args: list[str]) -> list[str] | None:
     for arg in args:
         if skip:
             skip = False
+        elif arg.split("=", 1)[0] in REPORT_OPTIONS:
+            return None
         elif arg in VALUE_OPTIONS or arg in FLAG_OPTIONS:
             skip = arg in VALUE_OPTIONS
         elif arg.split("=", 1)[0] in VALUE_OPTIONS:
