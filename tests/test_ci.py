@@ -146,7 +146,7 @@ def test_key_in_a_commit_message_of_the_pr(project: Project) -> None:
 
 @pytest.mark.parametrize(
     ("fail_on", "code"),
-    [("any", 1), ("low", 1), ("medium", 1), ("high", 1), ("critical", 0), ("never", 0)],
+    [("any", 1), ("low", 1), ("medium", 1), ("high", 1), ("critical", 1), ("never", 0)],
 )
 def test_fail_on_with_a_high_finding(project: Project, fail_on: str, code: int) -> None:
     step = project.run_pr(project.pr_checkout(), project.pr_payload(), "--fail-on", fail_on)

@@ -61,12 +61,26 @@ class Policy:
         return not all(i.commit.sha.startswith(self.commits) for i in introductions)
 
 
+def unverified_high(findings: Iterable[Finding]) -> list[Finding]:
+    """High-confidence findings Binance did not confirm live: any of them may be critical."""
+    return [
+        f
+        for f in blocking(findings)
+        if f.confidence == Confidence.HIGH
+        and (f.verification is None or f.verification.severity is None)
+    ]
+
+
 def fails(findings: Iterable[Finding], fail_on: str) -> bool:
-    """Whether a run fails: ``fail_on`` is any, never, or the lowest failing severity."""
+    """Whether a run fails: ``fail_on`` is any, never, or the lowest failing severity. A
+    high-confidence key nobody verified fails at every level: it could be critical."""
+    findings = list(findings)
     if fail_on == "never":
         return False
     if fail_on == "any":
         return bool(blocking(findings))
+    if unverified_high(findings):
+        return True
     return any(f.severity >= Severity(fail_on) for f in blocking(findings))
 
 

@@ -12,7 +12,7 @@ import os
 import sys
 
 from binance_guard.errors import GuardError, UsageError
-from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR
+from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Confidence
 from binance_guard.policy import Policy
 
@@ -30,6 +30,8 @@ HOOK_FLAGS = {
     "--verbose": "verbose",
     "--include-examples": "include_examples",
     "--no-config": "no_config",
+    "--exit-zero": "exit_zero",
+    "--show-secrets": "show_secrets",
 }
 
 
@@ -61,12 +63,14 @@ def _simple_hook(args: list[str]) -> Callable[[], int] | None:
             baseline=None,
             exclude_files=(),
         )
-        return hook.run(
+        code = hook.run(
             names,
             policy=policy,
             max_bytes=DEFAULT_MAX_BYTES,
             verbose="verbose" in flags,
+            show_secrets="show_secrets" in flags,
         )
+        return EXIT_CLEAN if "exit_zero" in flags and code == EXIT_FINDINGS else code
 
     return hook_run
 
@@ -287,6 +291,91 @@ def _dispatch(options: argparse.Namespace) -> int:
             output=options.output,
             progress_bar=not options.no_progress,
             verify=_verify(options),
+        )
+    if options.output and command != "ci":  # ci keeps its annotations on stdout
+        import contextlib
+
+        with (
+            open(options.output, "w", encoding="utf-8", errors="surrogateescape") as handle,
+            contextlib.redirect_stdout(handle),
+        ):
+            code = _report(options, policy, root)
+        print(f"binance-guard: report written to {options.output}", file=sys.stderr)
+    else:
+        code = _report(options, policy, root)
+    return EXIT_CLEAN if options.exit_zero and code == EXIT_FINDINGS else code
+
+
+def _report(options: argparse.Namespace, policy: Policy, root: str) -> int:
+    """The scanning commands, which share --format, --output, --exit-zero, --show-secrets."""
+    command = options.command
+    if command in ("scan", "verify"):
+        from binance_guard.commands import scan
+
+        return scan.run(
+            options.paths,
+            policy=policy,
+            all_files=options.all_files,
+            max_bytes=options.max_bytes,
+            fmt=options.format,
+            show_secrets=options.show_secrets,
+            verbose=options.verbose,
+            verify=_verify(options),
+            write_baseline=getattr(options, "write_baseline", None),
+            root=root,
+        )
+    if command == "hook":
+        from binance_guard.commands import hook
+
+        return hook.run(
+            options.files,
+            policy=policy,
+            max_bytes=options.max_bytes,
+            verbose=options.verbose,
+            fmt=options.format,
+            show_secrets=options.show_secrets,
+        )
+    if command == "pre-push":
+        from binance_guard.commands import hook
+
+        return hook.pre_push(
+            options.remote,
+            options.url,
+            policy=policy,
+            max_bytes=options.max_bytes,
+            allow_incomplete=options.allow_incomplete,
+            fmt=options.format,
+            show_secrets=options.show_secrets,
+        )
+    if command == "history":
+        from binance_guard.commands import history
+
+        return history.run(
+            options.repo,
+            revs=options.rev,
+            since_commit=options.since_commit,
+            policy=policy,
+            max_bytes=options.max_bytes,
+            fmt=options.format,
+            show_secrets=options.show_secrets,
+            progress_bar=not options.no_progress,
+            verify=_verify(options),
+            allow_incomplete=options.allow_incomplete,
+        )
+    if command == "ci":
+        from binance_guard.commands import ci
+
+        return ci.run(
+            options.repo,
+            policy=policy,
+            max_bytes=options.max_bytes,
+            sarif_file=options.sarif_file,
+            fail_on=options.fail_on,
+            verify=_verify(options),
+            allow_incomplete=options.allow_incomplete,
+            output=options.output,
+            fmt=options.format,
+            show_secrets=options.show_secrets,
         )
     raise AssertionError(f"unhandled command {command!r}")  # the parser knows every command
 

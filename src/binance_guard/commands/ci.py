@@ -10,7 +10,7 @@ from collections import Counter
 
 from binance_guard.commands.common import incomplete, outcome, scan_range
 from binance_guard.exit_codes import EXIT_ERROR
-from binance_guard.policy import Policy, fails
+from binance_guard.policy import Policy, fails, unverified_high
 from binance_guard.report import Report, github, render
 from binance_guard.sources.ranges import github_range
 from binance_guard.verify import Settings
@@ -25,6 +25,9 @@ def run(
     fail_on: str,
     verify: Settings | None,
     allow_incomplete: bool,
+    output: str | None = None,
+    fmt: str = "text",
+    show_secrets: bool = False,
 ) -> int:
     span, notes = github_range(os.environ, repo)
     print(f"binance-guard: scanning {span.description}")
@@ -41,19 +44,25 @@ def run(
         # Notes were printed above; the table is about what was found.
         table = dataclasses.replace(report, notes=[], skipped_objects=Counter())
         sys.stdout.write(render(table, "text"))
-    if sarif_file:
-        server, repository = (
-            os.environ.get("GITHUB_SERVER_URL"),
-            os.environ.get("GITHUB_REPOSITORY"),
+    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    for path, form in ((sarif_file, "sarif"), (output, fmt)):
+        if path:
+            document = render(
+                report,
+                form,
+                show_secrets=show_secrets,
+                repository=f"{server}/{repository}" if server and repository else None,
+                commit=span.head,
+            )
+            with open(path, "w", encoding="utf-8", errors="surrogateescape") as handle:
+                handle.write(document)
+    unverified = unverified_high(findings) if fail_on not in ("any", "never") else []
+    if unverified:
+        print(
+            f"note: {len(unverified)} high-confidence finding(s) not verified live: they fail "
+            f"--fail-on {fail_on}, as only Binance's answer (--verify) can show a key is "
+            "less than critical"
         )
-        document = render(
-            report,
-            "sarif",
-            repository=f"{server}/{repository}" if server and repository else None,
-            commit=span.head,
-        )
-        with open(sarif_file, "w", encoding="utf-8") as handle:
-            handle.write(document)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
             handle.write(github.summary(findings, span.description))

@@ -20,6 +20,7 @@ def run(
     policy: Policy,
     max_bytes: int,
     fmt: str,
+    show_secrets: bool = False,
     progress_bar: bool,
     verify: Settings | None,
     allow_incomplete: bool,
@@ -37,7 +38,7 @@ def run(
         verify=verify,
         jobs=jobs,
     )
-    sys.stdout.write(render(report, fmt))
+    sys.stdout.write(render(report, fmt, show_secrets=show_secrets))
     if incomplete(report, allow=allow_incomplete):
         return EXIT_ERROR
     return outcome(report.findings, bool(report.blocking))

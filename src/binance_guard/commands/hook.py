@@ -15,14 +15,25 @@ from binance_guard.sources import git
 from binance_guard.sources.staged import staged_sources
 
 
-def run(files: list[str], *, policy: Policy, max_bytes: int, verbose: bool) -> int:
+def run(
+    files: list[str],
+    *,
+    policy: Policy,
+    max_bytes: int,
+    verbose: bool,
+    fmt: str = "text",
+    show_secrets: bool = False,
+) -> int:
     report = scan_sources(staged_sources(files, max_bytes), policy)
+    if fmt != "text":
+        sys.stdout.write(render(report, fmt, show_secrets=show_secrets))
+        return EXIT_FINDINGS if report.blocking else EXIT_CLEAN
     if not report.findings:
         if verbose:
             sys.stdout.write(render(report, "text", verbose=True))
         return EXIT_CLEAN
     report.skipped = []  # a blocked commit is about what was found
-    text = render(report, "text", verbose=verbose, advice=True)
+    text = render(report, "text", verbose=verbose, advice=True, show_secrets=show_secrets)
     if report.blocking:
         text = "Commit blocked by binance-guard.\n" + text
     sys.stdout.write(text)
@@ -36,6 +47,8 @@ def pre_push(
     policy: Policy,
     max_bytes: int,
     allow_incomplete: bool,
+    fmt: str = "text",
+    show_secrets: bool = False,
 ) -> int:
     """As a plain git hook, git passes the remote's name and URL and one line per pushed ref
     on stdin; through pre-commit, PRE_COMMIT_FROM_REF/TO_REF say the range."""
@@ -54,6 +67,9 @@ def pre_push(
     report = scan_range(".", revs, policy=policy, max_bytes=max_bytes)
     report.findings = _at_tips(report.findings, tips)
     stopped = incomplete(report, allow=allow_incomplete)
+    if fmt != "text":
+        sys.stdout.write(render(report, fmt, show_secrets=show_secrets))
+        return EXIT_ERROR if stopped else EXIT_FINDINGS if report.blocking else EXIT_CLEAN
     if not report.blocking:
         if stopped:
             print(f"Push stopped by binance-guard ({description}): nothing was sent.")
@@ -66,7 +82,7 @@ def pre_push(
         "not published by this push.\n"
     )
     report.skipped_objects.clear()  # a blocked push is about what was found
-    sys.stdout.write(render(report, "text", advice=False))
+    sys.stdout.write(render(report, "text", advice=False, show_secrets=show_secrets))
     sys.stdout.write(PUSH_ADVICE)
     return EXIT_FINDINGS
 

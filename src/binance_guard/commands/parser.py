@@ -51,6 +51,38 @@ def positive_int(text: str) -> int:
     return value
 
 
+FAIL_ON_HELP = (
+    "exit 1 on findings at or above this severity: any (default), low, medium, high, "
+    "critical, never. Without --verify a finding's severity is its evidence (a key with its "
+    "secret or a private key is high, never critical), and an unverified high-confidence "
+    "finding fails at every level but never: only Binance's answer (--verify) can show a key "
+    "is not critical"
+)
+
+
+def epilog(exit_one: str, text: str) -> str:
+    """What every scanning command's --help ends with: exit codes and output formats."""
+    return f"""\
+exit codes:
+  0  nothing found (public example keys never count), or anything with --exit-zero
+  1  {exit_one}
+  2  usage or runtime error, or an incomplete scan (something could not be read)
+
+formats (--format; to stdout, or to --output FILE):
+  text   {text}
+         (values redacted unless --show-secrets)
+  json   {{"findings": [...], "skipped": [...], "notes": [...]}}: per finding type, path,
+         line, column, fingerprint (sha256 of the value), redacted, confidence, severity,
+         reasons, pair, and commit attribution for history; values only with --show-secrets
+  sarif  SARIF 2.1.0 for GitHub code scanning: one result per finding with its rule and
+         security-severity, hashed partial fingerprints, commit messages as logical locations
+"""
+
+
+FINDINGS_TEXT = "findings grouped by incident: file:line, redacted value, why, what to do"
+HISTORY_TEXT = "a table per secret: where, status (at HEAD or history only), commit, refs"
+
+
 def build() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="binance-guard",
@@ -151,8 +183,22 @@ def build() -> argparse.ArgumentParser:
         action="store_true",
         help="scan every file under directories, not only those git would track",
     )
-    files.add_argument("--format", choices=("text", "json", "sarif"), default="text")
-    files.add_argument(
+    reporting = argparse.ArgumentParser(add_help=False)
+    reporting.add_argument(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="report format (default: text; see below)",
+    )
+    reporting.add_argument(
+        "--output", metavar="FILE", help="write the report to FILE instead of standard output"
+    )
+    reporting.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="report findings but exit 0 (errors and incomplete scans still exit 2)",
+    )
+    reporting.add_argument(
         "--show-secrets",
         action="store_true",
         help="print secrets in full (dangerous: terminals and CI logs keep them)",
@@ -160,9 +206,11 @@ def build() -> argparse.ArgumentParser:
 
     scan = commands.add_parser(
         "scan",
-        parents=[common, files, verifiable],
+        parents=[common, files, reporting, verifiable],
         help="scan files and directories",
         description="Scan files; directories default to the files git would track.",
+        epilog=epilog("credentials found", FINDINGS_TEXT),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     scan.add_argument(
         "--write-baseline",
@@ -171,10 +219,12 @@ def build() -> argparse.ArgumentParser:
     )
     commands.add_parser(
         "verify",
-        parents=[common, files, remote],
+        parents=[common, files, reporting, remote],
         help="scan, then ask Binance whether each key is live and what it can do",
         description="Scan PATHs and verify each API key with its secret or private key by a "
         "signed GET /sapi/v1/account/apiRestrictions. Only the signature is sent.",
+        epilog=epilog("credentials found", FINDINGS_TEXT + ", and Binance's answer"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     audit = commands.add_parser(
         "audit",
@@ -189,8 +239,12 @@ def build() -> argparse.ArgumentParser:
 
     hook = commands.add_parser(
         "hook",
-        parents=[common],
+        parents=[common, reporting],
         help="pre-commit hook: scan the lines this commit adds",
+        description="Scan the lines the staged change adds, with the whole staged files as "
+        "context. A clean commit costs about one `git diff`.",
+        epilog=epilog("credentials in the added lines: the commit is blocked", FINDINGS_TEXT),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     hook.add_argument(
         "files",
@@ -201,10 +255,12 @@ def build() -> argparse.ArgumentParser:
 
     history = commands.add_parser(
         "history",
-        parents=[common, in_repo, readable, verifiable],
+        parents=[common, in_repo, readable, reporting, verifiable],
         help="scan every blob and commit message in history",
         description="Scan every blob reachable from all refs once (or those of --rev ranges) "
         "and say which commit introduced each secret.",
+        epilog=epilog("credentials found in history", HISTORY_TEXT),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     history.add_argument(
         "--rev",
@@ -217,7 +273,6 @@ def build() -> argparse.ArgumentParser:
         metavar="COMMIT",
         help="only what all refs added after COMMIT (same as --rev --all --rev ^COMMIT)",
     )
-    history.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     history.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     history.add_argument(
         "--jobs",
@@ -265,25 +320,31 @@ def build() -> argparse.ArgumentParser:
 
     ci = commands.add_parser(
         "ci",
-        parents=[common, in_repo, readable, verifiable],
+        parents=[common, in_repo, readable, reporting, verifiable],
         help="GitHub Actions: scan the commits the event brings (SARIF, annotations, summary)",
         description="Reads GITHUB_EVENT_NAME/GITHUB_EVENT_PATH and scans only the commits of "
-        "the pull request or push, with annotations, a job summary and optional SARIF.",
+        "the pull request or push, with annotations, a job summary and optional SARIF. "
+        "Standard output always carries the annotations and the text table; --output FILE "
+        "gets the report in --format.",
+        epilog=epilog("findings at or above --fail-on", HISTORY_TEXT),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ci.add_argument("--sarif-file", metavar="PATH", help="write SARIF 2.1.0 here")
     ci.add_argument(
         "--fail-on",
         choices=("any", *Severity.names(), "never"),
         default="any",
-        help="exit 1 on findings at or above this severity (default: any)",
+        help=FAIL_ON_HELP,
     )
     pre_push = commands.add_parser(
         "pre-push",
-        parents=[common, readable],
+        parents=[common, readable, reporting],
         help="pre-push hook: scan the commits being pushed",
         description='As .git/hooks/pre-push (`binance-guard pre-push "$@"`): scans every '
         "ref git says it pushes (stdin), new branches included. Through pre-commit: "
         "PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF. Run by hand: the commits of HEAD no remote has.",
+        epilog=epilog("credentials in the pushed commits: the push is blocked", HISTORY_TEXT),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     pre_push.add_argument("remote", nargs="?", help="the remote's name (git passes it)")
     pre_push.add_argument("url", nargs="?", help="the remote's URL (git passes it)")

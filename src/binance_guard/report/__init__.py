@@ -56,5 +56,5 @@ def render(
     from binance_guard.report import text
 
     if report.history:
-        return text.render_history(report, advice=advice)
+        return text.render_history(report, advice=advice, show_secrets=show_secrets)
     return text.render(report, verbose=verbose, advice=advice, show_secrets=show_secrets)

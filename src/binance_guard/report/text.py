@@ -166,7 +166,7 @@ def _group_date(group: list[Finding]) -> str:
     return max(f.attribution.introduced.commit.date for f in group if f.attribution)
 
 
-def render_history(report: Report, *, advice: bool = True) -> str:
+def render_history(report: Report, *, advice: bool = True, show_secrets: bool = False) -> str:
     """History findings grouped by secret, most recently introduced first."""
     findings = report.findings
     out = [f"note: {n}" for n in report.notes]
@@ -195,4 +195,6 @@ def render_history(report: Report, *, advice: bool = True) -> str:
     if advice:
         out += ["", HISTORY_ADVICE]
         out += _incident_steps(findings)
+    if show_secrets:
+        out += ["", *(f"{f.path}:{f.line}: {f.secret}" for f in findings)]
     return "\n".join(out) + "\n"

@@ -1,0 +1,118 @@
+"""One command line in the habits of gitleaks and detect-secrets: every scanning command takes
+the same reporting options, documents its exit codes and formats, and the README agrees."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from testing.cli import run_cli
+from testing.git_repo import commit, stage
+from testing.keys import fake_key
+
+ROOT = Path(__file__).resolve().parents[1]
+SCANNING = ("scan", "verify", "hook", "pre-push", "history", "ci")
+SHARED = (
+    "--format",
+    "--output",
+    "--exit-zero",
+    "--show-secrets",
+    "--min-confidence",
+    "--baseline",
+    "--exclude-files",
+    "--config",
+)
+KEY, SECRET = fake_key("habit-key"), fake_key("habit-secret")
+BOT = f"from binance.client import Client\nclient = Client('{KEY}', '{SECRET}')\n"
+
+
+@pytest.mark.parametrize("command", SCANNING)
+def test_every_scanning_command_shares_options_and_documents_exits(command: str) -> None:
+    proc = run_cli(command, "--help")
+    assert proc.returncode == 0
+    for option in SHARED:
+        assert option in proc.stdout, (command, option)
+    assert "exit codes:" in proc.stdout
+    for line in ("  0  nothing found", "  1  ", "  2  usage or runtime error"):
+        assert line in proc.stdout, (command, line)
+    for fmt in ("text ", "json ", "sarif "):
+        assert f"  {fmt}" in proc.stdout, (command, fmt)
+
+
+def test_fail_on_is_documented_for_unverified_keys() -> None:
+    text = " ".join(run_cli("ci", "--help").stdout.split())
+    assert "--fail-on" in text and "Without --verify" in text and "never critical" in text
+
+
+def _synopses() -> dict[str, set[str]]:
+    """Options in the README's ``binance-guard COMMAND [...]`` synopsis blocks."""
+    readme = (ROOT / "README.md").read_text()
+    found: dict[str, set[str]] = {}
+    for block in re.findall(r"```\n(binance-guard [a-z-]+ \[.*?)```", readme, re.S):
+        for synopsis in re.split(r"\n(?=binance-guard )", block):
+            command = synopsis.split()[1]
+            found.setdefault(command, set()).update(re.findall(r"--[a-z-]+", synopsis))
+    return found
+
+
+def test_readme_synopses_match_help() -> None:
+    synopses = _synopses()
+    assert {"scan", "history", "init"} <= set(synopses)
+    for command, options in synopses.items():
+        helped = set(re.findall(r"--[a-z-]+", run_cli(command, "--help").stdout))
+        assert options <= helped, (command, options - helped)
+    for command in ("scan", "history"):
+        assert set(SHARED) <= synopses[command], command
+
+
+@pytest.fixture
+def leaky(repo: Path) -> Path:
+    commit(repo, {"bot.py": BOT})
+    return repo
+
+
+@pytest.mark.parametrize("command", ["scan", "history"])
+def test_output_file_and_exit_zero(leaky: Path, command: str) -> None:
+    target = leaky.parent / "report.json"
+    proc = run_cli(command, ".", "--format", "json", "--output", str(target), cwd=leaky)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "report written to" in proc.stderr
+    assert {f["path"] for f in json.loads(target.read_text())["findings"]} == {"bot.py"}
+    zero = run_cli(command, ".", "--exit-zero", "--format", "sarif", cwd=leaky)
+    assert zero.returncode == 0 and json.loads(zero.stdout)["runs"][0]["results"]
+    assert KEY not in zero.stdout + target.read_text()
+
+
+def test_exit_zero_keeps_errors(leaky: Path) -> None:
+    assert run_cli("scan", "missing-path", "--exit-zero", cwd=leaky).returncode == 2
+
+
+def test_history_shows_secrets_on_request_only(leaky: Path) -> None:
+    hidden = run_cli("history", ".", "--no-progress", cwd=leaky)
+    assert hidden.returncode == 1 and KEY not in hidden.stdout
+    text = run_cli("history", ".", "--show-secrets", "--no-progress", cwd=leaky)
+    assert text.returncode == 1 and KEY in text.stdout and SECRET in text.stdout
+    data = json.loads(
+        run_cli("history", ".", "--show-secrets", "--format", "json", cwd=leaky).stdout
+    )
+    assert {f["secret"] for f in data["findings"]} == {KEY, SECRET}
+
+
+def test_hook_formats_and_output(repo: Path) -> None:
+    commit(repo, {"README.md": "# bot\n"})
+    clean = run_cli("hook", "--format", "json", cwd=repo)
+    assert clean.returncode == 0 and json.loads(clean.stdout)["findings"] == []
+    stage(repo, {"bot.py": BOT})
+    sarif = run_cli("hook", "--format", "sarif", cwd=repo)
+    assert sarif.returncode == 1
+    (result,) = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in json.loads(sarif.stdout)["runs"][0]["results"]
+    }
+    assert result == "bot.py"
+    target = repo.parent / "hook.txt"
+    written = run_cli("hook", "--output", str(target), "--exit-zero", cwd=repo)
+    assert written.returncode == 0 and "Commit blocked" in target.read_text()
