@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Confidence, Finding, Severity, Verification
@@ -127,3 +128,26 @@ def test_private_keys_show_only_their_header_and_length() -> None:
     out = render(Report([finding]))
     assert "private key (ed25519)  -----BEGIN PRIVATE KEY----- …(" in out
     assert body not in out and body[:20] not in out
+
+
+def test_history_text_fits_the_width_without_cutting_values(tmp_path: Path) -> None:
+    """80 columns: one block per secret, each value whole; wide terminals: a table."""
+    from testing.cli import run_cli
+    from testing.git_repo import commit, make_repo
+    from testing.keys import fake_key
+
+    repo = make_repo(tmp_path / "repo")
+    path = "services/exchange_connectors/binance_spot_trading_strategy/settings_production.py"
+    key, secret = fake_key("wide-key"), fake_key("wide-secret")
+    commit(repo, {path: f"from binance.client import Client\nc = Client('{key}', '{secret}')\n"})
+    for columns, table in (("80", False), ("60", False), ("250", True)):
+        proc = run_cli("history", ".", "--no-progress", cwd=repo, env={"COLUMNS": columns})
+        assert proc.returncode == 1, proc.stderr
+        lines = proc.stdout.split("What to do now")[0].splitlines()
+        assert any(f"{path}:2" in line for line in lines), proc.stdout  # never cut
+        header = [line.split() for line in lines if line.startswith("secret ")]
+        assert (
+            header[:1] == [["secret", "status", "where", "introduced", "reachable", "from"]]
+        ) is table
+        for line in lines[3:]:  # the table or blocks (the summary line above is prose)
+            assert len(line) <= int(columns) or path in line, line

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Sequence
 
-from binance_guard.finding import FINDING_TYPES, Finding, Verification
+from binance_guard.finding import FINDING_TYPES, Commit, Finding, Verification
 from binance_guard.report import Report
 from binance_guard.report.advice import ADVICE, HISTORY_ADVICE, INCIDENT_STEPS
 
@@ -113,19 +112,12 @@ def render_audit(api_key_redacted: str, result: Verification) -> str:
     return "\n".join(out) + "\n"
 
 
-def _history_table(groups: list[list[Finding]]) -> str:
-    """One row per secret and path; a key's own cell only on its first row (rich table)."""
-    import io
-    import shutil
+HISTORY_COLUMNS = ("secret", "status", "where", "introduced", "reachable from")
 
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in ("secret", "status", "where", "introduced", "reachable from"):
-        table.add_column(column, overflow="fold")
+def _history_rows(groups: list[list[Finding]]) -> list[tuple[list[str], ...]]:
+    """One row per secret and path, as lines per column; a key's own cell on its first row."""
+    rows: list[tuple[list[str], ...]] = []
     for group in groups:
         head = group[0]
         secret = [f"{FINDING_TYPES[head.type].label} [{head.confidence}]", head.redacted]
@@ -140,26 +132,93 @@ def _history_table(groups: list[list[Finding]]) -> str:
             if attr is None:
                 continue
             intro = attr.introduced
-            introduced = [f"{intro.commit.date} {intro.commit.sha[:12]}", intro.commit.author]
-            introduced += [
-                f"re-added {r.commit.date} {r.commit.sha[:12]}" for r in attr.reintroduced
-            ]
-            status = "STILL AT HEAD" if attr.in_head else "history only"
+            introduced = [_when(intro.commit), intro.commit.author.split(" <")[0]]
+            introduced += [f"re-added {_when(r.commit)}" for r in attr.reintroduced]
+            status = ["STILL AT HEAD" if attr.in_head else "history only"]
             if attr.in_worktree:
-                status += "\n+ working tree"
+                status.append("+ working tree")
             refs = [r.removeprefix("refs/heads/").removeprefix("refs/") for r in attr.refs]
-            table.add_row(
-                Text("\n".join(secret) if index == 0 else ""),
-                Text(status),
-                Text(f"{intro.path}:{intro.line}"),
-                Text("\n".join(introduced)),
-                Text("\n".join(refs) or "(no ref)"),
-                end_section=index == len(group) - 1,
+            rows.append(
+                (
+                    secret if index == 0 else [],
+                    status,
+                    [f"{intro.path}:{intro.line}"],
+                    introduced,
+                    refs or ["(no ref)"],
+                )
             )
-    width = shutil.get_terminal_size((120, 24)).columns if sys.stdout.isatty() else 120
+    return rows
+
+
+def _when(commit: Commit) -> str:
+    """``2026-11-30 02:16 71f79bfd0f4d``: minutes are enough to tell commits apart by eye."""
+    return f"{commit.date[:16].replace('T', ' ')} {commit.sha[:12]}"
+
+
+def _width() -> int:
+    """The terminal's width (COLUMNS wins); 120 when the output is not a terminal."""
+    import shutil
+
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def _history_table(groups: list[list[Finding]]) -> str:
+    """A table when every column fits the width without cutting a word (a path, a date, a
+    ref); otherwise one block per secret, each value on its own line, never cut."""
+    rows = _history_rows(groups)
+    width = _width()
+    longest = [
+        max([len(word) for row in rows for line in row[i] for word in line.split()] + [len(name)])
+        for i, name in enumerate(HISTORY_COLUMNS)
+    ]
+    if sum(longest) + 2 * (len(longest) - 1) <= width:
+        return _rich_table(rows, width)
+    return _blocks(rows, width)
+
+
+def _rich_table(rows: list[tuple[list[str], ...]], width: int) -> str:
+    import io
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in HISTORY_COLUMNS:
+        table.add_column(column, overflow="fold")
+    for index, row in enumerate(rows):
+        last = index + 1 == len(rows) or bool(rows[index + 1][0])
+        table.add_row(*(Text("\n".join(cell)) for cell in row), end_section=last)
     buffer = io.StringIO()
-    Console(file=buffer, width=max(width, 100), color_system=None).print(table)
+    Console(file=buffer, width=width, color_system=None).print(table)
     return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip().splitlines())
+
+
+def _blocks(rows: list[tuple[list[str], ...]], width: int) -> str:
+    """Narrow terminals: the secret's lines, then per place its status, path, commits and
+    refs; words are wrapped whole (a value longer than the width stays one line)."""
+    import textwrap
+
+    def wrapped(text: str, indent: str) -> list[str]:
+        return textwrap.wrap(
+            text,
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent + "  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [indent]
+
+    out: list[str] = []
+    for secret, status, where, introduced, refs in rows:
+        if secret:
+            out += ([""] if out else []) + [line for s in secret for line in wrapped(s, "")]
+        out += wrapped(f"{', '.join(status)}: {where[0]}", "  ")
+        first = " by ".join(introduced[:2])
+        out += wrapped("; ".join(["introduced " + first, *introduced[2:]]), "    ")
+        out += wrapped("reachable from " + ", ".join(refs), "    ")
+    return "\n".join(out)
 
 
 def _group_date(group: list[Finding]) -> str:
