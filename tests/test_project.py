@@ -64,3 +64,46 @@ def test_version_has_one_source_and_license_is_mit() -> None:
     assert importlib.metadata.version("binance-guard") == binance_guard.__version__
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
     assert "## [Unreleased]" in (ROOT / "CHANGELOG.md").read_text()
+
+
+@pytest.mark.slow
+def test_sdist_holds_what_its_tests_need(tmp_path: Path) -> None:
+    """Built from this tree, unpacked elsewhere: its own tests find their data."""
+    import tarfile
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, setuptools.build_meta as b; print(b.build_sdist(sys.argv[1]))",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    with tarfile.open(tmp_path / proc.stdout.strip().splitlines()[-1]) as sdist:
+        sdist.extractall(tmp_path / "unpacked", filter="data")
+    (unpacked,) = (tmp_path / "unpacked").iterdir()
+    for needed in ("LICENSE", "testing/keys.py", "fixtures/expected.json", ".ci/run"):
+        assert (unpacked / needed).is_file(), needed
+    tests = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/detection/test_corpus.py",
+            "tests/test_config.py::test_readme_example_is_a_valid_config",
+        ],
+        cwd=unpacked,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tests.returncode == 0, tests.stdout[-2000:]
+    assert " passed" in tests.stdout

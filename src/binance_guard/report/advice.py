@@ -11,8 +11,10 @@ What to do now:
   2. If this key was ever pushed, shared or committed before, treat it as stolen: delete it
      in Binance (Profile > API Management) first, then create a new key with only the
      permissions you need, withdrawals off, restricted to your server's IP.
-  3. Not a real key? Mark the line with `# pragma: allowlist secret`, or accept it in a
-     baseline: binance-guard scan --write-baseline .secrets.baseline"""
+  3. Not a real key? Mark the line with `# pragma: allowlist secret`; or list its fingerprint
+     (--format json) with a reason under [[allowlist.fingerprints]] in .binance-guard.toml;
+     or accept it in a baseline: binance-guard scan --write-baseline .secrets.baseline,
+     then add `args: [--baseline, .secrets.baseline]` to both hooks in .pre-commit-config.yaml"""
 
 HISTORY_ADVICE = """\
 What to do now:
