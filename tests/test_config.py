@@ -150,3 +150,15 @@ def test_readme_example_is_a_valid_config() -> None:
     assert block is not None
     settings = config.parse(tomllib.loads(block.group(1)), "README.md")
     assert settings.min_confidence == "medium" and settings.fingerprints and settings.commits
+
+
+def test_a_broken_pyproject_without_our_table_is_not_our_business(leaky: Path) -> None:
+    write(leaky, "pyproject.toml", "[tool.poetry]\nname = 'bot'\nname = 'twice'\n")
+    assert _paths(_found(leaky)) == {"bot.py", "vendor/lib.py", "tests/test_bot.py"}
+    write(
+        leaky,
+        "pyproject.toml",
+        "[tool.binance-guard]\nmin_confidence = 'low'\n[tool.binance-guard]\n",
+    )
+    proc = run_cli("scan", ".", cwd=leaky)
+    assert proc.returncode == 2 and "pyproject.toml: invalid TOML" in proc.stderr

@@ -50,13 +50,23 @@ def find(start: str) -> tuple[str, dict[str, Any]] | None:
     if os.path.isfile(own):
         return own, _read(own)
     project = os.path.join(start, PYPROJECT)
-    if os.path.isfile(project):
+    if os.path.isfile(project) and _mentions_us(project):
         table = _read(project).get("tool", {}).get("binance-guard")
         if table is not None:
             if not isinstance(table, dict):
                 raise ConfigError(f"{project}: [tool.binance-guard] must be a table")
             return project, table
     return None
+
+
+def _mentions_us(path: str) -> bool:
+    """Only a pyproject.toml that names our table is parsed: someone else's broken TOML is
+    none of our business (an invalid one that does name it is an error)."""
+    try:
+        with open(path, "rb") as handle:
+            return b"binance-guard" in handle.read()
+    except OSError:
+        return False
 
 
 def _read(path: str) -> dict[str, Any]:
