@@ -199,64 +199,6 @@ def _dispatch(options: argparse.Namespace) -> int:
         )
     root = _repo_root(options)
     policy = _policy(options, root)
-    if command in ("scan", "verify"):
-        from binance_guard.commands import scan
-
-        return scan.run(
-            options.paths,
-            policy=policy,
-            all_files=options.all_files,
-            max_bytes=options.max_bytes,
-            fmt=options.format,
-            show_secrets=options.show_secrets,
-            verbose=options.verbose,
-            verify=_verify(options),
-            write_baseline=getattr(options, "write_baseline", None),
-            root=root,
-        )
-    if command == "hook":
-        from binance_guard.commands import hook
-
-        return hook.run(
-            options.files, policy=policy, max_bytes=options.max_bytes, verbose=options.verbose
-        )
-    if command == "pre-push":
-        from binance_guard.commands import hook
-
-        return hook.pre_push(
-            options.remote,
-            options.url,
-            policy=policy,
-            max_bytes=options.max_bytes,
-            allow_incomplete=options.allow_incomplete,
-        )
-    if command == "history":
-        from binance_guard.commands import history
-
-        return history.run(
-            options.repo,
-            revs=options.rev,
-            since_commit=options.since_commit,
-            policy=policy,
-            max_bytes=options.max_bytes,
-            fmt=options.format,
-            progress_bar=not options.no_progress,
-            verify=_verify(options),
-            allow_incomplete=options.allow_incomplete,
-            jobs=options.jobs,
-        )
-    if command == "ci":
-        from binance_guard.commands import ci
-
-        return ci.run(
-            options.repo,
-            policy=policy,
-            max_bytes=options.max_bytes,
-            sarif_file=options.sarif_file,
-            fail_on=options.fail_on,
-            verify=_verify(options),
-            allow_incomplete=options.allow_incomplete,
-        )
     if command == "scrub":
         from binance_guard.commands import scrub
 
@@ -361,6 +303,7 @@ def _report(options: argparse.Namespace, policy: Policy, root: str) -> int:
             progress_bar=not options.no_progress,
             verify=_verify(options),
             allow_incomplete=options.allow_incomplete,
+            jobs=options.jobs,
         )
     if command == "ci":
         from binance_guard.commands import ci
