@@ -408,7 +408,9 @@ def _attribute(
     findings = []
     for (fp, path), history in intros.items():
         current = scanned(history[0][1], path, path).get(fp)
-        if current is None or not policy.keeps(current, blob_data[history[0][1]]):
+        first = history[0][1]
+        text = blob_data[first] if first else _worktree_file(repo, path)
+        if current is None or not policy.keeps(current, text):
             continue
         refs: dict[str, None] = {}
         for commit, _ in history:
