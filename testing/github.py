@@ -71,6 +71,22 @@ def line_hash(result: Mapping[str, Any]) -> str:
     return value
 
 
+def workflow_commands(log: str) -> list[str]:
+    """The lines of a step's output the runner executes as workflow commands: lines (ended by
+    \\n, \\r or \\r\\n, as .NET reads them) starting with ``::``, except between
+    ``::stop-commands::TOKEN`` and ``::TOKEN::``."""
+    commands, token = [], None
+    for line in re.split(r"\r\n|\r|\n", log):
+        if token is not None:
+            if line == f"::{token}::":
+                token = None
+        elif line.startswith("::stop-commands::"):
+            token = line.removeprefix("::stop-commands::")
+        elif line.startswith("::"):
+            commands.append(line)
+    return commands
+
+
 @dataclasses.dataclass
 class Step:
     """One run of ``binance-guard ci`` in a workflow step and what it left behind."""
@@ -90,7 +106,7 @@ class Step:
 
     @property
     def annotations(self) -> list[str]:
-        return [line for line in self.stdout.splitlines() if line.startswith("::")]
+        return workflow_commands(self.stdout)
 
     def annotated_files(self) -> set[str]:
         return {m.group(1) for line in self.annotations if (m := re.search(r"file=([^,]*),", line))}

@@ -71,7 +71,7 @@ def test_pull_request_opened_reports_the_prs_key_and_not_the_base_branchs(
         "repositoryUri": "https://github.com/acme/trading-bot",
         "revisionId": project.head,
     }
-    assert f"| high | Binance API key | `pr.env:1` | `{PR_KEY[:4]}********{PR_KEY[-4:]}` |" in (
+    assert f"| high | Binance API key | pr.env:1 | `{PR_KEY[:4]}********{PR_KEY[-4:]}` |" in (
         step.summary
     )
     assert step.outputs == {"findings": "1", "sarif-file": str(sarif)}
@@ -174,7 +174,7 @@ def test_fail_on_with_a_medium_finding(tmp_path: Path, fail_on: str, code: int) 
         ref="refs/heads/main",
     )
     assert step.code == code, step.explain()
-    assert "| medium | Binance API key | `exchange.py:3` |" in step.summary
+    assert "| medium | Binance API key | exchange.py:3 |" in step.summary
 
 
 # --- shallow checkouts -----------------------------------------------------------------------

@@ -237,7 +237,7 @@ class Finding:
     path: str
     line: int
     column: int
-    secret: str = dataclasses.field(repr=False)
+    secret: str = dataclasses.field(repr=False, metadata={"raw": True})  # see sanitize.strings
     confidence: Confidence
     reasons: tuple[str, ...]
     public_example: bool = False

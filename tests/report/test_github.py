@@ -95,13 +95,14 @@ def test_job_summary_table(tmp_path: Path) -> None:
     other = f"{OTHER[:4]}********{OTHER[-4:]}"
     lines = step.summary.splitlines()
     assert lines[:4] == ["## lint", "", "ok", "## binance-guard"]
-    assert lines[5].startswith("Scanned: event 'workflow_dispatch' has no commit range: ")
+    assert lines[5].startswith("Scanned: event 'workflow\\_dispatch' has no commit range: ")
     assert lines[7].startswith("**2 Binance credential(s) found.**")
     assert lines[9:] == [
         "| severity | type | location | value | commit |",
         "| --- | --- | --- | --- | --- |",
-        f"| high | Binance API key | `a\\|b.env:1` | `{REDACTED}` | {head} |",
-        f"| high | Binance API key | `new line.env:1` | `{other}` | {head} |",
+        # literal text: | escaped, the newline shown as \n (its backslash escaped)
+        f"| high | Binance API key | a\\|b.env:1 | `{REDACTED}` | {head} |",
+        f"| high | Binance API key | new\\\\nline.env:1 | `{other}` | {head} |",
     ]
 
 

@@ -28,6 +28,7 @@ from testing.keys import fake_hex_key, fake_key
 KEY, SECRET, OTHER = fake_key("sarif-key"), fake_key("sarif-secret"), fake_key("sarif-other")
 HEX = fake_hex_key("sarif-hex")
 MESSAGE_KEY = fake_key("sarif-message")
+NAME_KEY, NAME_SECRET = fake_key("sarif-name-key"), fake_key("sarif-name-secret")
 SECRETS = (KEY, SECRET, OTHER, HEX, MESSAGE_KEY)
 PAIR = f"BINANCE_API_KEY={KEY}\nBINANCE_API_SECRET={SECRET}\n"
 
@@ -192,11 +193,17 @@ def test_fingerprint_follows_the_secret_not_the_line(tmp_path: Path) -> None:
 
 def test_no_secret_in_sarif_even_with_show_secrets(tmp_path: Path) -> None:
     repo = _findings_repo(tmp_path / "repo")
+    # A key used as a name: the secret's reason once said "assigned to '<key>'" in full.
+    commit(repo, {"keys.py": f'import binance\nKEYS = {{"{NAME_KEY}": "{NAME_SECRET}"}}\n'})
+    names = (*SECRETS, NAME_KEY, NAME_SECRET)
     for produce in PRODUCERS.values():
-        _sarif(produce(repo))  # validate_sarif rejects any 9 characters of a secret
+        found = file_results(validate_sarif(produce(repo), names))  # no 9 characters of one
+        assert {"deploy/bot.env", "keys.py"} <= {uri(r) for r in found}
+        (named,) = [r for r in found if uri(r) == "keys.py" and r["ruleId"] == "BG002"]
+        assert "assigned to '********'" in named["properties"]["reasons"]
     # --show-secrets is for the terminal: it must not put secrets in SARIF either
     proc = run_cli("scan", "--format", "sarif", "--show-secrets", cwd=repo)
-    _sarif(proc.stdout)
+    assert len(results(validate_sarif(proc.stdout, names))) >= 4
 
 
 # RFC 3986 relative reference made of a path only: unreserved, sub-delims, ":", "@", "/" and

@@ -338,7 +338,10 @@ def run(args: list[str]) -> int:
     try:
         return command()
     except (GuardError, OSError) as exc:
-        print(f"binance-guard: error: {exc}", file=sys.stderr)
+        # Messages quote file names, refs and git's or a server's words: one line, escaped.
+        from binance_guard.report.sanitize import terminal
+
+        print(f"binance-guard: error: {terminal(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 import sys
-from collections import Counter
 
 from binance_guard.commands.common import incomplete, outcome, scan_range
 from binance_guard.exit_codes import EXIT_ERROR
 from binance_guard.policy import Policy, fails, unverified_high
-from binance_guard.report import Report, github, render
+from binance_guard.report import Report, render
+from binance_guard.report.sanitize import terminal
 from binance_guard.sources.ranges import github_range
 from binance_guard.verify import Settings
 
@@ -30,20 +31,21 @@ def run(
     show_secrets: bool = False,
 ) -> int:
     span, notes = github_range(os.environ, repo)
-    print(f"binance-guard: scanning {span.description}")
+    print(f"binance-guard: scanning {terminal(span.description)}")
     report = (
         scan_range(repo, span.revs, policy=policy, max_bytes=max_bytes, verify=verify)
         if span.revs
         else Report(history=True)
     )
+    report = dataclasses.replace(report, notes=notes + report.notes)
     findings = report.findings
-    for note in notes + report.notes:
-        print(f"note: {note}")
-    sys.stdout.write(github.workflow_commands(findings))
-    if findings:
-        # Notes were printed above; the table is about what was found.
-        table = dataclasses.replace(report, notes=[], skipped_objects=Counter())
-        sys.stdout.write(render(table, "text"))
+    # The runner reads every line of the log that starts with "::" as a command, and a table
+    # row can start with a file name: no commands until the random token comes back.
+    token = secrets.token_hex(16)
+    print(f"::stop-commands::{token}")
+    sys.stdout.write(render(report, "text"))
+    print(f"::{token}::")
+    sys.stdout.write(render(report, "annotations"))
     server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
     for path, form in ((sarif_file, "sarif"), (output, fmt)):
         if path:
@@ -65,11 +67,11 @@ def run(
         )
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
-            handle.write(github.summary(findings, span.description))
+            handle.write(render(report, "summary", scanned=span.description))
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as handle:
             handle.write(f"findings={len(findings)}\n")
-            handle.write(f"sarif-file={sarif_file or ''}\n")
+            handle.write(f"sarif-file={terminal(sarif_file or '')}\n")  # one line, always
     if incomplete(report, allow=allow_incomplete):
         return EXIT_ERROR
     return outcome(findings, fails(findings, fail_on))

@@ -11,6 +11,7 @@ from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Finding, Location
 from binance_guard.policy import Policy, scan_sources
 from binance_guard.report import render
+from binance_guard.report.sanitize import terminal
 from binance_guard.sources import git
 from binance_guard.sources.staged import staged_sources
 
@@ -64,6 +65,7 @@ def pre_push(
         revs, tips, description = span.revs, [span.head or "HEAD"], span.description
     if not revs:
         return EXIT_CLEAN
+    description = terminal(description)  # ref names and the remote's name: the pusher's words
     report = scan_range(".", revs, policy=policy, max_bytes=max_bytes)
     report.findings = _at_tips(report.findings, tips)
     stopped = incomplete(report, allow=allow_incomplete)
@@ -75,7 +77,7 @@ def pre_push(
             print(f"Push stopped by binance-guard ({description}): nothing was sent.")
             return EXIT_ERROR
         return EXIT_CLEAN
-    where = remote or "the remote"
+    where = terminal(remote) if remote else "the remote"
     sys.stdout.write(
         f"Push blocked by binance-guard ({description}).\n"
         f"Nothing was sent: {where} has not received these commits, so the keys below were "

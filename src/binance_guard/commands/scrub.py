@@ -6,6 +6,8 @@ import functools
 import json
 import os
 import sys
+from collections.abc import Callable
+from typing import TextIO
 
 from binance_guard.commands.common import incomplete
 from binance_guard.errors import UsageError
@@ -13,6 +15,8 @@ from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Finding
 from binance_guard.history.scan import scan_history
 from binance_guard.policy import Policy
+from binance_guard.report.redact import Redactor
+from binance_guard.report.sanitize import terminal
 from binance_guard.scrub import (
     Interrupted,
     Outcome,
@@ -60,7 +64,7 @@ def run(
     clean_stale_temp()
     try:
         if rollback:
-            print(f"binance-guard: {roll_back(repo)}")
+            print(f"binance-guard: {terminal(roll_back(repo))}")
             return EXIT_CLEAN
         return _run(
             repo,
@@ -102,10 +106,10 @@ def _run(
         print("binance-guard: no secrets in history: nothing to scrub.")
         return EXIT_CLEAN
     secrets = {f.fingerprint: f for f in findings}
-    print(f"binance-guard: {len(secrets)} secret(s) to remove from history:")
+    show, say = _printer(findings, sys.stdout), _printer(findings, sys.stderr)
+    show(f"binance-guard: {len(secrets)} secret(s) to remove from history:")
     for finding in secrets.values():
-        print(f"  {finding.redacted}  {finding.type}  first at {finding.path}:{finding.line}")
-    say = functools.partial(print, file=sys.stderr)
+        show(f"  {finding.redacted}  {finding.type}  first at {finding.path}:{finding.line}")
     rewrite = functools.partial(
         scrub,
         repo,
@@ -119,12 +123,12 @@ def _run(
     )
     if not yes:
         outcome = rewrite(apply_changes=False, output=None)
-        _print_outcome(outcome)
+        _print_outcome(outcome, show)
         if not (sys.stdin.isatty() and outcome.ok and _confirm(in_place)):
             print("dry run: nothing was changed; run again with --yes to rewrite.")
             return EXIT_FINDINGS
     outcome = rewrite(apply_changes=True, output=output)
-    _print_outcome(outcome)
+    _print_outcome(outcome, show)
     if not outcome.ok:
         print(
             "binance-guard: verification FAILED: "
@@ -136,8 +140,8 @@ def _run(
             file=sys.stderr,
         )
         return EXIT_ERROR
-    print(f"rewritten repository: {os.path.abspath(outcome.target)}")
-    print(next_steps(outcome, "origin" if in_place else push_remote(repo)))
+    show(f"rewritten repository: {os.path.abspath(outcome.target)}")
+    show(next_steps(outcome, "origin" if in_place else push_remote(repo)))
     return EXIT_CLEAN
 
 
@@ -146,22 +150,34 @@ def _confirm(in_place: bool) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _print_outcome(outcome: Outcome) -> None:
-    print(
+def _printer(findings: list[Finding], stream: TextIO) -> Callable[[str], None]:
+    """Scrub's lines name refs, files, paths and remotes of the repository: each line is
+    masked (no secret in full) and escaped for the terminal before it is printed."""
+    redactor = Redactor(f.secret for f in findings)
+
+    def say(text: str) -> None:
+        for line in text.split("\n"):
+            print(terminal(redactor(line)), file=stream)
+
+    return say
+
+
+def _print_outcome(outcome: Outcome, show: Callable[[str], None]) -> None:
+    show(
         f"{'would change' if outcome.dry_run else 'changed'}: "
         f"{outcome.changed_commits} commit(s), {len(outcome.changed_files)} file(s), "
         f"{len(outcome.changed_refs)} ref(s)"
     )
     for ref in outcome.changed_refs:
-        print(f"  ref  {ref}")
+        show(f"  ref  {ref}")
     for path in sorted(outcome.changed_files):
-        print(f"  file {path}")
+        show(f"  file {path}")
     for check in outcome.checks:
-        print(f"  [{'ok' if check.ok else 'FAILED'}] {check.name}: {check.detail}")
+        show(f"  [{'ok' if check.ok else 'FAILED'}] {check.name}: {check.detail}")
     if outcome.dry_run and outcome.signed != (0, 0):
-        print(resign_advice(outcome.signed))
+        show(resign_advice(outcome.signed))
     if outcome.reflog_only:
-        print(
+        show(
             f"  kept: {outcome.reflog_only} commit(s) only reflogs reach (reset-away work, older "
             "stash entries): in the backup" + ("" if outcome.pruned else " and in this repository")
         )

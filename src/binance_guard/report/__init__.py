@@ -43,8 +43,25 @@ def render(
     advice: bool = True,
     repository: str | None = None,
     commit: str | None = None,
+    scanned: str = "",
 ) -> str:
-    """``report`` as text, JSON or SARIF (``repository``/``commit``: SARIF provenance)."""
+    """``report`` as text, JSON, SARIF, GitHub workflow-command annotations or a GitHub job
+    summary (``repository``/``commit``: SARIF provenance; ``scanned``: the summary's range).
+
+    The one way out for findings: detected secrets are masked wherever else they appear
+    (unless ``show_secrets``), and untrusted text is neutralised for the sink (JSON and SARIF
+    escape it themselves; GitHub's renderers encode each value they write)."""
+    from binance_guard.report import sanitize
+    from binance_guard.report.redact import mask
+
+    if not (show_secrets and fmt in ("text", "json")):  # never in files meant for servers
+        report = mask(report, (f.secret for f in report.findings))
+    if fmt in ("annotations", "summary"):
+        from binance_guard.report import github
+
+        if fmt == "annotations":
+            return github.workflow_commands(report.findings)
+        return github.summary(report.findings, scanned)
     if fmt == "json":
         from binance_guard.report import json
 
@@ -55,6 +72,7 @@ def render(
         return sarif.render(report.findings, repository, commit)
     from binance_guard.report import text
 
+    report = sanitize.strings(report, sanitize.terminal)
     if report.history:
         return text.render_history(report, advice=advice, show_secrets=show_secrets)
     return text.render(report, verbose=verbose, advice=advice, show_secrets=show_secrets)

@@ -6,15 +6,7 @@ from collections.abc import Sequence
 
 from binance_guard.finding import FINDING_TYPES, Finding, Location
 from binance_guard.report.advice import ANNOTATION, SUMMARY
-
-
-def _escape_data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(value: str) -> str:
-    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
-
+from binance_guard.report.sanitize import markdown, workflow_data, workflow_property
 
 # GitHub shows at most 10 error and 10 warning annotations per step and drops the rest
 # silently, so the job summary counts what was not annotated.
@@ -32,10 +24,10 @@ def workflow_commands(findings: Sequence[Finding]) -> str:
     lines = []
     for finding in annotated(findings):
         title = f"binance-guard: {FINDING_TYPES[finding.type].label}"
-        props = [f"title={_escape_property(title)}"]
+        props = [f"title={workflow_property(title)}"]
         if finding.location is Location.FILE:  # commit and tag messages have no file
             props = [
-                f"file={_escape_property(finding.path)}",
+                f"file={workflow_property(finding.path)}",
                 f"line={finding.line}",
                 f"col={finding.column}",
                 *props,
@@ -48,17 +40,13 @@ def workflow_commands(findings: Sequence[Finding]) -> str:
             + ANNOTATION
         )
         level = "error" if finding.severity != "low" else "warning"
-        lines.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
+        lines.append(f"::{level} {','.join(props)}::{workflow_data(message)}")
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def _cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
 
 
 def summary(findings: Sequence[Finding], scanned: str) -> str:
     """Markdown for ``$GITHUB_STEP_SUMMARY``: what was scanned and a table of findings."""
-    out = ["## binance-guard", "", f"Scanned: {scanned}", ""]
+    out = ["## binance-guard", "", f"Scanned: {markdown(scanned)}", ""]
     if not findings:
         out.append("No Binance credentials found. :white_check_mark:")
         return "\n".join(out) + "\n"
@@ -80,7 +68,7 @@ def summary(findings: Sequence[Finding], scanned: str) -> str:
     for f in findings:
         commit = f.attribution.introduced.commit.sha[:12] if f.attribution else ""
         out.append(
-            f"| {f.severity} | {FINDING_TYPES[f.type].label} | `{_cell(f.path)}:{f.line}` | "
+            f"| {f.severity} | {FINDING_TYPES[f.type].label} | {markdown(f.path)}:{f.line} | "
             f"`{f.redacted}` | {commit} |"
         )
     return "\n".join(out) + "\n"

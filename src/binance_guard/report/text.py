@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from binance_guard.finding import FINDING_TYPES, Commit, Finding, Verification
 from binance_guard.report import Report
 from binance_guard.report.advice import ADVICE, HISTORY_ADVICE, INCIDENT_STEPS
+from binance_guard.report.sanitize import strings, terminal
 
 
 def incidents(findings: Sequence[Finding]) -> list[list[Finding]]:
@@ -100,6 +101,7 @@ def _incident_steps(findings: Sequence[Finding]) -> list[str]:
 
 
 def render_audit(api_key_redacted: str, result: Verification) -> str:
+    result = strings(result, terminal)  # the server's message
     out = [f"binance-guard audit: API key {api_key_redacted}"]
     out += [f"  {line}" for line in verification_lines(result)]
     if result.status == "live" and result.severity != "low":
