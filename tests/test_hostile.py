@@ -6,16 +6,28 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from binance_guard import commands
 from binance_guard.commands import scan as scan_command
-from testing.cli import run_cli
-from testing.git_repo import commit, git
-from testing.github import results, validate_sarif
+from testing import hostile
+from testing.cli import environ, run_cli
+from testing.git_repo import commit, git, make_repo
+from testing.github import (
+    assert_no_secret,
+    parse_outputs,
+    results,
+    validate_sarif,
+    workflow_commands,
+)
+from testing.hostile import RAW_CONTROL
 from testing.keys import fake_key
 
 KEY = fake_key("hostile-key")
@@ -110,3 +122,129 @@ def test_a_bug_is_still_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert err.startswith("binance-guard: error: internal error: ValueError at ")
     assert len(err.splitlines()) == 1 and KEY not in err
+
+
+# --- property-based: hostile names, contents, messages and authors, every output ----------
+
+NAME_KEY, NAME_SECRET = fake_key("hostile-name-key"), fake_key("hostile-name-secret")
+MESSAGE_KEY = fake_key("hostile-message")
+SECRETS = (KEY, NAME_KEY, NAME_SECRET, MESSAGE_KEY)
+# A key used as a name: the secret's reason once said "assigned to '<key>'" in full.
+BOT = f'import binance\nKEYS = {{"{NAME_KEY}": "{NAME_SECRET}"}}\n'
+# Each example runs the CLI several times on a new repository: few examples, many shapes each
+# (the strategies put several hostile sequences in every name, content and message).
+FEW = settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _bg(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """The CLI, its output read as a terminal or a runner would get the bytes."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "binance_guard", *args],
+        cwd=cwd,
+        env=environ(env),
+        capture_output=True,
+        check=False,
+    )
+    out, err = (b.decode("utf-8", "surrogateescape") for b in (proc.stdout, proc.stderr))
+    return proc.returncode, out, err
+
+
+def _safe_for_a_terminal(output: str) -> None:
+    """Lines, and inside them no control character, escape sequence or bidi override."""
+    raw = RAW_CONTROL.search(output.replace("\n", ""))
+    assert raw is None, f"raw {raw.group()!r} in output: {output[:2000]!r}"
+
+
+def _no_secret(*outputs: str) -> None:
+    assert_no_secret("\n".join(outputs), SECRETS)
+
+
+def _hostile_repo(top: Path, name: bytes, content: str) -> tuple[Path, str]:
+    repo = make_repo(top / "repo")
+    display = os.fsdecode(name)
+    directory = repo / os.fsdecode(name)
+    directory.mkdir()
+    (directory / (display + ".py")).write_bytes(
+        (content + "\n" + BOT + LINE + content + "\n").encode("utf-8", "surrogateescape")
+    )
+    git(repo, "add", "-A")
+    return repo, f"{display}/{display}.py"
+
+
+@FEW
+@given(name=hostile.file_name(), content=hostile.text().map(lambda s: s.replace("\x00", "")))
+def test_hostile_files_in_scan_and_hook(name: bytes, content: str) -> None:
+    with tempfile.TemporaryDirectory() as top:
+        repo, path = _hostile_repo(Path(top), name, content)
+        for fmt in ("text", "json", "sarif"):
+            code, out, err = _bg("scan", "--format", fmt, "-v", cwd=repo)
+            assert code == 1, (fmt, out, err)
+            _no_secret(out, err)
+            _safe_for_a_terminal(out + err)  # JSON and SARIF escape everything themselves
+            if fmt == "json":
+                found = json.loads(out)["findings"]
+                assert {f["path"] for f in found} == {path} and len(found) == 3
+            elif fmt == "sarif":
+                assert len(results(validate_sarif(out, SECRETS))) == 3
+            else:
+                assert "3 credentials" in out
+        code, out, err = _bg("hook", cwd=repo)
+        assert code == 1 and out.startswith("Commit blocked by binance-guard."), (out, err)
+        _no_secret(out, err)
+        _safe_for_a_terminal(out + err)
+
+
+@FEW
+@given(
+    name=hostile.file_name(),
+    message=hostile.text(),
+    author=hostile.text(6).map(lambda s: "".join(c for c in s if c not in "\x00\n<>")),
+)
+def test_hostile_history_in_history_and_ci(name: bytes, message: str, author: str) -> None:
+    with tempfile.TemporaryDirectory() as top:
+        repo, _ = _hostile_repo(Path(top), name, "x = 1")
+        (Path(top) / "message").write_bytes(
+            f"{message}\n\nBINANCE_API_KEY={MESSAGE_KEY}\n{message}\n".encode(
+                "utf-8", "surrogateescape"
+            )
+        )
+        env = {"GIT_AUTHOR_NAME": f"a{author}z", "GIT_AUTHOR_EMAIL": "a@example.com"}
+        subprocess.run(
+            ["git", "commit", "-q", "--no-verify", "--cleanup=verbatim", "-F", "../message"],
+            cwd=repo,
+            env=environ(env),
+            check=True,
+            capture_output=True,
+        )
+        for fmt in ("text", "json", "sarif"):
+            code, out, err = _bg("history", "--no-progress", "--format", fmt, cwd=repo)
+            assert code == 1, (fmt, out, err)
+            _no_secret(out, err)
+            _safe_for_a_terminal(out + err)
+            if fmt == "json":
+                assert len(json.loads(out)["findings"]) == 4  # three in the file, one message
+        summary, outputs, sarif = (Path(top) / n for n in ("summary.md", "outputs", "ci.sarif"))
+        step = {
+            "GITHUB_EVENT_NAME": "workflow_dispatch",
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_OUTPUT": str(outputs),
+        }
+        code, log, err = _bg("ci", "--sarif-file", str(sarif), cwd=repo, env=step)
+        assert code == 1, (log, err)
+        _no_secret(log, err, summary.read_text(), outputs.read_text(), sarif.read_text())
+        # the runner executes exactly our four annotations, nothing a name or message forged;
+        # the rest of the log is shown as it is (a file property keeps the name, as it must)
+        commands_run = workflow_commands(log)
+        _safe_for_a_terminal("\n".join(set(log.split("\n")) - set(commands_run)) + err)
+        assert len(commands_run) == 4, commands_run
+        assert all(
+            re.match(r"::(error|warning) (file=[^:]*,line=\d+,col=\d+,)?title=", c)
+            for c in commands_run
+        )
+        assert parse_outputs(outputs.read_text()) == {"findings": "4", "sarif-file": str(sarif)}
+        assert len(results(validate_sarif(sarif.read_text(), SECRETS))) == 4
+        table = summary.read_text().split("| --- | --- | --- | --- | --- |\n")[1].splitlines()
+        assert len(table) == 4
+        for row in table:  # five cells: six unescaped bars, no markup, no HTML
+            assert len(re.findall(r"(?<!\\)\|", row)) == 6, row
+            _safe_for_a_terminal(row)
