@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 
@@ -109,6 +110,12 @@ class Message:
     text: bytes = dataclasses.field(repr=False)
 
 
+# A record starts with \x01 and an object id: a \x01 inside a message or a name (git allows
+# both) does not start one.
+_COMMIT_RECORD = re.compile(rb"\x01(?=[0-9a-f]{40}(?:[0-9a-f]{24})?\x00)")
+_TAG_RECORD = re.compile(rb"\x01(?=[a-z]+\x00[0-9a-f]{40}(?:[0-9a-f]{24})?\x00)")
+
+
 def start_commit_messages(repo: str, revs: Sequence[str] | None) -> git.Spool:
     """Start listing commit messages, to read with :func:`commit_messages` when needed."""
     return git.Spool(
@@ -128,7 +135,7 @@ def commit_messages(
 ) -> Iterator[Message]:
     with started or start_commit_messages(repo, revs) as spool:
         data = spool.output().read()
-    for record in data.split(b"\x01")[1:]:
+    for record in _COMMIT_RECORD.split(data)[1:]:
         sha, author, date, text = record.split(b"\x00", 3)
         yield Message(
             sha.decode(),
@@ -158,7 +165,7 @@ def tag_messages(repo: str) -> Iterator[TagMessage]:
         ],
         cwd=repo,
     )
-    for record in out.split(b"\x01")[1:]:
+    for record in _TAG_RECORD.split(out)[1:]:
         kind, oid, ref, tagger, date, text = record.split(b"\x00", 5)
         if kind == b"tag":
             yield TagMessage(
