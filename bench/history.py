@@ -18,7 +18,7 @@ repositories (e.g. the bare mirrors the README names). For each repository, inte
 Prints the date, machine (CPU model, usable CPUs, load average before and after), medians,
 MiB/s over all object bytes, ratios to both floors, and for one extra run of each guard
 command the peak memory of its whole process tree (itself, its workers and every git they
-start: RSS summed over the tree, polled every 20 ms from /proc) and its CPU time. No
+start: RSS and PSS summed over the tree, polled every 20 ms from /proc) and its CPU time. No
 assertions.
 """
 
@@ -141,40 +141,47 @@ def _object_bytes(repo: Path) -> int:
     return sum(int(n) for n in out.split())
 
 
-def _tree_rss_kib(root: int) -> int:
-    """RSS summed over ``root`` and all its descendants (Linux /proc)."""
+def _tree_memory_kib(root: int) -> tuple[int, int]:
+    """(RSS, PSS) summed over ``root`` and all its descendants (Linux /proc). RSS counts the
+    pack file's pages once per git process that maps it; PSS shares them out."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(entry)
-        children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-    total, stack = 0, [root]
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    rss = pss = 0
+    stack = [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
         stack.extend(children.get(pid, ()))
-    return total
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss, pss
 
 
-def _peak_tree(cmd: list[str], cwd: Path) -> tuple[int, float]:
-    """(peak RSS of the whole process tree in KiB, CPU seconds of the tree) for one run."""
+def _peak_tree(cmd: list[str], cwd: Path) -> tuple[int, int, float]:
+    """(peak RSS and peak PSS of the whole process tree in KiB, its CPU seconds), one run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
+    peak_rss = peak_pss = 0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss_kib(proc.pid))
+        rss, pss = _tree_memory_kib(proc.pid)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         time.sleep(0.02)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return peak, cpu
+    return peak_rss, peak_pss, cpu
 
 
 def _machine() -> str:
@@ -241,8 +248,11 @@ def main() -> None:
             )
         for name, cmd in commands.items():
             if name.startswith("binance-guard"):
-                peak, cpu = _peak_tree(cmd, repo)
-                print(f"{name}: process tree peak memory {peak / 1024:.0f} MiB, CPU {cpu:.1f} s")
+                rss, pss, cpu = _peak_tree(cmd, repo)
+                print(
+                    f"{name}: process tree peak memory {rss / 1024:.0f} MiB RSS "
+                    f"({pss / 1024:.0f} MiB PSS), CPU {cpu:.1f} s"
+                )
 
 
 if __name__ == "__main__":
