@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from binance_guard.detection.scanner import scan_bytes
-from binance_guard.scrub import MARKER
+from binance_guard.scrub import MARKER, default_backup
 from testing.cli import run_cli
 from testing.git_repo import GIT_ENV, commit, git, make_repo, write
 from testing.keys import fake_key
@@ -262,6 +262,15 @@ def test_second_scrub_same_day_and_days_later(tmp_path: Path) -> None:
     assert "Y/N" not in proc.stdout + proc.stderr
     assert _cli("history", str(repo)).returncode == 0
     assert "nothing to scrub" in _cli("scrub", "--in-place", "--yes", str(repo)).stdout
+
+
+def test_two_scrubs_in_one_second_get_their_own_backup(tmp_path: Path) -> None:
+    repo = _repo(tmp_path / "repo")
+    first = Path(default_backup(str(repo), "20300105-120000"))
+    assert first.parent == tmp_path and not first.exists()
+    first.write_bytes(b"an earlier run's backup")
+    second = Path(default_backup(str(repo), "20300105-120000"))
+    assert second != first and second.parent == tmp_path and second.suffix == ".bundle"
 
 
 # --- failure and interruption -------------------------------------------------------------------

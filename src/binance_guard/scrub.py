@@ -439,7 +439,16 @@ def rollback(repo: str) -> str:
 
 def default_backup(repo: str, stamp: str) -> str:
     top = git.top(repo)  # beside the repository, never inside its work tree
-    return os.path.join(os.path.dirname(top), f"{os.path.basename(top)}.backup-{stamp}.bundle")
+    return _unused(os.path.join(os.path.dirname(top), f"{os.path.basename(top)}.backup-{stamp}"))
+
+
+def _unused(base: str, suffix: str = ".bundle") -> str:
+    """``base + suffix``, or with ``-2``, ``-3``… when two runs fall in the same second."""
+    path, n = base + suffix, 1
+    while os.path.lexists(path):
+        n += 1
+        path = f"{base}-{n}{suffix}"
+    return path
 
 
 def _check_backup_path(repo: str, path: str) -> None:
@@ -680,7 +689,7 @@ def scrub(
         backup = os.path.abspath(output or default_backup(repo, stamp))
         _check_backup_path(repo, backup)
     elif apply_changes:
-        mirror = output or os.path.abspath(repo).rstrip("/") + f".scrubbed-{stamp}.git"
+        mirror = output or _unused(os.path.abspath(repo).rstrip("/") + f".scrubbed-{stamp}", ".git")
         if os.path.exists(mirror):
             raise ScrubError(f"{mirror} already exists: choose another --output {NOTHING_CHANGED}")
     if apply_changes and signed != (0, 0):
