@@ -565,9 +565,7 @@ def _filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) 
     except BaseException:
         # Interrupted: stop filter-repo and its git fast-import, which would otherwise finish
         # on its own and move refs after the rollback.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _stop_group(proc)
         raise
     finally:
         text_writer.join(timeout=5)
@@ -578,6 +576,40 @@ def _filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) 
         for rule in rules:  # filter-repo may echo expressions: never show them
             err = err.replace(rule.old.decode(), "<secret>")
         raise ScrubError(f"git-filter-repo failed: {err}")
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a process group and wait until none of it runs. SIGTERM first: git removes its
+    lock files (``index.lock`` of filter-repo's ``reset``) on SIGTERM, never on SIGKILL, and a
+    lock left behind would make the rollback fail; SIGKILL for whatever is left after that."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        deadline = time.monotonic() + 5.0
+        while _group_alive(proc) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not _group_alive(proc):
+            return
+
+
+def _group_alive(proc: subprocess.Popen[bytes]) -> bool:
+    """Whether a process of ``proc``'s group still runs (zombies do not count)."""
+    if proc.poll() is None:
+        return True
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # not Linux: the leader is gone, give its children a moment
+        time.sleep(0.2)
+        return False
+    for entry in filter(str.isdigit, entries):
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == proc.pid and fields[0] != b"Z":  # pgrp, state
+            return True
+    return False
 
 
 def prune(repo: str) -> None:
