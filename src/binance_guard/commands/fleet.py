@@ -33,7 +33,11 @@ def cluster(scheduler: str | None, workers: int | None) -> Iterator[Client]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise UsageError("fleet runs on Dask: pip install 'binance-guard[fleet]'") from None
+        raise UsageError(
+            "fleet runs on Dask, which is not installed: pip install "
+            "'binance-guard[fleet] @ git+https://github.com/binance-guard/binance-guard' "
+            "(in a checkout: pip install -e '.[fleet]')"
+        ) from None
     if scheduler:
         try:
             client = Client(scheduler, timeout="30s")
