@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    patch = None
     if args[:1] == ["hook"]:
         from binance_guard.sources.staged import clean_without_scanning
 
-        if clean_without_scanning(args[1:]):
+        clean, patch = clean_without_scanning(args[1:])
+        if clean:
             return 0
     from binance_guard.commands import run
 
-    return run(args)
+    return run(args, staged_patch=patch)

@@ -35,9 +35,10 @@ HOOK_FLAGS = {
 }
 
 
-def _simple_hook(args: list[str]) -> Callable[[], int] | None:
+def _simple_hook(args: list[str], staged_patch: bytes | None) -> Callable[[], int] | None:
     """``hook FILE... [flags]``, to run without argparse; None when the full parser must
-    decide (an option with a value, ``--help``, a name starting with ``-``)."""
+    decide (an option with a value, ``--help``, a name starting with ``-``). ``staged_patch``:
+    what the clean path read, so that git is not asked twice."""
     if args[:1] != ["hook"]:
         return None
     names, flags = [], set()
@@ -54,8 +55,9 @@ def _simple_hook(args: list[str]) -> Callable[[], int] | None:
         from binance_guard.sources import git
         from binance_guard.sources.source import DEFAULT_MAX_BYTES
 
+        root = git.toplevel(".")
         policy = user_policy(
-            git.toplevel(".") or ".",
+            root or ".",
             config_file=None,
             no_config="no_config" in flags,
             min_confidence=None,
@@ -65,6 +67,8 @@ def _simple_hook(args: list[str]) -> Callable[[], int] | None:
         )
         code = hook.run(
             names,
+            root=root,
+            patch=staged_patch,
             policy=policy,
             max_bytes=DEFAULT_MAX_BYTES,
             verbose="verbose" in flags,
@@ -268,9 +272,11 @@ def _report(options: argparse.Namespace, policy: Policy, root: str) -> int:
         )
     if command == "hook":
         from binance_guard.commands import hook
+        from binance_guard.sources import git
 
         return hook.run(
             options.files,
+            root=git.toplevel("."),
             policy=policy,
             max_bytes=options.max_bytes,
             verbose=options.verbose,
@@ -323,12 +329,13 @@ def _report(options: argparse.Namespace, policy: Policy, root: str) -> int:
     raise AssertionError(f"unhandled command {command!r}")  # the parser knows every command
 
 
-def run(args: list[str]) -> int:
+def run(args: list[str], *, staged_patch: bytes | None = None) -> int:
+    """``staged_patch``: the hook's staged patch, when its clean path has read it."""
     # File names that are not UTF-8 reach the terminal as the bytes they are.
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="surrogateescape")
-    command = _simple_hook(args)
+    command = _simple_hook(args, staged_patch)
     if command is None:
         options = _parse(args)
 

@@ -19,13 +19,17 @@ from binance_guard.sources.staged import staged_sources
 def run(
     files: list[str],
     *,
+    root: str | None,
+    patch: bytes | None = None,
     policy: Policy,
     max_bytes: int,
     verbose: bool,
     fmt: str = "text",
     show_secrets: bool = False,
 ) -> int:
-    report = scan_sources(staged_sources(files, max_bytes), policy)
+    """``root``: the work tree's top (None outside one); ``patch``: the staged patch if the
+    clean path read it (see :func:`staged_sources`)."""
+    report = scan_sources(staged_sources(files, max_bytes, root, patch), policy)
     if fmt != "text":
         sys.stdout.write(render(report, fmt, show_secrets=show_secrets))
         return EXIT_FINDINGS if report.blocking else EXIT_CLEAN

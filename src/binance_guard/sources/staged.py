@@ -105,20 +105,23 @@ def file_arguments(args: list[str]) -> list[str] | None:
     return names
 
 
-def clean_without_scanning(args: list[str]) -> bool:
-    """True when the staged change provably contains nothing the scanner could report."""
+def clean_without_scanning(args: list[str]) -> tuple[bool, bytes | None]:
+    """(True, patch) when the staged change provably contains nothing the scanner could
+    report; else (False, the staged patch if it was read), so that a blocked commit does not
+    ask git for it twice."""
     names = file_arguments(args)
     if names is None:
-        return False
+        return False, None
     patch = _spawn_git(PATCH_ARGS)
     if patch is None or patch_has_candidates(patch):
-        return False
+        return False, patch
     # Headers start a line; the same words inside a staged patch file start with "+".
     lines = b"\n" + patch
-    return all(
+    clean = all(
         f"\ndiff --git a/{name} b/{name}\n".encode("utf-8", "surrogateescape") in lines
         for name in names
     )
+    return clean, patch
 
 
 _C_ESCAPES = {
@@ -195,16 +198,22 @@ def staged_entries(raw: bytes) -> dict[str, tuple[str, str]]:
     return entries
 
 
-def staged_sources(files: list[str], max_bytes: int) -> Iterator[Source | Skipped]:
-    """Sources for the hook: added lines of staged files; named unstaged files in full."""
+def staged_sources(
+    files: list[str], max_bytes: int, root: str | None, patch: bytes | None = None
+) -> Iterator[Source | Skipped]:
+    """Sources for the hook: added lines of staged files; named unstaged files in full.
+
+    ``root``: the work tree's top (``git.toplevel``), None outside one. ``patch``: the
+    :data:`PATCH_ARGS` patch already read from the current directory, if any; used only when
+    that directory is ``root`` (``diff.relative`` would have cut it to a subdirectory)."""
     from binance_guard.detection.heuristics import is_binary
     from binance_guard.sources import git
     from binance_guard.sources.source import Skipped, Source, read_file
 
-    root = git.toplevel(".")
     if root is None:
         raise git.GitError("not inside a git work tree: the hook scans staged changes")
-    patch = git.run(PATCH_ARGS, cwd=root)
+    if patch is None or os.getcwd() != root:
+        patch = git.run(PATCH_ARGS, cwd=root)
     lines = added_lines(patch)
     entries = staged_entries(
         git.run(
