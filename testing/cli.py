@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -29,6 +31,36 @@ def run_cli(
         [sys.executable, "-m", "binance_guard", *args],
         cwd=cwd,
         env=environ(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def as_unprivileged(path: Path) -> list[str]:
+    """A command prefix that runs as a user to whom ``chmod 0`` means unreadable: nothing
+    for a normal user; for root, a new user namespace (``unshare --user``: uid nobody, no
+    capability over the test's files), with the temporary directories above ``path`` made
+    traversable. Raises OSError when neither is possible."""
+    if os.geteuid() != 0:
+        return []
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "--user", "true"]).returncode != 0:
+        raise OSError("root, and no user namespace to drop the capability to read anything")
+    tmp = Path(tempfile.gettempdir()).resolve()
+    for directory in [path.resolve(), *path.resolve().parents]:
+        if directory == tmp or not directory.is_relative_to(tmp):
+            break
+        directory.chmod(directory.stat().st_mode | 0o005)
+    return [unshare, "--user"]
+
+
+def run_cli_unprivileged(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """:func:`run_cli` as a user who cannot read what the test made unreadable."""
+    return subprocess.run(
+        [*as_unprivileged(cwd), sys.executable, "-m", "binance_guard", *args],
+        cwd=cwd,
+        env=environ(),
         capture_output=True,
         text=True,
         check=False,

@@ -70,7 +70,7 @@ def test_partial_clone_with_the_origin_gone_is_incomplete(origin: Path, tmp_path
     assert doc["incomplete"] == {"object(s) not fetched (partial clone)": 1}
     text = _cli("history", str(clone))
     assert text.returncode == 2 and "found in history" not in text.stdout
-    assert "INCOMPLETE: could not read 1 object(s)" in text.stdout
+    assert "INCOMPLETE: 1 object(s) not fetched (partial clone)" in text.stdout
     accepted = _cli("history", str(clone), "--allow-incomplete")
     assert accepted.returncode == 0 and "incomplete (accepted)" in accepted.stderr
     scrub = _cli("scrub", "--in-place", "--yes", str(clone))

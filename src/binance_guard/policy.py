@@ -85,12 +85,17 @@ def fails(findings: Iterable[Finding], fail_on: str) -> bool:
 
 
 def scan_sources(sources: Iterable[Source | Skipped], policy: Policy) -> Report:
+    """Skipped sources are listed; those that could not be read are counted as incomplete,
+    unless excluded (an excluded file is not meant to be looked at)."""
     result = Report()
     for source in sources:
+        if policy.excludes(source.path):
+            result.skipped.append(Skipped(source.path, "excluded (--exclude-files, exclude_paths)"))
+            continue
         if isinstance(source, Skipped):
             result.skipped.append(source)
-            continue
-        if policy.excludes(source.path):
+            if source.unread:
+                result.incomplete[source.unread] += 1
             continue
         result.files += 1
         result.findings.extend(

@@ -34,7 +34,7 @@ def test_document_shape() -> None:
     out = render(Report(findings, [Skipped("logo.png", "binary")], notes=["a note"]))
     assert out.endswith("}\n")
     doc = json.loads(out)
-    assert set(doc) == {"findings", "skipped", "notes"}
+    assert set(doc) == {"findings", "skipped", "notes", "incomplete"}
     assert doc["skipped"] == [{"path": "logo.png", "reason": "binary"}]
     assert doc["notes"] == ["a note"]
     key, secret = doc["findings"]
@@ -53,7 +53,12 @@ def test_document_shape() -> None:
 
 
 def test_empty_document() -> None:
-    assert json.loads(render(Report())) == {"findings": [], "skipped": [], "notes": []}
+    assert json.loads(render(Report())) == {
+        "findings": [],
+        "skipped": [],
+        "notes": [],
+        "incomplete": {},
+    }
 
 
 def test_show_secrets_adds_the_value_and_nothing_else() -> None:

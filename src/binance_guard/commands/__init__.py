@@ -32,6 +32,7 @@ HOOK_FLAGS = {
     "--no-config": "no_config",
     "--exit-zero": "exit_zero",
     "--show-secrets": "show_secrets",
+    "--allow-incomplete": "allow_incomplete",
 }
 
 
@@ -73,6 +74,7 @@ def _simple_hook(args: list[str], staged_patch: bytes | None) -> Callable[[], in
             max_bytes=DEFAULT_MAX_BYTES,
             verbose="verbose" in flags,
             show_secrets="show_secrets" in flags,
+            allow_incomplete="allow_incomplete" in flags,
         )
         return EXIT_CLEAN if "exit_zero" in flags and code == EXIT_FINDINGS else code
 
@@ -269,6 +271,7 @@ def _report(options: argparse.Namespace, policy: Policy, root: str) -> int:
             verify=_verify(options),
             write_baseline=getattr(options, "write_baseline", None),
             root=root,
+            allow_incomplete=options.allow_incomplete,
         )
     if command == "hook":
         from binance_guard.commands import hook
@@ -282,6 +285,7 @@ def _report(options: argparse.Namespace, policy: Policy, root: str) -> int:
             verbose=options.verbose,
             fmt=options.format,
             show_secrets=options.show_secrets,
+            allow_incomplete=options.allow_incomplete,
         )
     if command == "pre-push":
         from binance_guard.commands import hook

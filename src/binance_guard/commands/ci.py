@@ -8,8 +8,7 @@ import os
 import secrets
 import sys
 
-from binance_guard.commands.common import incomplete, outcome, scan_range
-from binance_guard.exit_codes import EXIT_ERROR
+from binance_guard.commands.common import outcome, scan_range
 from binance_guard.policy import Policy, fails, unverified_high
 from binance_guard.report import Report, render
 from binance_guard.report.sanitize import terminal
@@ -72,6 +71,4 @@ def run(
         with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as handle:
             handle.write(f"findings={len(findings)}\n")
             handle.write(f"sarif-file={terminal(sarif_file or '')}\n")  # one line, always
-    if incomplete(report, allow=allow_incomplete):
-        return EXIT_ERROR
-    return outcome(findings, fails(findings, fail_on))
+    return outcome(report, fails(findings, fail_on), allow_incomplete=allow_incomplete)

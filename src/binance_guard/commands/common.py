@@ -30,9 +30,12 @@ def verified(findings: list[Finding], settings: Settings) -> list[Finding]:
     return findings
 
 
-def outcome(findings: list[Finding], failing: bool) -> int:
-    """Exit code: a run whose verification is incomplete has not looked at everything."""
-    if any(f.verification is not None and f.verification.status in INCOMPLETE for f in findings):
+def outcome(report: Report, failing: bool, *, allow_incomplete: bool) -> int:
+    """Exit code: a run that has not looked at everything is not clean (2), unless the user
+    accepts it; says on stderr what was not looked at."""
+    if incomplete(report, allow=allow_incomplete) or any(
+        f.verification is not None and f.verification.status in INCOMPLETE for f in report.findings
+    ):
         return EXIT_ERROR
     return EXIT_FINDINGS if failing else EXIT_CLEAN
 
@@ -69,12 +72,11 @@ def incomplete(report: Report, *, allow: bool) -> bool:
     """Say on stderr what could not be read; True when that must fail the run (exit 2)."""
     if not report.incomplete:
         return False
-    unread = ", ".join(f"{n} {why}" for why, n in sorted(report.incomplete.items()))
     if allow:
-        print(f"binance-guard: incomplete (accepted): could not read {unread}", file=sys.stderr)
+        print(f"binance-guard: incomplete (accepted): {report.unread()}", file=sys.stderr)
         return False
     print(
-        f"binance-guard: INCOMPLETE: could not read {unread}; not calling this clean (exit 2; "
+        f"binance-guard: INCOMPLETE: {report.unread()}; not calling this clean (exit 2; "
         "--allow-incomplete accepts it)",
         file=sys.stderr,
     )

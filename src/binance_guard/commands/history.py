@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from binance_guard.commands.common import incomplete, outcome, scan_range
-from binance_guard.exit_codes import EXIT_ERROR
+from binance_guard.commands.common import outcome, scan_range
 from binance_guard.policy import Policy
 from binance_guard.report import render
 from binance_guard.verify import Settings
@@ -39,6 +38,4 @@ def run(
         jobs=jobs,
     )
     sys.stdout.write(render(report, fmt, show_secrets=show_secrets))
-    if incomplete(report, allow=allow_incomplete):
-        return EXIT_ERROR
-    return outcome(report.findings, bool(report.blocking))
+    return outcome(report, bool(report.blocking), allow_incomplete=allow_incomplete)

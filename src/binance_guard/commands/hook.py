@@ -7,6 +7,7 @@ import dataclasses
 import os
 import sys
 
+from binance_guard.commands.common import outcome
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Finding, Location
 from binance_guard.policy import Policy, scan_sources
@@ -26,23 +27,28 @@ def run(
     verbose: bool,
     fmt: str = "text",
     show_secrets: bool = False,
+    allow_incomplete: bool = False,
 ) -> int:
     """``root``: the work tree's top (None outside one); ``patch``: the staged patch if the
     clean path read it (see :func:`staged_sources`)."""
     report = scan_sources(staged_sources(files, max_bytes, root, patch), policy)
+    code = outcome(report, bool(report.blocking), allow_incomplete=allow_incomplete)
     if fmt != "text":
         sys.stdout.write(render(report, fmt, show_secrets=show_secrets))
-        return EXIT_FINDINGS if report.blocking else EXIT_CLEAN
-    if not report.findings:
+        return code
+    if not report.findings and code == EXIT_CLEAN:
         if verbose:
             sys.stdout.write(render(report, "text", verbose=True))
-        return EXIT_CLEAN
-    report.skipped = []  # a blocked commit is about what was found
+        return code
+    # A stopped commit is about what was found, and what could not be read.
+    report.skipped = [s for s in report.skipped if s.unread]
     text = render(report, "text", verbose=verbose, advice=True, show_secrets=show_secrets)
     if report.blocking:
         text = "Commit blocked by binance-guard.\n" + text
+    elif code == EXIT_ERROR:
+        text = "Commit stopped by binance-guard: not everything staged could be read.\n" + text
     sys.stdout.write(text)
-    return EXIT_FINDINGS if report.blocking else EXIT_CLEAN
+    return code
 
 
 def pre_push(

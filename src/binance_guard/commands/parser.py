@@ -173,8 +173,9 @@ def build() -> argparse.ArgumentParser:
     readable.add_argument(
         "--allow-incomplete",
         action="store_true",
-        help="accept a scan that could not read everything (missing objects, a partial or "
-        "shallow clone's absent history) instead of exiting 2",
+        help="accept a scan that could not look at everything (unreadable files, missing "
+        "objects, a partial or shallow clone's absent history, keys --verify could not check) "
+        "instead of exiting 2",
     )
     files = argparse.ArgumentParser(add_help=False)
     files.add_argument("paths", nargs="*", default=["."], metavar="PATH")
@@ -206,7 +207,7 @@ def build() -> argparse.ArgumentParser:
 
     scan = commands.add_parser(
         "scan",
-        parents=[common, files, reporting, verifiable],
+        parents=[common, files, readable, reporting, verifiable],
         help="scan files and directories",
         description="Scan files; directories default to the files git would track.",
         epilog=epilog("credentials found", FINDINGS_TEXT),
@@ -219,7 +220,7 @@ def build() -> argparse.ArgumentParser:
     )
     commands.add_parser(
         "verify",
-        parents=[common, files, reporting, remote],
+        parents=[common, files, readable, reporting, remote],
         help="scan, then ask Binance whether each key is live and what it can do",
         description="Scan PATHs and verify each API key with its secret or private key by a "
         "signed GET /sapi/v1/account/apiRestrictions. Only the signature is sent.",
@@ -239,7 +240,7 @@ def build() -> argparse.ArgumentParser:
 
     hook = commands.add_parser(
         "hook",
-        parents=[common, reporting],
+        parents=[common, readable, reporting],
         help="pre-commit hook: scan the lines this commit adds",
         description="Scan the lines the staged change adds, with the whole staged files as "
         "context. A clean commit costs about one `git diff`.",

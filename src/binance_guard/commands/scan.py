@@ -6,9 +6,9 @@ import dataclasses
 import os
 import sys
 
-from binance_guard.commands.common import outcome, verified
+from binance_guard.commands.common import incomplete, outcome, verified
 from binance_guard.errors import UsageError
-from binance_guard.exit_codes import EXIT_CLEAN
+from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR
 from binance_guard.policy import Policy, scan_sources
 from binance_guard.report import render
 from binance_guard.sources import git
@@ -29,6 +29,7 @@ def run(
     verify: Settings | None,
     write_baseline: str | None,
     root: str,
+    allow_incomplete: bool,
 ) -> int:
     """``root``: the top of the repository scanned, which baselines are relative to."""
     missing = [p for p in paths if p != STDIN_NAME and not os.path.lexists(p)]
@@ -51,6 +52,9 @@ def run(
     if write_baseline:
         from binance_guard.integrations import baseline
 
+        if incomplete(report, allow=allow_incomplete):
+            return EXIT_ERROR  # a baseline of what could be read would hide nothing, but say so
+
         baseline.write(write_baseline, report.findings, root)
         print(
             f"binance-guard: wrote {len(report.findings)} finding(s) to {write_baseline}",
@@ -58,4 +62,4 @@ def run(
         )
         return EXIT_CLEAN
     sys.stdout.write(render(report, fmt, show_secrets=show_secrets, verbose=verbose))
-    return outcome(report.findings, bool(report.blocking))
+    return outcome(report, bool(report.blocking), allow_incomplete=allow_incomplete)

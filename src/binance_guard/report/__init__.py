@@ -18,7 +18,8 @@ FORMATS = ("text", "json", "sarif")
 @dataclasses.dataclass
 class Report:
     findings: list[Finding] = dataclasses.field(default_factory=list)
-    # Files not scanned, one by one (scan, hook); history counts its objects instead.
+    # Files not scanned, one by one (scan, hook), those that could not be read among them;
+    # history counts its objects instead.
     skipped: list[Skipped] = dataclasses.field(default_factory=list)
     skipped_objects: Counter[str] = dataclasses.field(default_factory=Counter)
     notes: list[str] = dataclasses.field(default_factory=list)
@@ -32,6 +33,10 @@ class Report:
     @property
     def blocking(self) -> list[Finding]:
         return blocking(self.findings)
+
+    def unread(self) -> str:
+        """What was not looked at, for people: "1 file(s) unreadable, 2 key(s) not verified"."""
+        return ", ".join(f"{n} {why}" for why, n in sorted(self.incomplete.items()))
 
 
 def render(

@@ -1,5 +1,5 @@
-"""Machine-readable report: ``{"findings": [...], "skipped": [...], "notes": [...]}``; never
-the raw secret unless the caller explicitly asked for it."""
+"""Machine-readable report: ``{"findings": [...], "skipped": [...], "notes": [...],
+"incomplete": {reason: count}}``; never the raw secret unless the caller explicitly asked."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ def render(report: Report, *, show_secrets: bool = False) -> str:
         "findings": [f.with_secret() if show_secrets else f.as_dict() for f in report.findings],
         "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
         "notes": list(report.notes),
+        "incomplete": dict(sorted(report.incomplete.items())),
     }
     if report.history:
         document["skipped_objects"] = dict(sorted(report.skipped_objects.items()))
         document["scanned"] = {"blobs": report.blobs, "bytes": report.bytes}
-        document["incomplete"] = dict(sorted(report.incomplete.items()))
     return json.dumps(document, indent=2) + "\n"

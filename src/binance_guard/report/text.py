@@ -9,6 +9,7 @@ from binance_guard.finding import FINDING_TYPES, Commit, Finding, Verification
 from binance_guard.report import Report
 from binance_guard.report.advice import ADVICE, HISTORY_ADVICE, INCIDENT_STEPS
 from binance_guard.report.sanitize import strings, terminal
+from binance_guard.sources.source import Skipped
 
 
 def incidents(findings: Sequence[Finding]) -> list[list[Finding]]:
@@ -49,7 +50,9 @@ def _incident(group: list[Finding]) -> list[str]:
 def render(
     report: Report, *, verbose: bool = False, advice: bool = True, show_secrets: bool = False
 ) -> str:
-    findings, skipped = report.findings, report.skipped
+    findings = report.findings
+    skipped = [s for s in report.skipped if not s.unread]
+    unread = [s for s in report.skipped if s.unread]
     out: list[str] = [f"note: {n}" for n in report.notes]
     if skipped:
         if verbose:
@@ -61,8 +64,10 @@ def render(
                 + ", ".join(f"{n} {r}" for r, n in sorted(counts.items()))
                 + " (--verbose lists them)"
             )
+    out += _incomplete(report, unread if verbose else unread[:UNREAD_LISTED])
     if not findings:
-        out.append("binance-guard: no Binance credentials found.")
+        where = " in what could be read" if report.incomplete else ""
+        out.append(f"binance-guard: no Binance credentials found{where}.")
         return "\n".join(out) + "\n"
     groups = incidents(findings)
     files = len({f.path for f in findings})
@@ -79,6 +84,21 @@ def render(
     if show_secrets:
         out += ["", *(f"{f.path}:{f.line}: {f.secret}" for f in findings)]
     return "\n".join(out) + "\n"
+
+
+UNREAD_LISTED = 20  # files named under INCOMPLETE without --verbose
+
+
+def _incomplete(report: Report, listed: Sequence[Skipped]) -> list[str]:
+    """Why the run is incomplete: the counts, and which files could not be read."""
+    if not report.incomplete:
+        return []
+    out = [f"binance-guard: INCOMPLETE: {report.unread()}."]
+    out += [f"  {s.path}: {s.reason}" for s in listed]
+    more = sum(1 for s in report.skipped if s.unread) - len(listed)
+    if more > 0:
+        out.append(f"  and {more} more (--verbose lists them)")
+    return out
 
 
 def verification_lines(result: Verification) -> list[str]:
@@ -236,11 +256,9 @@ def render_history(report: Report, *, advice: bool = True, show_secrets: bool = 
         f"binance-guard: scanned {report.blobs} blobs "
         f"({report.bytes / (1 << 20):.1f} MiB of objects)."
     )
-    unread = ", ".join(f"{n} {why}" for why, n in sorted(report.incomplete.items()))
-    if unread:
-        out.append(f"binance-guard: INCOMPLETE: could not read {unread}.")
+    out += _incomplete(report, [])
     if not findings:
-        where = "in what could be read" if unread else "in history"
+        where = "in what could be read" if report.incomplete else "in history"
         out.append(f"binance-guard: no Binance credentials found {where}.")
         return "\n".join(out) + "\n"
     by_secret: dict[str, list[Finding]] = {}

@@ -7,6 +7,7 @@ like detect-secrets; explicitly named files are always scanned.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 
@@ -16,11 +17,13 @@ from binance_guard.sources.source import (
     STDIN_NAME,
     Skipped,
     Source,
+    failed,
     read_file,
     read_stream,
 )
 
 STDIN_DISPLAY = "(standard input)"
+UNREADABLE_DIRECTORIES = "directory(ies) unreadable"
 
 
 def _display(path: str, top: str | None) -> str:
@@ -35,10 +38,24 @@ def _display(path: str, top: str | None) -> str:
     return path if rel.startswith("..") else rel
 
 
-def _git_files(directory: str) -> list[str]:
-    out = git.run(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=directory)
+# What ls-files says of a directory it could not list (and whose files it leaves out).
+_UNLISTED_RE = re.compile(r"^warning: could not open directory '(.*)': (.*)$", re.MULTILINE)
+
+
+def _git_files(directory: str, top: str) -> list[str | Skipped]:
+    out, warnings = git.run_with_warnings(
+        ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=directory
+    )
     names = dict.fromkeys(os.fsdecode(n) for n in out.split(b"\0") if n)
-    return [os.path.join(directory, n) for n in names]
+    unlisted: list[str | Skipped] = [
+        Skipped(
+            _display(os.path.join(directory, match[1].rstrip("/")), top),
+            f"unreadable directory: {match[2]}",
+            UNREADABLE_DIRECTORIES,
+        )
+        for match in _UNLISTED_RE.finditer(warnings)
+    ]
+    return unlisted + [os.path.join(directory, n) for n in names]
 
 
 def _walk(directory: str, top: str | None) -> Iterator[str | Skipped]:
@@ -51,7 +68,7 @@ def _walk(directory: str, top: str | None) -> Iterator[str | Skipped]:
             with os.scandir(root) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
-            yield Skipped(_display(root, top), f"unreadable directory: {exc.strerror}")
+            yield failed(_display(root, top), "unreadable directory", exc, UNREADABLE_DIRECTORIES)
             continue
         subdirs = [e.path for e in entries if e.is_dir(follow_symlinks=False) and e.name != ".git"]
         yield from (e.path for e in entries if not e.is_dir(follow_symlinks=False))
@@ -68,7 +85,7 @@ def paths_to_scan(
         if not os.path.isdir(path) or os.path.islink(path):
             yield path, top
             continue
-        listed = None if all_files or top is None else _git_files(path)
+        listed = None if all_files or top is None else _git_files(path, top)
         if listed is None:
             if not all_files:
                 notes.append(f"{path}: not in a git repository, scanning every file")

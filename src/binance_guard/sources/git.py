@@ -69,6 +69,17 @@ def run(
     stdin: bytes | None = None,
     env: Mapping[str, str] | None = None,
 ) -> bytes:
+    return run_with_warnings(args, cwd, stdin, env)[0]
+
+
+def run_with_warnings(
+    args: Sequence[str],
+    cwd: str | None = None,
+    stdin: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[bytes, str]:
+    """stdout, and what git said on stderr though it succeeded (``warning: could not open
+    directory``: ls-files skips what it cannot read and exits 0)."""
     try:
         proc = subprocess.run(
             ["git", "-c", "core.quotePath=false", *args],
@@ -83,7 +94,7 @@ def run(
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
         raise GitError(f"git {' '.join(args[:2])} failed: {message}")
-    return proc.stdout
+    return proc.stdout, proc.stderr.decode("utf-8", "surrogateescape")
 
 
 def toplevel(path: str) -> str | None:

@@ -29,6 +29,12 @@ class Source:
 class Skipped:
     path: str
     reason: str
+    # Empty for a choice (binary, a link, too large); for a failure to read, what is counted
+    # in Report.incomplete ("file(s) unreadable"): the run did not look at everything.
+    unread: str = ""
+
+
+UNREADABLE_FILES = "file(s) unreadable"
 
 
 # Names of descriptors the shell opened for the user: ``/dev/stdin``, ``<(...)`` (/dev/fd/63).
@@ -46,12 +52,15 @@ def read_file(
     are not followed, named or not, so that a repository's links cannot lead the scan away."""
     try:
         info = os.lstat(path)
-        if named and stat.S_ISLNK(info.st_mode):
-            target = os.stat(path)
-            if DESCRIPTOR_RE.fullmatch(path) or _is_stream(target):
-                info = target
     except OSError as exc:
-        return Skipped(display, f"cannot stat: {exc.strerror}")
+        return failed(display, "cannot stat", exc)
+    if named and stat.S_ISLNK(info.st_mode):
+        try:
+            target = os.stat(path)
+        except OSError:
+            target = None  # a broken link: not followed, like any other
+        if target is not None and (DESCRIPTOR_RE.fullmatch(path) or _is_stream(target)):
+            info = target
     if stat.S_ISLNK(info.st_mode):
         return Skipped(display, "symbolic link (not followed)")
     if stat.S_ISDIR(info.st_mode):
@@ -64,7 +73,15 @@ def read_file(
         with open(path, "rb") as handle:
             return read_stream(handle, display, max_bytes)
     except OSError as exc:
-        return Skipped(display, f"unreadable: {exc.strerror}")
+        return failed(display, "unreadable", exc)
+
+
+def failed(display: str, what: str, exc: OSError, unread: str = UNREADABLE_FILES) -> Skipped:
+    """A file (or directory) gone since it was listed (deleted, renamed) holds nothing to
+    scan; one that is there and cannot be read (permissions, I/O) makes the run incomplete."""
+    if isinstance(exc, FileNotFoundError):
+        return Skipped(display, "deleted while scanning")
+    return Skipped(display, f"{what}: {exc.strerror}", unread)
 
 
 def _is_stream(info: os.stat_result) -> bool:

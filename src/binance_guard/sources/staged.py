@@ -41,7 +41,15 @@ VALUE_OPTIONS = frozenset(
     | REPORT_OPTIONS
 )
 FLAG_OPTIONS = frozenset(
-    {"-v", "--verbose", "--include-examples", "--no-config", "--exit-zero", "--show-secrets"}
+    {
+        "-v",
+        "--verbose",
+        "--include-examples",
+        "--no-config",
+        "--exit-zero",
+        "--show-secrets",
+        "--allow-incomplete",
+    }
 )
 
 
@@ -240,8 +248,10 @@ def staged_sources(
         elif mode == "160000":
             yield Skipped(path, "submodule (gitlink, not followed)")
         elif lines.get(path):
-            data = blobs.get(oid, b"")
-            if len(data) > max_bytes:
+            data = blobs.get(oid)
+            if data is None:  # the index names an object the repository cannot give
+                yield Skipped(path, "staged blob missing or corrupt", "staged blob(s) unreadable")
+            elif len(data) > max_bytes:
                 yield Skipped(path, f"larger than {max_bytes} bytes")
             elif is_binary(data):
                 yield Skipped(path, "binary")
