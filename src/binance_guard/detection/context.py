@@ -6,7 +6,6 @@ how close the nearest Binance word is. Language-agnostic on purpose: the same fe
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import enum
 import re
@@ -41,7 +40,6 @@ FIRST_STRING_RE = re.compile(r"""^\s*["']([A-Za-z_][\w.\-]*)["']\s*,""")
 QUOTES_AND_ESCAPES = " \t\"'`\\"
 CALL_SYNTAX_RE = re.compile(r"[()\[\]{},;]")
 NAME_START_RE = re.compile(r"[A-Za-z_]")
-BINANCE_WORD_RE = re.compile(b"|".join(re.escape(word) for word in BINANCE_WORDS))
 # C# auto-property accessors between a name and its initialiser: ``Key { get; set; } = …``.
 ACCESSORS_RE = re.compile(r"\s*\{[^{}]*\bget\b[^{}]*\}\s*$")
 # Test DSL bindings: RSpec ``let(:api_key) { "…" }`` (let!, given, subject), factory_bot
@@ -224,37 +222,42 @@ def role_of(slot: Slot) -> Role | None:
 
 
 class BinanceContext:
-    """How close the nearest Binance word is to a line: the lines that hold one are found once
-    per buffer, so files that say "binance" thousands of times (API docs, minified bundles)
-    cost no more per candidate than others."""
+    """How close the nearest Binance word is to a line. Whether the file holds one is a single
+    search; the lines around a value are searched when it is asked about, so files that say
+    "binance" on every line (API docs, minified bundles) cost per value, not per line."""
 
     def __init__(self, data: bytes, path: str) -> None:
-        self.word_lines = _word_lines(data.lower())
-        self.in_file = bool(self.word_lines)
+        self._lowered = data.lower()
+        self.in_file = any(word in self._lowered for word in BINANCE_WORDS)
         self.in_path = any(word.decode() in path.lower() for word in BINANCE_WORDS)
+        # The line last asked about and its answer: values asked about in ascending order,
+        # many on one long line, cost one search of its window.
+        self._line = (0, -1)
+        self._answer = Proximity.NONE
 
-    def proximity(self, line: int) -> Proximity:
-        """Proximity of the nearest Binance word to 1-based line number ``line``."""
+    def proximity(self, offset: int) -> Proximity:
+        """Proximity of the nearest Binance word to the line holding byte ``offset``."""
         if not self.in_file:
             return Proximity.FILE if self.in_path else Proximity.NONE
-        near = bisect.bisect_left(self.word_lines, line - NEAR_LINES)
-        if near == len(self.word_lines) or self.word_lines[near] > line + NEAR_LINES:
-            return Proximity.FILE
-        same = bisect.bisect_left(self.word_lines, line, near)
-        on_line = same < len(self.word_lines) and self.word_lines[same] == line
-        return Proximity.LINE if on_line else Proximity.NEAR
+        start, end = self._line
+        if start <= offset <= end:
+            return self._answer
+        lowered = self._lowered
+        start = lowered.rfind(b"\n", 0, offset) + 1
+        end = lowered.find(b"\n", offset)
+        end = len(lowered) if end == -1 else end
+        self._line = (start, end)
+        if self._holds_word(start, end):
+            self._answer = Proximity.LINE
+            return self._answer
+        for _ in range(NEAR_LINES):  # widen to NEAR_LINES lines above and below
+            if start:
+                start = lowered.rfind(b"\n", 0, start - 1) + 1
+            if end < len(lowered):
+                after = lowered.find(b"\n", end + 1)
+                end = len(lowered) if after == -1 else after
+        self._answer = Proximity.NEAR if self._holds_word(start, end) else Proximity.FILE
+        return self._answer
 
-
-def _word_lines(lowered: bytes) -> list[int]:
-    """Line numbers, ascending, of the lines holding a Binance word: one search per such line."""
-    lines: list[int] = []
-    number, counted = 1, 0
-    match = BINANCE_WORD_RE.search(lowered)
-    while match:
-        number += lowered.count(b"\n", counted, match.start())
-        lines.append(number)
-        counted = lowered.find(b"\n", match.end())
-        if counted == -1:
-            break
-        match = BINANCE_WORD_RE.search(lowered, counted)
-    return lines
+    def _holds_word(self, start: int, end: int) -> bool:
+        return any(self._lowered.find(word, start, end) != -1 for word in BINANCE_WORDS)

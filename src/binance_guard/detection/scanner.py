@@ -315,7 +315,7 @@ def _private_keys(
         kind = label_match.group(1)
         algorithm = _algorithm(kind, body)
         pkcs8 = kind in (None, "ENCRYPTED")
-        proximity = context.proximity(line)
+        proximity = context.proximity(start)
         reasons = [f"PEM block '{label}' with a {len(body)}-character body"]
         if pkcs8 and proximity > Proximity.NONE:
             kind_name, confidence = PRIVATE_KEY, "high"
@@ -394,7 +394,7 @@ def _hmac_candidates(
         number = text.line_number(offset)
         before, previous = text.window_before(offset)
         cand = _evaluate(
-            value, number, text.column_of(offset), before, previous, context.proximity(number)
+            value, number, text.column_of(offset), before, previous, context.proximity(offset)
         )
         if cand is not None and is_encoded:
             cand.reasons.insert(
