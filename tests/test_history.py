@@ -355,9 +355,9 @@ def test_a_file_of_many_keys_is_scanned_once_per_blob_not_once_per_key(
 
     calls = []
 
-    def counting(data: bytes, path: str, lines: Any = None) -> Any:
+    def counting(data: bytes, path: str, lines: Any = None, **options: Any) -> Any:
         calls.append(path)
-        return scan_bytes(data, path, lines)
+        return scan_bytes(data, path, lines, **options)
 
     monkeypatch.setattr("binance_guard.history.scan.scan_bytes", counting)
     counts = []

@@ -227,8 +227,10 @@ class BinanceContext:
     "binance" on every line (API docs, minified bundles) cost per value, not per line."""
 
     def __init__(self, data: bytes, path: str) -> None:
-        self._lowered = data.lower()
-        self.in_file = any(word in self._lowered for word in BINANCE_WORDS)
+        self._data = data
+        # Nearly always spelled in lower case where it is: lower-casing the whole buffer (a
+        # copy) is left to files that do not hold it so.
+        self.in_file = _holds_word(data) or _holds_word(data.lower())
         self.in_path = any(word.decode() in path.lower() for word in BINANCE_WORDS)
         # The line last asked about and its answer: values asked about in ascending order,
         # many on one long line, cost one search of its window.
@@ -242,22 +244,25 @@ class BinanceContext:
         start, end = self._line
         if start <= offset <= end:
             return self._answer
-        lowered = self._lowered
-        start = lowered.rfind(b"\n", 0, offset) + 1
-        end = lowered.find(b"\n", offset)
-        end = len(lowered) if end == -1 else end
+        data = self._data
+        start = data.rfind(b"\n", 0, offset) + 1
+        end = data.find(b"\n", offset)
+        end = len(data) if end == -1 else end
         self._line = (start, end)
-        if self._holds_word(start, end):
+        if _holds_word(data[start:end].lower()):
             self._answer = Proximity.LINE
             return self._answer
+        low, high = start, end
         for _ in range(NEAR_LINES):  # widen to NEAR_LINES lines above and below
-            if start:
-                start = lowered.rfind(b"\n", 0, start - 1) + 1
-            if end < len(lowered):
-                after = lowered.find(b"\n", end + 1)
-                end = len(lowered) if after == -1 else after
-        self._answer = Proximity.NEAR if self._holds_word(start, end) else Proximity.FILE
+            if low:
+                low = data.rfind(b"\n", 0, low - 1) + 1
+            if high < len(data):
+                after = data.find(b"\n", high + 1)
+                high = len(data) if after == -1 else after
+        near = _holds_word(data[low:start].lower()) or _holds_word(data[end:high].lower())
+        self._answer = Proximity.NEAR if near else Proximity.FILE
         return self._answer
 
-    def _holds_word(self, start: int, end: int) -> bool:
-        return any(self._lowered.find(word, start, end) != -1 for word in BINANCE_WORDS)
+
+def _holds_word(lowered: bytes) -> bool:
+    return any(word in lowered for word in BINANCE_WORDS)

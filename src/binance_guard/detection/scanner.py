@@ -82,6 +82,7 @@ _TOKEN_JOINERS = frozenset("-_.")
 # What surrounds a value alone on a line of markup: tags, table bars, quotes, backticks.
 _MARKUP = " \t|`'\"<>/{},;*"
 _TAG_RE = re.compile(r"<[^<>]*>")
+_ARMOR_BEGIN = b"-----BEGIN "
 
 
 @dataclasses.dataclass
@@ -198,8 +199,12 @@ def scan_bytes(
     data: bytes,
     path: str,
     lines: Container[int] | None = None,
+    *,
+    prefiltered: tuple[list[int], list[int]] | None = None,
 ) -> list[Finding]:
     """Findings in ``data``; with ``lines``, only those starting on these line numbers.
+    ``prefiltered``: ``key_runs(data)``, when the caller has them already (the prefilter's
+    ``candidate_runs``).
 
     Context (Binance words, the partner of a pair) is always taken from the whole buffer,
     so a hook that reports only added lines still sees the import at the top of the file.
@@ -211,7 +216,8 @@ def scan_bytes(
         if lines is not None and decoded.count(b"\n") != data.count(b"\n"):
             lines = _text_lines(data, codec, lines)
         data = decoded
-    runs, encoded = key_runs(data)
+        prefiltered = None  # those of the undecoded bytes
+    runs, encoded = key_runs(data) if prefiltered is None else prefiltered
     has_pem = PRIVATE_KEY_MARKER in data
     if not runs and not encoded and not has_pem:
         return []
@@ -229,7 +235,8 @@ def scan_bytes(
         if not runs and not encoded and not has_pem:
             return []
     text = _Text(data)
-    armor = _armor_spans(data)
+    # Without a private key, a block matters only if it starts before a run it may hold.
+    armor = _armor_spans(data, len(data) if has_pem else max(runs + encoded, default=0))
 
     findings = list(_private_keys(data, text, path, context, armor))
     candidates = [
@@ -273,11 +280,11 @@ def _text_lines(raw: bytes, codec: str, git_lines: Container[int]) -> set[int]:
     return text_lines
 
 
-def _armor_spans(data: bytes) -> list[tuple[int, int, str, str]]:
+def _armor_spans(data: bytes, before: int) -> list[tuple[int, int, str, str]]:
     """PEM/PGP blocks, each ending at the first END of its label within ARMOR_MAX_BODY: looked
     up among the END lines found once, where a lazy regex rescanned that far after each BEGIN
-    that has no END."""
-    if b"-----BEGIN " not in data:
+    that has no END. None if no block starts at or before offset ``before``."""
+    if data.find(_ARMOR_BEGIN, 0, before + len(_ARMOR_BEGIN)) == -1:
         return []
     decoded = data.decode("latin-1")  # 1:1 with byte offsets
     ends: dict[str, list[int]] = {}

@@ -21,7 +21,7 @@ from multiprocessing.sharedctypes import Synchronized
 from typing import TypeVar
 
 from binance_guard.detection.heuristics import is_binary
-from binance_guard.detection.prefilter import has_candidates
+from binance_guard.detection.prefilter import candidate_runs, has_candidates
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Attribution, Commit, Finding, Introduction, Location
 from binance_guard.history import attribution
@@ -253,13 +253,14 @@ def scan_chunk(repo: str, oids: list[str], policy: Policy) -> Part:
     for blob in stream_blobs(repo, oids):
         part.blobs += 1
         part.bytes += len(blob.data)
-        if has_candidates(blob.data):
+        runs = candidate_runs(blob.data)
+        if runs is not None:
             if is_binary(blob.data):
                 part.binary += 1
             else:
                 kept = [
                     f
-                    for f in scan_bytes(blob.data, UPPER_BOUND_PATH)
+                    for f in scan_bytes(blob.data, UPPER_BOUND_PATH, prefiltered=runs)
                     if policy.keeps(f, blob.data)
                 ]
                 if kept:
