@@ -223,3 +223,90 @@ def test_sha512_integrity_digests_do_not_wake_the_prefilter() -> None:
     assert lone  # the shape really occurs
     data = "".join(f'"integrity": "sha512-{d}",\n' for d in lone).encode()
     assert not has_candidates(data)
+
+
+@pytest.mark.parametrize("word", ["EXAMPLE", "Sample", "dummy", "PLACEHOLDER"])
+def test_placeholder_word_inside_a_value(word: str) -> None:
+    """Library docs write EXAMPLE into an otherwise random key (tiagosiebler/binance)."""
+    real = key()
+    fake = real[: 30 - len(word) // 2] + word + real[30 + (len(word) + 1) // 2 :]
+    fake = fake[:64]
+    assert len(fake) == 64
+    text = f"// binance RSA example\nconst api_key =\n  '{fake}';\nconst other = '{real}';\n"
+    assert blocking(scan(text, "examples/auth.ts")) == [(API_KEY, 4)]
+
+
+def test_pem_body_with_example_is_a_placeholder() -> None:
+    body = base64.b64encode(secrets.token_bytes(600)).decode()
+    body = body[:20] + "EEEEXAMPLE" + body[30:]
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    pem = f"-----BEGIN RSA PRIVATE KEY-----\n{lines}\n-----END RSA PRIVATE KEY-----"
+    text = f"// binance\nconst k = `\n{pem}\n`;\n"
+    assert scan(text, "examples/rest-private-rsa.ts") == []
+
+
+@pytest.mark.parametrize("name", ["BITVAVO_API_KEY", "BINGX_SECRET", "POLONIEX_API_SECRET"])
+def test_other_exchanges_named_in_the_variable(name: str) -> None:
+    text = f"BINANCE_API_KEY='{key()}'\n{name}='{hex_key()}'\n"
+    findings = scan(text, "updater.py")
+    assert blocking(findings) == [(API_KEY, 1)]
+
+
+@pytest.mark.parametrize(
+    ("opening", "closing"),
+    [
+        ('  "bitvavo": {\n    "credentials": {\n', "    }\n  },\n"),
+        ('  "exchange_b": {\n      "name": "kucoin",\n', "  },\n"),
+    ],
+)
+def test_a_block_of_another_exchange_vetoes_its_keys(opening: str, closing: str) -> None:
+    """A multi-exchange config: the generic ``api_key`` inside another exchange's block."""
+    text = (
+        "{\n"
+        + opening
+        + f'      "api_key": "{hex_key()}",\n'
+        + f'      "api_secret": "{key()}"\n'
+        + closing
+        + '  "binance": {\n'
+        + f'    "api_key": "{key()}",\n'
+        + f'    "api_secret": "{key()}"\n'
+        + "  }\n}\n"
+    )
+    findings = scan(text, "config/exchanges.json")
+    lines = text.split("\n")
+    binance_key = next(n for n, line in enumerate(lines, 1) if line == '  "binance": {') + 1
+    assert blocking(findings) == [(API_KEY, binance_key), (SECRET_KEY, binance_key + 1)]
+    vetoed = [f for f in findings if f.line < binance_key]
+    assert vetoed and all(f.confidence is Confidence.LOW for f in vetoed)
+    assert any(r.startswith("inside the '") for r in vetoed[0].reasons)
+
+
+def test_toml_section_of_another_exchange() -> None:
+    text = f"[binance]\napi_key = '{key()}'\n\n[bybit]\napi_key = '{key()}'\n"
+    assert blocking(scan(text, "config.toml")) == [(API_KEY, 2)]
+
+
+def test_named_hex_pair_far_below_the_binance_import() -> None:
+    filler = "".join(f"\t// step {n}\n" for n in range(15))
+    text = (
+        'import "github.com/adshao/go-binance/v2/futures"\n'
+        + filler
+        + f'\tApiKey := "{hex_key()}"\n'
+        + f'\tSecretKey := "{hex_key()}"\n'
+    )
+    findings = scan(text, "cex/wrapper.go")
+    assert blocking(findings) == [(API_KEY, 17), (SECRET_KEY, 18)]
+    assert "each under its own name" in findings[0].reasons[-2]
+    # A lone hex value under a key name that far away is still taken for a digest.
+    lone = text.replace(text.split("\n")[17], "")
+    assert blocking(scan(lone, "cex/wrapper.go")) == []
+
+
+def test_named_hex_pair_without_binance_is_low() -> None:
+    text = f'{{\n  "apiKey": "{hex_key()}",\n  "secretKey": "{hex_key()}",\n  "testnet": true\n}}\n'
+    findings = scan(text, "settings.json")
+    assert [(f.type, f.line) for f in findings] == [(API_KEY, 2), (SECRET_KEY, 3)]
+    assert all(f.confidence is Confidence.LOW for f in findings)
+    # A lock file of digests never says "secret": its hex runs are not even read.
+    lock = "".join(f'checksum = "{hex_key()}"\n' for _ in range(50))
+    assert scan(lock, "Cargo.lock") == []

@@ -45,6 +45,17 @@ ACCESSORS_RE = re.compile(r"\s*\{[^{}]*\bget\b[^{}]*\}\s*$")
 # Test DSL bindings: RSpec ``let(:api_key) { "…" }`` (let!, given, subject), factory_bot
 # ``api_secret { "…" }``.
 DSL_BINDING_RE = re.compile(r"(?:\b(?:let!?|given|subject)\s*\(\s*:(\w+)\s*\)|^\s*(\w+))\s*$")
+# The blocks of a config that hold a value: ``"bitvavo": {``, ``kucoin:``, ``'okx' => [``, a TOML
+# or INI ``[bybit]`` header; and the fields that name a block's exchange (``"name": "Bitvavo"``).
+SECTION_OPENER_RE = re.compile(
+    r"""^\s*["']?([A-Za-z_][\w.\-]*)["']?\s*(?::|=>|=)\s*(?:\{|\[|array\(|)\s*$"""
+)
+SECTION_HEADER_RE = re.compile(r"""^\s*\[\s*["']?([A-Za-z_][\w.\-]*)["']?\s*\]\s*$""")
+SECTION_FIELD_RE = re.compile(
+    r"""^\s*["']?(?:name|exchange|exchange_?name|exchange_?id|provider|venue)["']?\s*(?::|=>|=)"""
+    r"""\s*["']?([A-Za-z][\w.\-]*)"""
+)
+SECTION_LOOKBACK_LINES = 12
 
 
 class Role(enum.Enum):
@@ -188,6 +199,38 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
             return _assigned(above[-LOOKBEHIND:])
     joined = "\n".join([*previous_lines[-CALL_LOOKBACK_LINES:], before])
     return _enclosing_call(joined[-LOOKBEHIND:])
+
+
+def section_names(lines_above: list[str], line: str) -> list[str]:
+    """Names of the config blocks enclosing ``line`` (each less indented than the last) and the
+    exchange their fields name, read upwards through at most SECTION_LOOKBACK_LINES lines."""
+    indent = len(line) - len(line.lstrip())
+    names: list[str] = []
+    for above in reversed(lines_above[-SECTION_LOOKBACK_LINES:]):
+        stripped = above.strip()
+        if not stripped:
+            continue
+        header = SECTION_HEADER_RE.match(above)
+        if header:
+            names.append(header.group(1))
+            break
+        own = len(above) - len(above.lstrip())
+        if own >= indent:
+            field = SECTION_FIELD_RE.match(above)
+            if field and own == indent:
+                names.append(field.group(1))
+            continue
+        opener = SECTION_OPENER_RE.match(above)
+        if opener is None:
+            if stripped[0] in "{[(":
+                indent = own  # an anonymous block: its own opener is above it
+                continue
+            break
+        names.append(opener.group(1))
+        indent = own
+        if not indent:
+            break
+    return names
 
 
 def label_role(lines: list[str]) -> tuple[Role, str] | None:

@@ -11,7 +11,7 @@ import itertools
 import math
 from collections import Counter
 
-from binance_guard.detection.patterns import NAME_PART_RE, SEQUENCES
+from binance_guard.detection.patterns import NAME_PART_RE, PLACEHOLDER_WORDS, SEQUENCES
 from binance_guard.detection.prefilter import BINARY_SNIFF, utf16_codec
 
 HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
@@ -49,10 +49,14 @@ def longest_same_run(value: str) -> int:
 
 
 def is_placeholder(value: str) -> bool:
-    """Made-up values: repeated or sequential characters, or a short motif repeated."""
+    """Made-up values: repeated or sequential characters, a placeholder word, or a short motif
+    repeated."""
     if len(set(value)) < 8 or longest_same_run(value) > MAX_SAME_RUN:
         return True
     if any(seq in value for seq in SEQUENCES):
+        return True
+    lowered = value.lower()
+    if any(word in lowered for word in PLACEHOLDER_WORDS):
         return True
     # "yourapikeyyourapikey..." and friends: the value is a repeated motif.
     return any(

@@ -20,7 +20,10 @@ PRIVATE_KEY_LABEL_RE = re.compile(r"^(?:(ENCRYPTED|RSA|EC|DSA|OPENSSH) )?PRIVATE
 # Escaped newlines as they appear in JSON, notebooks and .env files ("\n", "\\n").
 ESCAPED_NEWLINE_RE = re.compile(r"\\+[nrt]")
 NOT_BASE64_RE = re.compile(r"[^A-Za-z0-9+/=]")
-PEM_PLACEHOLDER_RE = re.compile(r"\.\.\.|…|<|>|your|x{4,}|\*{3}|redacted|changeme", re.IGNORECASE)
+# "EXAMPLE" inside a body: documentation keys edited so that nobody mistakes them for real ones.
+PEM_PLACEHOLDER_RE = re.compile(
+    r"\.\.\.|…|<|>|your|x{4,}|\*{3}|redacted|changeme|example|sample|dummy", re.IGNORECASE
+)
 
 ED25519_PKCS8_PREFIX = "MC4CAQAwBQYDK2VwBCIEI"
 RSA_OID_B64 = "BgkqhkiG9w0BAQEF"
@@ -165,6 +168,39 @@ OTHER_SECRET_WORDS = frozenset(
         "bitstamp",
         "gemini",
         "phemex",
+        "bitvavo",
+        "bingx",
+        "bitmart",
+        "poloniex",
+        "hitbtc",
+        "upbit",
+        "bithumb",
+        "coinex",
+        "lbank",
+        "whitebit",
+        "ascendex",
+        "bitso",
+        "bitflyer",
+        "coincheck",
+        "btcturk",
+        "wazirx",
+        "coindcx",
+        "bitpanda",
+        "hyperliquid",
+        "dydx",
+        "jupiter",
+        "coinmarketcap",
+        "cmc",
+        "coingecko",
+        "etherscan",
+        "bscscan",
+        "infura",
+        "alchemy",
+        "moralis",
+        "twitter",
+        "anthropic",
+        "deepseek",
+        "groq",
     }
 )
 
@@ -179,6 +215,10 @@ WEB_FRAMEWORK_MARKERS = (b"django", b"installed_apps", b"flask", b"app.config", 
 GENERIC_VALUE_NAMES = frozenset(
     {"value", "defaultvalue", "val", "text", "content", "data", "default", "children"}
 )
+
+# Words written into an invented "key" (AWS's "...EXAMPLE" convention, "dummy", "sample"): five
+# given letters, in either case, turn up in fewer than one random 64-character key in 400,000.
+PLACEHOLDER_WORDS = ("example", "sample", "dummy", "placeholder", "redacted", "changeme")
 
 # Runs a human types when inventing a "key".
 SEQUENCES = ("0123456789", "abcdefghij", "ABCDEFGHIJ", "qwertyuiop", "QWERTYUIOP")

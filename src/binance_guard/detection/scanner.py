@@ -19,6 +19,7 @@ from binance_guard.detection import heuristics
 from binance_guard.detection.context import (
     CALL_LOOKBACK_LINES,
     LOOKBEHIND,
+    SECTION_LOOKBACK_LINES,
     BinanceContext,
     Proximity,
     Role,
@@ -26,6 +27,7 @@ from binance_guard.detection.context import (
     classify_name,
     label_role,
     role_of,
+    section_names,
     slot_of,
 )
 from binance_guard.detection.patterns import (
@@ -228,9 +230,10 @@ def scan_bytes(
         runs = encoded = []
         if not has_pem:
             return []
-    if not context.in_file:
-        # A hex value is only a key next to a Binance word: lock files full of sha256
-        # digests stop here, before any line is decoded.
+    if not context.in_file and b"ecret" not in data and b"ECRET" not in data:
+        # A hex value is only a key next to a Binance word, or (low) as a secret with its key:
+        # lock files full of sha256 digests, which never say "secret", stop here, before any
+        # line is decoded.
         runs = [r for r in runs if not heuristics.is_hex(data[r : r + KEY_LENGTH].decode())]
         if not runs and not encoded and not has_pem:
             return []
@@ -409,6 +412,13 @@ def _hmac_candidates(
             )
         elif cand is not None and cand.role is None and cand.proximity > Proximity.NONE:
             _label(cand, data, text, offset)
+        if (
+            cand is not None
+            and cand.role in (Role.KEY, Role.SECRET, Role.CREDENTIAL)
+            and cand.proximity > Proximity.NONE
+            and "binance" not in (cand.slot.name or "").lower()
+        ):
+            _section_veto(cand, data, text, offset)
         if cand is not None and cand.slot.name in FRAMEWORK_SECRET_NAMES and web_framework is None:
             lowered = data.lower()
             web_framework = any(marker in lowered for marker in WEB_FRAMEWORK_MARKERS)
@@ -455,6 +465,23 @@ def _label(cand: _Candidate, data: bytes, text: _Text, offset: int) -> None:
     if labelled is not None:
         cand.role, word = labelled
         cand.reasons.insert(0, f"labelled '{word}' in the lines above")
+
+
+def _section_veto(cand: _Candidate, data: bytes, text: _Text, offset: int) -> None:
+    """A generic ``api_key`` inside another exchange's block of a config (``"kucoin": {``,
+    ``[bybit]``, ``"name": "Bitvavo"``) is that exchange's key, however near a Binance block."""
+    start, _ = text.bounds(offset)
+    lines = data[max(0, start - LABEL_BYTES) : start].split(b"\n")[:-1][-SECTION_LOOKBACK_LINES:]
+    above = [line.decode("utf-8", "replace").rstrip("\r") for line in lines]
+    for name in section_names(above, text.line_at(offset)):
+        if "binance" in name.lower():
+            return
+        if classify_name(name) is Role.OTHER:
+            cand.role = Role.OTHER
+            cand.reasons.insert(
+                0, f"inside the '{name}' block: another service's secret, not a Binance credential"
+            )
+            return
 
 
 def _is_part_of_longer_token(data: bytes, offset: int) -> bool:
@@ -551,6 +578,10 @@ def _base_confidence(cand: _Candidate) -> int:
         hex_pair = positional and paired and cand.partner is not None and cand.partner.hex_only
         if cand.proximity >= Proximity.NEAR and (own_role in (Role.KEY, Role.SECRET) or hex_pair):
             return 2 if cand.proximity is Proximity.LINE or paired else 1
+        if _named_hex_pair(cand, own_role):
+            # ApiKey := "<hex>" / SecretKey := "<hex>" far from the import, or in a settings
+            # file that never says "binance": medium with the word in the file, else low.
+            return 1 if cand.proximity is Proximity.FILE else 0
         return -1
     if cand.proximity >= Proximity.NEAR:
         return 2 if (named or positional or paired) else 1
@@ -560,6 +591,15 @@ def _base_confidence(cand: _Candidate) -> int:
         return 1 if positional else 0
     # No Binance word anywhere: a named value (or two, paired) is only ever low.
     return 0 if named else -1
+
+
+def _named_hex_pair(cand: _Candidate, own_role: Role | None) -> bool:
+    """A hex key and a hex secret next to each other, each under its own key or secret name."""
+    partner = cand.partner
+    if partner is None or not partner.hex_only or not partner.slot.name:
+        return False
+    roles = {own_role, classify_name(partner.slot.name)}
+    return roles == {Role.KEY, Role.SECRET}
 
 
 def _pair(candidates: list[_Candidate]) -> None:
@@ -586,6 +626,8 @@ def _pair(candidates: list[_Candidate]) -> None:
             break
     for cand in candidates:
         cand.confidence = _base_confidence(cand)
+        if cand.hex_only and cand.confidence >= 0 and cand.proximity < Proximity.NEAR:
+            cand.reasons.append("a hex key and secret side by side, each under its own name")
     # A pair is only as strong as its stronger half: a secret on an unnamed line is still a
     # secret if the key right above it is a named Binance key.
     for cand in candidates:
