@@ -90,7 +90,7 @@ _ARMOR_BEGIN = b"-----BEGIN "
 @dataclasses.dataclass
 class _Candidate:
     value: str
-    line: int
+    offset: int
     column: int
     role: Role | None
     slot: Slot
@@ -99,6 +99,7 @@ class _Candidate:
     reasons: list[str]
     confidence: int = -1
     partner: _Candidate | None = None
+    line: int = 0  # counted once it is known to be reported
 
 
 class _Text:
@@ -245,7 +246,10 @@ def scan_bytes(
     candidates = [
         c for c in _hmac_candidates(data, runs, encoded, text, context, armor) if c is not None
     ]
-    _pair(candidates)
+    _pair(candidates, data)
+    for cand in candidates:
+        if cand.confidence >= 0:  # a partner has its pair's confidence, so its line too
+            cand.line = text.line_number(cand.offset)
     for cand in candidates:
         finding = _to_finding(cand, path)
         if finding is not None:
@@ -401,10 +405,9 @@ def _hmac_candidates(
             raw = value = data[offset : offset + KEY_LENGTH].decode("ascii")
         if _in_wrapped_base64(text, offset, raw) or text.is_allowlisted(offset):
             continue
-        number = text.line_number(offset)
         before, previous = text.window_before(offset)
         cand = _evaluate(
-            value, number, text.column_of(offset), before, previous, context.proximity(offset)
+            value, offset, text.column_of(offset), before, previous, context.proximity(offset)
         )
         if cand is not None and is_encoded:
             cand.reasons.insert(
@@ -511,7 +514,7 @@ def _in_wrapped_base64(text: _Text, offset: int, value: str) -> bool:
 
 def _evaluate(
     value: str,
-    number: int,
+    offset: int,
     column: int,
     before: str,
     previous: list[str],
@@ -546,7 +549,7 @@ def _evaluate(
         )
     return _Candidate(
         value=value,
-        line=number,
+        offset=offset,
         column=column,
         role=role,
         slot=slot,
@@ -602,15 +605,21 @@ def _named_hex_pair(cand: _Candidate, own_role: Role | None) -> bool:
     return roles == {Role.KEY, Role.SECRET}
 
 
-def _pair(candidates: list[_Candidate]) -> None:
+def _pair(candidates: list[_Candidate], data: bytes) -> None:
     """Match keys with secrets a few lines apart; a pair is one incident."""
     live = [c for c in candidates if c.role not in (Role.NEGATIVE, Role.OTHER)]
+    # Lines from each to the next, counted no further than pairing looks: most candidates
+    # are never reported, and counting every line up to them cost a pass over the file.
+    gaps = [_newlines(data, a.offset, b.offset) for a, b in itertools.pairwise(live)]
     for i, first in enumerate(live):
         if first.partner is not None:
             continue
-        for second in itertools.islice(live, i + 1, i + 1 + PAIR_LOOKAHEAD):
-            if second.line - first.line > PAIR_DISTANCE:
+        distance = 0
+        for j in range(i + 1, min(len(live), i + 1 + PAIR_LOOKAHEAD)):
+            distance += gaps[j - 1]
+            if distance > PAIR_DISTANCE:
                 break
+            second = live[j]
             if second.partner is not None or second.value == first.value:
                 continue
             if first.hex_only != second.hex_only or {first.role, second.role} in (
@@ -633,6 +642,16 @@ def _pair(candidates: list[_Candidate]) -> None:
     for cand in candidates:
         if cand.partner is not None:
             cand.confidence = max(cand.confidence, cand.partner.confidence)
+
+
+def _newlines(data: bytes, start: int, end: int) -> int:
+    """Newlines between ``start`` and ``end``, counted up to PAIR_DISTANCE + 1."""
+    count = 0
+    pos = data.find(b"\n", start, end)
+    while pos != -1 and count <= PAIR_DISTANCE:
+        count += 1
+        pos = data.find(b"\n", pos + 1, end)
+    return count
 
 
 def _type_of(cand: _Candidate) -> str:
