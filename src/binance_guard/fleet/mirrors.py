@@ -70,10 +70,9 @@ def clone(spec: RepoSpec, mirror: str) -> None:
     shutil.rmtree(temporary, ignore_errors=True)
     try:
         git.run(
-            ["clone", "--mirror", "--quiet", "--", spec.source, temporary],
+            ["clone", "--mirror", "--quiet", "--config", "gc.auto=0", "--", spec.source, temporary],
             env=_env(spec.source, spec.auth),
         )
-        git.run(["config", "gc.auto", "0"], cwd=temporary)
         if os.path.isdir(mirror):
             os.rename(mirror, old)
         os.rename(temporary, mirror)
@@ -82,23 +81,38 @@ def clone(spec: RepoSpec, mirror: str) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def update(spec: RepoSpec, mirror: str) -> None:
-    """Clone or fetch (pruning refs deleted at the source). Caller holds :func:`locked`."""
+def sync(spec: RepoSpec, mirror: str) -> str:
+    """Clone or fetch (pruning refs deleted at the source) and return the mirror's
+    :func:`refs_digest`. A local source whose refs the mirror has already is not fetched: a
+    mirror copies refs one to one, and a fetch costs several processes. Caller holds
+    :func:`locked`."""
     if not os.path.isdir(mirror):
         clone(spec, mirror)
-        return
+        return refs_digest(mirror)
+    if os.path.isabs(spec.source):
+        refs = refs_digest(mirror)
+        if refs == refs_digest(spec.source):
+            return refs
     git.run(
         ["fetch", "--prune", "--quiet", "origin"],
         cwd=mirror,
         env=_env(spec.source, spec.auth),
     )
+    return refs_digest(mirror)
 
 
-def refs_digest(mirror: str) -> str:
-    """What the mirror holds, in one hash: every ref's target and where HEAD points."""
-    refs = git.run(["for-each-ref", "--format=%(objectname) %(refname)"], cwd=mirror)
-    try:
-        head = git.run(["symbolic-ref", "-q", "HEAD"], cwd=mirror)
-    except git.GitError:  # detached
-        head = git.run(["rev-parse", "-q", "--verify", "HEAD"], cwd=mirror) if refs else b""
+def refs_digest(repo: str) -> str:
+    """What a repository holds, in one hash: every ref's target and where HEAD points. Read
+    from its files when they are plain (no process to start), else from git: both give the
+    same bytes."""
+    files = git.ref_files(repo)
+    if files is None:
+        refs = git.run(["for-each-ref", "--format=%(objectname) %(refname)"], cwd=repo)
+        try:
+            head = git.run(["symbolic-ref", "-q", "HEAD"], cwd=repo)
+        except git.GitError:  # detached
+            head = git.run(["rev-parse", "-q", "--verify", "HEAD"], cwd=repo) if refs else b""
+    else:
+        refs = b"".join(b"%s %s\n" % (oid, name) for name, oid in files.refs)
+        head = files.head + b"\n" if refs or not files.detached else b""
     return hashlib.sha256(refs + b"\0" + head).hexdigest()

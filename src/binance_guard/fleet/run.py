@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from binance_guard.errors import GuardError
 from binance_guard.finding import Finding
 from binance_guard.fleet import tasks
 from binance_guard.fleet.discovery import RepoSpec, strip_credentials
 from binance_guard.fleet.mirrors import mirror_path
 from binance_guard.fleet.store import Record, Store
+from binance_guard.fleet.tasks import Hit
 from binance_guard.policy import Policy
 
 if TYPE_CHECKING:
@@ -105,13 +107,17 @@ class _Run:
         self.futures: dict[Any, tuple[Future[Any], str, Any]] = {}
         self.stream = as_completed()
         self.planned: dict[str, int] = {}  # blob id -> batch scanning it
-        self.batches: dict[int, tuple[str, list[str]]] = {}  # id -> (mirror, blob ids)
+        self.batches: dict[int, dict[str, list[str]]] = {}  # id -> mirror -> blob ids
         self.next_batch = 0
+        self.filling: tuple[int, int, int] | None = None  # batch not sent yet: id, bytes, blobs
+        self.clean: dict[str, tasks.Attributed] = {}  # repository -> attribution if no secret
         self.waiting: dict[int, set[str]] = {}  # batch -> repositories waiting for it
         self.needs: dict[str, set[int]] = {}  # repository -> batches it waits for
         self.blobs: dict[str, list[str]] = {}  # repository -> blobs its refs reach
         self.refs: dict[str, str] = {}
-        self.listed: set[str] = set()
+        self.listed: set[str] = set()  # blobs seen this run: the store is asked once each
+        self.failed: set[str] = set()  # blobs whose batch failed: planned again if seen again
+        self.hits: dict[str, list[Hit]] = {}  # blobs seen this run that hold secrets
         self.ready: list[tuple[str, tuple[str, dict[str, list[str]]]]] = []
         self.group = 1
 
@@ -128,6 +134,8 @@ class _Run:
                 continue
             refs, _, key = (self.store.known_refs(repo) or "").partition(":")
             known = refs if key == self.key and not self.relist else None
+            if known and self._unchanged(outcome, known):
+                continue
             jobs.append((repo, (outcome.spec, outcome.mirror, known)))
         workers = len(self.client.scheduler_info().get("workers", {})) or 1
         # A few groups per worker: enough to balance, few enough to keep overhead down.
@@ -140,7 +148,19 @@ class _Run:
                 tasks.list_many,
                 [job for _, job in chunk],
                 self.max_bytes,
+                self.policy,
             )
+
+    def _unchanged(self, outcome: RepoOutcome, known: str) -> bool:
+        """Checked here first: an unchanged fleet then costs no task at all (the listing
+        task checks again, and reports what this cannot read)."""
+        try:
+            if not tasks.unchanged(outcome.spec, outcome.mirror, known):
+                return False
+        except (GuardError, OSError):
+            return False
+        self._list_done(outcome.spec.id, tasks.Listing(known, unchanged=True))
+        return True
 
     def loop(self) -> FleetResult:
         started = time.monotonic()
@@ -174,6 +194,7 @@ class _Run:
                 self._list_failed(repo, result)
             else:
                 self._list_done(repo, result)
+        self._send_batch()  # the group's new blobs, scanned together
 
     def _lists_failed(self, repos: list[str], error: str) -> None:
         for repo in repos:
@@ -188,46 +209,61 @@ class _Run:
         outcome.blobs, outcome.oversized = len(listing.blobs), listing.oversized
         if outcome.oversized:
             outcome.notes.append(f"{outcome.oversized} blob(s) larger than --max-bytes: skipped")
+        first = [o for o in listing.blobs if o not in self.listed or o in self.failed]
         self.listed.update(listing.blobs)
         self.result.unique_blobs = len(self.listed)
         self.blobs[repo] = listing.blobs
-        new = self.store.unscanned(listing.blobs)
-        sizes = dict(zip(listing.blobs, listing.sizes, strict=True))
-        needs = {self.planned[o] for o in new if o in self.planned}
-        fresh = [o for o in new if o not in self.planned]
-        outcome.scanned = len(fresh)
-        batch: list[str] = []
-        size = 0
-        for oid in fresh:
-            batch.append(oid)
-            size += sizes[oid]
-            if size >= BATCH_BYTES or len(batch) >= BATCH_BLOBS:
-                needs.add(self._batch(outcome.mirror, batch))
-                batch, size = [], 0
-        if batch:
-            needs.add(self._batch(outcome.mirror, batch))
+        if listing.clean is not None:
+            self.clean[repo] = listing.clean
+        done = self.store.scanned(first)
+        self.hits.update((oid, hits) for oid, hits in done.items() if hits)
+        unscanned = {o for o in first if o not in done}
+        needs = set()
+        for oid, size in zip(listing.blobs, listing.sizes, strict=True):
+            batch_id = self.planned.get(oid)
+            if batch_id is None and oid in unscanned:
+                self.failed.discard(oid)
+                batch_id = self._plan(outcome.mirror, oid, size)
+                outcome.scanned += 1
+            if batch_id is not None:
+                needs.add(batch_id)
         for batch_id in needs:
             self.waiting[batch_id].add(repo)
         self.needs[repo] = needs
         if not needs:
             self._attribute(repo)
 
-    def _batch(self, mirror: str, oids: list[str]) -> int:
-        batch_id = self.next_batch
-        self.next_batch += 1
-        self.batches[batch_id] = (mirror, oids)
-        self.waiting[batch_id] = set()
-        for oid in oids:
-            self.planned[oid] = batch_id
-        self.submit("batch", batch_id, tasks.scan_batch, mirror, oids)
+    def _plan(self, mirror: str, oid: str, size: int) -> int:
+        """Put a blob in the batch being filled (sent when full or at the end of a group)."""
+        if self.filling is None:
+            self.filling = (self.next_batch, 0, 0)
+            self.batches[self.next_batch] = {}
+            self.waiting[self.next_batch] = set()
+            self.next_batch += 1
+        batch_id, filled, count = self.filling
+        self.batches[batch_id].setdefault(mirror, []).append(oid)
+        self.planned[oid] = batch_id
+        self.filling = (batch_id, filled + size, count + 1)
+        if filled + size >= BATCH_BYTES or count + 1 >= BATCH_BLOBS:
+            self._send_batch()
         return batch_id
+
+    def _send_batch(self) -> None:
+        if self.filling is not None:
+            batch_id = self.filling[0]
+            self.filling = None
+            # One string per mirror: Dask walks lists in arguments item by item.
+            parts = {mirror: "\n".join(oids) for mirror, oids in self.batches[batch_id].items()}
+            self.submit("batch", batch_id, tasks.scan_batch, parts)
 
     def _list_failed(self, repo: str, error: str) -> None:
         self.outcomes[repo].fail(f"clone/fetch/list failed: {error}")
 
     def _batch_done(self, batch_id: int, batch: tasks.Batch) -> None:
-        _, oids = self.batches.pop(batch_id)
+        oids = [oid for part in self.batches.pop(batch_id).values() for oid in part]
         self.store.record_batch(oids, batch.hits)
+        for hit in batch.hits:
+            self.hits.setdefault(hit.oid, []).append(hit)
         self.result.blobs_scanned += batch.blobs
         self.result.bytes_scanned += batch.bytes
         self.result.binary += batch.binary
@@ -239,20 +275,21 @@ class _Run:
                 self._attribute(repo)
 
     def _batch_failed(self, batch_id: int, error: str) -> None:
-        mirror, oids = self.batches.pop(batch_id)
-        for oid in oids:
+        parts = self.batches.pop(batch_id)
+        for oid in (oid for part in parts.values() for oid in part):
             del self.planned[oid]
+            self.failed.add(oid)
+        names = ", ".join(os.path.basename(mirror) for mirror in parts)
         for repo in self.waiting.pop(batch_id):
-            self.outcomes[repo].fail(
-                f"scanning {len(oids)} blob(s) of {os.path.basename(mirror)} failed: {error}"
-            )
+            self.outcomes[repo].fail(f"scanning blobs of {names} failed: {error}")
 
     def _attribute(self, repo: str) -> None:
         """Queued: every repository one event makes ready goes out in as few tasks as fit."""
         found = {
             oid: fps
-            for oid, hits in self.store.hits(self.blobs.pop(repo)).items()
-            if (
+            for oid in self.blobs.pop(repo)
+            if (hits := self.hits.get(oid))
+            and (
                 fps := [
                     h.fingerprint
                     for h in hits
@@ -260,7 +297,11 @@ class _Run:
                 ]
             )
         }
-        self.ready.append((repo, (self.outcomes[repo].mirror, found)))
+        clean = self.clean.pop(repo, None)
+        if not found and clean is not None:  # the listing attributed it already
+            self._attribute_done(repo, clean)
+        else:
+            self.ready.append((repo, (self.outcomes[repo].mirror, found)))
 
     def _flush_ready(self) -> None:
         ready, self.ready = self.ready, []

@@ -72,17 +72,22 @@ class Store:
             raise
         self._db.execute("COMMIT")
 
-    def unscanned(self, oids: Sequence[str]) -> list[str]:
-        """The ids no run has scanned yet, in the given order."""
-        done: set[bytes] = set()
+    def scanned(self, oids: Sequence[str]) -> dict[str, list[Hit]]:
+        """Those of these blobs some run has scanned, each with its secrets (mostly none),
+        in one read: a blob and its hits are recorded in one transaction."""
+        done: dict[str, list[Hit]] = {}
         for start in range(0, len(oids), CHUNK):
             chunk = [bytes.fromhex(o) for o in oids[start : start + CHUNK]]
             marks = ",".join("?" * len(chunk))
-            done.update(
-                row[0]
-                for row in self._db.execute(f"SELECT oid FROM blob WHERE oid IN ({marks})", chunk)
-            )
-        return [o for o in oids if bytes.fromhex(o) not in done]
+            for oid, fp, confidence, example in self._db.execute(
+                "SELECT blob.oid, fingerprint, confidence, public_example FROM blob "
+                f"LEFT JOIN hit ON hit.oid = blob.oid WHERE blob.oid IN ({marks})",
+                chunk,
+            ):
+                hits = done.setdefault(oid.hex(), [])
+                if fp is not None:
+                    hits.append(Hit(oid.hex(), fp, confidence, bool(example)))
+        return done
 
     def record_batch(self, oids: Iterable[str], hits: Iterable[Hit]) -> None:
         """A finished batch: its hits and its blobs, in one transaction (never half)."""
@@ -97,20 +102,6 @@ class Store:
             self._db.executemany(
                 "INSERT OR IGNORE INTO blob VALUES (?)", ((bytes.fromhex(o),) for o in oids)
             )
-
-    def hits(self, oids: Sequence[str]) -> dict[str, list[Hit]]:
-        """The secrets in those of these blobs that hold any (few: only those are kept)."""
-        result: dict[str, list[Hit]] = {}
-        for start in range(0, len(oids), CHUNK):
-            chunk = [bytes.fromhex(o) for o in oids[start : start + CHUNK]]
-            marks = ",".join("?" * len(chunk))
-            for oid, fp, confidence, example in self._db.execute(
-                f"SELECT * FROM hit WHERE oid IN ({marks})", chunk
-            ):
-                result.setdefault(oid.hex(), []).append(
-                    Hit(oid.hex(), fp, confidence, bool(example))
-                )
-        return result
 
     def known_refs(self, repo: str) -> str | None:
         row = self._db.execute("SELECT refs FROM repo WHERE id = ?", (repo,)).fetchone()

@@ -19,12 +19,18 @@ from binance_guard.fleet.discovery import RepoSpec
 from binance_guard.history import scan as history
 from binance_guard.policy import Policy
 from binance_guard.sources import git
-from binance_guard.sources.objects import inventory
+from binance_guard.sources.objects import inventory, start_commit_messages
 
 T = TypeVar("T")
 
 # Blob results are stored for every later policy: keep everything, the run's policy filters.
 EVERYTHING = Policy(min_confidence=Confidence.LOW, include_examples=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Attributed:
+    findings: list[Finding]  # with secrets: kept in memory for --verify, never stored
+    notes: list[str]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +40,9 @@ class Listing:
     blobs: list[str] = dataclasses.field(default_factory=list)
     sizes: list[int] = dataclasses.field(default_factory=list)
     oversized: int = 0
+    # The attribution if no blob holds a secret (messages, tags, notes): most repositories
+    # then need no attribution task.
+    clean: Attributed | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,45 +63,55 @@ class Batch:
     binary: int
 
 
-@dataclasses.dataclass(frozen=True)
-class Attributed:
-    findings: list[Finding]  # with secrets: kept in memory for --verify, never stored
-    notes: list[str]
-
-
-def _list(spec: RepoSpec, mirror: str, known_refs: str | None, max_bytes: int) -> Listing:
-    # A local source's refs are read directly: equal to the mirror's at its last complete
-    # scan, there is nothing to fetch (a mirror copies refs one to one).
+def unchanged(spec: RepoSpec, mirror: str, known_refs: str) -> bool:
+    """A local source's refs are read directly: equal to the mirror's at its last complete
+    scan, there is nothing to fetch or list (a mirror copies refs one to one)."""
     local = os.path.isabs(spec.source) and os.path.isdir(mirror)
-    if known_refs and local and mirrors.refs_digest(spec.source) == known_refs:
+    return local and mirrors.refs_digest(spec.source) == known_refs
+
+
+def _list(
+    spec: RepoSpec, mirror: str, known_refs: str | None, max_bytes: int, policy: Policy
+) -> Listing:
+    if known_refs and unchanged(spec, mirror, known_refs):
         return Listing(known_refs, unchanged=True)
-    mirrors.update(spec, mirror)
-    refs = mirrors.refs_digest(mirror)
+    refs = mirrors.sync(spec, mirror)
     if refs == known_refs:
         return Listing(refs, unchanged=True)
-    stock = inventory(mirror, ["--all"], max_bytes)
-    return Listing(refs, False, stock.blobs, stock.sizes, len(stock.oversized))
+    with start_commit_messages(mirror, None) as messages:  # git lists them meanwhile
+        stock = inventory(mirror, ["--all"], max_bytes)
+        findings, notes = history.attribute(mirror, None, False, {}, policy, messages=messages)
+    return Listing(
+        refs, False, stock.blobs, stock.sizes, len(stock.oversized), Attributed(findings, notes)
+    )
 
 
-def sync_and_list(spec: RepoSpec, mirror: str, known_refs: str | None, max_bytes: int) -> Listing:
+def sync_and_list(
+    spec: RepoSpec, mirror: str, known_refs: str | None, max_bytes: int, policy: Policy
+) -> Listing:
     """Clone or fetch the mirror and list the blobs all its refs reach (unless its refs are
     ``known_refs``). A mirror git cannot update or read is cloned afresh once; it is kept if
     the source cannot be cloned either."""
     with mirrors.locked(mirror):
         try:
-            return _list(spec, mirror, known_refs, max_bytes)
+            return _list(spec, mirror, known_refs, max_bytes, policy)
         except git.GitError:
             if not os.path.isdir(mirror):
                 raise
         mirrors.clone(spec, mirror)
-        return _list(spec, mirror, None, max_bytes)
+        return _list(spec, mirror, None, max_bytes, policy)
 
 
-def scan_batch(mirror: str, oids: Sequence[str]) -> Batch:
-    """Scan these blobs of the mirror with the one scanner; every one must be read."""
-    part = history.scan_chunk(mirror, list(oids), EVERYTHING)
+def scan_batch(parts: Mapping[str, str]) -> Batch:
+    """Scan these blobs (``parts``: mirror -> blob ids, one a line) with the one scanner;
+    every one must be read. The new blobs of many small repositories are read by one git
+    (the other mirrors as alternates): starting git costs more than reading a few blobs."""
+    repos = list(parts)
+    oids = [oid for repo in repos for oid in parts[repo].split()]
+    part = history.scan_chunk(repos[0], oids, EVERYTHING, repos[1:])
     if part.blobs != len(oids):
-        raise git.GitError(f"{len(oids) - part.blobs} blob(s) missing from the mirror {mirror}")
+        missing = len(oids) - part.blobs
+        raise git.GitError(f"{missing} blob(s) missing from the mirrors {', '.join(repos)}")
     hits: dict[tuple[str, str], Hit] = {}
     for oid, findings in part.found.items():
         for f in findings:
@@ -105,12 +124,13 @@ def scan_batch(mirror: str, oids: Sequence[str]) -> Batch:
 
 
 def list_many(
-    jobs: Sequence[tuple[RepoSpec, str, str | None]], max_bytes: int
+    jobs: Sequence[tuple[RepoSpec, str, str | None]], max_bytes: int, policy: Policy
 ) -> list[Listing | str]:
     """:func:`sync_and_list` for several small jobs in one task (each Dask task costs
     milliseconds of scheduling); a repository that fails gives its error, not the group's."""
     return [
-        _or_error(sync_and_list, spec, mirror, known, max_bytes) for spec, mirror, known in jobs
+        _or_error(sync_and_list, spec, mirror, known, max_bytes, policy)
+        for spec, mirror, known in jobs
     ]
 
 

@@ -246,11 +246,12 @@ def _report(blobs: int, size: int, hits: int) -> None:
             _counters[2].value += hits
 
 
-def scan_chunk(repo: str, oids: list[str], policy: Policy) -> Part:
-    """One reader: stream these blobs and keep the findings of each (runs in a worker)."""
+def scan_chunk(repo: str, oids: list[str], policy: Policy, also_in: Sequence[str] = ()) -> Part:
+    """One reader: stream these blobs and keep the findings of each (runs in a worker).
+    ``also_in``: other repositories some of the blobs are in."""
     part = Part()
     reported = (0, 0, 0)
-    for blob in stream_blobs(repo, oids):
+    for blob in stream_blobs(repo, oids, also_in):
         part.blobs += 1
         part.bytes += len(blob.data)
         runs = candidate_runs(blob.data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Mapping, Sequence
 
@@ -212,8 +213,100 @@ def tree(repo: str, rev: str = "HEAD") -> Tree:
     return found
 
 
+@dataclasses.dataclass(frozen=True)
+class RefFiles:
+    refs: list[tuple[bytes, bytes]]  # (name, object id), in for-each-ref's order
+    head: bytes  # the ref HEAD names, or the object id it holds when detached
+    detached: bool
+
+
+_OID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_LOOSE_REF = re.compile(rb"(?:ref: (refs/.+)|([0-9a-f]{40}(?:[0-9a-f]{24})?))\n?")
+
+
+def ref_files(repo: str) -> RefFiles | None:
+    """What ``for-each-ref`` and HEAD say, read from a repository's files without starting
+    git (a fleet checks hundreds of repositories for changes). None for anything but plain
+    files refs (a linked work tree, reftable, a symlink, a broken or oddly named ref, GIT_DIR
+    set): ask git then. Loose refs are read before packed-refs, as git does, so that a
+    concurrent ``pack-refs`` cannot hide a ref."""
+    dot_git = os.path.join(repo, ".git")
+    gitdir = dot_git if os.path.lexists(dot_git) else repo
+    if (
+        os.path.islink(gitdir)
+        or not os.path.isdir(os.path.join(gitdir, "refs"))
+        or any(os.path.lexists(os.path.join(gitdir, f)) for f in ("commondir", "reftable"))
+        or any(v in os.environ for v in ("GIT_DIR", "GIT_COMMON_DIR", "GIT_REF_STORAGE"))
+    ):
+        return None
+    try:
+        head = _LOOSE_REF.fullmatch(_read_regular(os.path.join(gitdir, "HEAD")))
+        loose: dict[bytes, re.Match[bytes]] = {}
+        top = os.path.join(os.fsencode(gitdir), b"refs")
+        for directory, dirs, files in os.walk(top, onerror=_raise):
+            if any(os.path.islink(os.path.join(directory, d)) for d in dirs):
+                return None
+            for file in files:
+                path = os.path.join(directory, file)
+                name = b"refs" + path[len(top) :]
+                match = _LOOSE_REF.fullmatch(_read_regular(path))
+                if match is None or not is_ref_name(os.fsdecode(name)):
+                    return None
+                loose[name] = match
+        try:
+            lines = _read_regular(os.path.join(gitdir, "packed-refs")).splitlines()
+        except FileNotFoundError:
+            lines = []
+    except (OSError, ValueError):
+        return None
+    packed: dict[bytes, bytes] = {}
+    for line in lines:
+        if not line.startswith((b"#", b"^")):
+            oid, _, name = line.partition(b" ")
+            if not _OID.fullmatch(oid) or not is_ref_name(os.fsdecode(name)):
+                return None
+            packed[name] = oid
+    if head is None or (head[1] and not is_ref_name(os.fsdecode(head[1]))):
+        return None
+
+    def resolve(name: bytes, depth: int = 0) -> bytes | None:
+        match = loose.get(name)
+        if match is None:
+            return packed.get(name)
+        if match[2] is not None:
+            return match[2]
+        return resolve(match[1], depth + 1) if depth < 5 else None
+
+    refs = []
+    for name in sorted(loose.keys() | packed.keys()):
+        target = resolve(name)
+        if target is None:  # a dangling symbolic ref: git warns and skips it
+            return None
+        refs.append((name, target))
+    return RefFiles(refs, head[1] or head[2], head[2] is not None)
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def _read_regular(path: str | bytes) -> bytes:
+    """A file's bytes; ValueError for a symlink or anything but a regular file."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(path)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
+
+
 def popen(
-    args: Sequence[str], cwd: str, stdin: IO[bytes] | int | None = None
+    args: Sequence[str],
+    cwd: str,
+    stdin: IO[bytes] | int | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """A streaming git process; pair with :func:`wait` to surface its failure."""
     try:
@@ -224,6 +317,7 @@ def popen(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             bufsize=READ_BUFFER,
+            env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None

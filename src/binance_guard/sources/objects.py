@@ -79,10 +79,16 @@ def inventory(repo: str, revs: Sequence[str] | None, max_bytes: int) -> Inventor
 DELTA_CACHE = "64m"
 
 
-def stream_blobs(repo: str, oids: Sequence[str]) -> Iterator[Blob]:
+def stream_blobs(repo: str, oids: Sequence[str], also_in: Sequence[str] = ()) -> Iterator[Blob]:
     """Stream blobs with one ``git cat-file --batch``; ids go in through a file so that
     writing them can never block reading the contents. ``--buffer``: git writes in blocks
-    instead of flushing each object."""
+    instead of flushing each object. ``also_in``: more repositories to read objects from
+    (as alternates: one git for the new blobs of many small repositories)."""
+    env = {}
+    if also_in:
+        env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = os.pathsep.join(
+            _quoted(_objects(os.path.abspath(other))) for other in also_in
+        )
     with tempfile.TemporaryFile() as ids:
         ids.write("".join(f"{oid}\n" for oid in oids).encode())
         ids.seek(0)
@@ -90,6 +96,7 @@ def stream_blobs(repo: str, oids: Sequence[str]) -> Iterator[Blob]:
             ["-c", f"core.deltaBaseCacheLimit={DELTA_CACHE}", "cat-file", "--batch", "--buffer"],
             repo,
             stdin=ids,
+            env=env,
         )
         assert proc.stdout is not None
         stream = proc.stdout
@@ -101,6 +108,19 @@ def stream_blobs(repo: str, oids: Sequence[str]) -> Iterator[Blob]:
             stream.read(1)
             yield Blob(parts[0].decode(), data)
         git.wait(proc, "git cat-file")
+
+
+def _objects(repo: str) -> str:
+    work_tree = os.path.join(repo, ".git", "objects")
+    return work_tree if os.path.isdir(work_tree) else os.path.join(repo, "objects")
+
+
+def _quoted(path: str) -> str:
+    """An entry of GIT_ALTERNATE_OBJECT_DIRECTORIES: C-quoted if it holds the separator."""
+    if not any(c in path for c in (os.pathsep, '"', "\\", "\n")):
+        return path
+    escaped = path.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +177,9 @@ class TagMessage:
 
 def tag_messages(repo: str) -> Iterator[TagMessage]:
     """Messages of annotated tags: pushed with ``--tags``, and no commit holds them."""
+    files = git.ref_files(repo)
+    if files is not None and not any(name.startswith(b"refs/tags/") for name, _ in files.refs):
+        return  # no tag: no git to start (a fleet asks this of every repository)
     out = git.run(
         [
             "for-each-ref",

@@ -1,0 +1,25 @@
+"""One ``git cat-file`` reads blobs of several repositories (the others as alternates)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from binance_guard.sources.objects import stream_blobs
+from testing.git_repo import commit, git, make_repo
+
+
+def test_blobs_of_other_repositories_are_read_through_alternates(tmp_path: Path) -> None:
+    first = make_repo(tmp_path / "first")
+    commit(first, {"a.txt": "in the first\n"})
+    # Names git would split or unquote wrongly if passed as they are.
+    others = [make_repo(tmp_path / name) for name in ("odd:name", 'quote"d', "back\\slash")]
+    for index, repo in enumerate(others):
+        commit(repo, {"b.txt": f"in other {index}\n"})
+    wanted = [(first, "a.txt")] + [(repo, "b.txt") for repo in others]
+    oids = [git(repo, "rev-parse", f"HEAD:{name}").strip() for repo, name in wanted]
+    blobs = list(stream_blobs(str(first), oids, [str(repo) for repo in others]))
+    assert [b.oid for b in blobs] == oids
+    assert [b.data for b in blobs] == [b"in the first\n"] + [
+        f"in other {i}\n".encode() for i in range(3)
+    ]
+    assert len(list(stream_blobs(str(first), oids))) == 1  # without them, git has only one
