@@ -310,3 +310,61 @@ def test_named_hex_pair_without_binance_is_low() -> None:
     # A lock file of digests never says "secret": its hex runs are not even read.
     lock = "".join(f'checksum = "{hex_key()}"\n' for _ in range(50))
     assert scan(lock, "Cargo.lock") == []
+
+
+def test_hmac_output_under_a_published_secret_is_not_a_key() -> None:
+    """Binance's derivatives docs print ``(stdin)= <hmac>`` under ``openssl dgst -hmac``: the
+    digest must not pair with the secret above and borrow its confidence."""
+    secret = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9"
+    text = (
+        "Binance options API: signed request example\n"
+        f'$ echo -n "symbol=BTC&timestamp=1" | openssl dgst -sha256 -hmac "{secret}"\n'
+        f"(stdin)= {hex_key()}\n"
+    )
+    findings = scan(text, "docs/general-info.md")
+    assert [f.line for f in findings] == [2]
+    assert findings[0].public_example and findings[0].pair is None
+
+
+def test_algo_order_example_key_is_published() -> None:
+    example = "autoApiKey7mM4kPWaRuTUypdTEZKG8U8tDjO64xdBJBrmE1nXU2XSwdxGPyXcYx"
+    text = f'{{\n  "params": {{\n    "apiKey": "{example}",\n'
+    (finding,) = scan("Binance futures New Algo Order\n" + text, "New-Algo-Order.md")
+    assert finding.public_example
+
+
+@pytest.mark.parametrize(
+    ("label", "kind"),
+    [
+        ("- **API Key**: `{v}`", API_KEY),
+        ("- **API Secret**: `{v}`", SECRET_KEY),
+        ("Secret Key: {v}", SECRET_KEY),
+        ("*Secret Key*: {v}", SECRET_KEY),
+    ],
+)
+def test_labels_in_prose_and_markdown_emphasis(label: str, kind: str) -> None:
+    text = "# Binance testnet keys\n\n" + label.format(v=hex_key()) + "\n"
+    findings = scan(text, "notes.md")
+    assert blocking(findings) == [(kind, 3)]
+
+
+def test_code_keywords_do_not_join_the_name() -> None:
+    text = f'// binance\nclass C {{\n  private apiKey = "{key()}";\n}}\n'
+    (finding,) = scan(text, "client.ts")
+    assert finding.type == API_KEY
+    assert "assigned to 'apiKey'" in finding.reasons
+
+
+def test_wallet_private_key_in_web3_code_is_not_a_binance_secret() -> None:
+    text = (
+        "from web3 import Web3\n"
+        'web3 = Web3(Web3.HTTPProvider("https://data-seed-prebsc-1-s1.binance.org:8545/"))\n'
+        'wallet_address = "0x9e428f4042Be817983C2a810eDeA37CBa6aB940E"\n'
+        f'private_key = "{hex_key()}"\n'
+    )
+    findings = scan(text, "wrap.py")
+    assert blocking(findings) == []
+    assert "blockchain wallet" in findings[0].reasons[0]
+    # The same name without a wallet around it is still a Binance futures-testnet secret.
+    testnet = f'# Binance futures testnet\napi_key = "{hex_key()}"\nprivate_key = "{hex_key()}"\n'
+    assert blocking(scan(testnet, "config.py")) == [(API_KEY, 2), (SECRET_KEY, 3)]

@@ -56,6 +56,8 @@ SECTION_FIELD_RE = re.compile(
     r"""\s*["']?([A-Za-z][\w.\-]*)"""
 )
 SECTION_LOOKBACK_LINES = 12
+# A capitalised word and one space right before a name: the first half of a two-word label.
+LABEL_WORD_RE = re.compile(r"(?<![\w.])([A-Z][A-Za-z]*) $")
 
 
 class Role(enum.Enum):
@@ -169,12 +171,23 @@ def _enclosing_call(before: str) -> Slot:
 def _assigned(before: str) -> Slot:
     """``name = `` / ``"name": `` / ``name => ``: the name left of the operator, skipping a
     type annotation (``API_SECRET: str =``, ``const k: string =``, ``var k string =``)."""
-    head = ASSIGNMENT_END_RE.sub("", before).rstrip(QUOTES_AND_ESCAPES + "]")
+    # "]" closes a subscript; "*" closes Markdown emphasis (``- **API Key**: `…```).
+    head = ASSIGNMENT_END_RE.sub("", before).rstrip(QUOTES_AND_ESCAPES + "]*")
     head = ACCESSORS_RE.sub("", head)
     match = name_at_end(head)
     if match and match.group(1).lstrip("&").lower() in TYPE_WORDS:
         match = name_at_end(head[: match.start()].rstrip(" \t:&"))
-    return Slot(name=match.group(1) if match else None)
+    if match is None:
+        return Slot()
+    label = LABEL_WORD_RE.search(head, 0, match.start())
+    if (
+        label
+        and label.group(1).lower() not in TYPE_WORDS
+        and LABEL_WORD_RE.fullmatch(match.group(1) + " ")
+    ):
+        # A label in prose, "Secret Key: …", "API Secret = …": both words name the value.
+        return Slot(name=f"{label.group(1)} {match.group(1)}")
+    return Slot(name=match.group(1))
 
 
 def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:

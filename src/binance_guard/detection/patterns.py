@@ -210,6 +210,14 @@ FRAMEWORK_SECRET_NAMES = frozenset(
 )
 WEB_FRAMEWORK_MARKERS = (b"django", b"installed_apps", b"flask", b"app.config", b"rails")
 
+# A blockchain wallet's private key is 64 hex characters too: named as a private key (or a
+# wallet's) in a file that holds a 0x address or drives web3, it signs transactions on BNB
+# Chain or Ethereum, not Binance API requests.
+WALLET_KEY_WORDS = frozenset({"private", "privkey", "pk", "wallet", "mnemonic", "seed"})
+WALLET_MARKERS_RE = re.compile(
+    rb"(?<![0-9A-Za-z])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])|web3|ethers|eth_account"
+)
+
 # Attribute names that say nothing about what a value is (``<input value="…">``): the label
 # around it does.
 GENERIC_VALUE_NAMES = frozenset(
@@ -275,6 +283,8 @@ EXAMPLE_KEY_SOURCES: dict[str, str] = {
                 "vmPUZE6mv9SD5VNHk9HlWFsOr9aLE2zvsw0MuIgwCIPy8atIco14y7Ju91duEh8A",
                 "YtP1BudNOWZE1ag5uzCkh4hIC7qSmQOu797r5EJBFGhxBYivjj8HIX0iiiPof5yG",
                 "22BjeOROKiXJ3NxbR3zjh3uoGcaflPu3VMyBXAg8Jj2J1xVSnY0eB4dzacdE9IWn",
+                # USDⓈ-M futures WebSocket API, New Algo Order example request.
+                "autoApiKey7mM4kPWaRuTUypdTEZKG8U8tDjO64xdBJBrmE1nXU2XSwdxGPyXcYx",
             ),
         ),
         # User-data-stream listenKeys: not credentials, but key-shaped.

@@ -26,6 +26,7 @@ from binance_guard.detection.context import (
     Slot,
     classify_name,
     label_role,
+    name_words,
     role_of,
     section_names,
     slot_of,
@@ -47,6 +48,8 @@ from binance_guard.detection.patterns import (
     PEM_PLACEHOLDER_RE,
     PRIVATE_KEY_LABEL_RE,
     RSA_OID_B64,
+    WALLET_KEY_WORDS,
+    WALLET_MARKERS_RE,
     WEB_FRAMEWORK_MARKERS,
 )
 from binance_guard.detection.prefilter import (
@@ -389,6 +392,7 @@ def _hmac_candidates(
 ) -> Iterator[_Candidate | None]:
     armor_starts = [start for start, _, _, _ in armor]
     web_framework: bool | None = None  # decided on the first SECRET_KEY seen
+    wallet: bool | None = None  # decided on the first hex value named like a wallet's key
     items = [(offset, False) for offset in runs] + [(offset, True) for offset in encoded]
     items.sort()
     for offset, is_encoded in items:
@@ -428,6 +432,14 @@ def _hmac_candidates(
         if cand is not None and web_framework and cand.slot.name in FRAMEWORK_SECRET_NAMES:
             cand.role = Role.OTHER
             cand.reasons.insert(0, f"'{cand.slot.name}' of a web framework (Django, Flask)")
+        if cand is not None and cand.hex_only and _wallet_named(cand.slot.name):
+            if wallet is None:
+                wallet = WALLET_MARKERS_RE.search(data) is not None
+            if wallet:
+                cand.role = Role.OTHER
+                cand.reasons.insert(
+                    0, f"'{cand.slot.name}' of a blockchain wallet (0x addresses or web3 here)"
+                )
         yield cand
 
 
@@ -596,6 +608,21 @@ def _base_confidence(cand: _Candidate) -> int:
     return 0 if named else -1
 
 
+def _wallet_named(name: str | None) -> bool:
+    return name is not None and not WALLET_KEY_WORDS.isdisjoint(name_words(name))
+
+
+def _may_pair(cand: _Candidate) -> bool:
+    """A hex value is only a key under its own key name or as a key-or-secret argument: one
+    that is neither (``(stdin)= <hmac>`` under ``openssl dgst -hmac "<secret>"``) is a digest,
+    and pairing it with the secret above would make it as strong as that secret."""
+    if not cand.hex_only:
+        return True
+    if cand.slot.call is not None and cand.slot.index in (0, 1):
+        return True
+    return cand.slot.name is not None and classify_name(cand.slot.name) in (Role.KEY, Role.SECRET)
+
+
 def _named_hex_pair(cand: _Candidate, own_role: Role | None) -> bool:
     """A hex key and a hex secret next to each other, each under its own key or secret name."""
     partner = cand.partner
@@ -607,7 +634,7 @@ def _named_hex_pair(cand: _Candidate, own_role: Role | None) -> bool:
 
 def _pair(candidates: list[_Candidate], data: bytes) -> None:
     """Match keys with secrets a few lines apart; a pair is one incident."""
-    live = [c for c in candidates if c.role not in (Role.NEGATIVE, Role.OTHER)]
+    live = [c for c in candidates if c.role not in (Role.NEGATIVE, Role.OTHER) and _may_pair(c)]
     # Lines from each to the next, counted no further than pairing looks: most candidates
     # are never reported, and counting every line up to them cost a pass over the file.
     gaps = [_newlines(data, a.offset, b.offset) for a, b in itertools.pairwise(live)]
