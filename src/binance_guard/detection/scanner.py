@@ -298,10 +298,10 @@ def _armor_spans(data: bytes, before: int) -> list[tuple[int, int, str, str]]:
         return []
     decoded = data.decode("latin-1")  # 1:1 with byte offsets
     ends: dict[str, list[int]] = {}
-    for marker in ARMOR_END_RE.finditer(decoded):
+    for marker in _matches_at(decoded, "-----END ", ARMOR_END_RE):
         ends.setdefault(marker.group(1), []).append(marker.start())
     spans: list[tuple[int, int, str, str]] = []
-    for begin in ARMOR_BEGIN_RE.finditer(decoded):
+    for begin in _matches_at(decoded, _ARMOR_BEGIN.decode(), ARMOR_BEGIN_RE):
         label, body_start = begin.group(1), begin.end(1) + 5
         if spans and begin.start() < spans[-1][1]:
             continue  # inside the block just found
@@ -312,6 +312,17 @@ def _armor_spans(data: bytes, before: int) -> list[tuple[int, int, str, str]]:
             end = body_end + len(f"-----END {label}-----")
             spans.append((begin.start(), end, label, decoded[body_start:body_end]))
     return spans
+
+
+def _matches_at(text: str, literal: str, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` for a pattern that matches only where ``literal`` starts:
+    a lookahead pattern is tried at every position (~0.1 GB/s), the literal found at ~2."""
+    pos = text.find(literal)
+    while pos != -1:
+        match = pattern.match(text, pos)
+        if match is not None:
+            yield match
+        pos = text.find(literal, pos + 1)
 
 
 def _private_keys(
