@@ -32,6 +32,9 @@ BATCH_BLOBS = 20_000
 GROUP_MAX = 16  # repositories listed or attributed by one task
 RETRIES = 2  # a task that raised runs again elsewhere; lost workers are rescheduled anyway
 STORE_NAME = "state.sqlite3"
+# A listing's follow-ups go first: repositories finish as the run goes, and its end waits
+# only for the last listings' scans and attributions.
+PRIORITY = {"lists": 0, "attributes": 1, "batch": 2}
 
 
 @dataclasses.dataclass
@@ -122,7 +125,9 @@ class _Run:
         self.group = 1
 
     def submit(self, kind: str, ref: Any, fn: Callable[..., Any], *args: Any) -> None:
-        future = self.client.submit(fn, *args, retries=RETRIES, pure=False)
+        future = self.client.submit(
+            fn, *args, retries=RETRIES, pure=False, priority=PRIORITY[kind]
+        )
         self.futures[future.key] = (future, kind, ref)
         self.stream.add(future)
 
