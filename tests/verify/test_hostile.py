@@ -80,8 +80,9 @@ def _bot_files(tmp_path: Path, count: int) -> Path:
 
 
 def _assert_one_line_error(stderr: str) -> None:
+    """One line says why the run failed: an error, or what it could not check (INCOMPLETE)."""
     assert "Traceback" not in stderr
-    errors = [line for line in stderr.splitlines() if "error:" in line]
+    errors = [line for line in stderr.splitlines() if "error:" in line or "INCOMPLETE:" in line]
     assert len(errors) == 1, stderr
 
 
@@ -263,7 +264,8 @@ def test_drip_through_the_command_line_exits_2_within_the_deadline(tmp_path: Pat
     assert elapsed < ENDS_WELL_WITHIN + 5  # + interpreter start-up
     assert proc.returncode == 2, proc.stderr
     _assert_one_line_error(proc.stderr)
-    assert "verification incomplete: 3 of 3 key(s) could not be checked" in proc.stderr
+    assert "INCOMPLETE: " in proc.stderr and "key(s) not verified (" in proc.stderr
+    assert "verification: 3 of 3 key(s) could not be checked" in proc.stdout
     findings = json.loads(proc.stdout)["findings"]
     assert len(findings) == 6  # the findings are still reported
     assert {f["verification"]["status"] for f in findings} <= {"unreachable", "not_checked"}
@@ -353,7 +355,9 @@ def test_418_through_the_command_line(tmp_path: Path) -> None:
         proc = run_cli("verify", str(_bot_files(tmp_path, 3)), "--api-url", fake.url)
     assert proc.returncode == 2
     _assert_one_line_error(proc.stderr)
-    assert "3 of 3 key(s) could not be checked (rate_limited: HTTP 418" in proc.stderr
+    assert "note: verification: 3 of 3 key(s) could not be checked (rate_limited: HTTP 418" in (
+        proc.stdout
+    )
     assert proc.stdout.count("verified: NOT_CHECKED") == 2
 
 

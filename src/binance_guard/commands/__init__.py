@@ -239,6 +239,7 @@ def _dispatch(options: argparse.Namespace) -> int:
             output=options.output,
             progress_bar=not options.no_progress,
             verify=_verify(options),
+            allow_incomplete=options.allow_incomplete,
         )
     if options.output and command != "ci":  # ci keeps its annotations on stdout
         import contextlib

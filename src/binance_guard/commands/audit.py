@@ -11,7 +11,7 @@ from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import redact
 from binance_guard.report import text as text_report
-from binance_guard.verify import PASSPHRASE_ENV, Settings
+from binance_guard.verify import PASSPHRASE_ENV, Settings, unchecked
 from binance_guard.verify.client import Client
 from binance_guard.verify.signing import UnusableKey, hmac_signer, private_key_signer
 from binance_guard.verify.verifier import verify_credential
@@ -36,7 +36,12 @@ def run(*, verify: Settings, private_key_file: str | None, fmt: str) -> int:
         raise UsageError(f"{private_key_file}: {exc}") from None
     result = verify_credential(Client(verify), api_key, sign, time.time())
     if fmt == "json":
-        print(json.dumps({"api_key": redact(api_key), "verification": result.as_dict()}, indent=2))
+        document = {
+            "api_key": redact(api_key),
+            "verification": result.as_dict(),
+            "incomplete": dict(unchecked([result])),  # counted as every command counts it
+        }
+        print(json.dumps(document, indent=2))
     else:
         sys.stdout.write(text_report.render_audit(redact(api_key), result))
     if result.status != "live":

@@ -6,36 +6,37 @@ import sys
 from collections.abc import Sequence
 
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
-from binance_guard.finding import API_KEY, Finding
+from binance_guard.finding import API_KEY
 from binance_guard.policy import Policy
 from binance_guard.report import Report
-from binance_guard.verify import INCOMPLETE, Settings
+from binance_guard.verify import INCOMPLETE, Settings, unchecked
 
 
-def verified(findings: list[Finding], settings: Settings) -> list[Finding]:
-    """The findings with Binance's answers; says on stderr if some keys could not be checked."""
+def verify_report(report: Report, settings: Settings) -> None:
+    """Binance's answers on the report's findings. A key that could not be checked (network,
+    deadline, back-off, a refused redirect) counts in ``report.incomplete`` like a file that
+    could not be read, with the first failure in the notes."""
     # Only on request: no HTTP machinery is imported unless the user asked to verify.
     from binance_guard.verify.client import Client
     from binance_guard.verify.verifier import verify_findings
 
-    findings = verify_findings(findings, Client(settings))
-    keys = {f.fingerprint: f.verification for f in findings if f.type == API_KEY}
-    failed = [v for v in keys.values() if v is not None and v.status in INCOMPLETE]
-    if failed:
-        print(
-            f"binance-guard: error: verification incomplete: {len(failed)} of {len(keys)} "
-            f"key(s) could not be checked ({failed[0].status}: {failed[0].message})",
-            file=sys.stderr,
+    report.findings = verify_findings(report.findings, Client(settings))
+    keys = {f.fingerprint: f.verification for f in report.findings if f.type == API_KEY}
+    results = [v for v in keys.values() if v is not None]
+    missed = unchecked(results)
+    report.incomplete.update(missed)
+    first = next((v for v in results if v.status in INCOMPLETE), None)
+    if first is not None:
+        report.notes.append(
+            f"verification: {missed.total()} of {len(keys)} key(s) could not be checked "
+            f"({first.status}: {first.message})"
         )
-    return findings
 
 
 def outcome(report: Report, failing: bool, *, allow_incomplete: bool) -> int:
-    """Exit code: a run that has not looked at everything is not clean (2), unless the user
-    accepts it; says on stderr what was not looked at."""
-    if incomplete(report, allow=allow_incomplete) or any(
-        f.verification is not None and f.verification.status in INCOMPLETE for f in report.findings
-    ):
+    """Exit code: a run that has not looked at everything (files, objects, keys it could not
+    check) is not clean (2), unless the user accepts it; says on stderr what it missed."""
+    if incomplete(report, allow=allow_incomplete):
         return EXIT_ERROR
     return EXIT_FINDINGS if failing else EXIT_CLEAN
 
@@ -64,7 +65,7 @@ def scan_range(
         if bar:
             bar.close()
     if verify is not None:
-        report.findings = verified(report.findings, verify)
+        verify_report(report, verify)
     return report
 
 

@@ -9,11 +9,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from binance_guard.commands.common import outcome
 from binance_guard.errors import UsageError
-from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Verification
 from binance_guard.policy import Policy
-from binance_guard.verify import INCOMPLETE, Settings
+from binance_guard.report import Report
+from binance_guard.report.sanitize import terminal
+from binance_guard.verify import Settings
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -97,10 +99,13 @@ def _specs(
 
 def _verify(result: FleetResult, settings: Settings) -> dict[str, Verification]:
     """Each distinct key once for the whole fleet (the client's limits apply)."""
-    from binance_guard.commands.common import verified
+    from binance_guard.commands.common import verify_report
 
-    everything = [f for outcome in result.repos for f in outcome.findings]
-    return {f.fingerprint: f.verification for f in verified(everything, settings) if f.verification}
+    everything = Report(findings=[f for outcome in result.repos for f in outcome.findings])
+    verify_report(everything, settings)
+    for note in everything.notes:
+        print(f"note: {terminal(note)}", file=sys.stderr)
+    return {f.fingerprint: f.verification for f in everything.findings if f.verification}
 
 
 def run(
@@ -120,6 +125,7 @@ def run(
     output: str | None,
     progress_bar: bool,
     verify: Settings | None,
+    allow_incomplete: bool,
 ) -> int:
     from binance_guard.fleet import report
     from binance_guard.fleet.run import run as run_fleet
@@ -161,8 +167,7 @@ def run(
             handle.write(text)
     else:
         sys.stdout.write(text)
-    if result.incomplete or any(v.status in INCOMPLETE for v in verifications.values()):
-        return EXIT_ERROR
     found = report.findings(result, verifications)
     live = [f for f in found if f["status"] != "gone" and not f.get("public_example")]
-    return EXIT_FINDINGS if live else EXIT_CLEAN
+    missed = Report(incomplete=report.incomplete(result, verifications))
+    return outcome(missed, bool(live), allow_incomplete=allow_incomplete)

@@ -352,13 +352,14 @@ def build() -> argparse.ArgumentParser:
 
     fleet = commands.add_parser(
         "fleet",
-        parents=[common, verifiable],
+        parents=[common, readable, verifiable],
         help="scan many repositories' histories incrementally, on Dask",
         description="Mirror every repository (paths, directories of repositories, clone URLs, "
         "--from FILE, --github-org), scan each blob no earlier run has scanned exactly once "
         "across the fleet, attribute like `history`, and report what is new, unchanged and "
         "gone. Needs the extra binance-guard[fleet]. Exit 0 clean, 1 findings, 2 when any "
-        "repository could not be fully scanned.",
+        "repository could not be fully scanned or --verify could not check a key (unless "
+        "--allow-incomplete).",
     )
     fleet.add_argument("repos", nargs="*", metavar="REPO", help="path, directory or clone URL")
     fleet.add_argument("--from", dest="from_file", metavar="FILE", help="repositories, one a line")

@@ -6,7 +6,7 @@ import dataclasses
 import os
 import sys
 
-from binance_guard.commands.common import incomplete, outcome, verified
+from binance_guard.commands.common import incomplete, outcome, verify_report
 from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR
 from binance_guard.policy import Policy, scan_sources
@@ -48,7 +48,7 @@ def run(
     report = scan_sources(file_sources(paths, all_files, max_bytes, notes), policy)
     report.notes[:0] = notes
     if verify is not None:
-        report.findings = verified(report.findings, verify)
+        verify_report(report, verify)
     if write_baseline:
         from binance_guard.integrations import baseline
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+from collections import Counter
 from typing import Any
 
 from binance_guard.finding import (
+    API_KEY,
     FINDING_TYPES,
     Attribution,
     Commit,
@@ -26,6 +28,7 @@ from binance_guard.finding import (
     Verification,
 )
 from binance_guard.fleet.run import FleetResult, RepoOutcome
+from binance_guard.verify import unchecked
 
 
 def label(kind: str) -> str:
@@ -79,6 +82,15 @@ def findings(result: FleetResult, verified: dict[str, Verification]) -> list[dic
     return out
 
 
+def incomplete(result: FleetResult, verified: dict[str, Verification]) -> Counter[str]:
+    """What the run did not look at, counted as every command counts it: repositories not
+    fully scanned, and keys --verify could not check (each once)."""
+    counts = Counter({"repository(ies) not fully scanned": len(result.incomplete)})
+    api_keys = {f["fingerprint"] for f in findings(result, {}) if f["type"] == API_KEY}
+    counts.update(unchecked(v for fp, v in verified.items() if fp in api_keys))
+    return +counts
+
+
 def keys(found: list[dict[str, Any]]) -> list[Key]:
     """Keys most severe first, then most recently first seen."""
     by_key: dict[str, Key] = {}
@@ -130,6 +142,7 @@ def render_json(result: FleetResult, verified: dict[str, Verification]) -> str:
     found = findings(result, verified)
     document = {
         "summary": summary(result, found),
+        "incomplete": dict(sorted(incomplete(result, verified).items())),
         "repos": [_repo(o) for o in result.repos],
         "findings": found,
         "keys": [

@@ -1,8 +1,11 @@
 """Opt-in verification: ask Binance what a key can do, sending only signatures."""
 
 import dataclasses
+from collections import Counter
+from collections.abc import Iterable
 
 from binance_guard.errors import GuardError
+from binance_guard.finding import Verification
 
 API_URL_ENV = "BINANCE_GUARD_API_URL"
 DEFAULT_API_URL = "https://api.binance.com"
@@ -28,6 +31,12 @@ class Settings:
 # Statuses of keys that could not be checked: a run that asked to verify and has any of
 # them is incomplete (exit 2).
 INCOMPLETE = frozenset({"unreachable", "invalid_answer", "rate_limited", "not_checked"})
+
+
+def unchecked(results: Iterable[Verification]) -> Counter[str]:
+    """Keys that could not be checked, by status, as a run's incomplete counts (one result
+    per key): a verified run that has them has not looked at everything."""
+    return Counter(f"key(s) not verified ({r.status})" for r in results if r.status in INCOMPLETE)
 
 
 class InsecureURL(GuardError, ValueError):
