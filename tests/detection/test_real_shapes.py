@@ -368,3 +368,36 @@ def test_wallet_private_key_in_web3_code_is_not_a_binance_secret() -> None:
     # The same name without a wallet around it is still a Binance futures-testnet secret.
     testnet = f'# Binance futures testnet\napi_key = "{hex_key()}"\nprivate_key = "{hex_key()}"\n'
     assert blocking(scan(testnet, "config.py")) == [(API_KEY, 2), (SECRET_KEY, 3)]
+
+
+def test_wrapped_arguments_keep_their_position() -> None:
+    """binance-rs: ``Binance::new(Some("…".into()), Some("…".into()))``."""
+    text = (
+        "use binance::api::*;\n"
+        f'let account: Account = Binance::new(Some("{key()}".into()), Some("{key()}".into()));\n'
+    )
+    assert blocking(scan(text, "src/main.rs")) == [(API_KEY, 2), (SECRET_KEY, 2)]
+
+
+@pytest.mark.parametrize(
+    ("call", "kind"),
+    [
+        ("config.setSecretKey", SECRET_KEY),
+        ("builder.apiKey", API_KEY),
+        ("withApiSecret", SECRET_KEY),
+    ],
+)
+def test_a_setter_names_its_argument(call: str, kind: str) -> None:
+    text = f'// binance client\n{call}("{key()}");\n'
+    assert blocking(scan(text, "Main.java")) == [(kind, 2)]
+
+
+def test_sql_values_take_their_column_names() -> None:
+    text = (
+        "-- binance accounts\n"
+        "INSERT INTO api_keys (exchange, api_key, api_secret) "
+        f"VALUES ('binance', '{key()}', '{key()}');\n"
+    )
+    findings = scan(text, "seed.sql")
+    assert blocking(findings) == [(API_KEY, 2), (SECRET_KEY, 2)]
+    assert "assigned to 'api_secret'" in findings[1].reasons

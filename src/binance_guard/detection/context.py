@@ -56,6 +56,7 @@ SECTION_FIELD_RE = re.compile(
     r"""\s*["']?([A-Za-z][\w.\-]*)"""
 )
 SECTION_LOOKBACK_LINES = 12
+INDENT_RE = re.compile(r"[ \t]*")
 # A capitalised word and one space right before a name: the first half of a two-word label.
 LABEL_WORD_RE = re.compile(r"(?<![\w.])([A-Z][A-Za-z]*) $")
 
@@ -120,8 +121,9 @@ def name_at_end(text: str) -> re.Match[str] | None:
     return NAME_AT_END_RE.match(text, start.start()) if start else None
 
 
-def _enclosing_call(before: str) -> Slot:
-    """Walk back from a value to the bracket that opens its argument list."""
+def _enclosing_call(before: str, unwrap: bool = True) -> Slot:
+    """Walk back from a value to the bracket that opens its argument list; through one
+    wrapper (``Binance::new(Some("…".into()), …)``) to the call the wrapped value is passed to."""
     depth = 0
     commas = 0
     for syntax in reversed(list(CALL_SYNTAX_RE.finditer(before))):
@@ -150,6 +152,16 @@ def _enclosing_call(before: str) -> Slot:
                 last = call.split(".")[-1].split("::")[-1]
                 if (last in WRAPPERS or last in ENV_LOOKUPS) and ASSIGNMENT_END_RE.search(outer):
                     return _assigned(outer)
+                if last in WRAPPERS and unwrap and match is not None:
+                    return _enclosing_call(head[: match.start()], unwrap=False)
+            if call is not None and call.upper() == "VALUES" and match is not None:
+                # INSERT INTO keys (exchange, api_key, api_secret) VALUES ('binance', '…', '…')
+                columns = head[: match.start()].rstrip()
+                opening = columns.rfind("(", max(0, len(columns) - 500))
+                closed = opening >= 0 and columns.endswith(")")
+                names = columns[opening + 1 : -1].split(",") if closed else []
+                if commas < len(names):
+                    return Slot(name=names[commas].strip(" \t\n\"'`[]"))
             if call is not None and commas == 1:
                 # os.getenv("BINANCE_API_KEY", "…"), setOption('APIKEY', '…'),
                 # config.set("apiSecret", …), props.put("binance.secret", …): a string first
@@ -214,10 +226,18 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
     return _enclosing_call(joined[-LOOKBEHIND:])
 
 
+def _indent(line: str) -> int:
+    """Leading blanks, without copying a long line (``lstrip`` does)."""
+    match = INDENT_RE.match(line)
+    return match.end() if match else 0
+
+
 def section_names(lines_above: list[str], line: str) -> list[str]:
     """Names of the config blocks enclosing ``line`` (each less indented than the last) and the
     exchange their fields name, read upwards through at most SECTION_LOOKBACK_LINES lines."""
-    indent = len(line) - len(line.lstrip())
+    if not lines_above:
+        return []
+    indent = _indent(line)
     names: list[str] = []
     for above in reversed(lines_above[-SECTION_LOOKBACK_LINES:]):
         stripped = above.strip()
@@ -227,7 +247,7 @@ def section_names(lines_above: list[str], line: str) -> list[str]:
         if header:
             names.append(header.group(1))
             break
-        own = len(above) - len(above.lstrip())
+        own = _indent(above)
         if own >= indent:
             field = SECTION_FIELD_RE.match(above)
             if field and own == indent:
@@ -270,6 +290,11 @@ def role_of(slot: Slot) -> Role | None:
         call_role = classify_name(slot.call)
         if call_role is Role.NEGATIVE:
             return Role.NEGATIVE
+        method = slot.call.rsplit(".", 1)[-1]
+        if slot.index == 0 and method[:1].islower() and call_role in (Role.KEY, Role.SECRET):
+            # A setter or builder step names its one argument: setSecretKey("…"),
+            # .apiSecret("…"); a constructor (HmacKeys(key, secret)) does not.
+            return call_role
         if slot.index == 0:
             return Role.KEY
         if slot.index == 1:
