@@ -6,6 +6,7 @@ Only tree diffs are read (``git log --raw``, no contents), and only once somethi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Callable, Container, Iterator, Sequence
@@ -117,33 +118,45 @@ def introductions(
                 yield fp, path, item.commit, new
 
 
-def refs_containing(repo: str, commits: Sequence[str]) -> dict[str, list[str]]:
+def start_graph(repo: str) -> git.Spool:
+    """Start listing the commit graph for :func:`refs_containing` (it needs nothing else)."""
+    return git.Spool(
+        ["rev-list", "--all", "--parents", "--topo-order", "--reverse"], repo, "git rev-list"
+    )
+
+
+def refs_containing(
+    repo: str, commits: Sequence[str], graph: git.Spool | None = None
+) -> dict[str, list[str]]:
     """For each commit, the refs whose history holds it.
 
-    One walk of the commit graph for all of them: ``for-each-ref --contains`` per commit costs
-    seconds each on repositories with thousands of refs (pull-request refs of a mirror).
+    One walk of the commit graph for all of them, parents first, each commit carrying the set
+    (a bit mask) of the given commits it descends from: ``for-each-ref --contains`` per commit
+    costs seconds each on repositories with thousands of refs (pull-request refs of a mirror),
+    and a walk through the descendants of each one, a second. ``graph``: from
+    :func:`start_graph`, started early; read, not closed.
     """
     if not commits:
         return {}
-    children: dict[str, list[str]] = {}
-    for line in git.run(["rev-list", "--all", "--parents"], cwd=repo).decode().splitlines():
-        child, *parents = line.split()
-        for parent in parents:
-            children.setdefault(parent, []).append(child)
-    tips: dict[str, list[str]] = {}
-    listing = git.run(
-        ["for-each-ref", "--format=%(objectname) %(*objectname) %(refname)"], cwd=repo
-    )
-    for line in os.fsdecode(listing).splitlines():
+    targets = list(dict.fromkeys(commits))
+    bits = {sha: 1 << index for index, sha in enumerate(targets)}
+    below: dict[str, int] = {}  # commit -> the targets it descends from (or is)
+    with contextlib.nullcontext(graph) if graph else start_graph(repo) as spool:
+        for raw in spool.output():
+            child, *parents = raw.split()
+            sha = child.decode()
+            mask = bits.get(sha, 0)
+            for parent in parents:
+                mask |= below.get(parent.decode(), 0)
+            if mask:
+                below[sha] = mask
+    found: dict[str, list[str]] = {sha: [] for sha in targets}
+    tips = git.run(["for-each-ref", "--format=%(objectname) %(*objectname) %(refname)"], cwd=repo)
+    for line in os.fsdecode(tips).splitlines():
         target, peeled, ref = line.split(" ", 2)
-        tips.setdefault(peeled or target, []).append(ref)
-    result = {}
-    for commit in commits:
-        seen, stack = {commit}, [commit]
-        while stack:
-            for child in children.get(stack.pop(), ()):
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-        result[commit] = sorted(ref for tip in seen for ref in tips.get(tip, ()))
-    return result
+        mask = below.get(peeled or target, 0)
+        while mask:
+            low = mask & -mask
+            found[targets[low.bit_length() - 1]].append(ref)
+            mask ^= low
+    return {sha: sorted(refs) for sha, refs in found.items()}

@@ -64,11 +64,12 @@ def scan_history(
         # git lists the messages, and walks the commits once something was found, while the
         # blobs are read: neither needs anything from pass 1.
         messages = running.enter_context(start_commit_messages(repo, revs))
-        walk: list[git.Spool] = []
+        walk: list[git.Spool] = []  # the changes, then the commit graph
 
         def found_something() -> None:
             if not walk:
                 walk.append(running.enter_context(attribution.start_walk(repo, revs)))
+                walk.append(running.enter_context(attribution.start_graph(repo)))
 
         # What the refs reach but is not here: a partial clone fetches it first (as git's lazy
         # fetch would); otherwise it is only counted, so git lists it while the blobs are read.
@@ -104,6 +105,7 @@ def scan_history(
             policy,
             walk=walk[0] if walk else None,
             messages=messages,
+            graph=walk[1] if walk else None,
         )
     result.findings.extend(findings)
     result.notes.extend(notes)
@@ -119,15 +121,17 @@ def attribute(
     *,
     walk: git.Spool | None = None,
     messages: git.Spool | None = None,
+    graph: git.Spool | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """Pass 2 for blobs scanned already (here or by ``fleet``): ``found`` maps each blob id
     with secrets to their fingerprints. Returns (attributed findings, notes); commit and tag
-    messages are scanned here too. ``walk`` and ``messages``: that git work, started early
-    (attribution.start_walk, objects.start_commit_messages)."""
+    messages are scanned here too. ``walk``, ``messages`` and ``graph``: that git work,
+    started early (attribution.start_walk, objects.start_commit_messages,
+    attribution.start_graph)."""
     notes: list[str] = []
     head = git.tree(repo, "HEAD")
-    findings = _attribute(repo, revs, has_worktree, head, found, policy, notes, walk)
-    findings.extend(_scan_messages(repo, revs, policy, messages))
+    findings = _attribute(repo, revs, has_worktree, head, found, policy, notes, walk, graph)
+    findings.extend(_scan_messages(repo, revs, policy, messages, graph))
     if revs is None:  # tags are refs, not part of a commit range
         findings.extend(_scan_tag_messages(repo, policy))
     for link in head.gitlinks:
@@ -355,6 +359,7 @@ def _attribute(
     policy: Policy,
     notes: list[str],
     walk: git.Spool | None,
+    graph: git.Spool | None,
 ) -> list[Finding]:
     if not found:
         return []
@@ -391,7 +396,7 @@ def _attribute(
 
     blob_data = git.blob_contents(list({b for v in intros.values() for _, b in v}), cwd=repo)
     refs_cache = attribution.refs_containing(
-        repo, list(dict.fromkeys(c.sha for v in intros.values() for c, _ in v))
+        repo, list(dict.fromkeys(c.sha for v in intros.values() for c, _ in v)), graph
     )
     # A file holding many secrets is scanned once per path (and blob), not once per secret.
     scans: dict[tuple[str | None, str, str], dict[str, Finding]] = {}
@@ -452,7 +457,11 @@ def _worktree_file(repo: str, path: str) -> bytes:
 
 
 def _scan_messages(
-    repo: str, revs: Sequence[str] | None, policy: Policy, started: git.Spool | None = None
+    repo: str,
+    revs: Sequence[str] | None,
+    policy: Policy,
+    started: git.Spool | None = None,
+    graph: git.Spool | None = None,
 ) -> list[Finding]:
     texts = [
         (message.text, Commit(message.sha, message.author, message.date))
@@ -460,7 +469,7 @@ def _scan_messages(
     ]
     hits = _message_hits(texts, Location.COMMIT_MESSAGE, policy)
     shas = list(dict.fromkeys(commit.sha for commit, _ in hits))
-    refs = attribution.refs_containing(repo, shas)
+    refs = attribution.refs_containing(repo, shas, graph)
     at_head = {sha: git.is_ancestor(repo, sha, "HEAD") for sha in shas}
     return [
         _message_finding(finding, commit, refs[commit.sha], in_head=at_head[commit.sha])
