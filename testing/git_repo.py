@@ -55,3 +55,20 @@ def commit(repo: Path, files: Mapping[str, str | bytes], message: str = "change"
     stage(repo, files)
     git(repo, "commit", "-q", "--no-verify", "-m", message)
     return git(repo, "rev-parse", "HEAD").strip()
+
+
+def damage_in_pack(repo: Path, oid: str) -> None:
+    """Flip the bytes of one object's zlib stream inside the repository's only pack (after
+    ``git repack -ad``): its header still reads, inflating it fails."""
+    [pack] = (repo / ".git" / "objects" / "pack").glob("*.pack")
+    [row] = [
+        line.split()
+        for line in git(repo, "verify-pack", "-v", str(pack.with_suffix(".idx"))).splitlines()
+        if line.startswith(oid)
+    ]
+    packed, offset = int(row[3]), int(row[4])
+    data = bytearray(pack.read_bytes())
+    for i in range(offset + 3, offset + packed - 1):
+        data[i] ^= 0xFF
+    pack.chmod(0o644)
+    pack.write_bytes(bytes(data))

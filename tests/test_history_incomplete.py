@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from testing.cli import run_cli
-from testing.git_repo import commit, git, make_repo
+from testing.git_repo import commit, damage_in_pack, git, make_repo
 from testing.keys import fake_key
 
 K = [fake_key(f"incomplete-{i}") for i in range(2)]
@@ -129,3 +129,23 @@ def test_corrupt_object_is_incomplete(origin: Path) -> None:
     proc = _cli("history", str(origin), "--format", "json")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert json.loads(proc.stdout)["incomplete"] == {"object(s) corrupt or unreadable": 1}
+
+
+def test_damaged_pack_bytes_are_counted_and_the_rest_is_scanned(origin: Path) -> None:
+    """Bytes of one blob damaged inside the pack: git cat-file dies on it (it used to end the
+    run with a git error and no report); the other objects are still read."""
+    repo = origin
+    commit(repo, {"other.env": f"BINANCE_API_KEY={K[1]}\n"}, "another key")
+    git(repo, "repack", "-adq")
+    blob = git(repo, "rev-parse", "HEAD~2:deploy.env").strip()
+    damage_in_pack(repo, blob)
+    assert subprocess.run(["git", "cat-file", "-p", blob], cwd=repo).returncode != 0
+
+    proc = _cli("history", str(repo), "--format", "json")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["incomplete"] == {"object(s) corrupt or unreadable": 1}
+    assert [f["path"] for f in doc["findings"]] == ["other.env"]
+    assert "INCOMPLETE: 1 object(s) corrupt or unreadable" in proc.stderr
+    accepted = _cli("history", str(repo), "--allow-incomplete")
+    assert accepted.returncode == 1 and "other.env" in accepted.stdout

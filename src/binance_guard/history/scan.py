@@ -84,7 +84,9 @@ def scan_history(
         result.skipped_objects[f"larger than {max_bytes} bytes"] += len(stock.oversized)
         result.bytes = stock.other_bytes + sum(size for _, size in stock.oversized)
         found: dict[str, list[Finding]] = {}
+        corrupt = set(stock.unreadable)
         for part in _scan_blobs(repo, stock, first_pass, progress, jobs, found_something):
+            corrupt.update(part.unreadable)
             found.update(part.found)
             result.skipped_objects["binary"] += part.binary
             result.blobs += part.blobs
@@ -92,7 +94,7 @@ def scan_history(
         result.skipped_objects = +result.skipped_objects  # drop zero counts
         if listing is not None:
             missing = _account_for_unreadable(repo, revs, result, None, _read_missing(listing))
-        corrupt = set(stock.unreadable) - missing
+        corrupt -= missing
         if corrupt:
             result.incomplete["object(s) corrupt or unreadable"] = len(corrupt)
 
@@ -230,6 +232,7 @@ class Part:
     blobs: int = 0
     bytes: int = 0
     binary: int = 0
+    unreadable: list[str] = dataclasses.field(default_factory=list)  # git could not inflate
 
 
 _counters: tuple[Synchronized[int], Synchronized[int], Synchronized[int]] | None = None
@@ -255,7 +258,7 @@ def scan_chunk(repo: str, oids: list[str], policy: Policy, also_in: Sequence[str
     ``also_in``: other repositories some of the blobs are in."""
     part = Part()
     reported = (0, 0, 0)
-    for blob in stream_blobs(repo, oids, also_in):
+    for blob in stream_blobs(repo, oids, also_in, part.unreadable):
         part.blobs += 1
         part.bytes += len(blob.data)
         runs = candidate_runs(blob.data)

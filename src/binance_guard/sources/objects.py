@@ -12,7 +12,7 @@ import dataclasses
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 
 from binance_guard.sources import git
 
@@ -79,16 +79,43 @@ def inventory(repo: str, revs: Sequence[str] | None, max_bytes: int) -> Inventor
 DELTA_CACHE = "64m"
 
 
-def stream_blobs(repo: str, oids: Sequence[str], also_in: Sequence[str] = ()) -> Iterator[Blob]:
+def stream_blobs(
+    repo: str,
+    oids: Sequence[str],
+    also_in: Sequence[str] = (),
+    unreadable: list[str] | None = None,
+) -> Iterator[Blob]:
     """Stream blobs with one ``git cat-file --batch``; ids go in through a file so that
     writing them can never block reading the contents. ``--buffer``: git writes in blocks
     instead of flushing each object. ``also_in``: more repositories to read objects from
-    (as alternates: one git for the new blobs of many small repositories)."""
+    (as alternates: one git for the new blobs of many small repositories).
+
+    A blob git cannot inflate (damaged pack bytes) kills ``cat-file``: with ``unreadable``,
+    its id goes there (tried alone, to be sure which one it was) and a new ``cat-file``
+    reads the blobs after it; without, GitError."""
     env = {}
     if also_in:
         env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = os.pathsep.join(
             _quoted(_objects(os.path.abspath(other))) for other in also_in
         )
+    start = 0
+    while start < len(oids):
+        answered = yield from _cat_file(repo, oids[start:], env)
+        if answered is None:
+            return
+        start += answered
+        if (yield from _cat_file(repo, oids[start : start + 1], env)) is not None:
+            if unreadable is None:
+                raise git.GitError(f"git cat-file: object {oids[start]} is corrupt")
+            unreadable.append(oids[start])
+        start += 1
+
+
+def _cat_file(
+    repo: str, oids: Sequence[str], env: dict[str, str]
+) -> Generator[Blob, None, int | None]:
+    """One ``git cat-file --batch`` over ``oids``: None when it answered for all of them,
+    else how many it answered for before it died (on the next one)."""
     with tempfile.TemporaryFile() as ids:
         ids.write("".join(f"{oid}\n" for oid in oids).encode())
         ids.seek(0)
@@ -100,14 +127,23 @@ def stream_blobs(repo: str, oids: Sequence[str], also_in: Sequence[str] = ()) ->
         )
         assert proc.stdout is not None
         stream = proc.stdout
+        answered = 0
         while header := stream.readline():
             parts = header.split()
-            if len(parts) != 3:
-                continue
-            data = stream.read(int(parts[2]))
-            stream.read(1)
-            yield Blob(parts[0].decode(), data)
-        git.wait(proc, "git cat-file")
+            if len(parts) == 3:
+                size = int(parts[2])
+                data = stream.read(size)
+                if len(data) < size or stream.read(1) != b"\n":
+                    break  # git died inside this object
+                yield Blob(parts[0].decode(), data)
+            answered += 1
+        try:
+            git.wait(proc, "git cat-file")
+        except git.GitError:
+            if answered >= len(oids):
+                raise  # not about an object
+            return answered
+        return None
 
 
 def _objects(repo: str) -> str:
