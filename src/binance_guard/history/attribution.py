@@ -63,24 +63,27 @@ def walk_changes(
     new_blobs: Container[str] | None = None,
 ) -> Iterator[CommitChanges]:
     """Commits in topological order, parents first, with their raw changes per parent;
-    only the changes to ``new_blobs`` if given (a handful among millions of lines)."""
+    with ``new_blobs``, only the changes to them (a handful among millions of lines) and only
+    the commits that have some: a commit's header is read once one of its changes is kept."""
     with started or start_walk(repo, revs) as spool:
+        header = b""
         current: CommitChanges | None = None
         for raw_line in spool.output():
             if raw_line.startswith(b"\x01"):
                 if current is not None:
                     yield current
-                sha, parents, author, date = (
-                    raw_line[1:].rstrip(b"\n").decode("utf-8", "replace").split("\x00")
-                )
-                current = CommitChanges(Commit(sha, author, date), len(parents.split()), [])
-            elif raw_line.startswith(b":") and current is not None:
+                header, current = raw_line, None
+                if new_blobs is None:
+                    current = _commit(header)
+            elif raw_line.startswith(b":") and header:
                 meta, _, path = raw_line.rstrip(b"\n").partition(b"\t")
                 fields = meta.split()  # modes, blobs (one per parent, then the new one), status
                 count = len(fields[0]) - len(fields[0].lstrip(b":"))
                 new = fields[2 * count + 1].decode()
                 if new_blobs is not None and new not in new_blobs:
                     continue
+                if current is None:
+                    current = _commit(header)
                 name = os.fsdecode(unquote_path(path))
                 current.changes.extend(
                     Change(index, name, fields[count + 1 + index].decode(), new)
@@ -88,6 +91,11 @@ def walk_changes(
                 )
         if current is not None:
             yield current
+
+
+def _commit(header: bytes) -> CommitChanges:
+    sha, parents, author, date = header[1:].rstrip(b"\n").decode("utf-8", "replace").split("\x00")
+    return CommitChanges(Commit(sha, author, date), len(parents.split()), [])
 
 
 def introductions(
