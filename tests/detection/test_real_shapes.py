@@ -401,3 +401,16 @@ def test_sql_values_take_their_column_names() -> None:
     findings = scan(text, "seed.sql")
     assert blocking(findings) == [(API_KEY, 2), (SECRET_KEY, 2)]
     assert "assigned to 'api_secret'" in findings[1].reasons
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "@click.option('--secret', default='{v}')",
+        "parser.add_argument('--api-secret', default='{v}')",
+    ],
+)
+def test_a_default_takes_the_name_of_its_option(line: str) -> None:
+    text = "# binance bot\n" + line.format(v=key()) + "\n"
+    findings = scan(text, "cli.py")
+    assert blocking(findings) == [(SECRET_KEY, 2)]

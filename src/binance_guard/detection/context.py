@@ -14,6 +14,7 @@ from binance_guard.detection.patterns import (
     ASSIGNMENT_END_RE,
     BINANCE_WORDS,
     CREDENTIAL_WORDS,
+    GENERIC_VALUE_NAMES,
     KEY_WORDS,
     NAME_AT_END_RE,
     NAME_CHARS,
@@ -36,7 +37,7 @@ LOOKBEHIND = 1024
 TYPE_WORDS = frozenset({"str", "string", "secretstr", "optional", "bytes", "any"})
 WRAPPERS = frozenset({"Some", "Ok", "from", "new", "into", "SecretStr", "Secret", "str", "String"})
 ENV_LOOKUPS = frozenset({"getenv", "get", "fetch", "env", "setdefault", "environ"})
-FIRST_STRING_RE = re.compile(r"""^\s*["']([A-Za-z_][\w.\-]*)["']\s*,""")
+FIRST_STRING_RE = re.compile(r"""^\s*["'](-{0,2}[A-Za-z_][\w.\-]*)["']\s*,""")
 QUOTES_AND_ESCAPES = " \t\"'`\\"
 CALL_SYNTAX_RE = re.compile(r"[()\[\]{},;]")
 NAME_START_RE = re.compile(r"[A-Za-z_]")
@@ -212,7 +213,14 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
         if cell:
             return Slot(name=cell)
     if ASSIGNMENT_END_RE.search(before):
-        return _assigned(before)
+        slot = _assigned(before)
+        if slot.name is None or slot.name.lower() not in GENERIC_VALUE_NAMES:
+            return slot
+        # default="…" / value="…" in a call whose first argument names it:
+        # @click.option('--secret', default='…'), add_argument('--api-key', default='…').
+        joined = "\n".join([*previous_lines[-CALL_LOOKBACK_LINES:], before])
+        call = _enclosing_call(joined[-LOOKBEHIND:])
+        return call if call.name else slot
     if before and (before[-1].isalnum() or before[-1] in "_-"):
         # "ENV BINANCE_API_KEY <value>", "--api-key <value>", "X-MBX-APIKEY <value>"
         match = name_at_end(before)
