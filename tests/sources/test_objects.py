@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from binance_guard.sources.git import GitError
-from binance_guard.sources.objects import stream_blobs
+from binance_guard.sources.objects import (
+    commit_messages,
+    inventory,
+    inventory_and_messages,
+    stream_blobs,
+)
 from testing.git_repo import commit, damage_in_pack, git, make_repo
 
 
@@ -42,3 +47,21 @@ def test_a_corrupt_blob_is_set_aside_and_the_others_are_read(tmp_path: Path) -> 
     assert [b.data for b in blobs] == [f"file {i}\n".encode() * (i + 1) for i in range(9) if i != 4]
     with pytest.raises(GitError, match=f"object {oids[4]} is corrupt"):
         list(stream_blobs(str(repo), oids))
+
+
+def test_one_rev_list_gives_the_inventory_and_the_messages_log_gives(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    oid = "0123456789" * 4
+    messages = [
+        f"a message ending in what looks like object ids\n\n{oid}\n{oid}",
+        f"\x01{oid} and \x02{oid}\x02\n: record marks inside a message",
+        "commit " + oid,
+    ]
+    for index, message in enumerate(messages):
+        commit(repo, {f"f{index}.txt": f"{index}\n"}, message)
+    git(repo, "commit", "-q", "--allow-empty", "--allow-empty-message", "-m", "")
+    git(repo, "tag", "-a", "v1", "-m", "a tag object")
+    stock, found = inventory_and_messages(str(repo), ["--all"], 1 << 20)
+    assert stock == inventory(str(repo), ["--all"], 1 << 20)
+    assert found == list(commit_messages(str(repo), ["--all"]))
+    assert len(found) == 4 and len(stock.blobs) == 3

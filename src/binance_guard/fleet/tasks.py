@@ -19,7 +19,7 @@ from binance_guard.fleet.discovery import RepoSpec
 from binance_guard.history import scan as history
 from binance_guard.policy import Policy
 from binance_guard.sources import git
-from binance_guard.sources.objects import inventory, start_commit_messages
+from binance_guard.sources.objects import inventory_and_messages
 
 T = TypeVar("T")
 
@@ -78,9 +78,8 @@ def _list(
     refs = mirrors.sync(spec, mirror)
     if refs == known_refs:
         return Listing(refs, unchanged=True)
-    with start_commit_messages(mirror, None) as messages:  # git lists them meanwhile
-        stock = inventory(mirror, ["--all"], max_bytes)
-        findings, notes = history.attribute(mirror, None, False, {}, policy, messages=messages)
+    stock, messages = inventory_and_messages(mirror, ["--all"], max_bytes)
+    findings, notes = history.attribute(mirror, None, False, {}, policy, messages=messages)
     return Listing(
         refs, False, stock.blobs, stock.sizes, len(stock.oversized), Attributed(findings, notes)
     )

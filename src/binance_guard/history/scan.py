@@ -30,6 +30,7 @@ from binance_guard.report import Report
 from binance_guard.sources import git
 from binance_guard.sources.objects import (
     Inventory,
+    Message,
     commit_messages,
     inventory,
     start_commit_messages,
@@ -122,14 +123,15 @@ def attribute(
     policy: Policy,
     *,
     walk: git.Spool | None = None,
-    messages: git.Spool | None = None,
+    messages: git.Spool | list[Message] | None = None,
     graph: git.Spool | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """Pass 2 for blobs scanned already (here or by ``fleet``): ``found`` maps each blob id
     with secrets to their fingerprints. Returns (attributed findings, notes); commit and tag
     messages are scanned here too. ``walk``, ``messages`` and ``graph``: that git work,
     started early (attribution.start_walk, objects.start_commit_messages,
-    attribution.start_graph)."""
+    attribution.start_graph); ``messages`` may also be the messages, read already
+    (objects.inventory_and_messages)."""
     notes: list[str] = []
     head = git.tree(repo, "HEAD")
     findings = _attribute(repo, revs, has_worktree, head, found, policy, notes, walk, graph)
@@ -463,12 +465,12 @@ def _scan_messages(
     repo: str,
     revs: Sequence[str] | None,
     policy: Policy,
-    started: git.Spool | None = None,
+    started: git.Spool | list[Message] | None = None,
     graph: git.Spool | None = None,
 ) -> list[Finding]:
+    messages = started if isinstance(started, list) else commit_messages(repo, revs, started)
     texts = [
-        (message.text, Commit(message.sha, message.author, message.date))
-        for message in commit_messages(repo, revs, started)
+        (message.text, Commit(message.sha, message.author, message.date)) for message in messages
     ]
     hits = _message_hits(texts, Location.COMMIT_MESSAGE, policy)
     shas = list(dict.fromkeys(commit.sha for commit, _ in hits))
