@@ -1,9 +1,11 @@
-"""UTF-16 text and piped input read alike by every front end (issue 10): a key that ``scan``
-finds in a UTF-16 file is found by the commit hook, history, pre-push, ci and scrub too, and
-``scan -``, ``/dev/stdin``, FIFOs and ``<(...)`` read like files."""
+"""UTF-16/32 text and piped input read alike by every front end (issue 10): a key that
+``scan`` finds in a UTF-16 or UTF-32 file (base64-encoded too) is found by the commit hook,
+history, pre-push, ci and scrub too, and ``scan -``, ``/dev/stdin``, FIFOs and ``<(...)`` read
+like files."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -29,7 +31,26 @@ ENCODINGS = {
     "utf-16 BE with BOM": b"\xfe\xff" + ENV.encode("utf-16-be"),
     "utf-16 LE": ENV.encode("utf-16-le"),
     "utf-16 BE": ENV.encode("utf-16-be"),
+    "utf-32 LE with BOM": b"\xff\xfe\0\0" + ENV.encode("utf-32-le"),
+    "utf-32 BE with BOM": b"\0\0\xfe\xff" + ENV.encode("utf-32-be"),
 }
+# A Kubernetes Secret's data: each value base64-encoded once (`echo key | base64` adds "\n").
+K8S_SECRET = (
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: binance-bot\ndata:\n"
+    f"  api-key: {base64.b64encode(KEY.encode()).decode()}\n"
+    f"  api-secret: {base64.b64encode((SECRET + chr(10)).encode()).decode()}\n"
+)
+WIDE = {
+    "utf-16 LE with BOM": ("utf-16-le", b"\xff\xfe"),
+    "utf-16 BE": ("utf-16-be", b""),
+    "utf-32 LE with BOM": ("utf-32-le", b"\xff\xfe\0\0"),
+    "utf-32 BE with BOM": ("utf-32-be", b"\0\0\xfe\xff"),
+}
+
+
+def _wide(text: str, encoding: str) -> bytes:
+    codec, bom = WIDE[encoding]
+    return bom + text.encode(codec)
 
 
 def _findings(proc: subprocess.CompletedProcess[str]) -> list[tuple[str, int]]:
@@ -52,15 +73,16 @@ def test_utf16_without_a_key_stays_clean() -> None:
     text = "Binance bot settings: 上海 " + "word " * 40 + "\n"
     for check in (has_candidates, patch_has_candidates):
         assert not check(text.encode("utf-16-le"))
+        assert not check(text.encode("utf-32"))
         assert not check(bytes(range(256)) * 64)  # binary with NULs
 
 
 def test_lines_git_counts_map_to_text_lines() -> None:
-    """In UTF-16, 上 (U+4E0A) holds a b"\\n" byte: git counts more lines than the text has."""
+    """In UTF-16/32, 上 (U+4E0A) holds a b"\\n" byte: git counts more lines than the text has."""
     text = f"上上\n上\nbinance\nKEY={KEY}\n"
-    for codec in ("utf-16-le", "utf-16-be"):
-        data = text.encode(codec)
-        key_git_line = data[: data.find("KEY".encode(codec))].count(b"\n") + 1
+    for encoding in WIDE:
+        data = _wide(text, encoding)
+        key_git_line = data[: data.find("KEY".encode(WIDE[encoding][0]))].count(b"\n") + 1
         assert key_git_line > 4
         assert [f.line for f in scan_bytes(data, "a.txt", lines={key_git_line})] == [4]
         assert scan_bytes(data, "a.txt", lines={1, 2, 3}) == []
@@ -154,6 +176,58 @@ def test_ci_push(tmp_path: Path) -> None:
     step = project.run_push(checkout, payload, after=after)
     assert step.code == 1, step.explain()
     assert step.annotated_files() == {"keys.env"}
+
+
+@pytest.mark.parametrize("encoding", list(WIDE))
+def test_a_base64_key_in_a_wide_file_is_found_by_every_front_end(
+    repo: Path, encoding: str
+) -> None:
+    data = _wide(K8S_SECRET, encoding)
+    expected = [("binance_api_key", 6), ("binance_secret_key", 7)]
+    assert [(f.type, f.line) for f in scan_bytes(data, "secret.yaml")] == expected
+    assert has_candidates(data) and patch_has_candidates(b"+++ b/secret.yaml\n+" + data)
+    commit(repo, {"README.md": "# bot\n"})
+    stage(repo, {"secret.yaml": data})
+    lines = [("secret.yaml", 6), ("secret.yaml", 7)]
+    scan = run_cli("scan", "--format", "json", cwd=repo)
+    assert scan.returncode == 1 and _findings(scan) == lines, scan.stderr
+    hook = run_cli("hook", "--format", "json", cwd=repo)
+    assert hook.returncode == 1 and _findings(hook) == lines, hook.stderr
+    git(repo, "commit", "-q", "--no-verify", "-m", "secret")
+    history = run_cli("history", "--format", "json", str(repo))
+    assert history.returncode == 1 and _findings(history) == lines, history.stderr
+
+
+def test_scrub_removes_utf32_and_base64_keys(repo: Path) -> None:
+    commit(repo, {"README.md": "# bot\n"})
+    commit(
+        repo,
+        {
+            "keys.env": ENCODINGS["utf-32 BE with BOM"],
+            "secret.yaml": _wide(K8S_SECRET, "utf-16 LE with BOM"),
+            "plain.yaml": K8S_SECRET,
+        },
+        "settings",
+    )
+    commit(repo, {"keys.env": "", "secret.yaml": "", "plain.yaml": ""}, "keys out")
+    assert run_cli("history", str(repo)).returncode == 1
+    proc = run_cli("scrub", "--in-place", "--yes", str(repo))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_no_secret(proc.stdout + proc.stderr, (KEY, SECRET))
+    listing = git(repo, "rev-list", "--all", "--objects", "--no-object-names")
+    objects = subprocess.run(
+        ["git", "cat-file", "--batch"], cwd=repo, input=listing.encode(), capture_output=True
+    ).stdout
+    forms = [
+        form
+        for secret in (KEY, SECRET)
+        for text in (secret, base64.b64encode(secret.encode()).decode())
+        for form in (text, base64.b64encode((secret + "\n").encode()).decode())
+    ]
+    for form in forms:
+        for codec in ("utf-8", "utf-16-le", "utf-32-be"):
+            assert form.encode(codec) not in objects
+    assert run_cli("history", str(repo)).returncode == 0
 
 
 def test_scrub_removes_the_utf16_key(repo: Path) -> None:

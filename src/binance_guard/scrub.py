@@ -15,6 +15,7 @@ git-filter-repo through pipes, never a file.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import json
@@ -42,7 +43,7 @@ MARKER = "***REMOVED***"
 MIN_FILTER_REPO = (2, 38)
 MIN_GIT = (2, 36)
 MIN_CHUNK = 16
-ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be")
+ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 # filter-repo's --replace-text leaves blobs with a NUL in their first 8 KiB alone (UTF-16 text
 # among them): this callback gives them the same replacements (``apply``, as the proof does).
 BLOB_CALLBACK = """\
@@ -79,20 +80,28 @@ class Replacement:
 
 
 def replacements(findings: Sequence[Finding]) -> list[Replacement]:
-    """Literal replacements: HMAC values whole; PEM bodies by their 64-column lines, which is
-    how they appear in a .pem file, a YAML block or a JSON string with \\n escapes alike. Each
-    in UTF-8 and in UTF-16 (both byte orders), the encodings the scanner reads."""
+    """Literal replacements: HMAC values whole, and base64-encoded once as the scanner decodes
+    them (a Kubernetes Secret's ``data:``, ``echo key | base64``: the marker's base64 keeps
+    the field valid); PEM bodies by their 64-column lines, which is how they appear in a .pem
+    file, a YAML block or a JSON string with \\n escapes alike. Each in UTF-8, UTF-16 and UTF-32
+    (both byte orders), the encodings the scanner reads."""
     result: dict[bytes, bytes] = {}
     for finding in findings:
-        secrets = [finding.secret]
+        pairs = [(finding.secret, MARKER)]
         if "PRIVATE KEY" in finding.secret:
             body = finding.secret.split("\n")[1]
             chunks = (body[i : i + 64] for i in range(0, len(body), 64))
-            secrets = [chunk for chunk in chunks if len(chunk) >= MIN_CHUNK]
-        for secret in secrets:
+            pairs = [(chunk, MARKER) for chunk in chunks if len(chunk) >= MIN_CHUNK]
+        else:
+            pairs += [(_b64(finding.secret + end), _b64(MARKER + end)) for end in ("", "\n")]
+        for secret, marker in pairs:
             for encoding in ENCODINGS:
-                result[secret.encode(encoding)] = MARKER.encode(encoding)
+                result[secret.encode(encoding)] = marker.encode(encoding)
     return [Replacement(old, new) for old, new in sorted(result.items(), key=lambda i: -len(i[0]))]
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
 
 
 def apply(data: bytes, rules: Sequence[Replacement]) -> bytes:

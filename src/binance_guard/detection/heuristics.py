@@ -12,7 +12,7 @@ import math
 from collections import Counter
 
 from binance_guard.detection.patterns import NAME_PART_RE, PLACEHOLDER_WORDS, SEQUENCES
-from binance_guard.detection.prefilter import BINARY_SNIFF, utf16_codec
+from binance_guard.detection.prefilter import BINARY_SNIFF, wide_codec
 
 HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
@@ -87,5 +87,5 @@ def random_key_verdict(value: str) -> str | None:
 
 
 def is_binary(data: bytes) -> bool:
-    """NUL bytes mean binary, except in UTF-16 text."""
-    return b"\x00" in data[:BINARY_SNIFF] and utf16_codec(data) is None
+    """NUL bytes mean binary, except in UTF-16 and UTF-32 text."""
+    return b"\x00" in data[:BINARY_SNIFF] and wide_codec(data) is None

@@ -14,8 +14,13 @@ ALNUM_TABLE = bytes(
 )
 ALNUM_RUN = b"a" * KEY_LENGTH
 PRIVATE_KEY_MARKER = b"PRIVATE KEY-----"
-# The marker in UTF-16, little- or big-endian alike (a NUL after each character but the last).
-WIDE_MARKER = bytes(byte for char in PRIVATE_KEY_MARKER for byte in (char, 0))[:-1]
+# The marker in UTF-16 and UTF-32, little- or big-endian alike (NULs after each character
+# but the last).
+WIDE_MARKERS = tuple(
+    bytes(byte for char in PRIVATE_KEY_MARKER for byte in (char, *[0] * nuls))[:-nuls]
+    for nuls in (1, 3)
+)
+UTF32_BOMS = (b"\xff\xfe\0\0", b"\0\0\xfe\xff")
 # Bytes looked at to tell text from binary (NULs) and UTF-16 from other text.
 BINARY_SNIFF = 8000
 
@@ -65,7 +70,7 @@ def candidate_runs(data: bytes) -> "tuple[list[int], list[int]] | None":
     runs = key_runs(data)
     if runs[0] or runs[1] or PRIVATE_KEY_MARKER in data:
         return runs
-    if utf16_codec(data) is not None and _has_wide_candidates(data):
+    if wide_codec(data) is not None and _has_wide_candidates(data):
         return runs
     return None
 
@@ -85,16 +90,18 @@ def patch_has_candidates(patch: bytes) -> bool:
 
 
 def _has_wide_candidates(data: bytes) -> bool:
-    """UTF-16 holds ASCII characters with a NUL between them. Without the NULs (deleted by the
-    same translate), a key is a run of 64 or more alphanumerics (more when a neighbouring
-    non-ASCII character's byte is one)."""
-    return WIDE_MARKER in data or ALNUM_RUN in data.translate(ALNUM_TABLE, b"\0")
+    """UTF-16 holds ASCII characters with a NUL between them, UTF-32 with three. Without the
+    NULs (deleted by the same translate), a key is a run of 64 or more alphanumerics (more
+    when a neighbouring non-ASCII character's byte is one)."""
+    return any(m in data for m in WIDE_MARKERS) or ALNUM_RUN in data.translate(ALNUM_TABLE, b"\0")
 
 
-def utf16_codec(data: bytes) -> "str | None":
-    """The codec of UTF-16 text (PowerShell 5's ``>`` and Windows editors write it), from its
-    byte-order mark or, without one, from NULs in every other byte (ASCII-heavy text); None
-    for anything else."""
+def wide_codec(data: bytes) -> "str | None":
+    """The codec of UTF-32 text with a byte-order mark, or of UTF-16 text (PowerShell 5's
+    ``>`` and Windows editors write it) from its byte-order mark or, without one, from NULs in
+    every other byte (ASCII-heavy text); None for anything else (UTF-8 and binary)."""
+    if data.startswith(UTF32_BOMS):  # before UTF-16: FF FE starts both little-endian marks
+        return "utf-32"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # The mark is one code unit: the high bytes follow it at odd offsets (LE), even (BE).
         high = data[3 if data[0] == 0xFF else 2 : BINARY_SNIFF : 2]

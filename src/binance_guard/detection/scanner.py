@@ -58,7 +58,7 @@ from binance_guard.detection.prefilter import (
     PRIVATE_KEY_MARKER,
     alnum_runs,
     key_runs,
-    utf16_codec,
+    wide_codec,
 )
 from binance_guard.finding import (
     API_KEY,
@@ -215,9 +215,9 @@ def scan_bytes(
     Context (Binance words, the partner of a pair) is always taken from the whole buffer,
     so a hook that reports only added lines still sees the import at the top of the file.
     """
-    codec = utf16_codec(data)
+    codec = wide_codec(data)
     if codec is not None:
-        # Every front end hands its bytes here, so UTF-16 is read alike by all: as UTF-8.
+        # Every front end hands its bytes here, so UTF-16/32 is read alike by all: as UTF-8.
         decoded = data.decode(codec, "replace").encode("utf-8", "surrogateescape")
         if lines is not None and decoded.count(b"\n") != data.count(b"\n"):
             lines = _text_lines(data, codec, lines)
@@ -273,16 +273,17 @@ def _looks_generated(data: bytes) -> bool:
 
 def _text_lines(raw: bytes, codec: str, git_lines: Container[int]) -> set[int]:
     """The text lines holding one of ``git_lines``. Git numbers lines by their b"\\n" bytes,
-    and in UTF-16 characters other than the newline hold one too (上 is 0A 4E)."""
-    big = codec == "utf-16-be" or raw.startswith(b"\xfe\xff")
-    newline = b"\0\n" if big else b"\n\0"
+    and in UTF-16/32 characters other than the newline hold one too (上 is 0A 4E)."""
+    width = 4 if codec == "utf-32" else 2
+    big = codec == "utf-16-be" or raw.startswith((b"\xfe\xff", b"\0\0\xfe\xff"))
+    newline = "\n".encode(f"utf-{8 * width}-{'be' if big else 'le'}")
     text_lines = {1} if 1 in git_lines else set()
     text_line, git_line = 1, 1
     pos = raw.find(b"\n")
     while pos != -1:
         git_line += 1
-        unit = pos - 1 if big else pos  # where the code unit holding this byte would start
-        if unit % 2 == 0 and raw[unit : unit + 2] == newline:
+        unit = pos - width + 1 if big else pos  # where the code unit holding this byte starts
+        if unit % width == 0 and raw[unit : unit + width] == newline:
             text_line += 1
         if git_line in git_lines:
             text_lines.add(text_line)
