@@ -414,3 +414,38 @@ def test_a_default_takes_the_name_of_its_option(line: str) -> None:
     text = "# binance bot\n" + line.format(v=key()) + "\n"
     findings = scan(text, "cli.py")
     assert blocking(findings) == [(SECRET_KEY, 2)]
+
+
+def _ed25519_body() -> str:
+    pem = (
+        ed25519.Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    return pem.split("\n")[1]
+
+
+def test_ed25519_private_key_without_its_armour() -> None:
+    """``BINANCE_PRIVATE_KEY=MC4CAQAw…`` in a .env: the PKCS#8 body on its own line, with or
+    without "+" and "/" (without them it is also a 64-character run, reported once)."""
+    bodies = [_ed25519_body() for _ in range(12)]
+    assert any(b.isalnum() for b in bodies) and not all(b.isalnum() for b in bodies)
+    for body in bodies:
+        text = f"BINANCE_API_KEY={key()}\nBINANCE_PRIVATE_KEY={body}\n"
+        assert has_candidates(f"PRIVATE_KEY={body}\n".encode())
+        findings = scan(text, ".env")
+        assert [(f.type, f.line) for f in findings] == [(API_KEY, 1), ("binance_private_key", 2)]
+        loaded = serialization.load_pem_private_key(findings[1].secret.encode(), None)
+        assert isinstance(loaded, ed25519.Ed25519PrivateKey)
+        assert findings[1].reasons[0] == "an Ed25519 PKCS#8 body without its PEM armour"
+
+
+def test_bare_ed25519_placeholders_and_other_services() -> None:
+    zeros = "MC4CAQAwBQYDK2VwBCIEI" + "A" * 43
+    assert scan(f"binance\nK={zeros}\n", ".env") == []
+    (coinbase,) = scan(f"# binance, coinbase\nCOINBASE_ED25519_KEY={_ed25519_body()}\n", ".env")
+    assert coinbase.type == "private_key"

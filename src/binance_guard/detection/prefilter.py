@@ -21,6 +21,9 @@ WIDE_MARKERS = tuple(
     for nuls in (1, 3)
 )
 UTF32_BOMS = (b"\xff\xfe\0\0", b"\0\0\xfe\xff")
+# An Ed25519 private key's PKCS#8 body without its PEM armour (a one-line .env or JSON value):
+# the base64 of its DER prefix, the same 21 characters for every key.
+BARE_ED25519_MARKER = b"MC4CAQAwBQYDK2VwBCIEI"
 # Bytes looked at to tell text from binary (NULs) and UTF-16 from other text.
 BINARY_SNIFF = 8000
 
@@ -68,7 +71,7 @@ def candidate_runs(data: bytes) -> "tuple[list[int], list[int]] | None":
     """:func:`key_runs` of ``data`` if the scanner could find something in it, else None: a
     caller that scans next hands them on (scan_bytes' ``runs``) instead of finding them twice."""
     runs = key_runs(data)
-    if runs[0] or runs[1] or PRIVATE_KEY_MARKER in data:
+    if runs[0] or runs[1] or PRIVATE_KEY_MARKER in data or BARE_ED25519_MARKER in data:
         return runs
     if wide_codec(data) is not None and _has_wide_candidates(data):
         return runs
@@ -84,7 +87,7 @@ def has_candidates(data: bytes) -> bool:
 def patch_has_candidates(patch: bytes) -> bool:
     """:func:`has_candidates` for a staged patch, where a UTF-16 file's lines can come after
     any number of ASCII ones (git diff --text shows them as they are)."""
-    if PRIVATE_KEY_MARKER in patch or any(key_runs(patch)):
+    if PRIVATE_KEY_MARKER in patch or BARE_ED25519_MARKER in patch or any(key_runs(patch)):
         return True
     return b"\0" in patch and _has_wide_candidates(patch)
 

@@ -13,6 +13,7 @@ import bisect
 import dataclasses
 import itertools
 import re
+import string
 from collections.abc import Container, Iterator
 
 from binance_guard.detection import heuristics
@@ -38,6 +39,7 @@ from binance_guard.detection.patterns import (
     ARMOR_END_RE,
     ARMOR_MAX_BODY,
     EC_OID_B64,
+    ED25519_PKCS8_DER,
     ED25519_PKCS8_PREFIX,
     ESCAPED_NEWLINE_RE,
     EXAMPLE_KEY_SOURCES,
@@ -53,6 +55,7 @@ from binance_guard.detection.patterns import (
     WEB_FRAMEWORK_MARKERS,
 )
 from binance_guard.detection.prefilter import (
+    BARE_ED25519_MARKER,
     ENCODED_PADDING,
     KEY_LENGTH,
     PRIVATE_KEY_MARKER,
@@ -83,6 +86,9 @@ LABEL_LINE_MAX = 256
 MINIFIED_MIN_BYTES = 20_000
 MINIFIED_LINE = 1_000
 _BASE64_EXTENDERS = frozenset("+/")
+_BASE64_BODY = frozenset(string.ascii_letters + string.digits + "+/")
+# Characters after a bare body that would make it part of a longer token (padding included).
+_BASE64_ANY = _BASE64_BODY | {"="}
 _TOKEN_JOINERS = frozenset("-_.")
 # What surrounds a value alone on a line of markup: tags, table bars, quotes, backticks.
 _MARKUP = " \t|`'\"<>/{},;*"
@@ -225,27 +231,31 @@ def scan_bytes(
         prefiltered = None  # those of the undecoded bytes
     runs, encoded = key_runs(data) if prefiltered is None else prefiltered
     has_pem = PRIVATE_KEY_MARKER in data
-    if not runs and not encoded and not has_pem:
+    bare = BARE_ED25519_MARKER in data
+    has_key = has_pem or bare
+    if not runs and not encoded and not has_key:
         return []
     context = BinanceContext(data, path)
     if not context.in_file and not context.in_path and _looks_generated(data):
         # A minified bundle or generated file with no Binance word: its key-shaped runs are
         # hashes and identifiers, and at best low; skip them without reading any line.
         runs = encoded = []
-        if not has_pem:
+        if not has_key:
             return []
     if not context.in_file and b"ecret" not in data and b"ECRET" not in data:
         # A hex value is only a key next to a Binance word, or (low) as a secret with its key:
         # lock files full of sha256 digests, which never say "secret", stop here, before any
         # line is decoded.
         runs = [r for r in runs if not heuristics.is_hex(data[r : r + KEY_LENGTH].decode())]
-        if not runs and not encoded and not has_pem:
+        if not runs and not encoded and not has_key:
             return []
     text = _Text(data)
     # Without a private key, a block matters only if it starts before a run it may hold.
     armor = _armor_spans(data, len(data) if has_pem else max(runs + encoded, default=0))
 
     findings = list(_private_keys(data, text, path, context, armor))
+    if bare:
+        findings.extend(_bare_ed25519_keys(data, text, path, context, armor))
     candidates = [
         c for c in _hmac_candidates(data, runs, encoded, text, context, armor) if c is not None
     ]
@@ -372,6 +382,78 @@ def _private_keys(
         )
 
 
+def _bare_ed25519_keys(
+    data: bytes,
+    text: _Text,
+    path: str,
+    context: BinanceContext,
+    armor: list[tuple[int, int, str, str]],
+) -> Iterator[Finding]:
+    """Ed25519 PKCS#8 bodies written without their armour (``ED25519_KEY=MC4CAQAw…``): 64
+    base64 characters that decode to the key's DER. Judged like the armoured key."""
+    armor_starts = [start for start, _, _, _ in armor]
+    pos = data.find(BARE_ED25519_MARKER)
+    while pos != -1:
+        block = bisect.bisect_right(armor_starts, pos) - 1
+        end = pos + KEY_LENGTH
+        body = data[pos:end].decode("latin-1")
+        after = data[end : end + 1].decode("latin-1")
+        before = data[pos - 1 : pos].decode("latin-1") if pos else ""
+        if (
+            (block < 0 or pos >= armor[block][1])
+            and len(body) == KEY_LENGTH
+            and _BASE64_BODY.issuperset(body)
+            and after not in _BASE64_ANY
+            and before not in _BASE64_BODY
+            and _is_ed25519_der(body)
+            and not heuristics.is_placeholder(body[len(BARE_ED25519_MARKER) :])
+            and not PEM_PLACEHOLDER_RE.search(body)
+            and not text.is_allowlisted(pos)
+        ):
+            yield _bare_finding(body, pos, text, path, context)
+        pos = data.find(BARE_ED25519_MARKER, pos + 1)
+
+
+def _is_ed25519_der(body: str) -> bool:
+    try:
+        der = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return len(der) == 48 and der.startswith(ED25519_PKCS8_DER)
+
+
+def _bare_finding(
+    body: str, pos: int, text: _Text, path: str, context: BinanceContext
+) -> Finding:
+    proximity = context.proximity(pos)
+    reasons = ["an Ed25519 PKCS#8 body without its PEM armour"]
+    before, previous = text.window_before(pos)
+    name = slot_of(before, len(before), previous).name
+    if name and classify_name(name) is Role.OTHER:
+        kind_name, confidence = GENERIC_PRIVATE_KEY, "medium"
+        reasons.append(f"named '{name}': another service's key, reported as a generic one")
+    elif proximity > Proximity.NONE:
+        kind_name, confidence = PRIVATE_KEY, "high"
+        reasons.append(f"PKCS#8 (ed25519) with Binance context ({proximity.name.lower()})")
+    else:
+        kind_name, confidence = GENERIC_PRIVATE_KEY, "medium"
+        reasons.append("no Binance context: reported as a generic private key")
+    published = EXAMPLE_PRIVATE_KEY_SOURCES.get(fingerprint(body))
+    if published is not None:
+        reasons.append(f"public example published in {published}")
+    return Finding(
+        type=kind_name,
+        path=path,
+        line=text.line_number(pos),
+        column=text.column_of(pos),
+        secret=f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----",
+        confidence=Confidence(confidence),
+        reasons=tuple(reasons),
+        algorithm="ed25519",
+        public_example=published is not None,
+    )
+
+
 def _is_base64(body: str) -> bool:
     try:
         base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
@@ -419,6 +501,8 @@ def _hmac_candidates(
             if _is_part_of_longer_token(data, offset):
                 continue
             raw = value = data[offset : offset + KEY_LENGTH].decode("ascii")
+            if value.startswith(ED25519_PKCS8_PREFIX) and _is_ed25519_der(value):
+                continue  # a bare Ed25519 private key, reported as one
         if _in_wrapped_base64(text, offset, raw) or text.is_allowlisted(offset):
             continue
         before, previous = text.window_before(offset)
