@@ -12,6 +12,8 @@ Then, medians over ``--runs``:
 - the same fleet again, unchanged, as a fraction of the cold run (goal <= 5 %);
 - scanning from existing mirrors with an empty state store on 1 and on 2 workers:
   throughput ratio (goal >= 1.6x on 2 cores);
+- the CPU seconds of the client (with the scheduler) and of the workers (with the git they
+  ran) in those two runs: how many CPUs one worker keeps busy bounds what a second can add;
 - peak RSS of this (client) process and of each worker;
 - what one no-op Dask task costs on this machine (scheduling, two process hops).
 
@@ -62,18 +64,34 @@ def build(bases: int, commits: int, files: int) -> Path:
     return root
 
 
+def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def worker_cpu() -> float:
+    """A worker's CPU seconds with its finished children's: the git it ran."""
+    return cpu_seconds() + cpu_seconds(resource.RUSAGE_CHILDREN)
+
+
 def fleet_run(
     specs: list[discovery.RepoSpec], cache: Path, workers: int
-) -> tuple[float, float, FleetResult, list[int]]:
-    """(cluster start seconds, run seconds, result, peak RSS KiB of each worker)."""
+) -> tuple[float, float, FleetResult, list[int], tuple[float, float]]:
+    """(cluster start seconds, run seconds, result, peak RSS KiB of each worker, CPU seconds
+    of the client with its scheduler and of the workers with their git)."""
     started = time.perf_counter()
     with cluster(None, workers) as client:
         ready = time.perf_counter()
+        before: dict[str, float] = client.run(worker_cpu)
+        client_before = cpu_seconds()
         result = run_fleet(client, specs, str(cache), Policy(), DEFAULT_MAX_BYTES)
         elapsed = time.perf_counter() - ready
+        client_cpu = cpu_seconds() - client_before
+        after: dict[str, float] = client.run(worker_cpu)
         usage: dict[str, Any] = client.run(resource.getrusage, resource.RUSAGE_SELF)
     assert not result.incomplete, [r.error for r in result.incomplete]
-    return ready - started, elapsed, result, sorted(u.ru_maxrss for u in usage.values())
+    cpu = (client_cpu, sum(after[w] - before[w] for w in after))
+    return ready - started, elapsed, result, sorted(u.ru_maxrss for u in usage.values()), cpu
 
 
 def task_overhead(workers: int, count: int = 600) -> float:
@@ -115,20 +133,24 @@ def main() -> None:
     history: list[float] = []
     scanned = unique = 0
     workers_rss: list[int] = []
+    cpu: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    loads = [os.getloadavg()[0]]
     for run in range(args.runs):
         shutil.rmtree(work, ignore_errors=True)
-        start, seconds, result, rss = fleet_run(specs, work, 2)
+        start, seconds, result, rss, _ = fleet_run(specs, work, 2)
         cold.append(seconds)
         starts.append(start)
         scanned, unique = result.blobs_scanned, result.unique_blobs
         workers_rss = [max(a, b) for a, b in zip(workers_rss or rss, rss, strict=True)]
-        _, seconds, result, rss = fleet_run(specs, work, 2)
+        _, seconds, result, rss, _ = fleet_run(specs, work, 2)
         assert result.blobs_scanned == 0
         warm.append(seconds)
         for count, times in ((1, one), (2, two)):
             os.unlink(work / STORE_NAME)  # the mirrors stay: scanning only
-            _, seconds, result, _ = fleet_run(specs, work, count)
+            _, seconds, result, _, used = fleet_run(specs, work, count)
             times.append(seconds)
+            cpu[count].append(used)
+        loads.append(os.getloadavg()[0])
         seconds, history_blobs = history_sum(repos)
         history.append(seconds)
         print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
@@ -160,9 +182,21 @@ def main() -> None:
         f"  scan from mirrors, 2 workers             {med(two):8.2f} s  "
         f"{med(one) / med(two):.2f}x throughput (goal >= 1.6x)"
     )
+    for count, times in ((1, one), (2, two)):
+        client_cpu = med(c for c, _ in cpu[count])
+        workers_cpu = med(w for _, w in cpu[count])
+        print(
+            f"    CPU with {count} worker(s): client and scheduler {client_cpu:.2f} s, workers "
+            f"with their git {workers_cpu:.2f} s = {(client_cpu + workers_cpu) / med(times):.2f} "
+            "CPUs busy"
+        )
     print(
         f"  one no-op Dask task, 2 workers           {overhead * 1000:8.1f} ms "
         f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
+    print(
+        f"  load average (1 min) at the start and after each run: "
+        f"{', '.join(f'{load:.1f}' for load in loads)}"
     )
     print(f"  local cluster start                      {med(starts):8.2f} s (not in the above)")
     print(
