@@ -176,9 +176,29 @@ def test_linked_worktree_is_refused_and_a_mirror_is_offered(tmp_path: Path) -> N
     proc = _cli("scrub", "--in-place", "--yes", str(repo))
     assert proc.returncode == 2 and "linked worktree" in proc.stderr
     assert str(tmp_path / "linked") in proc.stderr and "without --in-place" in proc.stderr
+    assert "git worktree remove PATH" in proc.stderr and "prune" not in proc.stderr
     assert _refs(repo) == refs
     mirror = _cli("scrub", "--yes", "--output", str(tmp_path / "clean.git"), str(repo))
     assert mirror.returncode == 0, mirror.stdout + mirror.stderr
+
+
+def test_a_worktree_whose_directory_is_gone_is_pruned_not_removed(tmp_path: Path) -> None:
+    """Deleted with rm -rf, a worktree stays registered (HEAD and index under .git/worktrees)
+    until pruned: the refusal says which command forgets it, and then the scrub runs."""
+    repo = _repo(tmp_path / "repo")
+    for name in ("gone", "locked"):
+        git(repo, "worktree", "add", "-q", str(tmp_path / name), "-b", name)
+        subprocess.run(["rm", "-rf", str(tmp_path / name)], check=True)
+    git(repo, "worktree", "lock", str(tmp_path / "locked"))
+    proc = _cli("scrub", "--in-place", "--yes", str(repo))
+    assert proc.returncode == 2
+    assert f"directory is gone ({tmp_path / 'gone'}, {tmp_path / 'locked'})" in proc.stderr
+    assert "git worktree prune" in proc.stderr and "git worktree unlock PATH" in proc.stderr
+    assert "git worktree remove" not in proc.stderr, proc.stderr
+    git(repo, "worktree", "unlock", str(tmp_path / "locked"))
+    git(repo, "worktree", "prune")
+    done = _cli("scrub", "--in-place", "--yes", str(repo))
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def _ssh_signing(repo: Path, tmp_path: Path) -> None:

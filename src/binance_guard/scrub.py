@@ -161,12 +161,46 @@ def _in_progress(repo: str) -> list[str]:
     return [what for name, what in IN_PROGRESS.items() if os.path.exists(git.git_path(repo, name))]
 
 
-def _linked_worktrees(repo: str) -> list[str]:
+def _linked_worktrees(repo: str) -> list[tuple[str, bool]]:
+    """(path, locked) of each linked worktree."""
     out = git.run(["worktree", "list", "--porcelain", "-z"], cwd=repo)
-    paths = [
-        os.fsdecode(f[len(b"worktree ") :]) for f in out.split(b"\0") if f.startswith(b"worktree ")
+    records = [record.split(b"\0") for record in out.split(b"\0\0") if record.strip(b"\0")]
+    return [
+        (
+            os.fsdecode(fields[0].removeprefix(b"worktree ")),
+            any(f == b"locked" or f.startswith(b"locked ") for f in fields),
+        )
+        for fields in records[1:]
     ]
-    return paths[1:]
+
+
+def _worktrees_refusal(linked: list[tuple[str, bool]]) -> str:
+    """Why linked worktrees stop an in-place scrub, and the commands that clear each kind."""
+    present = [(path, locked) for path, locked in linked if os.path.isdir(path)]
+    gone = [(path, locked) for path, locked in linked if not os.path.isdir(path)]
+
+    def paths(group: list[tuple[str, bool]]) -> str:
+        return ", ".join(path for path, _ in group)
+
+    def unlock(group: list[tuple[str, bool]]) -> str:
+        locked = any(locked for _, locked in group)
+        return " (a locked one after git worktree unlock PATH)" if locked else ""
+
+    reasons = []
+    if present:
+        reasons.append(
+            f"linked worktree(s) exist ({paths(present)}): their index and files would "
+            "keep the secret and their HEADs would point into the old history; remove them "
+            f"(git worktree remove PATH){unlock(present)} or scrub a mirror clone instead "
+            "(without --in-place)"
+        )
+    if gone:
+        reasons.append(
+            f"linked worktree(s) whose directory is gone ({paths(gone)}) are still "
+            "registered, their HEADs and indexes pointing into the old history: "
+            f"`git worktree prune` forgets them{unlock(gone)}"
+        )
+    return "; ".join(reasons) + f" {NOTHING_CHANGED}"
 
 
 def _hidden_from_status(repo: str) -> list[str]:
@@ -210,12 +244,7 @@ def preflight(repo: str, *, in_place: bool) -> None:
             )
         linked = _linked_worktrees(repo)
         if linked:
-            raise ScrubError(
-                f"linked worktree(s) exist ({', '.join(linked)}): their index and files would "
-                "keep the secret and their HEADs would point into the old history; remove them "
-                "(git worktree remove PATH) or scrub a mirror clone instead (without "
-                f"--in-place) {NOTHING_CHANGED}"
-            )
+            raise ScrubError(_worktrees_refusal(linked))
     if git.is_dirty(repo):
         raise ScrubError(
             "the working tree has uncommitted changes: commit or stash them first, so the "
