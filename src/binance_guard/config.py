@@ -8,14 +8,17 @@ setting only removes findings, and ``min_confidence = "low"`` is still within th
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
-from collections.abc import Iterable
-from typing import Any
 
 from binance_guard.errors import UsageError
 from binance_guard.finding import Confidence
+from binance_guard.record import field, record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 CONFIG_FILE = ".binance-guard.toml"
 PYPROJECT = "pyproject.toml"
@@ -30,7 +33,7 @@ class ConfigError(UsageError):
     """The configuration file cannot be used; the message names the file and the key."""
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Config:
     """Settings from the file; empty (all defaults) when there is none."""
 
@@ -39,7 +42,7 @@ class Config:
     exclude_paths: tuple[str, ...] = ()
     allow_paths: tuple[str, ...] = ()
     allow_regexes: tuple[str, ...] = ()
-    fingerprints: dict[str, str] = dataclasses.field(default_factory=dict)  # fp -> reason
+    fingerprints: dict[str, str] = field(default_factory=dict)  # fp -> reason
     commits: tuple[str, ...] = ()
 
 

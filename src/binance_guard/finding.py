@@ -7,13 +7,23 @@ reporters only ever see ``redacted`` and ``fingerprint``.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-import hashlib
-from collections.abc import Iterable
+
+from binance_guard.record import field, fields, record
+
+# CPython's own SHA-256: hashlib would load OpenSSL (~2 ms of a blocked commit) for the same
+# digest. hashlib's where a build has none.
+try:
+    from _sha256 import sha256  # type: ignore[import-not-found]  # Python 3.11
+except ImportError:
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12+
+    except ImportError:
+        from hashlib import sha256
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 
@@ -72,7 +82,7 @@ class Location(enum.StrEnum):
         return "(" + self.value.replace("_", " ") + ")"
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class FindingType:
     """Everything every reporter and integration says about one kind of finding."""
 
@@ -137,7 +147,8 @@ FINDING_TYPES = _types(
 
 def fingerprint(secret: str) -> str:
     """Stable across runs and machines; reveals nothing about the value."""
-    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+    digest: str = sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+    return digest
 
 
 def redact(secret: str) -> str:
@@ -151,7 +162,7 @@ def redact(secret: str) -> str:
     return f"{flat[:4]}{'*' * 8}{flat[-4:]}"
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Pair:
     """The other half of a key/secret incident: a key and its secret are one leak."""
 
@@ -162,10 +173,10 @@ class Pair:
     fingerprint: str
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Commit:
     sha: str
     author: str
@@ -175,7 +186,7 @@ class Commit:
         return {"commit": self.sha, "author": self.author, "date": self.date}
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Introduction:
     """A commit that added the secret at a path where its parent(s) did not have it."""
 
@@ -187,7 +198,7 @@ class Introduction:
         return {**self.commit.as_dict(), "path": self.path, "line": self.line}
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Attribution:
     """Where a secret found in history came from and whether it is still reachable."""
 
@@ -210,7 +221,7 @@ class Attribution:
         }
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Verification:
     """What Binance said about a key (see binance_guard.verify)."""
 
@@ -226,18 +237,19 @@ class Verification:
     risks: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["permissions"] = dict(self.permissions) if self.permissions is not None else None
         data["risks"] = list(self.risks)
         return data
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     type: str
     path: str
     line: int
     column: int
-    secret: str = dataclasses.field(repr=False, metadata={"raw": True})  # see sanitize.strings
+    secret: str = field(repr=False, raw=True)  # see sanitize.strings
     confidence: Confidence
     reasons: tuple[str, ...]
     public_example: bool = False
@@ -267,6 +279,8 @@ class Finding:
     @property
     def hashed_secret(self) -> str:
         """detect-secrets' baseline identity for a secret (sha1 of the value)."""
+        import hashlib  # only baselines need it
+
         return hashlib.sha1(self.secret.encode("utf-8", "surrogateescape")).hexdigest()
 
     def as_dict(self) -> dict[str, Any]:

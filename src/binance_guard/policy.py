@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Iterable
 
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Confidence, Finding, Severity, blocking
+from binance_guard.record import record
 from binance_guard.report import Report
 from binance_guard.sources.source import Skipped, Source
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from binance_guard.integrations.baseline import Baseline
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Policy:
     """Which findings a user wants to see: the scanner reports everything it suspects."""
 

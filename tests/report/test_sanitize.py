@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from binance_guard.finding import Confidence, Finding
+from binance_guard.record import replace
 from binance_guard.report.redact import MASK, PIECE, Redactor, mask
 from binance_guard.report.sanitize import (
     markdown,
@@ -101,5 +101,5 @@ def test_every_string_of_a_finding_is_masked_but_its_secret_kept() -> None:
     assert shown.reasons == ("assigned to '********'", "Binance context: same line")
     assert shown.path == "conf/********.py"
     assert shown.secret == SECRET and shown.confidence is Confidence.HIGH  # raw, enum kept
-    assert dataclasses.replace(shown, path=finding.path, reasons=finding.reasons) == finding
+    assert replace(shown, path=finding.path, reasons=finding.reasons) == finding
     assert strings(finding, terminal) == finding  # nothing to escape

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Confidence, Finding, Severity, Verification
+from binance_guard.record import replace
 from binance_guard.report import Report
 from binance_guard.report.advice import ADVICE
 from binance_guard.report.text import incidents, render
@@ -34,7 +34,7 @@ def _single(path: str = "bot.py", secret: str = OTHER, **changes: object) -> Fin
         confidence=Confidence.MEDIUM,
         reasons=("assigned to 'API_KEY'", "Binance context: elsewhere in the file"),
     )
-    return dataclasses.replace(finding, **changes)  # type: ignore[arg-type]
+    return replace(finding, **changes)
 
 
 def test_a_key_and_its_secret_are_one_incident() -> None:
@@ -111,7 +111,7 @@ def test_verification_is_shown_once_per_incident_with_incident_steps() -> None:
         risks=("withdrawals are enabled",),
     )
     key, secret = _pair()
-    out = render(Report([dataclasses.replace(key, verification=live), secret]))
+    out = render(Report([replace(key, verification=live), secret]))
     assert out.count("verified: LIVE, severity CRITICAL") == 1
     assert "permissions: enableReading, enableWithdrawals" in out
     assert "NOT IP-restricted" in out and "risk: withdrawals are enabled" in out

@@ -3,13 +3,13 @@ annotations, a job summary and step outputs."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import secrets
 import sys
 
 from binance_guard.commands.common import outcome, scan_range
 from binance_guard.policy import Policy, fails, unverified_high
+from binance_guard.record import replace
 from binance_guard.report import Report, render
 from binance_guard.report.sanitize import terminal
 from binance_guard.sources.ranges import github_range
@@ -36,7 +36,7 @@ def run(
         if span.revs
         else Report(history=True)
     )
-    report = dataclasses.replace(report, notes=notes + report.notes)
+    report = replace(report, notes=notes + report.notes)
     findings = report.findings
     # The runner reads every line of the log that starts with "::" as a command, and a table
     # row can start with a file name: no commands until the random token comes back.

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 
@@ -11,6 +10,7 @@ from binance_guard.commands.common import outcome
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Finding, Location
 from binance_guard.policy import Policy, scan_sources
+from binance_guard.record import replace
 from binance_guard.report import render
 from binance_guard.report.sanitize import terminal
 from binance_guard.sources import git
@@ -125,8 +125,8 @@ def _at_tips(findings: list[Finding], tips: list[str]) -> list[Finding]:
             for t in trees
         )
         result.append(
-            dataclasses.replace(
-                finding, attribution=dataclasses.replace(finding.attribution, in_head=at_tip)
+            replace(
+                finding, attribution=replace(finding.attribution, in_head=at_tip)
             )
         )
     return result

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 
@@ -10,6 +9,7 @@ from binance_guard.commands.common import incomplete, outcome, verify_report
 from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR
 from binance_guard.policy import Policy, scan_sources
+from binance_guard.record import replace
 from binance_guard.report import render
 from binance_guard.sources import git
 from binance_guard.sources.files import file_sources
@@ -43,7 +43,7 @@ def run(
                 f"`binance-guard history {path}`"
             )
     if write_baseline:
-        policy = dataclasses.replace(policy, baseline=None)  # the new baseline takes all
+        policy = replace(policy, baseline=None)  # the new baseline takes all
     notes: list[str] = []
     report = scan_sources(file_sources(paths, all_files, max_bytes, notes), policy)
     report.notes[:0] = notes

@@ -6,7 +6,6 @@ how close the nearest Binance word is. Language-agnostic on purpose: the same fe
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import re
 
@@ -25,6 +24,7 @@ from binance_guard.detection.patterns import (
     OTHER_SECRET_WORDS,
     SECRET_WORDS,
 )
+from binance_guard.record import record
 
 # Lines around a value that still count as "near" it (a freqtrade "name": "binance" sits a
 # line or two above "key"; a python-binance import can be far above, which counts as "file").
@@ -77,7 +77,7 @@ class Proximity(enum.IntEnum):
     LINE = 3
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Slot:
     """The syntactic place of a value: assigned to ``name``, or argument ``index`` of ``call``."""
 

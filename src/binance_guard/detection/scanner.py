@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import dataclasses
 import itertools
 import re
 import string
@@ -73,6 +72,7 @@ from binance_guard.finding import (
     Pair,
     fingerprint,
 )
+from binance_guard.record import record
 
 PAIR_DISTANCE = 3
 # Candidates after a key that may be its secret: a few lines of code hold a handful; a line
@@ -96,7 +96,7 @@ _TAG_RE = re.compile(r"<[^<>]*>")
 _ARMOR_BEGIN = b"-----BEGIN "
 
 
-@dataclasses.dataclass
+@record()
 class _Candidate:
     value: str
     offset: int

@@ -26,6 +26,7 @@ from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Attribution, Commit, Finding, Introduction, Location
 from binance_guard.history import attribution
 from binance_guard.policy import Policy
+from binance_guard.record import replace
 from binance_guard.report import Report
 from binance_guard.sources import git
 from binance_guard.sources.objects import (
@@ -59,7 +60,7 @@ def scan_history(
         result.notes.append("the repository has no commits: nothing to scan")
         return result
     # Path-dependent rules wait for real paths (pass 2).
-    first_pass = dataclasses.replace(policy, baseline=None, exclude_files=None, allow_paths=None)
+    first_pass = replace(policy, baseline=None, exclude_files=None, allow_paths=None)
 
     with contextlib.ExitStack() as running:
         # git lists the messages, and walks the commits once something was found, while the
@@ -433,7 +434,7 @@ def _attribute(
         ]
         head_blob = head.blobs.get(path)
         findings.append(
-            dataclasses.replace(
+            replace(
                 current,
                 attribution=Attribution(
                     introduced=introductions[0],
@@ -496,7 +497,7 @@ def _message_hits(
     texts: Iterable[tuple[bytes, _Origin]], location: Location, policy: Policy
 ) -> list[tuple[_Origin, Finding]]:
     return [
-        (origin, dataclasses.replace(finding, location=location))
+        (origin, replace(finding, location=location))
         for text, origin in texts
         if has_candidates(text)
         for finding in _once_each(
@@ -528,7 +529,7 @@ def _message_finding(
     finding: Finding, commit: Commit, refs: Sequence[str], *, in_head: bool
 ) -> Finding:
     """A message has no path and no later history: it was introduced by its own commit/tag."""
-    return dataclasses.replace(
+    return replace(
         finding,
         attribution=Attribution(
             introduced=Introduction(commit, finding.path, finding.line),

@@ -6,29 +6,29 @@ are imported only for the format asked for (SARIF and rich tables cost start-up 
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 
 from binance_guard.finding import Finding, blocking
+from binance_guard.record import field, record
 from binance_guard.sources.source import Skipped
 
 FORMATS = ("text", "json", "sarif")
 
 
-@dataclasses.dataclass
+@record()
 class Report:
-    findings: list[Finding] = dataclasses.field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     # Files not scanned, one by one (scan, hook), those that could not be read among them;
     # history counts its objects instead.
-    skipped: list[Skipped] = dataclasses.field(default_factory=list)
-    skipped_objects: Counter[str] = dataclasses.field(default_factory=Counter)
-    notes: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    skipped_objects: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
     history: bool = False  # blobs of a history (with attribution), not files
     files: int = 0
     blobs: int = 0
     bytes: int = 0
     # What could not be read, by reason: any count makes the run "incomplete" (exit 2).
-    incomplete: Counter[str] = dataclasses.field(default_factory=Counter)
+    incomplete: Counter[str] = field(default_factory=Counter)
 
     @property
     def blocking(self) -> list[Finding]:

@@ -11,9 +11,10 @@ for its sink; :func:`strings` applies one to every string inside a report.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import re
+
+from binance_guard.record import fields, is_record, replace
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on a blocked commit's path
 if TYPE_CHECKING:
@@ -71,21 +72,19 @@ def markdown(text: str) -> str:
 
 
 def strings(value: T, neutralise: Callable[[str], str]) -> T:
-    """``value`` with ``neutralise`` applied to every string inside it (dataclasses, lists,
+    """``value`` with ``neutralise`` applied to every string inside it (records, lists,
     tuples, dicts, Counters), so a renderer cannot forget a field. A field declared with
-    ``metadata={"raw": True}`` (a finding's secret) is left alone, and so are enums."""
+    ``field(raw=True)`` (a finding's secret) is left alone, and so are enums."""
     result: Any
     if isinstance(value, enum.Enum):
         result = value
     elif isinstance(value, str):
         result = neutralise(value)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+    elif is_record(value):
         changes = {
-            field.name: strings(getattr(value, field.name), neutralise)
-            for field in dataclasses.fields(value)
-            if field.init and not field.metadata.get("raw")
+            f.name: strings(getattr(value, f.name), neutralise) for f in fields(value) if not f.raw
         }
-        result = dataclasses.replace(value, **changes)
+        result = replace(value, **changes)
     elif isinstance(value, (list, tuple)):
         result = type(value)(strings(item, neutralise) for item in value)
     elif isinstance(value, dict):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import stat
 from collections.abc import Container
 
 from binance_guard.detection.heuristics import is_binary
+from binance_guard.record import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
 if TYPE_CHECKING:
@@ -17,15 +17,15 @@ if TYPE_CHECKING:
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Source:
     path: str
-    data: bytes = dataclasses.field(repr=False)
+    data: bytes = field(repr=False)
     # Only findings on these lines count (a commit's added lines); None means all lines.
     lines: Container[int] | None = None
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Skipped:
     path: str
     reason: str

@@ -7,7 +7,6 @@ trusted IPs (or lacking the permission), so -2015 is "rejected", never "dead".
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 import re
@@ -16,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from binance_guard.finding import API_KEY, PRIVATE_KEY, SECRET_KEY, Finding, Verification
+from binance_guard.record import replace
 from binance_guard.verify import PASSPHRASE_ENV, severity
 from binance_guard.verify.client import (
     MIN_TIME_MS,
@@ -156,5 +156,5 @@ def verify_findings(findings: Sequence[Finding], client: Client) -> list[Finding
         verdict[key.fingerprint] = verdict[credential.fingerprint] = results[pair]
     default = Verification("skipped", "not an API key with a credential to sign with")
     return [
-        dataclasses.replace(f, verification=verdict.get(f.fingerprint, default)) for f in findings
+        replace(f, verification=verdict.get(f.fingerprint, default)) for f in findings
     ]
