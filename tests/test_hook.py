@@ -301,6 +301,17 @@ OFF_THE_HOOK_PATH = (
     "multiprocessing",
     "binance_guard.history",
     "binance_guard.commands.parser",
+    # what a found key needs neither: records are not dataclasses (dataclasses imports
+    # inspect, ast, dis), git runs through os.posix_spawnp, SHA-256 without OpenSSL, TOML only
+    # when a settings file exists (and typing with it)
+    "dataclasses",
+    "inspect",
+    "subprocess",
+    "threading",
+    "hashlib",
+    "_hashlib",
+    "tomllib",
+    "typing",
 )
 
 

@@ -1,4 +1,4 @@
-"""Parsing what git says about the index: C-quoted names, ``-U0`` hunks, ``--raw -z`` entries.
+"""Parsing what git says about the index: C-quoted names, ``-U0`` hunks, ``--raw`` entries.
 
 Hand-written patches pin the corner cases; real git output (every byte a file name can hold,
 every staged status, random line edits) checks that the parser agrees with git itself.
@@ -26,16 +26,6 @@ from binance_guard.sources.staged import (
 )
 from testing.git_repo import GIT_ENV, commit, git, make_repo, stage
 from testing.keys import fake_key
-
-RAW_ARGS = (
-    "diff",
-    "--cached",
-    "--raw",
-    "-z",
-    "--no-abbrev",
-    "--find-renames",
-    "--diff-filter=ACMRT",
-)
 
 
 def _git_bytes(repo: Path, *args: str, quote_path: bool = False) -> bytes:
@@ -102,8 +92,7 @@ def test_every_byte_a_name_can_hold_survives_git_quoting(tmp_path: Path, quote_p
     lines = added_lines(patch)
     assert set(lines) == expected
     assert all(found == {1} for found in lines.values())
-    entries = staged_entries(_git_bytes(repo, *RAW_ARGS, quote_path=quote_path))
-    assert set(entries) == expected
+    assert set(staged_entries(patch)) == expected  # the --raw lines quote names as well
 
 
 # --- added_lines on hand-written patches --------------------------------------------------
@@ -258,15 +247,16 @@ def test_staged_entries_of_hand_written_raw_output() -> None:
     null = "0" * 40
     raw = (
         (
-            f":000000 100644 {null} {oid} A\0new.py\0"
-            f":100644 100644 {oid} {oid} M\0mod.py\0"
-            f":100644 100755 {oid} {'2' * 40} R087\0old name.py\0new\tname.py\0"
-            f":120000 100644 {oid} {'3' * 40} T\0link\0"
-            f":000000 120000 {null} {'4' * 40} A\0sym\0"
+            f":000000 100644 {null} {oid} A\tnew.py\n"
+            f":100644 100644 {oid} {oid} M\tmod.py\n"
+            f':100644 100755 {oid} {"2" * 40} R087\told name.py\t"new\\tname.py"\n'
+            f":120000 100644 {oid} {'3' * 40} T\tlink\n"
+            f":000000 120000 {null} {'4' * 40} A\tsym\n"
         ).encode()
         + b":000000 100644 "
         + f"{null} {oid} A".encode()
-        + b"\0caf\xe9\0"
+        + b"\tcaf\xe9\n"
+        + b"\ndiff --git a/new.py b/new.py\n:not a raw line\n"
     )
     assert staged_entries(raw) == {
         "new.py": ("100644", oid),
@@ -292,7 +282,7 @@ def test_staged_entries_of_a_real_index(repo: Path) -> None:
     os.symlink("keep.py", repo / "link.py")
     git(repo, "add", "link.py")
     git(repo, "rm", "-q", "gone.py")
-    entries = staged_entries(_git_bytes(repo, *RAW_ARGS))
+    entries = staged_entries(_git_bytes(repo, *PATCH_ARGS))
     blob = git(repo, "rev-parse", ":renamed.py").strip()
     assert set(entries) == {"dir/moved here.py", "renamed.py", "added.py", "link.py"}
     assert entries["renamed.py"] == ("100644", blob)

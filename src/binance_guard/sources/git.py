@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import stat
-import subprocess
 from collections.abc import Mapping, Sequence
 
 from binance_guard.errors import GuardError
+from binance_guard.record import record
+from binance_guard.sources import process
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
 if TYPE_CHECKING:
+    import subprocess
     from typing import IO
 
 READ_BUFFER = 1 << 20
@@ -81,21 +82,20 @@ def run_with_warnings(
 ) -> tuple[bytes, str]:
     """stdout, and what git said on stderr though it succeeded (``warning: could not open
     directory``: ls-files skips what it cannot read and exits 0)."""
+    # -C, not a working directory: os.posix_spawnp has none (see sources/process.py)
+    where = ["-C", cwd] if cwd is not None else []
     try:
-        proc = subprocess.run(
-            ["git", "-c", "core.quotePath=false", *args],
-            cwd=cwd,
-            input=stdin,
-            capture_output=True,
-            check=False,
+        code, out, err = process.run(
+            ["git", *where, "-c", "core.quotePath=false", *args],
+            stdin=stdin,
             env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
-    if proc.returncode != 0:
-        message = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
+    if code != 0:
+        message = err.decode("utf-8", "replace").strip() or f"exit {code}"
         raise GitError(f"git {' '.join(args[:2])} failed: {message}")
-    return proc.stdout, proc.stderr.decode("utf-8", "surrogateescape")
+    return out, err.decode("utf-8", "surrogateescape")
 
 
 def toplevel(path: str) -> str | None:
@@ -189,7 +189,7 @@ def open_repo(path: str) -> tuple[str, bool]:
     return os.fsdecode(run(["rev-parse", "--show-toplevel"], cwd=path).strip()), True
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Tree:
     blobs: dict[str, str]  # path -> blob id
     gitlinks: list[str]  # submodule paths
@@ -213,7 +213,7 @@ def tree(repo: str, rev: str = "HEAD") -> Tree:
     return found
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class RefFiles:
     refs: list[tuple[bytes, bytes]]  # (name, object id), in for-each-ref's order
     head: bytes  # the ref HEAD names, or the object id it holds when detached
@@ -309,6 +309,8 @@ def popen(
     env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """A streaming git process; pair with :func:`wait` to surface its failure."""
+    import subprocess  # here: run() is on the commit hook's path, streams are not
+
     try:
         return subprocess.Popen(
             ["git", "-c", "core.quotePath=false", *args],
@@ -328,7 +330,8 @@ class Spool:
     nothing waits on a pipe, and the output sits in the page cache, not in our memory."""
 
     def __init__(self, args: Sequence[str], cwd: str, what: str) -> None:
-        import tempfile  # here: sources.git is on the commit hook's path, spools are not
+        import subprocess  # here: sources.git is on the commit hook's path, spools are not
+        import tempfile
 
         self.what = what
         self._out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())

@@ -1,7 +1,8 @@
 """Staged changes: the lines a commit adds, with the index blobs around them for context.
 
-Module top level imports only ``os``: :func:`clean_without_scanning` is the hook's clean path
-and must cost about one ``git diff`` on top of Python's start-up.
+Module top level imports only ``os`` (and the prefilter and process runner, which import only
+``os``): :func:`clean_without_scanning` is the hook's clean path and must cost about one
+``git diff`` on top of Python's start-up.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 
 from binance_guard.detection.prefilter import patch_has_candidates
+from binance_guard.sources import process
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~5 ms here
 if TYPE_CHECKING:
@@ -16,12 +18,17 @@ if TYPE_CHECKING:
 
     from binance_guard.sources.source import Skipped, Source
 
-# --text: a file marked -diff or binary in .gitattributes still shows its lines (real binaries
-# are skipped later, by content); --no-textconv: line numbers must be those of the raw blob;
-# --inter-hunk-context=0: no context lines, whatever the configuration says.
+# --raw: each file's mode and staged blob head the patch (read by staged_entries: a blocked
+# commit needs no second git diff), blob ids cut to 40 digits (SHA-256's 64 would look like
+# keys to the prefilter); --text: a file marked -diff or binary in .gitattributes still shows
+# its lines (real binaries are skipped later, by content); --no-textconv: line numbers must be
+# those of the raw blob; --inter-hunk-context=0: no context lines, whatever the configuration
+# says.
 PATCH_ARGS = (
     "diff",
     "--cached",
+    "--raw",
+    "--abbrev=40",
     "--no-color",
     "--no-ext-diff",
     "--no-textconv",
@@ -55,42 +62,11 @@ FLAG_OPTIONS = frozenset(
 
 def _spawn_git(args: Iterable[str]) -> bytes | None:
     """stdout of git, or None if it failed (the slow path then reports why)."""
-    if not hasattr(os, "posix_spawnp"):  # Windows: subprocess, imported only here
-        import subprocess
-
-        try:
-            proc = subprocess.run(
-                ["git", "-c", "core.quotePath=false", *args],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                check=False,
-            )
-        except OSError:
-            return None
-        return proc.stdout if proc.returncode == 0 else None
-    read_end, write_end = os.pipe()
     try:
-        pid = os.posix_spawnp(
-            "git",
-            ["git", "-c", "core.quotePath=false", *args],
-            os.environ,
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, write_end, 1),
-                (os.POSIX_SPAWN_CLOSE, read_end),
-                (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
-            ],
-        )
+        code, out, _ = process.run(["git", "-c", "core.quotePath=false", *args], stderr=False)
     except OSError:
-        os.close(read_end)
-        os.close(write_end)
         return None
-    os.close(write_end)
-    chunks = []
-    while chunk := os.read(read_end, 1 << 16):
-        chunks.append(chunk)
-    os.close(read_end)
-    _, status = os.waitpid(pid, 0)
-    return b"".join(chunks) if os.waitstatus_to_exitcode(status) == 0 else None
+    return out if code == 0 else None
 
 
 def file_arguments(args: list[str]) -> list[str] | None:
@@ -191,18 +167,20 @@ def added_lines(patch: bytes) -> dict[str, set[int]]:
     return result
 
 
-def staged_entries(raw: bytes) -> dict[str, tuple[str, str]]:
-    """Parse ``git diff --cached --raw -z``: path -> (new mode, new blob id)."""
-    fields = raw.split(b"\0")
+def staged_entries(patch: bytes) -> dict[str, tuple[str, str]]:
+    """Parse the ``--raw`` lines that head a :data:`PATCH_ARGS` patch: path -> (new mode, new
+    blob id). ``:old-mode new-mode old-id new-id status<TAB>path[<TAB>new path]``; a name
+    holding a tab or a newline is C-quoted, so tabs and newlines only ever separate."""
     entries: dict[str, tuple[str, str]] = {}
-    i = 0
-    while i < len(fields) - 1:
-        meta = fields[i].decode().lstrip(":").split()
-        status = meta[4]
-        paths = 2 if status[0] in "RC" else 1
-        path = os.fsdecode(fields[i + paths])
-        entries[path] = (meta[1], meta[3])
-        i += 1 + paths
+    start = 0
+    while patch.startswith(b":", start):
+        end = patch.find(b"\n", start)
+        if end == -1:
+            end = len(patch)
+        meta, *paths = patch[start + 1 : end].split(b"\t")
+        _, mode, _, oid, _ = meta.decode().split()
+        entries[os.fsdecode(unquote_path(paths[-1]))] = (mode, oid)
+        start = end + 1
     return entries
 
 
@@ -223,20 +201,7 @@ def staged_sources(
     if patch is None or os.getcwd() != root:
         patch = git.run(PATCH_ARGS, cwd=root)
     lines = added_lines(patch)
-    entries = staged_entries(
-        git.run(
-            [
-                "diff",
-                "--cached",
-                "--raw",
-                "-z",
-                "--no-abbrev",
-                "--find-renames",
-                "--diff-filter=ACMRT",
-            ],
-            cwd=root,
-        )
-    )
+    entries = staged_entries(patch)
     wanted = files
     selected = [p for p in entries if not wanted or p in wanted]
     regular = [p for p in selected if entries[p][0] not in ("120000", "160000")]
