@@ -1,11 +1,11 @@
 """Opt-in verification: ask Binance what a key can do, sending only signatures."""
 
-import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 
 from binance_guard.errors import GuardError
 from binance_guard.finding import Verification
+from binance_guard.record import record
 
 API_URL_ENV = "BINANCE_GUARD_API_URL"
 DEFAULT_API_URL = "https://api.binance.com"
@@ -18,7 +18,7 @@ RUN_DEADLINE_S = 120.0  # the whole run: keys not started by then are "not_check
 MAX_RESPONSE_BYTES = 1 << 20  # Binance's answers are a few hundred bytes
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     """Where to verify, and how long and how much it may take (``--api-url``,
     ``--verify-timeout``, ``--verify-deadline``, ``--max-response-bytes``)."""
