@@ -105,14 +105,22 @@ def refs_digest(repo: str) -> str:
     """What a repository holds, in one hash: every ref's target and where HEAD points. Read
     from its files when they are plain (no process to start), else from git: both give the
     same bytes."""
+    digest = refs_digest_from_files(repo)
+    if digest is not None:
+        return digest
+    refs = git.run(["for-each-ref", "--format=%(objectname) %(refname)"], cwd=repo)
+    try:
+        head = git.run(["symbolic-ref", "-q", "HEAD"], cwd=repo)
+    except git.GitError:  # detached
+        head = git.run(["rev-parse", "-q", "--verify", "HEAD"], cwd=repo) if refs else b""
+    return hashlib.sha256(refs + b"\0" + head).hexdigest()
+
+
+def refs_digest_from_files(repo: str) -> str | None:
+    """:func:`refs_digest` if the files say it (:func:`git.ref_files`), else None."""
     files = git.ref_files(repo)
     if files is None:
-        refs = git.run(["for-each-ref", "--format=%(objectname) %(refname)"], cwd=repo)
-        try:
-            head = git.run(["symbolic-ref", "-q", "HEAD"], cwd=repo)
-        except git.GitError:  # detached
-            head = git.run(["rev-parse", "-q", "--verify", "HEAD"], cwd=repo) if refs else b""
-    else:
-        refs = b"".join(b"%s %s\n" % (oid, name) for name, oid in files.refs)
-        head = files.head + b"\n" if refs or not files.detached else b""
+        return None
+    refs = b"".join(b"%s %s\n" % (oid, name) for name, oid in files.refs)
+    head = files.head + b"\n" if refs or not files.detached else b""
     return hashlib.sha256(refs + b"\0" + head).hexdigest()

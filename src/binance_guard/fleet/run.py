@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from binance_guard.errors import GuardError
 from binance_guard.finding import Finding
 from binance_guard.fleet import tasks
 from binance_guard.fleet.discovery import RepoSpec, strip_credentials
@@ -157,12 +156,10 @@ class _Run:
             )
 
     def _unchanged(self, outcome: RepoOutcome, known: str) -> bool:
-        """Checked here first: an unchanged fleet then costs no task at all (the listing
-        task checks again, and reports what this cannot read)."""
-        try:
-            if not tasks.unchanged(outcome.spec, outcome.mirror, known):
-                return False
-        except (GuardError, OSError):
+        """Checked here first, from files only: an unchanged fleet then costs no task and no
+        process (the listing task checks again, with git if need be, and reports what this
+        cannot read)."""
+        if not tasks.unchanged(outcome.spec, outcome.mirror, known, ask_git=False):
             return False
         self._list_done(outcome.spec.id, tasks.Listing(known, unchanged=True))
         return True

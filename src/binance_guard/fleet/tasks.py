@@ -63,11 +63,14 @@ class Batch:
     binary: int
 
 
-def unchanged(spec: RepoSpec, mirror: str, known_refs: str) -> bool:
+def unchanged(spec: RepoSpec, mirror: str, known_refs: str, ask_git: bool = True) -> bool:
     """A local source's refs are read directly: equal to the mirror's at its last complete
-    scan, there is nothing to fetch or list (a mirror copies refs one to one)."""
-    local = os.path.isabs(spec.source) and os.path.isdir(mirror)
-    return local and mirrors.refs_digest(spec.source) == known_refs
+    scan, there is nothing to fetch or list (a mirror copies refs one to one). Without
+    ``ask_git``, refs git alone can read count as changed."""
+    if not (os.path.isabs(spec.source) and os.path.isdir(mirror)):
+        return False
+    read = mirrors.refs_digest if ask_git else mirrors.refs_digest_from_files
+    return read(spec.source) == known_refs
 
 
 def _list(
