@@ -229,3 +229,25 @@ def test_paths_are_percent_encoded_in_uris(tmp_path: Path, name: str) -> None:
     (result,) = results(_sarif(_scan(repo)))
     assert _valid_relative_uri(uri(result)), uri(result)
     assert urllib.parse.unquote(uri(result)) == name
+
+
+def test_an_incomplete_run_is_not_a_successful_one(tmp_path: Path) -> None:
+    """A run that could not read everything says so in SARIF (code scanning shows the tool's
+    notifications), where it looked like a clean upload."""
+    repo = _clean_repo(tmp_path / "repo")
+    commit(repo, {"bot.env": PAIR.replace("BINANCE_", "OLD_BINANCE_")}, "older settings")
+    blob = git(repo, "rev-parse", "HEAD:bot.env").strip()
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    proc = run_cli("history", ".", "--format", "sarif", "--no-progress", cwd=repo)
+    assert proc.returncode == 2, proc.stderr
+    (run,) = _sarif(proc.stdout)["runs"]
+    assert run["invocations"] == [
+        {
+            "executionSuccessful": False,
+            "toolExecutionNotifications": [
+                {"level": "error", "message": {"text": "INCOMPLETE: 1 object(s) missing or lost"}}
+            ],
+        }
+    ]
+    complete = _sarif(_history(_clean_repo(tmp_path / "clean")))
+    assert "invocations" not in complete["runs"][0]

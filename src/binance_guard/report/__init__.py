@@ -74,7 +74,7 @@ def render(
     if fmt == "sarif":
         from binance_guard.report import sarif
 
-        return sarif.render(report.findings, repository, commit)
+        return sarif.render(report.findings, repository, commit, report.incomplete)
     from binance_guard.report import text
 
     report = sanitize.strings(report, sanitize.terminal)

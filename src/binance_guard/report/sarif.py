@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from binance_guard import __version__
@@ -105,8 +105,13 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
 
 
 def render(
-    findings: Sequence[Finding], repository: str | None = None, commit: str | None = None
+    findings: Sequence[Finding],
+    repository: str | None = None,
+    commit: str | None = None,
+    incomplete: Mapping[str, int] | None = None,
 ) -> str:
+    """``incomplete``: what the run could not look at (Report.incomplete); code scanning
+    shows a run that has it as not successful, not as a clean one."""
     kinds = sorted({f.type for f in findings}, key=lambda k: FINDING_TYPES[k].rule_id)
     index = {kind: i for i, kind in enumerate(kinds)}
     run: dict[str, Any] = {
@@ -123,5 +128,15 @@ def render(
     }
     if repository and commit:
         run["versionControlProvenance"] = [{"repositoryUri": repository, "revisionId": commit}]
+    if incomplete:
+        run["invocations"] = [
+            {
+                "executionSuccessful": False,
+                "toolExecutionNotifications": [
+                    {"level": "error", "message": {"text": f"INCOMPLETE: {n} {why}"}}
+                    for why, n in sorted(incomplete.items())
+                ],
+            }
+        ]
     document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(document, indent=2) + "\n"
