@@ -314,15 +314,20 @@ def test_default_jobs_is_what_this_process_may_use() -> None:
     assert 1 <= default_jobs() <= min(8, len(os.sched_getaffinity(0)))
 
 
-def test_readers_get_chunks_of_about_equal_bytes() -> None:
+def test_readers_get_chunks_of_shrinking_bytes() -> None:
+    """Sizes 3:2:1 of the bytes for 3 chunks: the last chunk, which decides when the readers
+    finish, is the smallest."""
     from binance_guard.history.scan import _chunks
     from binance_guard.sources.objects import Inventory
 
-    sizes = [1000, 10, 10, 10, 10, 10, 500, 500, 10, 10]
-    stock = Inventory([f"{i:040x}" for i in range(10)], sizes, sum(sizes))
+    sizes = [100] * 12
+    stock = Inventory([f"{i:040x}" for i in range(12)], sizes, sum(sizes))
     chunks = _chunks(stock, 3)
-    assert [len(c) for c in chunks] == [1, 6, 3]
+    assert [len(c) for c in chunks] == [6, 4, 2]
     assert [oid for chunk in chunks for oid in chunk] == stock.blobs  # pack order kept
+    big = [1000, 10, 10, 10, 10, 10, 500, 500, 10, 10]
+    stock = Inventory([f"{i:040x}" for i in range(10)], big, sum(big))
+    assert [len(c) for c in _chunks(stock, 3)] == [5, 2, 3]  # by bytes (1040, 510, 520)
 
 
 def test_lfs_pointer_files_are_not_keys(repo: Path) -> None:

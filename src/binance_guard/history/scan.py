@@ -306,13 +306,16 @@ def default_jobs() -> int:
 
 
 def _chunks(stock: Inventory, count: int) -> list[list[str]]:
-    """Contiguous runs of the pack-ordered blobs (delta chains stay with one reader) of about
-    equal bytes: split by count, one reader sat idle for a second on freqtrade."""
-    target = max(1, -(-stock.blob_bytes // count))
+    """Contiguous runs of the pack-ordered blobs (delta chains stay with one reader), each
+    smaller than the last (sizes ``count``, ``count - 1``, ... 1): the reader that finishes
+    first takes the next, and the last ones are small, so readers finish together. Equal
+    chunks left one reader idle for the length of a whole chunk (0.7 s on freqtrade)."""
+    shares = count * (count + 1) // 2
+    targets = [stock.blob_bytes * (count - index) // shares for index in range(count)]
     chunks: list[list[str]] = [[]]
     filled = 0
     for oid, size in zip(stock.blobs, stock.sizes, strict=True):
-        if filled and filled + size // 2 > target and len(chunks) < count:
+        if filled and filled + size // 2 > targets[len(chunks) - 1] and len(chunks) < count:
             chunks.append([])
             filled = 0
         chunks[-1].append(oid)
