@@ -39,6 +39,7 @@ def start_walk(repo: str, revs: Sequence[str] | None) -> git.Spool:
     each once with all its parents' blobs, the only ones that can introduce anything."""
     return git.Spool(
         [
+            *git.PACK_WINDOWS,
             "log",
             "--topo-order",
             "--reverse",
@@ -129,7 +130,9 @@ def introductions(
 def start_graph(repo: str) -> git.Spool:
     """Start listing the commit graph for :func:`refs_containing` (it needs nothing else)."""
     return git.Spool(
-        ["rev-list", "--all", "--parents", "--topo-order", "--reverse"], repo, "git rev-list"
+        [*git.PACK_WINDOWS, "rev-list", "--all", "--parents", "--topo-order", "--reverse"],
+        repo,
+        "git rev-list",
     )
 
 

@@ -148,7 +148,10 @@ def _missing_args(revs: Sequence[str] | None) -> list[str]:
     """Every object the refs (or ``revs``) reach, those not in the repository marked ``?``,
     listed without fetching: a partial clone's absent blobs, a deleted or lost object."""
     revisions = git.revisions(revs) if revs else ["--all"]
-    return ["rev-list", "--objects", "--no-object-names", "--missing=print", *revisions, "--"]
+    return [
+        *git.PACK_WINDOWS,
+        *("rev-list", "--objects", "--no-object-names", "--missing=print", *revisions, "--"),
+    ]
 
 
 def _read_missing(listing: git.Spool) -> list[str]:

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from typing import IO
 
 READ_BUFFER = 1 << 20
+# For git reading much of a repository (history's readers and walks): the pack mapped in
+# windows of 16 MiB, 64 MiB at once. By default (1 GiB windows, up to 8 GiB) every page it
+# had touched stayed mapped and counted in its RSS (reading all of freqtrade: 377 MiB RSS ->
+# 179 MiB, the same CPU time).
+PACK_WINDOWS = ("-c", "core.packedGitWindowSize=16m", "-c", "core.packedGitLimit=64m")
 
 # A commit id: SHA-1 or SHA-256, full length (what event payloads and git's plumbing give).
 OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")

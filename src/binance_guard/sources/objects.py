@@ -42,13 +42,18 @@ def inventory(repo: str, revs: Sequence[str] | None, max_bytes: int) -> Inventor
     """Every object once: all objects in the repository by default, or those reachable from
     ``revs`` (``A..B``, ``--all ^X``) and not from their exclusions."""
     if revs is None:
-        proc = git.popen(["cat-file", "--batch-all-objects", CHECK_FORMAT, "--unordered"], repo)
+        listing = ["cat-file", "--batch-all-objects", CHECK_FORMAT, "--unordered"]
+        proc = git.popen([*git.PACK_WINDOWS, *listing], repo)
         procs = [proc]
     else:
         lister = git.popen(
-            ["rev-list", "--objects", "--no-object-names", *git.revisions(revs), "--"], repo
+            [
+                *git.PACK_WINDOWS,
+                *("rev-list", "--objects", "--no-object-names", *git.revisions(revs), "--"),
+            ],
+            repo,
         )
-        proc = git.popen(["cat-file", CHECK_FORMAT], repo, stdin=lister.stdout)
+        proc = git.popen([*git.PACK_WINDOWS, "cat-file", CHECK_FORMAT], repo, stdin=lister.stdout)
         assert lister.stdout is not None
         lister.stdout.close()  # cat-file owns it now
         procs = [lister, proc]
@@ -172,7 +177,11 @@ def _cat_file(
         ids.write("".join(f"{oid}\n" for oid in oids).encode())
         ids.seek(0)
         proc = git.popen(
-            ["-c", f"core.deltaBaseCacheLimit={DELTA_CACHE}", "cat-file", "--batch", "--buffer"],
+            [
+                *git.PACK_WINDOWS,
+                *("-c", f"core.deltaBaseCacheLimit={DELTA_CACHE}"),
+                *("cat-file", "--batch", "--buffer"),
+            ],
             repo,
             stdin=ids,
             env=env,
@@ -232,6 +241,7 @@ def start_commit_messages(repo: str, revs: Sequence[str] | None) -> git.Spool:
     """Start listing commit messages, to read with :func:`commit_messages` when needed."""
     return git.Spool(
         [
+            *git.PACK_WINDOWS,
             "log",
             f"--format={MESSAGE_FORMAT}",
             *git.revisions(revs or ["--all"]),
