@@ -449,3 +449,51 @@ def test_bare_ed25519_placeholders_and_other_services() -> None:
     assert scan(f"binance\nK={zeros}\n", ".env") == []
     (coinbase,) = scan(f"# binance, coinbase\nCOINBASE_ED25519_KEY={_ed25519_body()}\n", ".env")
     assert coinbase.type == "private_key"
+
+
+def test_define_named_after_another_service() -> None:
+    """``define('JUPITER_API_KEY', '…')``: the first argument names the value, a key's
+    fragments never do (a 64-character first argument is not a name)."""
+    k, s = key(), key()
+    text = (
+        f"<?php\ndefine('BINANCE_API_KEY', '{k}');\ndefine('BINANCE_API_SECRET', '{s}');\n"
+        f"define('JUPITER_API_KEY', '{key()}');\n"
+    )
+    findings = scan(text, "includes/config.php")
+    assert blocking(findings) == [(API_KEY, 2), (SECRET_KEY, 3)]
+    assert findings[2].confidence is Confidence.LOW
+    positional = f'from binance.client import Client\nclient = Client("{k}", "{s}")\n'
+    assert blocking(scan(positional, "bot.py")) == [(API_KEY, 2), (SECRET_KEY, 2)]
+
+
+def test_pem_example_cut_short_is_not_a_key() -> None:
+    """tiagosiebler/binance's examples: ``MC4CAQAwasdf…`` in armour is not a whole DER key."""
+    text = (
+        "// binance ws api\nconst privateKey = `-----BEGIN PRIVATE KEY-----\n"
+        "MC4CAQAwasdfasfasf4VI6HF5a1mmn6Xwbbwqj5CzUuTy1\n-----END PRIVATE KEY-----\n`;\n"
+    )
+    assert scan(text, "examples/ws-api.ts") == []
+
+
+def test_pem_split_over_joined_string_literals() -> None:
+    pem = (
+        ed25519.Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+        .strip()
+        .split("\n")
+    )
+    java = 'String key = "' + '\\n" +\n    "'.join(pem) + '";\n'
+    (finding,) = scan("// binance\n" + java, "Keys.java")
+    assert finding.type == "binance_private_key"
+
+
+def test_bech32_contract_addresses_are_not_keys() -> None:
+    """CoinGecko's coin list in a Binance bot: Terra contracts are 64 lower-case characters."""
+    address = "terra1nsuqsk6kh58ulczatwev87ttq2z6r3pusulg9r24mfj2fvtzd4uq3exn26"
+    text = f'id,platforms\nastro,"{{""binance-smart-chain"":""0x1"",""terra-2"":""{address}""}}"\n'
+    assert scan(text, "data/coins.csv") == []

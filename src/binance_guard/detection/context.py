@@ -37,7 +37,8 @@ LOOKBEHIND = 1024
 TYPE_WORDS = frozenset({"str", "string", "secretstr", "optional", "bytes", "any"})
 WRAPPERS = frozenset({"Some", "Ok", "from", "new", "into", "SecretStr", "Secret", "str", "String"})
 ENV_LOOKUPS = frozenset({"getenv", "get", "fetch", "env", "setdefault", "environ"})
-FIRST_STRING_RE = re.compile(r"""^\s*["'](-{0,2}[A-Za-z_][\w.\-]*)["']\s*,""")
+# A string first argument short enough to be a name (a 64-character key never is).
+FIRST_STRING_RE = re.compile(r"""^\s*["'](-{0,2}[A-Za-z_][\w.\-]{0,47})["']\s*,""")
 QUOTES_AND_ESCAPES = " \t\"'`\\"
 CALL_SYNTAX_RE = re.compile(r"[()\[\]{},;]")
 NAME_START_RE = re.compile(r"[A-Za-z_]")
@@ -54,7 +55,7 @@ SECTION_OPENER_RE = re.compile(
 SECTION_HEADER_RE = re.compile(r"""^\s*\[\s*["']?([A-Za-z_][\w.\-]*)["']?\s*\]\s*$""")
 SECTION_FIELD_RE = re.compile(
     r"""^\s*["']?(?:name|exchange|exchange_?name|exchange_?id|provider|venue)["']?\s*(?::|=>|=)"""
-    r"""\s*["']?([A-Za-z][\w.\-]*)"""
+    r"""\s*["']?([A-Za-z][\w.\-]{0,47})(?![\w.\-])"""
 )
 SECTION_LOOKBACK_LINES = 12
 INDENT_RE = re.compile(r"[ \t]*")
@@ -168,9 +169,9 @@ def _enclosing_call(before: str, unwrap: bool = True) -> Slot:
                 # config.set("apiSecret", …), props.put("binance.secret", …): a string first
                 # argument that names a credential (or any variable, for an env lookup).
                 first = FIRST_STRING_RE.search(before[pos + 1 :])
+                named = (Role.KEY, Role.SECRET, Role.CREDENTIAL, Role.OTHER)
                 if first and (
-                    call.split(".")[-1] in ENV_LOOKUPS
-                    or classify_name(first.group(1)) in (Role.KEY, Role.SECRET, Role.CREDENTIAL)
+                    call.split(".")[-1] in ENV_LOOKUPS or classify_name(first.group(1)) in named
                 ):
                     return Slot(name=first.group(1))
             return Slot(call=call, index=commas)

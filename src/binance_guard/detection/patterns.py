@@ -17,6 +17,10 @@ ARMOR_BEGIN_RE = re.compile(r"(?=-----BEGIN ([A-Z0-9 ]{1,40})-----)")
 ARMOR_END_RE = re.compile(r"(?=-----END ([A-Z0-9 ]{1,40})-----)")
 PRIVATE_KEY_LABEL_RE = re.compile(r"^(?:(ENCRYPTED|RSA|EC|DSA|OPENSSH) )?PRIVATE KEY$")
 
+# RFC 1421 headers of a legacy encrypted key ("Proc-Type: 4,ENCRYPTED", "DEK-Info: …").
+PEM_HEADER_RE = re.compile(r"(?m)^[\s\"'`]*[A-Za-z][A-Za-z-]*:[^\n]*$")
+# A PEM body split over string literals joined by "+" (Java, JS): the joins are not base64.
+STRING_JOIN_RE = re.compile(r"""["'`]\s*\+\s*["'`]""")
 # Escaped newlines as they appear in JSON, notebooks and .env files ("\n", "\\n").
 ESCAPED_NEWLINE_RE = re.compile(r"\\+[nrt]")
 NOT_BASE64_RE = re.compile(r"[^A-Za-z0-9+/=]")

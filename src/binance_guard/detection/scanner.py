@@ -46,9 +46,11 @@ from binance_guard.detection.patterns import (
     FRAMEWORK_SECRET_NAMES,
     GENERIC_VALUE_NAMES,
     NOT_BASE64_RE,
+    PEM_HEADER_RE,
     PEM_PLACEHOLDER_RE,
     PRIVATE_KEY_LABEL_RE,
     RSA_OID_B64,
+    STRING_JOIN_RE,
     WALLET_KEY_WORDS,
     WALLET_MARKERS_RE,
     WEB_FRAMEWORK_MARKERS,
@@ -347,9 +349,14 @@ def _private_keys(
         label_match = PRIVATE_KEY_LABEL_RE.match(label)
         if not label_match or PEM_PLACEHOLDER_RE.search(raw_body) or text.is_allowlisted(start):
             continue
-        body = NOT_BASE64_RE.sub("", ESCAPED_NEWLINE_RE.sub("", raw_body))
+        lines = ESCAPED_NEWLINE_RE.sub("\n", STRING_JOIN_RE.sub("", raw_body))
+        body = NOT_BASE64_RE.sub("", PEM_HEADER_RE.sub("", lines))
         if len(body) < 40 or not _is_base64(body):
             continue
+        # OpenSSH keys and legacy encrypted ones ("Proc-Type: 4,ENCRYPTED") are not DER.
+        raw_der = label_match.group(1) != "OPENSSH" and "Proc-Type:" not in raw_body
+        if raw_der and not _der_complete(body):
+            continue  # cut short or typed over in an example: not a key
         line = text.line_number(start)
         kind = label_match.group(1)
         algorithm = _algorithm(kind, body)
@@ -452,6 +459,19 @@ def _bare_finding(
         algorithm="ed25519",
         public_example=published is not None,
     )
+
+
+def _der_complete(body: str) -> bool:
+    """Whether the body decodes to one whole DER SEQUENCE, as every PKCS#1, PKCS#8 and SEC1
+    key does: an example shortened or typed over ("MC4CAQAwasdf…") is not one."""
+    der = base64.b64decode(body + "=" * (-len(body) % 4))
+    if len(der) < 2 or der[0] != 0x30:
+        return False
+    size, start = der[1], 2
+    if size & 0x80:
+        count = size & 0x7F
+        size, start = int.from_bytes(der[2 : 2 + count], "big"), 2 + count
+    return start + size == len(der)
 
 
 def _is_base64(body: str) -> bool:
