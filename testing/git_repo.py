@@ -72,3 +72,21 @@ def damage_in_pack(repo: Path, oid: str) -> None:
         data[i] ^= 0xFF
     pack.chmod(0o644)
     pack.write_bytes(bytes(data))
+
+
+def drop_from_pack(repo: Path, oid: str) -> None:
+    """Repack the repository without one object: as if it was lost (git cannot read it)."""
+    git(repo, "repack", "-adq")
+    pack_dir = repo / ".git" / "objects" / "pack"
+    old = list(pack_dir.iterdir())
+    listing = git(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)")
+    subprocess.run(
+        ["git", "pack-objects", "-q", str(pack_dir / "pack")],
+        cwd=repo,
+        input="".join(f"{o}\n" for o in listing.split() if o != oid),
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    for path in old:
+        path.unlink()

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from testing.cli import run_cli
-from testing.git_repo import git
+from testing.git_repo import drop_from_pack, git
 from testing.github import (
     ALL_KEYS,
     PR_KEY,
@@ -632,3 +632,29 @@ def test_action_inputs_reach_the_command_intact(project: Project, tmp_path: Path
 def test_action_refuses_a_verify_input_that_is_not_a_boolean(project: Project) -> None:
     step = _run_action(project, project.pr_checkout(), project.pr_payload(), verify="yes")
     assert step.code == 2 and "verify input must be true or false" in step.proc.stdout
+
+
+def test_an_incomplete_run_is_not_summarised_as_clean(tmp_path: Path) -> None:
+    """An object the checkout cannot give (lost from its object store): the step fails with
+    exit 2, and neither the job summary nor the annotations look like a clean run."""
+    origin = Origin(tmp_path)
+    origin.commit({"settings.env": "BINANCE_API_KEY=${FROM_VAULT}\n"}, "settings")
+    head = origin.commit({"settings.env": "BINANCE_API_KEY=${FROM_ENV}\n"}, "settings again")
+    origin.push("main")
+    checkout = origin.checkout(head, "refs/heads/main")
+    drop_from_pack(checkout, git(checkout, "rev-parse", "HEAD~1:settings.env").strip())
+    step = origin.run_ci(
+        checkout,
+        "workflow_dispatch",
+        origin.payload("workflow_dispatch"),
+        sha=head,
+        ref="refs/heads/main",
+    )
+    assert step.code == 2, step.explain()
+    assert ":white_check_mark:" not in step.summary
+    assert "**INCOMPLETE: not everything was looked at" in step.summary
+    assert "1 object(s) missing or lost" in step.summary
+    assert step.annotations == [
+        "::error title=binance-guard%3A incomplete scan::INCOMPLETE: not everything was looked "
+        "at (exit 2 unless --allow-incomplete): 1 object(s) missing or lost"
+    ]

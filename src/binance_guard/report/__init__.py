@@ -65,8 +65,8 @@ def render(
         from binance_guard.report import github
 
         if fmt == "annotations":
-            return github.workflow_commands(report.findings)
-        return github.summary(report.findings, scanned)
+            return github.workflow_commands(report.findings, report.unread())
+        return github.summary(report.findings, scanned, report.unread())
     if fmt == "json":
         from binance_guard.report import json
 

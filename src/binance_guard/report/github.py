@@ -11,18 +11,24 @@ from binance_guard.report.sanitize import markdown, workflow_data, workflow_prop
 # GitHub shows at most 10 error and 10 warning annotations per step and drops the rest
 # silently, so the job summary counts what was not annotated.
 MAX_ANNOTATIONS = 10
+INCOMPLETE = "INCOMPLETE: not everything was looked at (exit 2 unless --allow-incomplete):"
 
 
-def annotated(findings: Sequence[Finding]) -> list[Finding]:
-    """The findings that get an annotation: the most severe first, at most MAX_ANNOTATIONS."""
+def annotated(findings: Sequence[Finding], unread: str = "") -> list[Finding]:
+    """The findings that get an annotation: the most severe first, at most MAX_ANNOTATIONS
+    (one fewer when ``unread``, what an incomplete run missed, takes the first)."""
     ranked = sorted(findings, key=lambda f: f.severity.rank, reverse=True)
-    return ranked[:MAX_ANNOTATIONS]
+    return ranked[: MAX_ANNOTATIONS - bool(unread)]
 
 
-def workflow_commands(findings: Sequence[Finding]) -> str:
-    """``::error file=…,line=…::`` lines: GitHub shows them on the pull request's diff."""
+def workflow_commands(findings: Sequence[Finding], unread: str = "") -> str:
+    """``::error file=…,line=…::`` lines: GitHub shows them on the pull request's diff;
+    first, when ``unread`` (Report.unread()), one saying the run is incomplete."""
     lines = []
-    for finding in annotated(findings):
+    if unread:
+        title = workflow_property("binance-guard: incomplete scan")
+        lines.append(f"::error title={title}::{workflow_data(f'{INCOMPLETE} {unread}')}")
+    for finding in annotated(findings, unread):
         title = f"binance-guard: {FINDING_TYPES[finding.type].label}"
         props = [f"title={workflow_property(title)}"]
         if finding.location is Location.FILE:  # commit and tag messages have no file
@@ -44,17 +50,23 @@ def workflow_commands(findings: Sequence[Finding]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def summary(findings: Sequence[Finding], scanned: str) -> str:
-    """Markdown for ``$GITHUB_STEP_SUMMARY``: what was scanned and a table of findings."""
+def summary(findings: Sequence[Finding], scanned: str, unread: str = "") -> str:
+    """Markdown for ``$GITHUB_STEP_SUMMARY``: what was scanned, what could not be
+    (``unread``), and a table of findings."""
     out = ["## binance-guard", "", f"Scanned: {markdown(scanned)}", ""]
+    if unread:
+        out += [f"**{INCOMPLETE}** {markdown(unread)}.", ""]
     if not findings:
-        out.append("No Binance credentials found. :white_check_mark:")
+        if unread:
+            out.append("No Binance credentials found in what could be read.")
+        else:
+            out.append("No Binance credentials found. :white_check_mark:")
         return "\n".join(out) + "\n"
     out += [
         f"**{len(findings)} Binance credential(s) found.** {SUMMARY}",
         "",
     ]
-    hidden = len(findings) - len(annotated(findings))
+    hidden = len(findings) - len(annotated(findings, unread))
     if hidden:
         out += [
             f"{MAX_ANNOTATIONS} are annotated on the diff; {hidden} more are not (GitHub shows "

@@ -46,10 +46,13 @@ def inventory(repo: str, revs: Sequence[str] | None, max_bytes: int) -> Inventor
         proc = git.popen([*git.PACK_WINDOWS, *listing], repo)
         procs = [proc]
     else:
+        # A missing object is counted by history's own listing (--missing=print), not fatal.
         lister = git.popen(
             [
                 *git.PACK_WINDOWS,
-                *("rev-list", "--objects", "--no-object-names", *git.revisions(revs), "--"),
+                *("rev-list", "--objects", "--no-object-names", "--missing=allow-any"),
+                *git.revisions(revs),
+                "--",
             ],
             repo,
         )
