@@ -2,11 +2,12 @@
 ``dataclasses``.
 
 ``import dataclasses`` imports ``inspect`` (and with it ``ast``, ``dis``, ``tokenize``): ~7 ms,
-and each decorated class costs ~0.3 ms more, about the budget of a blocked commit's imports
+and each decorated class costs ~0.1-0.3 ms more, about the budget of a blocked commit's imports
 (issue 14). A record is declared like a dataclass (type checkers see one, through
-``dataclass_transform``) and gets a generated ``__init__`` (as fast as a dataclass's),
-``__repr__``, ``__eq__``, ``__hash__`` and immutability when frozen, :func:`replace` and
-:func:`fields`; it pickles and copies as a plain object. No inheritance between records.
+``dataclass_transform``) and gets a generated ``__init__`` (as fast as a dataclass's, compiled
+when the class first builds an instance), ``__repr__``, ``__eq__``, ``__hash__`` and
+immutability when frozen, :func:`replace` and :func:`fields`; it pickles and copies as a plain
+object.
 """
 
 from __future__ import annotations
@@ -82,9 +83,18 @@ def _repr(self: object) -> str:
     return f"{type(self).__qualname__}({shown})"
 
 
-def _init(specs: list[Field]) -> Callable[..., None]:
-    """``__init__`` taking the fields in order, compiled once per class as dataclasses does:
-    instances are built as fast as a dataclass's (the scanner builds many)."""
+def _first_init(self: object, *args: Any, **kwargs: Any) -> None:
+    """Compile the class's ``__init__`` when it first builds an instance: compiling costs
+    ~0.1 ms a class, and a blocked commit builds only half the records it imports."""
+    cls = type(self)
+    init = _init(fields(cls))
+    setattr(cls, "__init__", init)  # noqa: B010 (mypy refuses assigning to a method)
+    init(self, *args, **kwargs)
+
+
+def _init(specs: tuple[Field, ...]) -> Callable[..., None]:
+    """``__init__`` taking the fields in order, compiled as dataclasses does: instances are
+    built as fast as a dataclass's (the scanner builds many)."""
     namespace: dict[str, Any] = {"MISSING": _MISSING}
     params, lines = ["self"], []
     for spec in specs:
@@ -109,7 +119,8 @@ def record(*, frozen: bool = False) -> Callable[[type[T]], type[T]]:
     """The class decorator: ``@record()`` or ``@record(frozen=True)``."""
 
     def build(cls: type[T]) -> type[T]:
-        specs = []
+        # A base record's fields come first, as with dataclasses; redeclared ones keep their place.
+        specs = list(getattr(cls, _FIELDS, ()))
         # Not inspect.get_annotations: importing inspect is what this module avoids.
         for name in cls.__dict__.get("__annotations__", {}):  # noqa: RUF063
             value = cls.__dict__.get(name, _MISSING)
@@ -120,10 +131,14 @@ def record(*, frozen: bool = False) -> Callable[[type[T]], type[T]]:
                     delattr(cls, name)
                 else:
                     setattr(cls, name, value.default)
-            specs.append(spec)
+            inherited = [i for i, f in enumerate(specs) if f.name == name]
+            if inherited:
+                specs[inherited[0]] = spec
+            else:
+                specs.append(spec)
         methods: dict[str, Any] = {
             _FIELDS: tuple(specs),
-            "__init__": _init(specs),
+            "__init__": _first_init,
             "__repr__": _repr,
             "__eq__": _eq,
             # Mutable records are unhashable, like dataclasses with eq and without frozen.

@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from binance_guard import record as records
 from binance_guard.finding import (
     API_KEY,
     FINDING_TYPES,
@@ -237,7 +238,7 @@ def render_sarif(result: FleetResult, verified: dict[str, Verification]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-@dataclasses.dataclass(frozen=True)
+@records.record(frozen=True)
 class StoredFinding(Finding):
     """A finding read back from the store for the reporters that take findings: no secret,
     its fingerprint and redacted preview as recorded."""
