@@ -66,16 +66,19 @@ def epilog(exit_one: str, text: str) -> str:
 exit codes:
   0  nothing found (public example keys never count), or anything with --exit-zero
   1  {exit_one}
-  2  usage or runtime error, or an incomplete scan (something could not be read)
+  2  usage or runtime error, or an incomplete scan (something could not be read or
+     checked), unless --allow-incomplete accepts it
 
 formats (--format; to stdout, or to --output FILE):
   text   {text}
          (values redacted unless --show-secrets)
-  json   {{"findings": [...], "skipped": [...], "notes": [...]}}: per finding type, path,
-         line, column, fingerprint (sha256 of the value), redacted, confidence, severity,
-         reasons, pair, and commit attribution for history; values only with --show-secrets
+  json   {{"findings": [...], "skipped": [...], "notes": [...], "incomplete": {{...}}}}: per
+         finding type, path, line, column, fingerprint (sha256 of the value), redacted,
+         confidence, severity, reasons, pair, and commit attribution for history; values
+         only with --show-secrets; incomplete counts what could not be read or checked
   sarif  SARIF 2.1.0 for GitHub code scanning: one result per finding with its rule and
-         security-severity, hashed partial fingerprints, commit messages as logical locations
+         security-severity, hashed partial fingerprints, commit messages as logical
+         locations; an incomplete run's invocation is not successful
 """
 
 
