@@ -7,7 +7,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from testing.git_repo import commit, git
+from testing.git_repo import commit, damage_in_pack, git, make_repo
 from tests.fleet.support import (
     KEYS,
     by_repo,
@@ -180,3 +180,25 @@ def test_sarif_has_one_valid_run_per_repository_with_findings(tmp_path: Path) ->
     assert len(runs["delta"]["results"]) == 2
     for key in KEYS:
         assert key not in proc.stdout
+
+
+def test_a_damaged_mirror_fails_only_the_repositories_needing_its_blobs(tmp_path: Path) -> None:
+    """Repositories listed together are scanned by one task: when one mirror's blob cannot be
+    inflated, the others are scanned again alone and complete."""
+    repos = make_fleet(tmp_path / "org")
+    for index in range(4):  # enough repositories for groups of two per listing task
+        commit(make_repo(tmp_path / "org" / f"extra{index}"), {"x.txt": f"{index}\n"})
+    git(repos["beta"], "repack", "-adq")
+    damage_in_pack(repos["beta"], git(repos["beta"], "rev-parse", "HEAD:README.md").strip())
+    doc = fleet(tmp_path / "cache", str(tmp_path / "org"), code=(2,))
+    states = {name: repo["status"] for name, repo in by_repo(doc).items()}
+    assert states.pop("beta") == "incomplete"
+    assert set(states.values()) == {"complete"} and "alpha" in states
+    assert "beta" in by_repo(doc)["beta"]["error"]
+    assert found(doc) == ALPHA_KEYS | {
+        ("gamma", 0, "deploy/bot.env"),
+        ("gamma", 5, "deploy/bot.env"),
+        ("gamma", 1, "old.env"),
+        ("delta", 0, "vendor/bot.env"),
+        ("delta", 5, "vendor/bot.env"),
+    }

@@ -235,13 +235,16 @@ class _Run:
         if not needs:
             self._attribute(repo)
 
+    def _new_batch(self) -> int:
+        batch_id = self.next_batch
+        self.next_batch += 1
+        self.batches[batch_id], self.waiting[batch_id] = {}, set()
+        return batch_id
+
     def _plan(self, mirror: str, oid: str, size: int) -> int:
         """Put a blob in the batch being filled (sent when full or at the end of a group)."""
         if self.filling is None:
-            self.filling = (self.next_batch, 0, 0)
-            self.batches[self.next_batch] = {}
-            self.waiting[self.next_batch] = set()
-            self.next_batch += 1
+            self.filling = (self._new_batch(), 0, 0)
         batch_id, filled, count = self.filling
         self.batches[batch_id].setdefault(mirror, []).append(oid)
         self.planned[oid] = batch_id
@@ -254,9 +257,12 @@ class _Run:
         if self.filling is not None:
             batch_id = self.filling[0]
             self.filling = None
-            # One string per mirror: Dask walks lists in arguments item by item.
-            parts = {mirror: "\n".join(oids) for mirror, oids in self.batches[batch_id].items()}
-            self.submit("batch", batch_id, tasks.scan_batch, parts)
+            self._send(batch_id)
+
+    def _send(self, batch_id: int) -> None:
+        # One string per mirror: Dask walks lists in arguments item by item.
+        parts = {mirror: "\n".join(oids) for mirror, oids in self.batches[batch_id].items()}
+        self.submit("batch", batch_id, tasks.scan_batch, parts)
 
     def _list_failed(self, repo: str, error: str) -> None:
         self.outcomes[repo].fail(f"clone/fetch/list failed: {error}")
@@ -277,13 +283,33 @@ class _Run:
                 self._attribute(repo)
 
     def _batch_failed(self, batch_id: int, error: str) -> None:
-        parts = self.batches.pop(batch_id)
+        parts, waiting = self.batches.pop(batch_id), self.waiting.pop(batch_id)
+        if len(parts) > 1:
+            self._split(parts, waiting, batch_id)
+            return
         for oid in (oid for part in parts.values() for oid in part):
             del self.planned[oid]
             self.failed.add(oid)
         names = ", ".join(os.path.basename(mirror) for mirror in parts)
-        for repo in self.waiting.pop(batch_id):
+        for repo in waiting:
             self.outcomes[repo].fail(f"scanning blobs of {names} failed: {error}")
+
+    def _split(self, parts: dict[str, list[str]], waiting: set[str], failed: int) -> None:
+        """A batch of several mirrors failed: each mirror's blobs again, alone, so that one
+        damaged mirror fails only the repositories that need its blobs."""
+        for mirror, oids in parts.items():
+            batch_id = self._new_batch()
+            self.batches[batch_id][mirror] = oids
+            for oid in oids:
+                self.planned[oid] = batch_id
+            mine = set(oids)
+            for repo in waiting:
+                if not mine.isdisjoint(self.blobs[repo]):
+                    self.needs[repo].add(batch_id)
+                    self.waiting[batch_id].add(repo)
+            self._send(batch_id)
+        for repo in waiting:
+            self.needs[repo].discard(failed)
 
     def _attribute(self, repo: str) -> None:
         """Queued: every repository one event makes ready goes out in as few tasks as fit."""
