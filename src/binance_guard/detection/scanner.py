@@ -61,6 +61,7 @@ from binance_guard.detection.prefilter import (
     KEY_LENGTH,
     PRIVATE_KEY_MARKER,
     alnum_runs,
+    find_marker,
     key_runs,
     wide_codec,
 )
@@ -232,8 +233,8 @@ def scan_bytes(
         data = decoded
         prefiltered = None  # those of the undecoded bytes
     runs, encoded = key_runs(data) if prefiltered is None else prefiltered
-    has_pem = PRIVATE_KEY_MARKER in data
-    bare = BARE_ED25519_MARKER in data
+    has_pem = find_marker(data, PRIVATE_KEY_MARKER) != -1
+    bare = find_marker(data, BARE_ED25519_MARKER) != -1
     has_key = has_pem or bare
     if not runs and not encoded and not has_key:
         return []
@@ -253,7 +254,7 @@ def scan_bytes(
             return []
     text = _Text(data)
     # Without a private key, a block matters only if it starts before a run it may hold.
-    armor = _armor_spans(data, len(data) if has_pem else max(runs + encoded, default=0))
+    armor = _armor_spans(data, len(data) if has_key else max(runs + encoded, default=0))
 
     findings = list(_private_keys(data, text, path, context, armor))
     if bare:
@@ -399,7 +400,7 @@ def _bare_ed25519_keys(
     """Ed25519 PKCS#8 bodies written without their armour (``ED25519_KEY=MC4CAQAw…``): 64
     base64 characters that decode to the key's DER. Judged like the armoured key."""
     armor_starts = [start for start, _, _, _ in armor]
-    pos = data.find(BARE_ED25519_MARKER)
+    pos = find_marker(data, BARE_ED25519_MARKER)
     while pos != -1:
         block = bisect.bisect_right(armor_starts, pos) - 1
         end = pos + KEY_LENGTH
