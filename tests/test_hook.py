@@ -312,6 +312,7 @@ OFF_THE_HOOK_PATH = (
     "_hashlib",
     "tomllib",
     "typing",
+    "base64",  # decoding waits for a value that looks encoded
 )
 
 
