@@ -38,3 +38,10 @@ def test_a_command_that_stops_reading_early_is_no_error() -> None:
 def test_a_missing_command_raises_file_not_found() -> None:
     with pytest.raises(FileNotFoundError):
         process.run(["binance-guard-no-such-command-xyz"])
+
+
+def test_a_started_command_is_collected_later() -> None:
+    finish = process.start([sys.executable, "-c", ECHO], stdin=b"ab", stderr=False)
+    other = process.run([sys.executable, "-c", ECHO], stdin=b"cd")  # meanwhile
+    assert other == (3, b"cdcd", b"dc")
+    assert finish() == (3, b"abab", b"")

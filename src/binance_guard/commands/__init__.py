@@ -36,10 +36,13 @@ HOOK_FLAGS = {
 }
 
 
-def _simple_hook(args: list[str], staged_patch: bytes | None) -> Callable[[], int] | None:
+def _simple_hook(
+    args: list[str], staged_patch: bytes | None, toplevel: Callable[[], str | None]
+) -> Callable[[], int] | None:
     """``hook FILE... [flags]``, to run without argparse; None when the full parser must
     decide (an option with a value, ``--help``, a name starting with ``-``). ``staged_patch``:
-    what the clean path read, so that git is not asked twice."""
+    what the clean path read, so that git is not asked twice; ``toplevel``: the work tree's
+    top (see :func:`run`)."""
     if args[:1] != ["hook"]:
         return None
     names, flags = [], set()
@@ -53,10 +56,9 @@ def _simple_hook(args: list[str], staged_patch: bytes | None) -> Callable[[], in
 
     def hook_run() -> int:
         from binance_guard.commands import hook
-        from binance_guard.sources import git
         from binance_guard.sources.source import DEFAULT_MAX_BYTES
 
-        root = git.toplevel(".")
+        root = toplevel()
         policy = user_policy(
             root or ".",
             config_file=None,
@@ -177,7 +179,14 @@ def _verify(options: argparse.Namespace) -> Settings | None:
     return _settings(options) if asked else None
 
 
-def _dispatch(options: argparse.Namespace) -> int:
+def _toplevel_here() -> str | None:
+    from binance_guard.sources import git
+
+    return git.toplevel(".")
+
+
+def _dispatch(options: argparse.Namespace, toplevel: Callable[[], str | None]) -> int:
+    """``toplevel``: the hook's work tree (see :func:`run`)."""
     command = options.command
     if command == "plugin-path":
         from binance_guard.integrations.baseline import plugin_path
@@ -248,14 +257,16 @@ def _dispatch(options: argparse.Namespace) -> int:
             open(options.output, "w", encoding="utf-8", errors="surrogateescape") as handle,
             contextlib.redirect_stdout(handle),
         ):
-            code = _report(options, policy, root)
+            code = _report(options, policy, root, toplevel)
         print(f"binance-guard: report written to {options.output}", file=sys.stderr)
     else:
-        code = _report(options, policy, root)
+        code = _report(options, policy, root, toplevel)
     return EXIT_CLEAN if options.exit_zero and code == EXIT_FINDINGS else code
 
 
-def _report(options: argparse.Namespace, policy: Policy, root: str) -> int:
+def _report(
+    options: argparse.Namespace, policy: Policy, root: str, toplevel: Callable[[], str | None]
+) -> int:
     """The scanning commands, which share --format, --output, --exit-zero, --show-secrets."""
     command = options.command
     if command in ("scan", "verify"):
@@ -276,11 +287,10 @@ def _report(options: argparse.Namespace, policy: Policy, root: str) -> int:
         )
     if command == "hook":
         from binance_guard.commands import hook
-        from binance_guard.sources import git
 
         return hook.run(
             options.files,
-            root=git.toplevel("."),
+            root=toplevel(),
             policy=policy,
             max_bytes=options.max_bytes,
             verbose=options.verbose,
@@ -334,18 +344,25 @@ def _report(options: argparse.Namespace, policy: Policy, root: str) -> int:
     raise AssertionError(f"unhandled command {command!r}")  # the parser knows every command
 
 
-def run(args: list[str], *, staged_patch: bytes | None = None) -> int:
-    """``staged_patch``: the hook's staged patch, when its clean path has read it."""
+def run(
+    args: list[str],
+    *,
+    staged_patch: bytes | None = None,
+    toplevel: Callable[[], str | None] | None = None,
+) -> int:
+    """``staged_patch``: the hook's staged patch, when its clean path has read it;
+    ``toplevel``: the answer of the ``git rev-parse --show-toplevel`` it then started."""
     # File names that are not UTF-8 reach the terminal as the bytes they are.
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="surrogateescape")
-    command = _simple_hook(args, staged_patch)
+    top = toplevel or _toplevel_here
+    command = _simple_hook(args, staged_patch, top)
     if command is None:
         options = _parse(args)
 
         def command() -> int:
-            return _dispatch(options)
+            return _dispatch(options, top)
 
     try:
         return command()

@@ -12,7 +12,7 @@ import os
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 CHUNK = 1 << 16
 
@@ -27,6 +27,19 @@ def run(
     """Exit status (negative: killed by that signal), standard output and standard error
     (discarded unless ``stderr``) of ``argv``, found on PATH. ``stdin``: its whole input;
     None leaves ours. OSError when it cannot start (FileNotFoundError: not on PATH)."""
+    return start(argv, stdin=stdin, stderr=stderr, env=env)()
+
+
+def start(
+    argv: Sequence[str],
+    *,
+    stdin: bytes | None = None,
+    stderr: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> Callable[[], tuple[int, bytes, bytes]]:
+    """:func:`run` in two steps: ``argv`` starts now, and calling the result waits for what
+    :func:`run` returns. Meanwhile the command runs alongside us (on another core): for small
+    outputs, which wait in the pipe (a larger one only blocks the command until then)."""
     if not hasattr(os, "posix_spawnp"):
         import subprocess
 
@@ -38,14 +51,13 @@ def run(
             env=env,
             check=False,
         )
-        return proc.returncode, proc.stdout, proc.stderr or b""
+        result = (proc.returncode, proc.stdout, proc.stderr or b"")
+        return lambda: result
     # Our ends are close-on-exec (os.pipe); the child gets the others as 0, 1 and 2.
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe() if stderr else (-1, -1)
     in_read, in_write = os.pipe() if stdin is not None else (-1, -1)
-    actions: list[tuple[int | str, ...]] = [
-        (os.POSIX_SPAWN_DUP2, out_write, 1)
-    ]
+    actions: list[tuple[int | str, ...]] = [(os.POSIX_SPAWN_DUP2, out_write, 1)]
     actions.append(
         (os.POSIX_SPAWN_DUP2, err_write, 2)
         if stderr
@@ -66,17 +78,21 @@ def run(
         for fd in (out_write, err_write, in_read):
             if fd >= 0:
                 os.close(fd)
-    try:
-        if stderr or stdin is not None:
-            out, err = _communicate(out_read, err_read, in_write, stdin or b"")
-        else:
-            out, err = _read_all(out_read), b""
-    except BaseException:
-        os.kill(pid, 9)  # SIGKILL, as subprocess.run does when interrupted
-        os.waitpid(pid, 0)
-        raise
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), out, err
+
+    def finish() -> tuple[int, bytes, bytes]:
+        try:
+            if stderr or stdin is not None:
+                out, err = _communicate(out_read, err_read, in_write, stdin or b"")
+            else:
+                out, err = _read_all(out_read), b""
+        except BaseException:
+            os.kill(pid, 9)  # SIGKILL, as subprocess.run does when interrupted
+            os.waitpid(pid, 0)
+            raise
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status), out, err
+
+    return finish
 
 
 def _read_all(fd: int) -> bytes:

@@ -14,7 +14,7 @@ from binance_guard.sources import process
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~5 ms here
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from binance_guard.sources.source import Skipped, Source
 
@@ -106,6 +106,22 @@ def clean_without_scanning(args: list[str]) -> tuple[bool, bytes | None]:
         for name in names
     )
     return clean, patch
+
+
+def start_toplevel() -> Callable[[], str | None]:
+    """``git rev-parse --show-toplevel`` here, started now; calling the result gives the top
+    of the work tree (None outside one). A blocked commit starts it before importing the
+    scanner, which takes long enough for git to answer on another core."""
+    try:
+        finish = process.start(["git", "rev-parse", "--show-toplevel"], stderr=False)
+    except OSError:
+        return lambda: None
+
+    def top() -> str | None:
+        code, out, _ = finish()
+        return os.fsdecode(out.rstrip(b"\n")) or None if code == 0 else None
+
+    return top
 
 
 _C_ESCAPES = {
