@@ -6,7 +6,9 @@ Builds a temporary repository with some history (an initial import and a few com
 touch two or three files) and stages a realistic 10-file change: eight files of mixed languages
 edited (lines changed, a block inserted, lines deleted) and two added, 50-300 lines each. The
 "clean" case holds no key; the "key" case is the same change with one Python file calling
-python-binance's ``Client("<api key>", "<secret>")`` with generated fake keys.
+python-binance's ``Client("<api key>", "<secret>")`` with generated fake keys; the "toml" case
+is the "key" case in a repository with a ``.binance-guard.toml`` (exclusions and an allowlist
+that do not apply: the commit is still blocked, after the settings are read).
 
 Then times, interleaved (every round runs every command, in a shuffled order) so that machine
 noise hits them alike:
@@ -276,13 +278,25 @@ KEY_BLOCK = (
 )
 
 
-def build(repo: Path, env: Mapping[str, str], with_key: bool) -> list[str]:
+SETTINGS = """\
+min_confidence = "medium"
+exclude_paths = ["^vendor/", '\\.min\\.js$']  # literal string: no escapes
+
+[allowlist]
+paths = ["^tests/fixtures/"]
+regexes = ["EXAMPLE_[A-Z_]+"]
+"""
+
+
+def build(repo: Path, env: Mapping[str, str], with_key: bool, settings: bool = False) -> list[str]:
     """Create the repository and stage the change; return the staged file names."""
-    rng = random.Random(20240601)  # same history and change for both cases
+    rng = random.Random(20240601)  # same history and change for every case
     repo.mkdir(parents=True)
     _git(repo, env, "init", "-q", "-b", "main")
     files = {name: _file(rng, name) for name in (*EDITED, *OTHERS)}
     _write(repo, files)
+    if settings:
+        (repo / ".binance-guard.toml").write_text(SETTINGS)
     _git(repo, env, "add", "-A")
     _git(repo, env, "commit", "-q", "--no-verify", "-m", "import the bot")
     for n in range(8):
@@ -348,9 +362,10 @@ def main() -> None:
             "GIT_COMMITTER_NAME": "Bench",
             "GIT_COMMITTER_EMAIL": "bench@example.com",
         }
-        repos = {case: Path(tmp) / case for case in ("clean", "key")}
+        repos = {case: Path(tmp) / case for case in ("clean", "key", "toml")}
         names = build(repos["clean"], env, with_key=False)
         build(repos["key"], env, with_key=True)  # the same history and file names
+        build(repos["toml"], env, with_key=True, settings=True)
         rows = {
             FLOOR: [sys.executable, "-c", "pass"],
             "git diff --cached -U0 ... (the clean path's git)": [
@@ -391,11 +406,12 @@ def main() -> None:
     print(f"staged: {len(names)} files, {staged_lines} lines (8 edited, 2 added)")
     print("bytecode: cached (PYTHONPYCACHEPREFIX in the temp dir, filled by the warm-up)\n")
     width = max(map(len, rows))
-    print(f"{'command':<{width}}  {'clean ms':>8} {'x floor':>7}  {'key ms':>8} {'x floor':>7}")
+    heads = "  ".join(f"{case + ' ms':>8} {'x floor':>7}" for case in repos)
+    print(f"{'command':<{width}}  {heads}")
     for row in rows:
         cells = []
         for case in repos:
-            # the floor does not depend on the case: one median over both columns' samples
+            # the floor does not depend on the case: one median over every column's samples
             median = floor if row == FLOOR else statistics.median(samples[row, case])
             cells.append(f"{median:>8.1f} {median / floor:>7.2f}")
         print(f"{row:<{width}}  {'  '.join(cells)}")
