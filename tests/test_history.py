@@ -274,7 +274,10 @@ def test_parallel_readers_find_what_one_reader_finds(
     for i in range(6):
         commit(repo, {f"f{i}.env": _env(K[i]), f"g{i}.txt": "filler\n" * 50})
     stock = inventory(str(repo), None, 1 << 20)
-    single = history_scan._scan_blobs(str(repo), stock, Policy(), None, 1, lambda: None)
+    calls: list[int] = []
+    single = history_scan._scan_blobs(
+        str(repo), stock, Policy(), None, 1, lambda: None, lambda: calls.append(1)
+    )
     monkeypatch.setattr(history_scan, "PARALLEL_MIN_BYTES", 0)
     seen: list[tuple[int, int, int]] = []
     signalled: list[bool] = []
@@ -285,7 +288,9 @@ def test_parallel_readers_find_what_one_reader_finds(
         lambda *args: seen.append(args),
         2,
         lambda: signalled.append(True),
+        lambda: calls.append(2),
     )
+    assert calls == [1, 2]  # the parent's own work, once per run
     assert len(parallel) > 2  # several chunks per reader
     merged = {oid: f for part in parallel for oid, f in part.found.items()}
     assert merged.keys() == single[0].found.keys() and len(merged) == 6

@@ -87,7 +87,17 @@ def scan_history(
         result.bytes = stock.other_bytes + sum(size for _, size in stock.oversized)
         found: dict[str, list[Finding]] = {}
         corrupt = set(stock.unreadable)
-        for part in _scan_blobs(repo, stock, first_pass, progress, jobs, found_something):
+        # What git listed meanwhile is read while the workers scan, not after.
+        message_hits: list[tuple[Commit, Finding]] = []
+        read_missing: list[str] = []
+
+        def meanwhile() -> None:
+            message_hits.extend(_commit_message_hits(commit_messages(repo, revs, messages), policy))
+            if listing is not None:
+                read_missing.extend(_read_missing(listing))
+
+        parts = _scan_blobs(repo, stock, first_pass, progress, jobs, found_something, meanwhile)
+        for part in parts:
             corrupt.update(part.unreadable)
             found.update(part.found)
             result.skipped_objects["binary"] += part.binary
@@ -95,7 +105,7 @@ def scan_history(
             result.bytes += part.bytes
         result.skipped_objects = +result.skipped_objects  # drop zero counts
         if listing is not None:
-            missing = _account_for_unreadable(repo, revs, result, None, _read_missing(listing))
+            missing = _account_for_unreadable(repo, revs, result, None, read_missing)
         corrupt -= missing
         if corrupt:
             result.incomplete["object(s) corrupt or unreadable"] = len(corrupt)
@@ -108,7 +118,7 @@ def scan_history(
             fingerprints,
             policy,
             walk=walk[0] if walk else None,
-            messages=messages,
+            message_hits=message_hits,
             graph=walk[1] if walk else None,
         )
     result.findings.extend(findings)
@@ -125,6 +135,7 @@ def attribute(
     *,
     walk: git.Spool | None = None,
     messages: git.Spool | list[Message] | None = None,
+    message_hits: list[tuple[Commit, Finding]] | None = None,
     graph: git.Spool | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """Pass 2 for blobs scanned already (here or by ``fleet``): ``found`` maps each blob id
@@ -132,11 +143,17 @@ def attribute(
     messages are scanned here too. ``walk``, ``messages`` and ``graph``: that git work,
     started early (attribution.start_walk, objects.start_commit_messages,
     attribution.start_graph); ``messages`` may also be the messages, read already
-    (objects.inventory_and_messages)."""
+    (objects.inventory_and_messages); ``message_hits``: what they hold, scanned already
+    (``_commit_message_hits``)."""
     notes: list[str] = []
     head = git.tree(repo, "HEAD")
     findings = _attribute(repo, revs, has_worktree, head, found, policy, notes, walk, graph)
-    findings.extend(_scan_messages(repo, revs, policy, messages, graph))
+    if message_hits is None:
+        message_hits = _commit_message_hits(
+            messages if isinstance(messages, list) else commit_messages(repo, revs, messages),
+            policy,
+        )
+    findings.extend(_message_findings(repo, message_hits, graph))
     if revs is None:  # tags are refs, not part of a commit range
         findings.extend(_scan_tag_messages(repo, policy))
     for link in head.gitlinks:
@@ -333,13 +350,16 @@ def _scan_blobs(
     progress: Progress | None,
     jobs: int | None,
     found_something: Callable[[], None],
+    meanwhile: Callable[[], None],
 ) -> list[Part]:
+    """``meanwhile``: the parent's own work, done while the workers read (or after, alone)."""
     workers = jobs or default_jobs()
     total = len(stock.blobs)
     if workers == 1 or stock.blob_bytes < PARALLEL_MIN_BYTES:
         part = scan_chunk(repo, stock.blobs, policy)
         if progress is not None:
             progress(part.blobs, part.bytes, total)
+        meanwhile()
         return [part]
     # Forked workers start at once with everything imported; spawned ones re-import the
     # package. Forking is unsafe once a thread runs (the progress bar draws from one).
@@ -353,6 +373,7 @@ def _scan_blobs(
             pool.submit(scan_chunk, repo, chunk, policy)
             for chunk in _chunks(stock, workers * CHUNKS_PER_JOB)
         ]
+        meanwhile()
         while not all(f.done() for f in futures):
             wait(futures, timeout=0.1)
             if hits.value:
@@ -468,18 +489,9 @@ def _worktree_file(repo: str, path: str) -> bytes:
         return b""
 
 
-def _scan_messages(
-    repo: str,
-    revs: Sequence[str] | None,
-    policy: Policy,
-    started: git.Spool | list[Message] | None = None,
-    graph: git.Spool | None = None,
+def _message_findings(
+    repo: str, hits: list[tuple[Commit, Finding]], graph: git.Spool | None
 ) -> list[Finding]:
-    messages = started if isinstance(started, list) else commit_messages(repo, revs, started)
-    texts = [
-        (message.text, Commit(message.sha, message.author, message.date)) for message in messages
-    ]
-    hits = _message_hits(texts, Location.COMMIT_MESSAGE, policy)
     shas = list(dict.fromkeys(commit.sha for commit, _ in hits))
     refs = attribution.refs_containing(repo, shas, graph)
     at_head = {sha: git.is_ancestor(repo, sha, "HEAD") for sha in shas}
@@ -487,6 +499,15 @@ def _scan_messages(
         _message_finding(finding, commit, refs[commit.sha], in_head=at_head[commit.sha])
         for commit, finding in hits
     ]
+
+
+def _commit_message_hits(
+    messages: Iterable[Message], policy: Policy
+) -> list[tuple[Commit, Finding]]:
+    texts = [
+        (message.text, Commit(message.sha, message.author, message.date)) for message in messages
+    ]
+    return _message_hits(texts, Location.COMMIT_MESSAGE, policy)
 
 
 def _scan_tag_messages(repo: str, policy: Policy) -> list[Finding]:
