@@ -319,9 +319,9 @@ def test_default_jobs_is_what_this_process_may_use() -> None:
     assert 1 <= default_jobs() <= min(8, len(os.sched_getaffinity(0)))
 
 
-def test_readers_get_chunks_of_shrinking_bytes() -> None:
-    """Sizes 3:2:1 of the bytes for 3 chunks: the last chunk, which decides when the readers
-    finish, is the smallest."""
+def test_readers_get_chunks_of_shrinking_bytes_end_of_pack_first() -> None:
+    """Sizes 3:2:1 of the bytes for 3 chunks, in the order they are read: the last, which
+    decides when the readers finish, is the smallest; the end of the pack comes first."""
     from binance_guard.history.scan import _chunks
     from binance_guard.sources.objects import Inventory
 
@@ -329,10 +329,10 @@ def test_readers_get_chunks_of_shrinking_bytes() -> None:
     stock = Inventory([f"{i:040x}" for i in range(12)], sizes, sum(sizes))
     chunks = _chunks(stock, 3)
     assert [len(c) for c in chunks] == [6, 4, 2]
-    assert [oid for chunk in chunks for oid in chunk] == stock.blobs  # pack order kept
+    assert [oid for chunk in reversed(chunks) for oid in chunk] == stock.blobs  # pack order
     big = [1000, 10, 10, 10, 10, 10, 500, 500, 10, 10]
     stock = Inventory([f"{i:040x}" for i in range(10)], big, sum(big))
-    assert [len(c) for c in _chunks(stock, 3)] == [5, 2, 3]  # by bytes (1040, 510, 520)
+    assert [len(c) for c in _chunks(stock, 3)] == [3, 6, 1]  # by bytes: 520, 550, 1000 (one blob)
 
 
 def test_lfs_pointer_files_are_not_keys(repo: Path) -> None:

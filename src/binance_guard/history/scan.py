@@ -326,12 +326,14 @@ def default_jobs() -> int:
 
 
 def _chunks(stock: Inventory, count: int) -> list[list[str]]:
-    """Contiguous runs of the pack-ordered blobs (delta chains stay with one reader), each
-    smaller than the last (sizes ``count``, ``count - 1``, ... 1): the reader that finishes
-    first takes the next, and the last ones are small, so readers finish together. Equal
-    chunks left one reader idle for the length of a whole chunk (0.7 s on freqtrade)."""
+    """Contiguous runs of the pack-ordered blobs (delta chains stay with one reader), larger
+    along the pack (sizes 1, 2, ... ``count``), returned last first: a reader that finishes
+    takes the next, so the small ones come last and the readers finish together (equal chunks
+    left one idle for a whole chunk, 0.7 s on freqtrade); and git packs old objects last,
+    where keys since removed usually are, so the attribution walk that starts with the first
+    finding starts early (freqtrade's are all past 89 % of the pack)."""
     shares = count * (count + 1) // 2
-    targets = [stock.blob_bytes * (count - index) // shares for index in range(count)]
+    targets = [stock.blob_bytes * (index + 1) // shares for index in range(count)]
     chunks: list[list[str]] = [[]]
     filled = 0
     for oid, size in zip(stock.blobs, stock.sizes, strict=True):
@@ -340,7 +342,7 @@ def _chunks(stock: Inventory, count: int) -> list[list[str]]:
             filled = 0
         chunks[-1].append(oid)
         filled += size
-    return [chunk for chunk in chunks if chunk]
+    return [chunk for chunk in reversed(chunks) if chunk]
 
 
 def _scan_blobs(
