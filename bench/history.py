@@ -1,7 +1,7 @@
 """History scan speed against git reading every object, measured in the same run.
 
     python bench/history.py [--commits 2000 20000] [--repo PATH ...] [--jobs 1 2] [--runs 5]
-                            [--log-p]
+                            [--log-p] [--base REV ...]
 
 Builds synthetic repositories with ``git fast-import`` (cached in bench/.cache): mixed-language
 files, a few lines of one to three files edited per commit, files added and deleted, side
@@ -13,7 +13,9 @@ repositories (e.g. the bare mirrors the README names). For each repository, inte
 - the same with ``--unordered``: pack order, git's fastest way to read everything;
 - ``git log -p --all > /dev/null`` with ``--log-p``: what diff-based scanners pay;
 - ``binance-guard history --format json --jobs N`` for each N of ``--jobs`` (default: none,
-  i.e. the default job count).
+  i.e. the default job count);
+- with ``--base REV``, the same (default jobs) with ``src/`` of revision REV of this checkout:
+  before and after a change, under the same load.
 
 Guard commands run with compiled bytecode (in bench/.cache, whatever PYTHONDONTWRITEBYTECODE
 says), as an installed package does. Prints the date, machine (CPU model, usable CPUs, load
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import math
 import os
 import platform
@@ -35,6 +38,8 @@ import resource
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from testing.keys import fake_key
 
+ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(__file__).resolve().parent / ".cache"
 EXTENSIONS = ("py", "js", "go", "yaml", "json", "md")
 WORDS = ("order", "price", "symbol", "client", "depth", "ticker", "balance", "retry", "stream")
@@ -211,7 +217,29 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="*", default=[], help="guard runs per N")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--log-p", action="store_true", help="also time git log -p --all")
+    parser.add_argument(
+        "--base", action="append", default=[], help="also this revision's guard (e.g. main)"
+    )
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as bases:
+        _run(
+            args,
+            {rev: _extract(rev, Path(bases) / str(index)) for index, rev in enumerate(args.base)},
+        )
+
+
+def _extract(rev: str, where: Path) -> Path:
+    """``src/`` of revision ``rev`` of this checkout, to run its guard beside this one's."""
+    where.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", rev, "src"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(where, filter="data")
+    return where / "src"
+
+
+def _run(args: argparse.Namespace, bases: dict[str, Path]) -> None:
     # Compiled once, as a pip install leaves it: PYTHONDONTWRITEBYTECODE made every run compile
     # the package again (~50 ms).
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -219,7 +247,11 @@ def main() -> None:
     package = importlib.util.find_spec("binance_guard")
     assert package is not None and package.submodule_search_locations
     subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", *package.submodule_search_locations],
+        [
+            *(sys.executable, "-m", "compileall", "-q"),
+            *package.submodule_search_locations,
+            *map(str, bases.values()),
+        ],
         check=True,
     )
     # --allow-incomplete: a mirror missing a few objects (a partial clone) is still measured.
@@ -235,6 +267,8 @@ def main() -> None:
     for jobs in args.jobs or [0]:
         name = f"binance-guard history --jobs {jobs}" if jobs else "binance-guard history"
         commands[name] = [*guard, *(["--jobs", str(jobs)] if jobs else []), "."]
+    for rev, src in bases.items():
+        commands[f"binance-guard history at {rev}"] = ["env", f"PYTHONPATH={src}", *guard, "."]
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {_machine()}")
     print(f"Python {sys.version.split()[0]}, {subprocess.getoutput('git --version')}")
     for repo in [*map(build, args.commits), *map(Path, args.repo)]:
