@@ -14,6 +14,7 @@ import re
 from binance_guard.errors import UsageError
 from binance_guard.finding import Confidence
 from binance_guard.record import field, record
+from binance_guard.regex import compile_later
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
 if TYPE_CHECKING:
@@ -25,8 +26,8 @@ PYPROJECT = "pyproject.toml"
 TOP_KEYS = frozenset({"min_confidence", "exclude_paths", "allowlist"})
 ALLOWLIST_KEYS = frozenset({"paths", "regexes", "fingerprints", "commits"})
 FINGERPRINT_KEYS = frozenset({"fingerprint", "reason"})
-FINGERPRINT = re.compile(r"[0-9a-f]{64}")
-COMMIT = re.compile(r"[0-9a-f]{7,64}")
+FINGERPRINT = compile_later(r"[0-9a-f]{64}")
+COMMIT = compile_later(r"[0-9a-f]{7,64}")
 
 
 class ConfigError(UsageError):

@@ -25,6 +25,7 @@ from binance_guard.detection.patterns import (
     SECRET_WORDS,
 )
 from binance_guard.record import record
+from binance_guard.regex import compile_later
 
 # Lines around a value that still count as "near" it (a freqtrade "name": "binance" sits a
 # line or two above "key"; a python-binance import can be far above, which counts as "file").
@@ -43,13 +44,13 @@ QUOTES_AND_ESCAPES = " \t\"'`\\"
 CALL_SYNTAX_RE = re.compile(r"[()\[\]{},;]")
 NAME_START_RE = re.compile(r"[A-Za-z_]")
 # C# auto-property accessors between a name and its initialiser: ``Key { get; set; } = …``.
-ACCESSORS_RE = re.compile(r"\s*\{[^{}]*\bget\b[^{}]*\}\s*$")
+ACCESSORS_RE = compile_later(r"\s*\{[^{}]*\bget\b[^{}]*\}\s*$")
 # Test DSL bindings: RSpec ``let(:api_key) { "…" }`` (let!, given, subject), factory_bot
 # ``api_secret { "…" }``.
-DSL_BINDING_RE = re.compile(r"(?:\b(?:let!?|given|subject)\s*\(\s*:(\w+)\s*\)|^\s*(\w+))\s*$")
+DSL_BINDING_RE = compile_later(r"(?:\b(?:let!?|given|subject)\s*\(\s*:(\w+)\s*\)|^\s*(\w+))\s*$")
 # The blocks of a config that hold a value: ``"bitvavo": {``, ``kucoin:``, ``'okx' => [``, a TOML
 # or INI ``[bybit]`` header; and the fields that name a block's exchange (``"name": "Bitvavo"``).
-SECTION_OPENER_RE = re.compile(
+SECTION_OPENER_RE = compile_later(
     r"""^\s*["']?([A-Za-z_][\w.\-]*)["']?\s*(?::|=>|=)\s*(?:\{|\[|array\(|)\s*$"""
 )
 SECTION_HEADER_RE = re.compile(r"""^\s*\[\s*["']?([A-Za-z_][\w.\-]*)["']?\s*\]\s*$""")
@@ -60,7 +61,7 @@ SECTION_FIELD_RE = re.compile(
 SECTION_LOOKBACK_LINES = 12
 INDENT_RE = re.compile(r"[ \t]*")
 # A capitalised word and one space right before a name: the first half of a two-word label.
-LABEL_WORD_RE = re.compile(r"(?<![\w.])([A-Z][A-Za-z]*) $")
+LABEL_WORD_RE = compile_later(r"(?<![\w.])([A-Z][A-Za-z]*) $")
 
 
 class Role(enum.Enum):

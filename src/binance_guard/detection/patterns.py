@@ -7,25 +7,27 @@ from __future__ import annotations
 
 import re
 
+from binance_guard.regex import compile_later
+
 # Lower-cased byte strings whose presence makes a 64-character token a *Binance* credential.
 BINANCE_WORDS = (b"binance", b"x-mbx-apikey")
 
 # Any PEM/PGP armour block. Base64 bodies are wrapped at 64 columns, so a body line without
 # "+" or "/" (about one in eight) would otherwise look exactly like an HMAC key.
 ARMOR_MAX_BODY = 20000
-ARMOR_BEGIN_RE = re.compile(r"(?=-----BEGIN ([A-Z0-9 ]{1,40})-----)")
-ARMOR_END_RE = re.compile(r"(?=-----END ([A-Z0-9 ]{1,40})-----)")
-PRIVATE_KEY_LABEL_RE = re.compile(r"^(?:(ENCRYPTED|RSA|EC|DSA|OPENSSH) )?PRIVATE KEY$")
+ARMOR_BEGIN_RE = compile_later(r"(?=-----BEGIN ([A-Z0-9 ]{1,40})-----)")
+ARMOR_END_RE = compile_later(r"(?=-----END ([A-Z0-9 ]{1,40})-----)")
+PRIVATE_KEY_LABEL_RE = compile_later(r"^(?:(ENCRYPTED|RSA|EC|DSA|OPENSSH) )?PRIVATE KEY$")
 
 # RFC 1421 headers of a legacy encrypted key ("Proc-Type: 4,ENCRYPTED", "DEK-Info: …").
-PEM_HEADER_RE = re.compile(r"(?m)^[\s\"'`]*[A-Za-z][A-Za-z-]*:[^\n]*$")
+PEM_HEADER_RE = compile_later(r"(?m)^[\s\"'`]*[A-Za-z][A-Za-z-]*:[^\n]*$")
 # A PEM body split over string literals joined by "+" (Java, JS): the joins are not base64.
-STRING_JOIN_RE = re.compile(r"""["'`]\s*\+\s*["'`]""")
+STRING_JOIN_RE = compile_later(r"""["'`]\s*\+\s*["'`]""")
 # Escaped newlines as they appear in JSON, notebooks and .env files ("\n", "\\n").
-ESCAPED_NEWLINE_RE = re.compile(r"\\+[nrt]")
-NOT_BASE64_RE = re.compile(r"[^A-Za-z0-9+/=]")
+ESCAPED_NEWLINE_RE = compile_later(r"\\+[nrt]")
+NOT_BASE64_RE = compile_later(r"[^A-Za-z0-9+/=]")
 # "EXAMPLE" inside a body: documentation keys edited so that nobody mistakes them for real ones.
-PEM_PLACEHOLDER_RE = re.compile(
+PEM_PLACEHOLDER_RE = compile_later(
     r"\.\.\.|…|<|>|your|x{4,}|\*{3}|redacted|changeme|example|sample|dummy", re.IGNORECASE
 )
 
@@ -220,7 +222,7 @@ WEB_FRAMEWORK_MARKERS = (b"django", b"installed_apps", b"flask", b"app.config", 
 # wallet's) in a file that holds a 0x address or drives web3, it signs transactions on BNB
 # Chain or Ethereum, not Binance API requests.
 WALLET_KEY_WORDS = frozenset({"private", "privkey", "pk", "wallet", "mnemonic", "seed"})
-WALLET_MARKERS_RE = re.compile(
+WALLET_MARKERS_RE = compile_later(
     rb"(?<![0-9A-Za-z])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])|web3|ethers|eth_account"
 )
 

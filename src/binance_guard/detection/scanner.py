@@ -74,6 +74,7 @@ from binance_guard.finding import (
     fingerprint,
 )
 from binance_guard.record import record
+from binance_guard.regex import compile_later
 
 PAIR_DISTANCE = 3
 # Candidates after a key that may be its secret: a few lines of code hold a handful; a line
@@ -93,7 +94,7 @@ _BASE64_ANY = _BASE64_BODY | {"="}
 _TOKEN_JOINERS = frozenset("-_.")
 # What surrounds a value alone on a line of markup: tags, table bars, quotes, backticks.
 _MARKUP = " \t|`'\"<>/{},;*"
-_TAG_RE = re.compile(r"<[^<>]*>")
+_TAG_RE = compile_later(r"<[^<>]*>")
 _ARMOR_BEGIN = b"-----BEGIN "
 
 

@@ -15,6 +15,7 @@ import enum
 import re
 
 from binance_guard.record import fields, is_record, replace
+from binance_guard.regex import compile_later
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on a blocked commit's path
 if TYPE_CHECKING:
@@ -29,10 +30,10 @@ if TYPE_CHECKING:
 _UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\udc80-\udcff\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
 )
-_SURROGATE = re.compile("[\udc80-\udcff]")
+_SURROGATE = compile_later("[\udc80-\udcff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
 # Markdown that changes meaning in a GFM table cell; & for entities like &#124;.
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>|~&])")
+_MARKDOWN = compile_later(r"([\\`*_\[\]<>|~&])")
 
 
 def _not_utf8(match: re.Match[str]) -> str:

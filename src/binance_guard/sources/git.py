@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from binance_guard.errors import GuardError
 from binance_guard.record import record
+from binance_guard.regex import compile_later
 from binance_guard.sources import process
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
@@ -24,9 +25,9 @@ READ_BUFFER = 1 << 20
 PACK_WINDOWS = ("-c", "core.packedGitWindowSize=16m", "-c", "core.packedGitLimit=64m")
 
 # A commit id: SHA-1 or SHA-256, full length (what event payloads and git's plumbing give).
-OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+OBJECT_ID = compile_later(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 # What git check-ref-format refuses anywhere in a name, or at its start or end.
-_BAD_IN_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|/\.|\.lock/")
+_BAD_IN_REF = compile_later(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|/\.|\.lock/")
 # Revision-selecting options this package itself puts in a revision list; everything else
 # in the list is a revision (after --end-of-options, so "--upload-pack=..." is just a bad name).
 _SELECTORS = ("--all", "--not", "--branches", "--tags", "--remotes")
@@ -225,8 +226,8 @@ class RefFiles:
     detached: bool
 
 
-_OID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
-_LOOSE_REF = re.compile(rb"(?:ref: (refs/.+)|([0-9a-f]{40}(?:[0-9a-f]{24})?))\n?")
+_OID = compile_later(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_LOOSE_REF = compile_later(rb"(?:ref: (refs/.+)|([0-9a-f]{40}(?:[0-9a-f]{24})?))\n?")
 
 
 def ref_files(repo: str) -> RefFiles | None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Container
 
 from binance_guard.detection.heuristics import is_binary
 from binance_guard.record import field, record
+from binance_guard.regex import compile_later
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ UNREADABLE_FILES = "file(s) unreadable"
 
 
 # Names of descriptors the shell opened for the user: ``/dev/stdin``, ``<(...)`` (/dev/fd/63).
-DESCRIPTOR_RE = re.compile(r"/dev/std(?:in|err|out)|/dev/fd/[0-9]+|/proc/self/fd/[0-9]+")
+DESCRIPTOR_RE = compile_later(r"/dev/std(?:in|err|out)|/dev/fd/[0-9]+|/proc/self/fd/[0-9]+")
 STDIN_NAME = "-"
 
 
