@@ -150,24 +150,23 @@ def refs_containing(
     if not commits:
         return {}
     targets = list(dict.fromkeys(commits))
-    bits = {sha: 1 << index for index, sha in enumerate(targets)}
-    below: dict[str, int] = {}  # commit -> the targets it descends from (or is)
+    bits = {sha.encode(): 1 << index for index, sha in enumerate(targets)}
+    below: dict[bytes, int] = {}  # commit -> the targets it descends from (or is)
     with contextlib.nullcontext(graph) if graph else start_graph(repo) as spool:
-        for raw in spool.output():
-            child, *parents = raw.split()
-            sha = child.decode()
-            mask = bits.get(sha, 0)
+        for line in spool.output():
+            child, *parents = line.split()
+            mask = bits.get(child, 0)
             for parent in parents:
-                mask |= below.get(parent.decode(), 0)
+                mask |= below.get(parent, 0)
             if mask:
-                below[sha] = mask
+                below[child] = mask
     found: dict[str, list[str]] = {sha: [] for sha in targets}
     tips = git.run(["for-each-ref", "--format=%(objectname) %(*objectname) %(refname)"], cwd=repo)
-    for line in os.fsdecode(tips).splitlines():
-        target, peeled, ref = line.split(" ", 2)
+    for tip in tips.splitlines():
+        target, peeled, ref = tip.split(b" ", 2)
         mask = below.get(peeled or target, 0)
         while mask:
             low = mask & -mask
-            found[targets[low.bit_length() - 1]].append(ref)
+            found[targets[low.bit_length() - 1]].append(os.fsdecode(ref))
             mask ^= low
     return {sha: sorted(refs) for sha, refs in found.items()}
