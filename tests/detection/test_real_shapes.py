@@ -497,3 +497,17 @@ def test_bech32_contract_addresses_are_not_keys() -> None:
     address = "terra1nsuqsk6kh58ulczatwev87ttq2z6r3pusulg9r24mfj2fvtzd4uq3exn26"
     text = f'id,platforms\nastro,"{{""binance-smart-chain"":""0x1"",""terra-2"":""{address}""}}"\n'
     assert scan(text, "data/coins.csv") == []
+
+
+def test_hex_secret_key_that_signs_jwts() -> None:
+    """FastAPI's recipe (``openssl rand -hex 32``, HS256) beside a Binance key in one .env."""
+    text = (
+        f"BINANCE_API_KEY={key()}\nBINANCE_API_SECRET={key()}\n"
+        f"SECRET_KEY={hex_key()}\nALGORITHM=HS256\nACCESS_TOKEN_EXPIRE_MINUTES=30\n"
+    )
+    findings = scan(text, ".env")
+    assert blocking(findings) == [(API_KEY, 1), (SECRET_KEY, 2)]
+    assert "web framework" in findings[2].reasons[0]
+    # A mixed-case SECRET_KEY is a Binance secret even where JWTs are signed too.
+    mixed = f"# binance\nAPI_KEY={key()}\nSECRET_KEY={key()}\nJWT_SECRET=change-me\n"
+    assert blocking(scan(mixed, ".env")) == [(API_KEY, 2), (SECRET_KEY, 3)]

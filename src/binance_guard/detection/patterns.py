@@ -217,6 +217,10 @@ FRAMEWORK_SECRET_NAMES = frozenset(
     {"SECRET_KEY", "secret_key", "SECRET_KEY_BASE", "secret_key_base"}
 )
 WEB_FRAMEWORK_MARKERS = (b"django", b"installed_apps", b"flask", b"app.config", b"rails")
+# A hex SECRET_KEY (``openssl rand -hex 32``) beside these signs JWTs, as FastAPI's tutorial
+# has it; a mixed-case one is still taken for a Binance secret (those are never hex-only
+# except on the futures testnet).
+TOKEN_SIGNING_MARKERS = (b"fastapi", b"hs256", b"access_token_expire", b"jwt", b"jose")
 
 # A blockchain wallet's private key is 64 hex characters too: named as a private key (or a
 # wallet's) in a file that holds a 0x address or drives web3, it signs transactions on BNB

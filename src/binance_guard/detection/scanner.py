@@ -49,6 +49,7 @@ from binance_guard.detection.patterns import (
     PRIVATE_KEY_LABEL_RE,
     RSA_OID_B64,
     STRING_JOIN_RE,
+    TOKEN_SIGNING_MARKERS,
     WALLET_KEY_WORDS,
     WALLET_MARKERS_RE,
     WEB_FRAMEWORK_MARKERS,
@@ -514,6 +515,7 @@ def _hmac_candidates(
 ) -> Iterator[_Candidate | None]:
     armor_starts = [start for start, _, _, _ in armor]
     web_framework: bool | None = None  # decided on the first SECRET_KEY seen
+    token_signing = False  # ditto: "openssl rand -hex 32" for JWTs (FastAPI's recipe)
     wallet: bool | None = None  # decided on the first hex value named like a wallet's key
     items = [(offset, False) for offset in runs] + [(offset, True) for offset in encoded]
     items.sort()
@@ -553,9 +555,14 @@ def _hmac_candidates(
         if cand is not None and cand.slot.name in FRAMEWORK_SECRET_NAMES and web_framework is None:
             lowered = data.lower()
             web_framework = any(marker in lowered for marker in WEB_FRAMEWORK_MARKERS)
-        if cand is not None and web_framework and cand.slot.name in FRAMEWORK_SECRET_NAMES:
+            token_signing = web_framework or any(m in lowered for m in TOKEN_SIGNING_MARKERS)
+        if cand is not None and cand.slot.name in FRAMEWORK_SECRET_NAMES and (
+            web_framework or (token_signing and cand.hex_only)
+        ):
             cand.role = Role.OTHER
-            cand.reasons.insert(0, f"'{cand.slot.name}' of a web framework (Django, Flask)")
+            cand.reasons.insert(
+                0, f"'{cand.slot.name}' of a web framework (Django, Flask, FastAPI, JWT signing)"
+            )
         if cand is not None and cand.hex_only and _wallet_named(cand.slot.name):
             if wallet is None:
                 wallet = WALLET_MARKERS_RE.search(data) is not None
