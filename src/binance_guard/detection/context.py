@@ -59,6 +59,8 @@ SECTION_FIELD_RE = re.compile(
     r"""\s*["']?([A-Za-z][\w.\-]{0,47})(?![\w.\-])"""
 )
 SECTION_LOOKBACK_LINES = 12
+# Longer names are spelled with separators; a longer unbroken run is a value.
+MAX_NAME = 48
 INDENT_RE = re.compile(r"[ \t]*")
 # A capitalised word and one space right before a name: the first half of a two-word label.
 LABEL_WORD_RE = compile_later(r"(?<![\w.])([A-Z][A-Za-z]*) $")
@@ -183,6 +185,12 @@ def _enclosing_call(before: str, unwrap: bool = True) -> Slot:
     return Slot()
 
 
+def _plausible_name(name: str) -> bool:
+    """A name, not a value in a name's place (``"<key>": "<secret>"``, ``<key>:<secret>``):
+    a random key's fragments spell "id" or "db" often enough to veto the secret after it."""
+    return len(name) <= MAX_NAME or any(sep in name for sep in "_.-")
+
+
 def _assigned(before: str) -> Slot:
     """``name = `` / ``"name": `` / ``name => ``: the name left of the operator, skipping a
     type annotation (``API_SECRET: str =``, ``const k: string =``, ``var k string =``)."""
@@ -192,7 +200,7 @@ def _assigned(before: str) -> Slot:
     match = name_at_end(head)
     if match and match.group(1).lstrip("&").lower() in TYPE_WORDS:
         match = name_at_end(head[: match.start()].rstrip(" \t:&"))
-    if match is None:
+    if match is None or not _plausible_name(match.group(1)):
         return Slot()
     label = LABEL_WORD_RE.search(head, 0, match.start())
     if (
@@ -212,7 +220,7 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
     if before.endswith("|"):
         # A Markdown table row: `| Secret Key | <value> |` is named by the cell before it.
         cell = before[:-1].rsplit("|", 1)[-1].strip(" `*")
-        if cell:
+        if cell and _plausible_name(cell):
             return Slot(name=cell)
     if ASSIGNMENT_END_RE.search(before):
         slot = _assigned(before)
@@ -226,7 +234,7 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
     if before and (before[-1].isalnum() or before[-1] in "_-"):
         # "ENV BINANCE_API_KEY <value>", "--api-key <value>", "X-MBX-APIKEY <value>"
         match = name_at_end(before)
-        return Slot(name=match.group(1) if match else None)
+        return Slot(name=match.group(1) if match and _plausible_name(match.group(1)) else None)
     if not before.strip() and previous_lines:
         above = previous_lines[-1].rstrip()
         if above.endswith(("=", ":")) and ASSIGNMENT_END_RE.search(above):
