@@ -384,3 +384,17 @@ def test_pre_push_rejects_malformed_input(plain: Plain) -> None:
         check=False,
     )
     assert proc.returncode == 2 and proc.stderr.startswith("binance-guard: error:")
+
+
+def test_plain_hook_stops_a_push_it_could_not_read(plain: Plain) -> None:
+    """A pushed commit's blob lost from the object store: the push is stopped and says why
+    (rev-list used to die on it: a git error and nothing counted)."""
+    commit(plain.repo, {"settings.env": "BINANCE_API_KEY=${FROM_VAULT}\n"}, "settings")
+    blob = git(plain.repo, "rev-parse", "HEAD:settings.env").strip()
+    (plain.repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    before = plain.remote_rev("main")
+    proc = plain.push("origin", "main")
+    assert proc.returncode != 0
+    assert "Push stopped by binance-guard" in proc.stdout + proc.stderr
+    assert "INCOMPLETE: 1 object(s) missing or lost" in proc.stderr, proc.stderr
+    assert plain.remote_rev("main") == before
