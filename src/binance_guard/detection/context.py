@@ -272,6 +272,8 @@ def section_names(lines_above: list[str], line: str) -> list[str]:
                 names.append(field.group(1))
             continue
         opener = SECTION_OPENER_RE.match(above)
+        if opener is not None and not _plausible_name(opener.group(1)):
+            break  # {"<api key>": {"secret": …}}: a value, not a block's name
         if opener is None:
             if stripped[0] in "{[(":
                 indent = own  # an anonymous block: its own opener is above it
