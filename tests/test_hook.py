@@ -125,6 +125,15 @@ def test_hex_testnet_key_needs_binance_context(repo: Path) -> None:
     assert run_cli("hook", cwd=repo).returncode == 0
 
 
+def test_a_key_outside_the_current_directory_blocks_under_diff_relative(repo: Path) -> None:
+    """diff.relative limits git diff to the current directory: the hook must not."""
+    git(repo, "config", "diff.relative", "true")
+    (repo / "docs").mkdir()
+    stage(repo, {"docs/notes.md": "# notes\n", "bot.py": BOT})
+    proc = run_cli("hook", cwd=repo / "docs")
+    assert proc.returncode == 1 and "bot.py:2:" in proc.stdout, proc.stderr
+
+
 def test_outside_a_repository_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(BOT)
     proc = run_cli("hook", cwd=tmp_path, env={"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)})

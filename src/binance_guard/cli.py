@@ -16,15 +16,13 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    patch = toplevel = None
+    prefetch = None
     if args[:1] == ["hook"]:
-        from binance_guard.sources.staged import clean_without_scanning, start_toplevel
+        from binance_guard.sources.staged import clean_without_scanning
 
-        clean, patch = clean_without_scanning(args[1:])
+        clean, prefetch = clean_without_scanning(args[1:])
         if clean:
             return 0
-        if patch is not None:  # git works here: it finds the top while we import the rest
-            toplevel = start_toplevel()
     from binance_guard.commands import run
 
-    return run(args, staged_patch=patch, toplevel=toplevel)
+    return run(args, prefetch=prefetch)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Sequence
 
+    from binance_guard.sources.staged import Prefetch
     from binance_guard.verify import Settings
 
 # The hook's flags and what each sets: with only these and file names, a blocked commit is
@@ -36,13 +37,10 @@ HOOK_FLAGS = {
 }
 
 
-def _simple_hook(
-    args: list[str], staged_patch: bytes | None, toplevel: Callable[[], str | None]
-) -> Callable[[], int] | None:
+def _simple_hook(args: list[str], prefetch: Prefetch | None) -> Callable[[], int] | None:
     """``hook FILE... [flags]``, to run without argparse; None when the full parser must
-    decide (an option with a value, ``--help``, a name starting with ``-``). ``staged_patch``:
-    what the clean path read, so that git is not asked twice; ``toplevel``: the work tree's
-    top (see :func:`run`)."""
+    decide (an option with a value, ``--help``, a name starting with ``-``). ``prefetch``:
+    see :func:`run`."""
     if args[:1] != ["hook"]:
         return None
     names, flags = [], set()
@@ -58,7 +56,7 @@ def _simple_hook(
         from binance_guard.commands import hook
         from binance_guard.sources.source import DEFAULT_MAX_BYTES
 
-        root = toplevel()
+        root = _hook_root(prefetch)
         policy = user_policy(
             root or ".",
             config_file=None,
@@ -71,7 +69,7 @@ def _simple_hook(
         code = hook.run(
             names,
             root=root,
-            patch=staged_patch,
+            prefetch=prefetch,
             policy=policy,
             max_bytes=DEFAULT_MAX_BYTES,
             verbose="verbose" in flags,
@@ -179,14 +177,17 @@ def _verify(options: argparse.Namespace) -> Settings | None:
     return _settings(options) if asked else None
 
 
-def _toplevel_here() -> str | None:
+def _hook_root(prefetch: Prefetch | None) -> str | None:
+    """The hook's work tree: git's answer to the clean path's question, else asked now."""
+    if prefetch is not None:
+        return prefetch.toplevel()
     from binance_guard.sources import git
 
     return git.toplevel(".")
 
 
-def _dispatch(options: argparse.Namespace, toplevel: Callable[[], str | None]) -> int:
-    """``toplevel``: the hook's work tree (see :func:`run`)."""
+def _dispatch(options: argparse.Namespace, prefetch: Prefetch | None) -> int:
+    """``prefetch``: see :func:`run`."""
     command = options.command
     if command == "plugin-path":
         from binance_guard.integrations.baseline import plugin_path
@@ -257,15 +258,15 @@ def _dispatch(options: argparse.Namespace, toplevel: Callable[[], str | None]) -
             open(options.output, "w", encoding="utf-8", errors="surrogateescape") as handle,
             contextlib.redirect_stdout(handle),
         ):
-            code = _report(options, policy, root, toplevel)
+            code = _report(options, policy, root, prefetch)
         print(f"binance-guard: report written to {options.output}", file=sys.stderr)
     else:
-        code = _report(options, policy, root, toplevel)
+        code = _report(options, policy, root, prefetch)
     return EXIT_CLEAN if options.exit_zero and code == EXIT_FINDINGS else code
 
 
 def _report(
-    options: argparse.Namespace, policy: Policy, root: str, toplevel: Callable[[], str | None]
+    options: argparse.Namespace, policy: Policy, root: str, prefetch: Prefetch | None
 ) -> int:
     """The scanning commands, which share --format, --output, --exit-zero, --show-secrets."""
     command = options.command
@@ -290,7 +291,8 @@ def _report(
 
         return hook.run(
             options.files,
-            root=toplevel(),
+            root=_hook_root(prefetch),
+            prefetch=prefetch,
             policy=policy,
             max_bytes=options.max_bytes,
             verbose=options.verbose,
@@ -344,25 +346,19 @@ def _report(
     raise AssertionError(f"unhandled command {command!r}")  # the parser knows every command
 
 
-def run(
-    args: list[str],
-    *,
-    staged_patch: bytes | None = None,
-    toplevel: Callable[[], str | None] | None = None,
-) -> int:
-    """``staged_patch``: the hook's staged patch, when its clean path has read it;
-    ``toplevel``: the answer of the ``git rev-parse --show-toplevel`` it then started."""
+def run(args: list[str], *, prefetch: Prefetch | None = None) -> int:
+    """``prefetch``: the hook's staged patch as its clean path read it, and git's answers
+    it started for the full scan."""
     # File names that are not UTF-8 reach the terminal as the bytes they are.
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="surrogateescape")
-    top = toplevel or _toplevel_here
-    command = _simple_hook(args, staged_patch, top)
+    command = _simple_hook(args, prefetch)
     if command is None:
         options = _parse(args)
 
         def command() -> int:
-            return _dispatch(options, top)
+            return _dispatch(options, prefetch)
 
     try:
         return command()

@@ -14,14 +14,14 @@ from binance_guard.record import replace
 from binance_guard.report import render
 from binance_guard.report.sanitize import terminal
 from binance_guard.sources import git
-from binance_guard.sources.staged import staged_sources
+from binance_guard.sources.staged import Prefetch, staged_sources
 
 
 def run(
     files: list[str],
     *,
     root: str | None,
-    patch: bytes | None = None,
+    prefetch: Prefetch | None = None,
     policy: Policy,
     max_bytes: int,
     verbose: bool,
@@ -29,9 +29,9 @@ def run(
     show_secrets: bool = False,
     allow_incomplete: bool = False,
 ) -> int:
-    """``root``: the work tree's top (None outside one); ``patch``: the staged patch if the
-    clean path read it (see :func:`staged_sources`)."""
-    report = scan_sources(staged_sources(files, max_bytes, root, patch), policy)
+    """``root``: the work tree's top (None outside one); ``prefetch``: what the clean path
+    read and started (see :func:`staged_sources`)."""
+    report = scan_sources(staged_sources(files, max_bytes, root, prefetch), policy)
     code = outcome(report, bool(report.blocking), allow_incomplete=allow_incomplete)
     if fmt != "text":
         sys.stdout.write(render(report, fmt, show_secrets=show_secrets))

@@ -122,6 +122,12 @@ def blob_contents(object_ids: Sequence[str], cwd: str | None = None) -> dict[str
     out = run(
         ["cat-file", "--batch"], cwd=cwd, stdin="".join(f"{o}\n" for o in object_ids).encode()
     )
+    return parse_batch(out, object_ids)
+
+
+def parse_batch(out: bytes, object_ids: Sequence[str]) -> dict[str, bytes]:
+    """What ``git cat-file --batch`` answered to ``object_ids``: contents by id, missing
+    objects left out."""
     blobs: dict[str, bytes] = {}
     pos = 0
     for oid in object_ids:

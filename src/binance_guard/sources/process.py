@@ -78,11 +78,18 @@ def start(
         for fd in (out_write, err_write, in_read):
             if fd >= 0:
                 os.close(fd)
+    rest = b""
+    if stdin is not None:  # what the pipe takes now, so that it starts on it
+        written = _write_some(in_write, stdin)
+        rest = stdin[written:]
+        if not rest:
+            os.close(in_write)
+            in_write = -1
 
     def finish() -> tuple[int, bytes, bytes]:
         try:
             if stderr or stdin is not None:
-                out, err = _communicate(out_read, err_read, in_write, stdin or b"")
+                out, err = _communicate(out_read, err_read, in_write, rest)
             else:
                 out, err = _read_all(out_read), b""
         except BaseException:
@@ -93,6 +100,21 @@ def start(
         return os.waitstatus_to_exitcode(status), out, err
 
     return finish
+
+
+def _write_some(fd: int, data: bytes) -> int:
+    """Write what ``fd`` takes without waiting; how much that was (all: the command stopped
+    reading, its output will say why)."""
+    os.set_blocking(fd, False)
+    written = 0
+    try:
+        while written < len(data):
+            written += os.write(fd, data[written : written + CHUNK])
+    except BlockingIOError:
+        pass
+    except BrokenPipeError:
+        written = len(data)
+    return written
 
 
 def _read_all(fd: int) -> bytes:

@@ -61,9 +61,14 @@ FLAG_OPTIONS = frozenset(
 
 
 def _spawn_git(args: Iterable[str]) -> bytes | None:
-    """stdout of git, or None if it failed (the slow path then reports why)."""
+    """stdout of git, or None if it failed (the slow path then reports why). Run from a
+    subdirectory, the patch still holds the whole index: diff.relative would cut it to that
+    directory (and call a commit clean whose key sits elsewhere)."""
     try:
-        code, out, _ = process.run(["git", "-c", "core.quotePath=false", *args], stderr=False)
+        code, out, _ = process.run(
+            ["git", "-c", "core.quotePath=false", "-c", "diff.relative=false", *args],
+            stderr=False,
+        )
     except OSError:
         return None
     return out if code == 0 else None
@@ -89,39 +94,64 @@ def file_arguments(args: list[str]) -> list[str] | None:
     return names
 
 
-def clean_without_scanning(args: list[str]) -> tuple[bool, bytes | None]:
-    """(True, patch) when the staged change provably contains nothing the scanner could
-    report; else (False, the staged patch if it was read), so that a blocked commit does not
-    ask git for it twice."""
+def clean_without_scanning(args: list[str]) -> tuple[bool, Prefetch | None]:
+    """(True, None) when the staged change provably contains nothing the scanner could
+    report; else (False, what was read and started for the full scan, if git could be
+    asked), so that a blocked commit does not wait for git twice."""
     names = file_arguments(args)
     if names is None:
         return False, None
     patch = _spawn_git(PATCH_ARGS)
-    if patch is None or patch_has_candidates(patch):
-        return False, patch
+    if patch is None:
+        return False, None
     # Headers start a line; the same words inside a staged patch file start with "+".
     lines = b"\n" + patch
-    clean = all(
+    if not patch_has_candidates(patch) and all(
         f"\ndiff --git a/{name} b/{name}\n".encode("utf-8", "surrogateescape") in lines
         for name in names
-    )
-    return clean, patch
+    ):
+        return True, None
+    return False, Prefetch(patch, names)
 
 
-def start_toplevel() -> Callable[[], str | None]:
-    """``git rev-parse --show-toplevel`` here, started now; calling the result gives the top
-    of the work tree (None outside one). A blocked commit starts it before importing the
-    scanner, which takes long enough for git to answer on another core."""
+def _start_git(args: list[str], stdin: bytes | None = None) -> Callable[[], bytes | None]:
+    """git started now; calling the result gives its output, or None if it failed (the full
+    path then asks again and reports why)."""
     try:
-        finish = process.start(["git", "rev-parse", "--show-toplevel"], stderr=False)
+        finish = process.start(["git", *args], stdin=stdin, stderr=False)
     except OSError:
         return lambda: None
 
-    def top() -> str | None:
+    def output() -> bytes | None:
         code, out, _ = finish()
-        return os.fsdecode(out.rstrip(b"\n")) or None if code == 0 else None
+        return out if code == 0 else None
 
-    return top
+    return output
+
+
+class Prefetch:
+    """A commit the clean path could not call clean: the patch it read, and git already at
+    work on what the full scan asks next (the top of the work tree, the staged blobs),
+    answering on the other core while the scanner is imported. Each answer is taken once."""
+
+    def __init__(self, patch: bytes, files: list[str]) -> None:
+        self.lines = added_lines(patch)
+        self.entries = staged_entries(patch)
+        self.blob_ids = scanned_blobs(self.entries, self.lines, files)
+        self._toplevel = _start_git(["rev-parse", "--show-toplevel"])
+        request = "".join(f"{o}\n" for o in self.blob_ids).encode()
+        self._blobs = _start_git(["cat-file", "--batch"], request) if request else lambda: b""
+
+    def toplevel(self) -> str | None:
+        """The top of the work tree, None outside one."""
+        out = self._toplevel()
+        return os.fsdecode(out.rstrip(b"\n")) or None if out is not None else None
+
+    def blob_batch(self, blob_ids: list[str]) -> bytes | None:
+        """``git cat-file --batch``'s answer for ``blob_ids``; None when those are not the
+        blobs asked for (other file arguments, another patch) or git failed."""
+        out = self._blobs()
+        return out if blob_ids == self.blob_ids else None
 
 
 _C_ESCAPES = {
@@ -200,28 +230,48 @@ def staged_entries(patch: bytes) -> dict[str, tuple[str, str]]:
     return entries
 
 
+def _selected(entries: dict[str, tuple[str, str]], files: list[str]) -> list[str]:
+    return [p for p in entries if not files or p in files]
+
+
+def scanned_blobs(
+    entries: dict[str, tuple[str, str]], lines: dict[str, set[int]], files: list[str]
+) -> list[str]:
+    """The staged blobs the hook reads: of the selected files (``files``; all when none)
+    those with added lines that are neither symbolic links nor submodules."""
+    return [
+        entries[p][1]
+        for p in _selected(entries, files)
+        if entries[p][0] not in ("120000", "160000") and lines.get(p)
+    ]
+
+
 def staged_sources(
-    files: list[str], max_bytes: int, root: str | None, patch: bytes | None = None
+    files: list[str], max_bytes: int, root: str | None, prefetch: Prefetch | None = None
 ) -> Iterator[Source | Skipped]:
     """Sources for the hook: added lines of staged files; named unstaged files in full.
 
-    ``root``: the work tree's top (``git.toplevel``), None outside one. ``patch``: the
-    :data:`PATCH_ARGS` patch already read from the current directory, if any; used only when
-    that directory is ``root`` (``diff.relative`` would have cut it to a subdirectory)."""
+    ``root``: the work tree's top (``git.toplevel``), None outside one. ``prefetch``: what
+    the clean path read and started, if it did."""
     from binance_guard.detection.heuristics import is_binary
     from binance_guard.sources import git
     from binance_guard.sources.source import Skipped, Source, read_file
 
     if root is None:
         raise git.GitError("not inside a git work tree: the hook scans staged changes")
-    if patch is None or os.getcwd() != root:
+    if prefetch is not None:
+        lines, entries = prefetch.lines, prefetch.entries
+    else:
         patch = git.run(PATCH_ARGS, cwd=root)
-    lines = added_lines(patch)
-    entries = staged_entries(patch)
+        lines, entries = added_lines(patch), staged_entries(patch)
     wanted = files
-    selected = [p for p in entries if not wanted or p in wanted]
-    regular = [p for p in selected if entries[p][0] not in ("120000", "160000")]
-    blobs = git.blob_contents([entries[p][1] for p in regular if lines.get(p)], cwd=root)
+    selected = _selected(entries, wanted)
+    blob_ids = scanned_blobs(entries, lines, wanted)
+    batch = prefetch.blob_batch(blob_ids) if prefetch is not None else None
+    if batch is not None:
+        blobs = git.parse_batch(batch, blob_ids)
+    else:
+        blobs = git.blob_contents(blob_ids, cwd=root)
     for path in selected:
         mode, oid = entries[path]
         if mode == "120000":
