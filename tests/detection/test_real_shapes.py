@@ -533,3 +533,16 @@ def test_a_key_in_a_names_place_does_not_name_its_secret(template: str) -> None:
             (k, API_KEY),
             (s, SECRET_KEY),
         ]
+
+
+def test_a_settings_registry_names_by_its_constant() -> None:
+    """ABP's seed data: ``AddSettingIfNotExists(CryptoBotNames.BinanceKey, "…")``; a call that
+    takes credentials by position still reads them by position."""
+    text = (
+        "//Binance\n"
+        f'AddSettingIfNotExists(CryptoBotNames.BinanceKey, "{key()}", null, 2);\n'
+        f'AddSettingIfNotExists(CryptoBotNames.BinanceSecret, "{key()}", null, 2);\n'
+    )
+    assert blocking(scan(text, "Seed/DefaultSettingsCreator.cs")) == [(API_KEY, 2), (SECRET_KEY, 3)]
+    positional = f'// binance\nclient.setCredentials(API_KEY, "{key()}");\n'
+    assert blocking(scan(positional, "Main.java")) == [(SECRET_KEY, 2)]

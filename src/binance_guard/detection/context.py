@@ -38,6 +38,15 @@ LOOKBEHIND = 1024
 TYPE_WORDS = frozenset({"str", "string", "secretstr", "optional", "bytes", "any"})
 WRAPPERS = frozenset({"Some", "Ok", "from", "new", "into", "SecretStr", "Secret", "str", "String"})
 ENV_LOOKUPS = frozenset({"getenv", "get", "fetch", "env", "setdefault", "environ"})
+# A constant first argument: ``Names.BinanceKey`` or ``API_SECRET`` (not a lower-case variable).
+FIRST_CONSTANT_RE = re.compile(
+    r"^\s*([A-Za-z_]\w{0,47}(?:\.[A-Z]\w{0,47})+|[A-Z][A-Z0-9_]{1,47})\s*,"
+)
+# Calls that store a value under a name (a settings registry, a map, a property bag).
+REGISTRY_WORDS = frozenset(
+    {"set", "add", "put", "setting", "settings", "option", "options", "config", "property"}
+    | {"properties", "define", "register", "insert", "save", "store", "env"}
+)
 # A string first argument short enough to be a name (a 64-character key never is).
 FIRST_STRING_RE = re.compile(r"""^\s*["'](-{0,2}[A-Za-z_][\w.\-]{0,47})["']\s*,""")
 QUOTES_AND_ESCAPES = " \t\"'`\\"
@@ -177,12 +186,27 @@ def _enclosing_call(before: str, unwrap: bool = True) -> Slot:
                     call.split(".")[-1] in ENV_LOOKUPS or classify_name(first.group(1)) in named
                 ):
                     return Slot(name=first.group(1))
+                constant = FIRST_CONSTANT_RE.search(before[pos + 1 :])
+                if constant and _is_registry(call) and classify_name(constant.group(1)) in named:
+                    # AddSetting(CryptoBotNames.BinanceSecret, "…"), props.put(API_KEY, "…")
+                    return Slot(name=constant.group(1))
             return Slot(call=call, index=commas)
         elif char == "," and not depth:
             commas += 1
         elif char in ";" and not depth:
             break
     return Slot()
+
+
+def _is_registry(call: str) -> bool:
+    """A call that stores under a name, not one that takes credentials by position
+    (``setCredentials(API_KEY, "…")`` passes the key itself)."""
+    words = name_words(call.rsplit(".", 1)[-1])
+    return not REGISTRY_WORDS.isdisjoint(words) and classify_name(call) not in (
+        Role.KEY,
+        Role.SECRET,
+        Role.CREDENTIAL,
+    )
 
 
 def _plausible_name(name: str) -> bool:
