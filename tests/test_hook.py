@@ -322,6 +322,8 @@ OFF_THE_HOOK_PATH = (
     "tomllib",
     "typing",
     "base64",  # decoding waits for a value that looks encoded
+    "string",
+    "select",  # git's input fits its pipe at once, its errors are not read: one pipe to read
 )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-import string
 from collections.abc import Container, Iterator
 
 from binance_guard.detection import heuristics
@@ -89,7 +88,8 @@ LABEL_LINE_MAX = 256
 MINIFIED_MIN_BYTES = 20_000
 MINIFIED_LINE = 1_000
 _BASE64_EXTENDERS = frozenset("+/")
-_BASE64_BODY = frozenset(string.ascii_letters + string.digits + "+/")
+# Not string.ascii_letters: importing string costs ~0.4 ms of a blocked commit.
+_BASE64_BODY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 # Characters after a bare body that would make it part of a longer token (padding included).
 _BASE64_ANY = _BASE64_BODY | {"="}
 _TOKEN_JOINERS = frozenset("-_.")

@@ -88,7 +88,7 @@ def start(
 
     def finish() -> tuple[int, bytes, bytes]:
         try:
-            if stderr or stdin is not None:
+            if stderr or in_write >= 0:  # more than one pipe to serve
                 out, err = _communicate(out_read, err_read, in_write, rest)
             else:
                 out, err = _read_all(out_read), b""
