@@ -506,7 +506,7 @@ def write_backup(repo: str, path: str, keep: Sequence[str], work: str) -> None:
     repository borrows the objects (alternates) and holds the extra refs, so the user's
     repository gains no ref, even if this run is killed."""
     scratch = os.path.join(work, "backup.git")
-    git.run(["init", "-q", "--bare", scratch])
+    git.run(["init", "-q", "--bare", f"--object-format={git.object_format(repo)}", scratch])
     objects = git.git_path(repo, "objects")
     with open(os.path.join(scratch, "objects", "info", "alternates"), "w") as handle:
         handle.write(objects + "\n")

@@ -176,6 +176,11 @@ def is_bare(repo: str) -> bool:
     return run(["rev-parse", "--is-bare-repository"], cwd=repo).strip() == b"true"
 
 
+def object_format(repo: str) -> str:
+    """``sha1`` or ``sha256``: a repository made beside this one must use the same ids."""
+    return run(["rev-parse", "--show-object-format"], cwd=repo).strip().decode()
+
+
 def is_shallow(repo: str) -> bool:
     return run(["rev-parse", "--is-shallow-repository"], cwd=repo).strip() == b"true"
 

@@ -1,0 +1,78 @@
+"""Repository shapes users have and the other tests do not build: SHA-256 object ids, …
+Each is a real repository with a generated fake key committed in it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from testing.cli import environ, run_cli
+from testing.git_repo import commit, git
+from testing.keys import fake_key
+
+KEY, SECRET = fake_key("shapes-key"), fake_key("shapes-secret")
+LEAK = f'from binance.client import Client\nclient = Client("{KEY}", "{SECRET}")\n'
+
+
+def _no_secret_shown(*texts: str) -> None:
+    for text in texts:
+        assert KEY not in text and SECRET not in text
+
+
+@pytest.fixture
+def sha256_repo(tmp_path: Path) -> Path:
+    """A SHA-256 repository whose history (not its tip) holds a key."""
+    repo = tmp_path / "sha256"
+    repo.mkdir()
+    git(repo, "init", "-q", "--object-format=sha256", "-b", "main")
+    commit(repo, {"a.txt": "hello\n"}, "init")
+    commit(repo, {"bot.py": LEAK}, "key")
+    git(repo, "rm", "-q", "bot.py")
+    git(repo, "commit", "-q", "--no-verify", "-m", "remove")
+    assert len(git(repo, "rev-parse", "HEAD").strip()) == 64
+    return repo
+
+
+def test_sha256_scrub_in_place_rewrites_and_backs_up(sha256_repo: Path, tmp_path: Path) -> None:
+    before = git(sha256_repo, "for-each-ref")
+    proc = run_cli("scrub", "--in-place", "--yes", str(sha256_repo))
+    _no_secret_shown(proc.stdout, proc.stderr)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 secret(s) to remove" in proc.stdout
+    after = run_cli("history", str(sha256_repo))
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert git(sha256_repo, "rev-parse", "--show-object-format").strip() == "sha256"
+    git(sha256_repo, "fsck", "--no-progress")
+    (bundle,) = tmp_path.glob("sha256.backup-*.bundle")
+    restored = tmp_path / "restored"
+    git(tmp_path, "clone", "-q", "--mirror", str(bundle), str(restored))
+    assert git(restored, "for-each-ref") == before
+
+
+def test_sha256_history_and_plain_pre_push(sha256_repo: Path, tmp_path: Path) -> None:
+    """64-digit ids everywhere: history, a new branch pushed (remote id all zeros, 64 of
+    them) is stopped, a deletion goes through."""
+    proc = run_cli("history", str(sha256_repo))
+    assert proc.returncode == 1 and "bot.py:2" in proc.stdout, proc.stdout + proc.stderr
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "--object-format=sha256", str(remote))
+    git(sha256_repo, "remote", "add", "origin", str(remote))
+    hook = sha256_repo / ".git" / "hooks" / "pre-push"
+    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m binance_guard pre-push "$@"\n')
+    hook.chmod(0o755)
+    env = environ({"HOME": str(sha256_repo)})
+    push = subprocess.run(
+        ["git", "push", "origin", "main"], cwd=sha256_repo, env=env, capture_output=True, text=True
+    )
+    _no_secret_shown(push.stdout, push.stderr)
+    assert push.returncode != 0 and "Push blocked by binance-guard" in push.stdout, push.stderr
+    assert git(remote, "for-each-ref") == ""
+    git(sha256_repo, "push", "-q", "--no-verify", "origin", "main:gone")
+    deletion = subprocess.run(
+        ["git", "push", "origin", ":gone"], cwd=sha256_repo, env=env, capture_output=True
+    )
+    assert deletion.returncode == 0, deletion.stderr
+    assert git(remote, "for-each-ref") == ""
