@@ -14,6 +14,7 @@ ALNUM_TABLE = bytes(
 )
 ALNUM_RUN = b"a" * KEY_LENGTH
 PRIVATE_KEY_MARKER = b"PRIVATE KEY-----"
+ARMOR_MARKER = b"-----BEGIN "  # of every PEM or PGP block
 # The marker in UTF-16 and UTF-32, little- or big-endian alike (NULs after each character
 # but the last).
 WIDE_MARKERS = tuple(
@@ -29,7 +30,7 @@ BINARY_SNIFF = 8000
 # Each distinct byte of a marker and its first place in it (see find_marker).
 _ANCHORS = {
     marker: tuple((byte, marker.index(byte)) for byte in dict.fromkeys(marker))
-    for marker in (PRIVATE_KEY_MARKER, BARE_ED25519_MARKER)
+    for marker in (PRIVATE_KEY_MARKER, BARE_ED25519_MARKER, ARMOR_MARKER)
 }
 # Below this, one search costs less than looking for each byte first.
 _ANCHORED_MIN = 4096
@@ -70,11 +71,12 @@ def key_runs(data: bytes) -> "tuple[list[int], list[int]]":
 
 
 def find_marker(data: bytes, marker: bytes) -> int:
-    """``data.find(marker)`` for PRIVATE_KEY_MARKER or BARE_ED25519_MARKER, searched only from
-    where it can first start: each of its bytes is looked for alone (memchr, many GB/s where a
-    search for several goes at ~2.5), and the marker cannot start before the first of any of
-    them, less its place in the marker; nor anywhere if one is missing. Source files hold the
-    rarer ones (Q, V, Y, -) late or never: half of freqtrade's bytes are skipped."""
+    """``data.find(marker)`` for PRIVATE_KEY_MARKER, BARE_ED25519_MARKER or ARMOR_MARKER,
+    searched only from where it can first start: each of its bytes is looked for alone (memchr,
+    many GB/s where a search for several goes at ~2.5), and the marker cannot start before the
+    first of any of them, less its place in the marker; nor anywhere if one is missing. Source
+    files hold the rarer ones (Q, V, Y, -) late or never: half of freqtrade's bytes are skipped,
+    and python-binance's client.py has no dash at all."""
     if len(data) < _ANCHORED_MIN:
         return data.find(marker)
     start = 0

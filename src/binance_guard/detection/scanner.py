@@ -54,10 +54,10 @@ from binance_guard.detection.patterns import (
     WEB_FRAMEWORK_MARKERS,
 )
 from binance_guard.detection.prefilter import (
+    ARMOR_MARKER,
     BARE_ED25519_MARKER,
     ENCODED_PADDING,
     KEY_LENGTH,
-    PRIVATE_KEY_MARKER,
     alnum_runs,
     find_marker,
     key_runs,
@@ -96,7 +96,6 @@ _TOKEN_JOINERS = frozenset("-_.")
 # What surrounds a value alone on a line of markup: tags, table bars, quotes, backticks.
 _MARKUP = " \t|`'\"<>/{},;*"
 _TAG_RE = compile_later(r"<[^<>]*>")
-_ARMOR_BEGIN = b"-----BEGIN "
 
 
 @record()
@@ -233,9 +232,10 @@ def scan_bytes(
         data = decoded
         prefiltered = None  # those of the undecoded bytes
     runs, encoded = key_runs(data) if prefiltered is None else prefiltered
-    has_pem = find_marker(data, PRIVATE_KEY_MARKER) != -1
+    # An armoured private key is in an armour block: one search tells both (no dash, none).
+    has_armor = find_marker(data, ARMOR_MARKER) != -1
     bare = find_marker(data, BARE_ED25519_MARKER) != -1
-    has_key = has_pem or bare
+    has_key = has_armor or bare
     if not runs and not encoded and not has_key:
         return []
     context = BinanceContext(data, path)
@@ -253,8 +253,7 @@ def scan_bytes(
         if not runs and not encoded and not has_key:
             return []
     text = _Text(data)
-    # Without a private key, a block matters only if it starts before a run it may hold.
-    armor = _armor_spans(data, len(data) if has_key else max(runs + encoded, default=0))
+    armor = _armor_spans(data) if has_armor else []
 
     findings = list(_private_keys(data, text, path, context, armor))
     if bare:
@@ -304,18 +303,16 @@ def _text_lines(raw: bytes, codec: str, git_lines: Container[int]) -> set[int]:
     return text_lines
 
 
-def _armor_spans(data: bytes, before: int) -> list[tuple[int, int, str, str]]:
+def _armor_spans(data: bytes) -> list[tuple[int, int, str, str]]:
     """PEM/PGP blocks, each ending at the first END of its label within ARMOR_MAX_BODY: looked
     up among the END lines found once, where a lazy regex rescanned that far after each BEGIN
-    that has no END. None if no block starts at or before offset ``before``."""
-    if data.find(_ARMOR_BEGIN, 0, before + len(_ARMOR_BEGIN)) == -1:
-        return []
+    that has no END."""
     decoded = data.decode("latin-1")  # 1:1 with byte offsets
     ends: dict[str, list[int]] = {}
     for marker in _matches_at(decoded, "-----END ", ARMOR_END_RE):
         ends.setdefault(marker.group(1), []).append(marker.start())
     spans: list[tuple[int, int, str, str]] = []
-    for begin in _matches_at(decoded, _ARMOR_BEGIN.decode(), ARMOR_BEGIN_RE):
+    for begin in _matches_at(decoded, ARMOR_MARKER.decode(), ARMOR_BEGIN_RE):
         label, body_start = begin.group(1), begin.end(1) + 5
         if spans and begin.start() < spans[-1][1]:
             continue  # inside the block just found
