@@ -103,3 +103,14 @@ def test_every_string_of_a_finding_is_masked_but_its_secret_kept() -> None:
     assert shown.secret == SECRET and shown.confidence is Confidence.HIGH  # raw, enum kept
     assert replace(shown, path=finding.path, reasons=finding.reasons) == finding
     assert strings(finding, terminal) == finding  # nothing to escape
+
+
+def test_every_unsafe_character_is_unprintable() -> None:
+    """terminal() skips its regex for printable strings: safe only while every character it
+    escapes is one str.isprintable() refuses."""
+    from binance_guard.report import sanitize
+
+    unsafe = re.compile(sanitize._UNSAFE.pattern)
+    chars = [chr(c) for c in range(0x110000) if unsafe.match(chr(c))]
+    assert len(chars) > 200 and not any(c.isprintable() for c in chars)
+    assert all(terminal(f"a{c}b") != f"a{c}b" for c in chars)
