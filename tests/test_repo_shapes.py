@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from testing.cli import environ, run_cli
-from testing.git_repo import commit, git
+from testing.git_repo import commit, git, make_repo, write
 from testing.keys import fake_key
 
 KEY, SECRET = fake_key("shapes-key"), fake_key("shapes-secret")
@@ -76,3 +76,28 @@ def test_sha256_history_and_plain_pre_push(sha256_repo: Path, tmp_path: Path) ->
     )
     assert deletion.returncode == 0, deletion.stderr
     assert git(remote, "for-each-ref") == ""
+
+
+# --- GIT_DIR / GIT_WORK_TREE in the environment (hooks, scripts, bare-repo dotfile setups) ------
+
+
+@pytest.fixture
+def leaky_tree(tmp_path: Path) -> Path:
+    """A work tree whose tracked file holds a key, its git directory elsewhere."""
+    tree = make_repo(tmp_path / "tree")
+    commit(tree, {"README.md": "# bot\n"})
+    write(tree, "bot.py", LEAK)
+    git(tree, "add", "bot.py")
+    return tree
+
+
+def test_scan_with_git_work_tree_set_from_elsewhere(leaky_tree: Path, tmp_path: Path) -> None:
+    """git lists the work tree's files relative to its top, not to the current directory:
+    they were looked for in the wrong place, and the run said clean."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {"GIT_DIR": str(leaky_tree / ".git"), "GIT_WORK_TREE": str(leaky_tree)}
+    proc = run_cli("scan", cwd=elsewhere, env=env)
+    _no_secret_shown(proc.stdout, proc.stderr)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "bot.py:2" in proc.stdout

@@ -43,6 +43,11 @@ _UNLISTED_RE = re.compile(r"^warning: could not open directory '(.*)': (.*)$", r
 
 
 def _git_files(directory: str, top: str) -> list[str | Skipped]:
+    """The files git lists under ``directory``. Its names are relative to ``directory``, or
+    to the top when ``directory`` is outside the work tree (GIT_WORK_TREE set elsewhere:
+    they were looked for in the wrong place, and the run said clean)."""
+    real = os.path.realpath(directory)
+    base = directory if real == top or real.startswith(top.rstrip(os.sep) + os.sep) else top
     out, warnings = git.run_with_warnings(
         ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=directory
     )
@@ -55,7 +60,7 @@ def _git_files(directory: str, top: str) -> list[str | Skipped]:
         )
         for match in _UNLISTED_RE.finditer(warnings)
     ]
-    return unlisted + [os.path.join(directory, n) for n in names]
+    return unlisted + [os.path.join(base, n) for n in names]
 
 
 def _walk(directory: str, top: str | None) -> Iterator[str | Skipped]:
