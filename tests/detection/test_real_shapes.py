@@ -280,7 +280,7 @@ def test_a_block_of_another_exchange_vetoes_its_keys(opening: str, closing: str)
     assert blocking(findings) == [(API_KEY, binance_key), (SECRET_KEY, binance_key + 1)]
     vetoed = [f for f in findings if f.line < binance_key]
     assert vetoed and all(f.confidence is Confidence.LOW for f in vetoed)
-    assert any(r.startswith("inside the '") for r in vetoed[0].reasons)
+    assert any(r.startswith("inside '") for r in vetoed[0].reasons)
 
 
 def test_toml_section_of_another_exchange() -> None:
@@ -546,3 +546,19 @@ def test_a_settings_registry_names_by_its_constant() -> None:
     assert blocking(scan(text, "Seed/DefaultSettingsCreator.cs")) == [(API_KEY, 2), (SECRET_KEY, 3)]
     positional = f'// binance\nclient.setCredentials(API_KEY, "{key()}");\n'
     assert blocking(scan(positional, "Main.java")) == [(SECRET_KEY, 2)]
+
+
+def test_a_client_of_another_exchange_vetoes_its_keys() -> None:
+    text = (
+        "import ccxt\n"
+        f"binance = ccxt.binance({{'apiKey': '{key()}', 'secret': '{key()}'}})\n"
+        f"kucoin = ccxt.kucoin({{\n    'apiKey': '{hex_key()}',\n}})\n"
+        f"signals = Py3CW(key='{hex_key()}')\nTHREECOMMAS_API_KEY = '{hex_key()}'\n"
+    )
+    findings = scan(text, "exchanges.py")
+    assert blocking(findings) == [(API_KEY, 2), (SECRET_KEY, 2)]
+    assert any(r.startswith("inside 'ccxt.kucoin'") for f in findings for r in f.reasons)
+    # Storing a Binance key is not handing it to another service.
+    row = f"{{'api_key': '{key()}', 'api_secret': '{key()}'}}"
+    stored = f"# binance keys\ndb.users.insert_one({row})\n"
+    assert blocking(scan(stored, "seed.py")) == [(API_KEY, 2), (SECRET_KEY, 2)]

@@ -274,6 +274,30 @@ def _indent(line: str) -> int:
     return match.end() if match else 0
 
 
+def enclosing_calls(before: str) -> list[str]:
+    """Names of the calls a value sits in, innermost first, through literals and keyword
+    arguments: ``ccxt.kucoin({'apiKey': '…'})``, ``Py3CW(key='…')``."""
+    depth = 0
+    names: list[str] = []
+    for syntax in reversed(list(CALL_SYNTAX_RE.finditer(before))):
+        pos, char = syntax.start(), syntax.group()
+        if char in ")]}":
+            depth += 1
+        elif char in "([{":
+            if depth:
+                depth -= 1
+            elif char == "(":
+                match = name_at_end(before[:pos].rstrip())
+                if match is None:
+                    break
+                names.append(match.group(1))
+                if len(names) == 2:
+                    break
+        elif char == ";" and not depth:
+            break
+    return names
+
+
 def section_names(lines_above: list[str], line: str) -> list[str]:
     """Names of the config blocks enclosing ``line`` (each less indented than the last) and the
     exchange their fields name, read upwards through at most SECTION_LOOKBACK_LINES lines."""

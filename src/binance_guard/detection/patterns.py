@@ -209,8 +209,41 @@ OTHER_SECRET_WORDS = frozenset(
         "anthropic",
         "deepseek",
         "groq",
+        "threecommas",
+        "commas",
+        "pionex",
+        "cryptohopper",
+        "tradingview",
     }
 )
+
+# Of those, the services a client call is named after (ccxt.kucoin(…), TelegramClient(…)):
+# infrastructure words (db.insert(…), send_email(…)) also wrap a Binance key being stored.
+OTHER_SERVICE_WORDS = OTHER_SECRET_WORDS - {
+    "jwt",
+    "session",
+    "webhook",
+    "cookie",
+    "csrf",
+    "django",
+    "flask",
+    "rails",
+    "db",
+    "database",
+    "postgres",
+    "postgresql",
+    "mysql",
+    "redis",
+    "mongo",
+    "mongodb",
+    "smtp",
+    "mail",
+    "email",
+    "encryption",
+    "fernet",
+    "oauth",
+    "refresh",
+}
 
 # A web framework's own signing key, in a file that configures that framework.
 FRAMEWORK_SECRET_NAMES = frozenset(

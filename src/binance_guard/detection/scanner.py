@@ -22,6 +22,7 @@ from binance_guard.detection.context import (
     Role,
     Slot,
     classify_name,
+    enclosing_calls,
     label_role,
     name_words,
     role_of,
@@ -43,6 +44,7 @@ from binance_guard.detection.patterns import (
     FRAMEWORK_SECRET_NAMES,
     GENERIC_VALUE_NAMES,
     NOT_BASE64_RE,
+    OTHER_SERVICE_WORDS,
     PEM_HEADER_RE,
     PEM_PLACEHOLDER_RE,
     PRIVATE_KEY_LABEL_RE,
@@ -616,13 +618,26 @@ def _section_veto(cand: _Candidate, data: bytes, text: _Text, offset: int) -> No
     start, _ = text.bounds(offset)
     lines = data[max(0, start - LABEL_BYTES) : start].split(b"\n")[:-1][-SECTION_LOOKBACK_LINES:]
     above = [line.decode("utf-8", "replace").rstrip("\r") for line in lines]
+    before, previous = text.window_before(offset)
+    for call in enclosing_calls("\n".join([*previous, before])[-LOOKBEHIND:]):
+        words = name_words(call)
+        if "binance" in words:
+            break
+        if not OTHER_SERVICE_WORDS.isdisjoint(words) or "py3cw" in call.lower():
+            # ccxt.kucoin({'apiKey': '…'}), BybitClient(api_key='…'), 3Commas' Py3CW(key='…');
+            # not db.insert({…}).
+            cand.role = Role.OTHER
+            cand.reasons.insert(
+                0, f"inside '{call}': another service's secret, not a Binance credential"
+            )
+            return
     for name in section_names(above, text.line_at(offset)):
         if "binance" in name.lower():
             return
         if classify_name(name) is Role.OTHER:
             cand.role = Role.OTHER
             cand.reasons.insert(
-                0, f"inside the '{name}' block: another service's secret, not a Binance credential"
+                0, f"inside '{name}': another service's secret, not a Binance credential"
             )
             return
 
