@@ -162,3 +162,22 @@ def test_a_broken_pyproject_without_our_table_is_not_our_business(leaky: Path) -
     )
     proc = run_cli("scan", ".", cwd=leaky)
     assert proc.returncode == 2 and "pyproject.toml: invalid TOML" in proc.stderr
+
+
+@pytest.mark.parametrize("shape", ["directory", "dangling symlink"])
+@pytest.mark.parametrize("command", ["scan", "hook", "history"])
+def test_a_settings_file_that_is_not_a_file_is_a_one_line_error(
+    leaky: Path, shape: str, command: str
+) -> None:
+    """It was taken for absent: the defaults (or pyproject.toml's table) replaced the
+    settings the user believes apply, without a word."""
+    target = leaky / ".binance-guard.toml"
+    if shape == "directory":
+        target.mkdir()
+    else:
+        target.symlink_to("settings/gone.toml")
+    stage(leaky, {"new.py": BOT.format(fake_key(8), fake_key(9))})
+    proc = run_cli(command, *([] if command == "hook" else ["."]), cwd=leaky)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("binance-guard: error: ") and proc.stderr.count("\n") == 1
+    assert ".binance-guard.toml" in proc.stderr and "not a file" in proc.stderr

@@ -52,6 +52,8 @@ def find(start: str) -> tuple[str, dict[str, Any]] | None:
     own = os.path.join(start, CONFIG_FILE)
     if os.path.isfile(own):
         return own, _read(own)
+    if os.path.lexists(own):  # taken for absent, other settings would apply without a word
+        raise ConfigError(f"{own}: not a file")
     project = os.path.join(start, PYPROJECT)
     if os.path.isfile(project) and _mentions_us(project):
         table = _read(project).get("tool", {}).get("binance-guard")
