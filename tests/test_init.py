@@ -74,6 +74,24 @@ def test_existing_pre_commit_config_is_merged_keeping_comments(repo: Path) -> No
     assert "updated .pre-commit-config.yaml" in proc.stdout
 
 
+def test_crlf_files_keep_their_line_endings(repo: Path) -> None:
+    """Merged into, not rewritten: a Windows checkout's CRLF config came back all LF (every
+    line changed in the diff) and .gitignore got LF lines after CRLF ones."""
+    mine = b"# my hooks\r\nrepos:\r\n  - repo: local\r\n    hooks:\r\n      - id: x\r\n"
+    mine += b"        name: x\r\n        entry: 'true'\r\n        language: system\r\n"
+    write(repo, ".pre-commit-config.yaml", mine)
+    write(repo, ".gitignore", b"node_modules/\r\n*.log")
+    _init(repo)
+    config = (repo / ".pre-commit-config.yaml").read_bytes()
+    assert config.startswith(mine) and b"binance-guard-pre-push\r\n" in config
+    assert config.count(b"\n") == config.count(b"\r\n")
+    assert set(_hooks(repo)) == {"x", "binance-guard", "binance-guard-pre-push"}
+    ignore = (repo / ".gitignore").read_bytes()
+    assert ignore.startswith(b"node_modules/\r\n*.log\r\n") and b"\r\n.env\r\n" in ignore
+    assert ignore.count(b"\n") == ignore.count(b"\r\n")
+    assert subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=repo).returncode == 0
+
+
 def test_unmergeable_config_is_left_to_the_user_with_the_text(repo: Path) -> None:
     flow = "repos: [{repo: meta, hooks: [{id: check-hooks-apply}]}]\n"
     write(repo, ".pre-commit-config.yaml", flow)

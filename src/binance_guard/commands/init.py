@@ -150,7 +150,7 @@ class _Init:
         if not os.path.exists(target) or self.force:
             self.create(name, "repos:\n" + _hooks_block(url, rev, baseline, "  "), "both hooks")
             return
-        with open(target, encoding="utf-8") as handle:
+        with open(target, encoding="utf-8", newline="") as handle:
             text = handle.read()
         try:
             config = yaml.safe_load(text) or {}
@@ -176,14 +176,14 @@ class _Init:
                 f"add to the repos: list of {name}:\n" + _hooks_block(url, rev, baseline, "  ")
             )
             return
-        with open(target, "w", encoding="utf-8") as handle:
+        with open(target, "w", encoding="utf-8", newline="") as handle:
             handle.write(merged)
         self.done.append(f"updated {name}: added the binance-guard hooks, kept the rest")
 
     def gitignore(self) -> None:
         target = self.path(".gitignore")
         try:
-            with open(target, encoding="utf-8") as handle:
+            with open(target, encoding="utf-8", newline="") as handle:
                 text = handle.read()
         except FileNotFoundError:
             text = ""
@@ -192,12 +192,13 @@ class _Init:
         if not missing:
             self.done.append("kept .gitignore: it already ignores the usual key files")
         else:
-            prefix = "" if not text or text.endswith("\n") else "\n"
-            block = "\n".join(
+            eol = _line_ending(text)
+            prefix = "" if not text or text.endswith("\n") else eol
+            block = eol.join(
                 ([GITIGNORE_HEADER] if GITIGNORE_HEADER not in have else []) + missing
             )
-            with open(target, "a", encoding="utf-8") as handle:
-                handle.write(f"{prefix}{block}\n")
+            with open(target, "a", encoding="utf-8", newline="") as handle:
+                handle.write(f"{prefix}{block}{eol}")
             self.done.append(f"updated .gitignore: {', '.join(missing)}")
         tracked = git.run(
             ["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"], cwd=self.root
@@ -254,10 +255,17 @@ def _append_repo(text: str, url: str, rev: str, baseline: str | None) -> str | N
         end = index + 1
     if indent is None:
         return None
+    eol = _line_ending(text)
     head = "".join(lines[:end])
     if head and not head.endswith("\n"):
-        head += "\n"
-    return head + _hooks_block(url, rev, baseline, indent) + "".join(lines[end:])
+        head += eol
+    block = _hooks_block(url, rev, baseline, indent).replace("\n", eol)
+    return head + block + "".join(lines[end:])
+
+
+def _line_ending(text: str) -> str:
+    """The file's own line ending (a Windows checkout's CRLF), for the lines added to it."""
+    return "\r\n" if "\r\n" in text else "\n"
 
 
 def run(
