@@ -101,3 +101,39 @@ def test_scan_with_git_work_tree_set_from_elsewhere(leaky_tree: Path, tmp_path: 
     _no_secret_shown(proc.stdout, proc.stderr)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "bot.py:2" in proc.stdout
+
+
+# --- pushing tags -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pushing(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    """A repository whose plain pre-push hook is binance-guard, main already pushed."""
+    repo = make_repo(tmp_path / "user")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    hook = repo / ".git" / "hooks" / "pre-push"
+    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m binance_guard pre-push "$@"\n')
+    hook.chmod(0o755)
+    commit(repo, {"README.md": "# bot\n"}, "readme")
+    git(repo, "push", "-q", "origin", "main")
+    return repo, remote, environ({"HOME": str(repo)})
+
+
+def test_pre_push_of_a_tag_whose_message_holds_a_key(
+    pushing: tuple[Path, Path, dict[str, str]],
+) -> None:
+    """The tag's commit is on the remote already; its message is new. `history` reports tag
+    messages, the push let this one through."""
+    repo, remote, env = pushing
+    git(repo, "tag", "-a", "v1", "-m", f"release\nBINANCE_API_KEY={KEY}\nBINANCE_SECRET={SECRET}")
+    push = subprocess.run(
+        ["git", "push", "origin", "v1"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    _no_secret_shown(push.stdout, push.stderr)
+    assert push.returncode != 0 and "Push blocked by binance-guard" in push.stdout, push.stderr
+    assert "(tag message)" in push.stdout
+    assert git(remote, "tag", "-l") == ""
+    git(repo, "tag", "-a", "v2", "-m", "release notes", "main")
+    assert subprocess.run(["git", "push", "-q", "origin", "v2"], cwd=repo, env=env).returncode == 0

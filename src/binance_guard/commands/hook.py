@@ -106,6 +106,7 @@ Fix the commits before pushing again:
     and rewrite the older commit as below;
   - a key in an earlier commit ("history only"): `git rebase -i <upstream>` and edit that
     commit, or `binance-guard scrub --in-place` to rewrite the local branch;
+  - a key in a tag message: make the tag again without it (`git tag -f -a <tag>`);
   - then push again. If a key was ever shared anywhere else, revoke it in Binance.
 """
 

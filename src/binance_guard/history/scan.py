@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from multiprocessing.sharedctypes import Synchronized
 from typing import TypeVar
@@ -120,6 +120,7 @@ def scan_history(
             walk=walk[0] if walk else None,
             message_hits=message_hits,
             graph=walk[1] if walk else None,
+            tags=stock.tags,
         )
     result.findings.extend(findings)
     result.notes.extend(notes)
@@ -137,6 +138,7 @@ def attribute(
     messages: git.Spool | list[Message] | None = None,
     message_hits: list[tuple[Commit, Finding]] | None = None,
     graph: git.Spool | None = None,
+    tags: Collection[str] = (),
 ) -> tuple[list[Finding], list[str]]:
     """Pass 2 for blobs scanned already (here or by ``fleet``): ``found`` maps each blob id
     with secrets to their fingerprints. Returns (attributed findings, notes); commit and tag
@@ -144,7 +146,7 @@ def attribute(
     started early (attribution.start_walk, objects.start_commit_messages,
     attribution.start_graph); ``messages`` may also be the messages, read already
     (objects.inventory_and_messages); ``message_hits``: what they hold, scanned already
-    (``_commit_message_hits``)."""
+    (``_commit_message_hits``); ``tags``: the annotated tags in ``revs`` (a pushed tag)."""
     notes: list[str] = []
     head = git.tree(repo, "HEAD")
     findings = _attribute(repo, revs, has_worktree, head, found, policy, notes, walk, graph)
@@ -154,8 +156,8 @@ def attribute(
             policy,
         )
     findings.extend(_message_findings(repo, message_hits, graph))
-    if revs is None:  # tags are refs, not part of a commit range
-        findings.extend(_scan_tag_messages(repo, policy))
+    if revs is None or tags:  # a range holds the tags it names (a pushed tag's message)
+        findings.extend(_scan_tag_messages(repo, policy, None if revs is None else set(tags)))
     for link in head.gitlinks:
         notes.append(f"{link}: submodule (gitlink) not followed; scan it separately")
     return [f for f in findings if policy.keeps_commits(f)], notes
@@ -512,9 +514,12 @@ def _commit_message_hits(
     return _message_hits(texts, Location.COMMIT_MESSAGE, policy)
 
 
-def _scan_tag_messages(repo: str, policy: Policy) -> list[Finding]:
+def _scan_tag_messages(repo: str, policy: Policy, only: set[str] | None = None) -> list[Finding]:
+    """Every tag's message, or those of the tag objects ``only``."""
     hits = _message_hits(
-        ((tag.text, tag) for tag in tag_messages(repo)), Location.TAG_MESSAGE, policy
+        ((tag.text, tag) for tag in tag_messages(repo) if only is None or tag.oid in only),
+        Location.TAG_MESSAGE,
+        policy,
     )
     return [
         _message_finding(finding, Commit(tag.oid, tag.tagger, tag.date), (tag.ref,), in_head=False)

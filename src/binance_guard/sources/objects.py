@@ -31,6 +31,7 @@ class Inventory:
     sizes: list[int] = dataclasses.field(default_factory=list)  # of each blob, to batch by bytes
     blob_bytes: int = 0
     other_bytes: int = 0  # commits, trees, tags: counted, never read
+    tags: list[str] = dataclasses.field(default_factory=list)  # annotated tag objects
     oversized: list[tuple[str, int]] = dataclasses.field(default_factory=list)
     unreadable: list[str] = dataclasses.field(default_factory=list)  # absent or corrupt
 
@@ -78,6 +79,8 @@ def _checked(lines: Iterable[bytes], max_bytes: int) -> Inventory:
         oid, kind, size = parts[0].decode(), parts[1], int(parts[2])
         if kind != b"blob":
             result.other_bytes += size
+            if kind == b"tag":
+                result.tags.append(oid)
         elif size > max_bytes:
             result.oversized.append((oid, size))
         else:
