@@ -137,3 +137,25 @@ def test_pre_push_of_a_tag_whose_message_holds_a_key(
     assert git(remote, "tag", "-l") == ""
     git(repo, "tag", "-a", "v2", "-m", "release notes", "main")
     assert subprocess.run(["git", "push", "-q", "origin", "v2"], cwd=repo, env=env).returncode == 0
+
+
+# --- submodules ---------------------------------------------------------------------------------
+
+
+def test_a_submodule_is_named_as_not_scanned_and_scans_on_its_own(tmp_path: Path) -> None:
+    """Like gitleaks and TruffleHog, a submodule is not followed; the user is told which (the
+    summary said only "skipped: 1 directory"), and scanning it finds its key."""
+    inner = make_repo(tmp_path / "inner")
+    commit(inner, {"bot.py": LEAK})
+    outer = make_repo(tmp_path / "outer")
+    commit(outer, {"README.md": "# bot\n"})
+    git(outer, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner), "lib")
+    git(outer, "commit", "-q", "-m", "submodule")
+    scan = run_cli("scan", ".", cwd=outer)
+    assert scan.returncode == 0, scan.stdout + scan.stderr
+    assert "skipped: 1 submodule or nested repository" in scan.stdout
+    history = run_cli("history", ".", cwd=outer)
+    assert history.returncode == 0 and "lib: submodule (gitlink) not followed" in history.stdout
+    for proc in (run_cli("scan", "lib", cwd=outer), run_cli("history", "lib", cwd=outer)):
+        _no_secret_shown(proc.stdout, proc.stderr)
+        assert proc.returncode == 1 and "bot.py" in proc.stdout, proc.stdout + proc.stderr

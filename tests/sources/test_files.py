@@ -93,7 +93,7 @@ def test_nested_repository_is_not_entered(in_tmp: Path) -> None:
     git(outer, "add", "vendor/inner")  # a gitlink, as a submodule leaves behind
     items = _by_path(list(file_sources(["outer"])))
     assert items["vendor/inner"] == Skipped(
-        "vendor/inner", "directory (a submodule or nested repository: not followed)"
+        "vendor/inner", "submodule or nested repository (not followed: scan it alone)"
     )
     # named explicitly, the nested repository is scanned as its own, paths relative to it
     assert [s.path for s in file_sources(["outer/vendor/inner"])] == ["b.py"]

@@ -64,7 +64,7 @@ def read_file(
     if stat.S_ISLNK(info.st_mode):
         return Skipped(display, "symbolic link (not followed)")
     if stat.S_ISDIR(info.st_mode):
-        return Skipped(display, "directory (a submodule or nested repository: not followed)")
+        return Skipped(display, "submodule or nested repository (not followed: scan it alone)")
     if not stat.S_ISREG(info.st_mode) and not (named and _is_stream(info)):
         return Skipped(display, "not a regular file")
     if info.st_size > max_bytes:
