@@ -2,7 +2,8 @@
 
 Exit codes: 0 clean, 1 findings, 2 usage or runtime error. ``hook`` first tries the clean
 path (one ``git diff`` and a byte scan, nothing but ``os`` imported) and only loads the
-scanner, argparse and the reporters when a staged line could hold a key.
+scanner and the text report when a staged line could hold a key (argparse only for options
+with values), with git already looking up what the scan needs next.
 """
 
 from __future__ import annotations
