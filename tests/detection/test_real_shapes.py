@@ -562,3 +562,16 @@ def test_a_client_of_another_exchange_vetoes_its_keys() -> None:
     row = f"{{'api_key': '{key()}', 'api_secret': '{key()}'}}"
     stored = f"# binance keys\ndb.users.insert_one({row})\n"
     assert blocking(scan(stored, "seed.py")) == [(API_KEY, 2), (SECRET_KEY, 2)]
+
+
+def test_a_comment_heading_a_group_of_env_lines() -> None:
+    """``# Bybit`` right above generic names heads them; a blank line ends the group, and a
+    comment that is not a header (``# TODO: telegram alerts``) heads nothing."""
+    text = (
+        f"# Binance\nBINANCE_API_KEY={key()}\nBINANCE_API_SECRET={key()}\n\n"
+        f"# Bybit\nAPI_KEY={key()}\nAPI_SECRET={key()}\n\n"
+        f"# TODO: telegram alerts\nKEY={key()}\n"
+    )
+    findings = scan(text, ".env")
+    assert blocking(findings) == [(API_KEY, 2), (SECRET_KEY, 3), (API_KEY, 10)]
+    assert findings[2].reasons[0].startswith("inside 'bybit'")

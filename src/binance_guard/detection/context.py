@@ -22,6 +22,7 @@ from binance_guard.detection.patterns import (
     NEGATIVE_LAST_WORDS,
     NEGATIVE_WORDS,
     OTHER_SECRET_WORDS,
+    OTHER_SERVICE_WORDS,
     SECRET_WORDS,
 )
 from binance_guard.record import record
@@ -67,6 +68,8 @@ SECTION_FIELD_RE = re.compile(
     r"""^\s*["']?(?:name|exchange|exchange_?name|exchange_?id|provider|venue)["']?\s*(?::|=>|=)"""
     r"""\s*["']?([A-Za-z][\w.\-]{0,47})(?![\w.\-])"""
 )
+# A short comment line that heads what follows ("# Bybit", "// KuCoin API keys").
+COMMENT_HEADER_RE = re.compile(r"^\s*(?:#+|/{2,}|;+|--)\s*([A-Za-z][\w .&/-]{0,40}?)[\s:=#-]*$")
 SECTION_LOOKBACK_LINES = 12
 # Longer names are spelled with separators; a longer unbroken run is a value.
 MAX_NAME = 48
@@ -305,9 +308,18 @@ def section_names(lines_above: list[str], line: str) -> list[str]:
         return []
     indent = _indent(line)
     names: list[str] = []
+    blank = False
     for above in reversed(lines_above[-SECTION_LOOKBACK_LINES:]):
         stripped = above.strip()
         if not stripped:
+            blank = True
+            continue
+        comment = COMMENT_HEADER_RE.match(above)
+        if comment:
+            # "# Bybit" right above a group of .env lines (no blank line between) heads it.
+            words = name_words(comment.group(1))
+            if not blank and not names and words and words[0] in OTHER_SERVICE_WORDS:
+                names.append(words[0])
             continue
         header = SECTION_HEADER_RE.match(above)
         if header:
