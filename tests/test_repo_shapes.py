@@ -3,6 +3,7 @@ Each is a real repository with a generated fake key committed in it."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +160,58 @@ def test_a_submodule_is_named_as_not_scanned_and_scans_on_its_own(tmp_path: Path
     for proc in (run_cli("scan", "lib", cwd=outer), run_cli("history", "lib", cwd=outer)):
         _no_secret_shown(proc.stdout, proc.stderr)
         assert proc.returncode == 1 and "bot.py" in proc.stdout, proc.stdout + proc.stderr
+
+
+# --- git replace: the local view differs from what is pushed ------------------------------------
+
+
+def _replace_leaky_commit(repo: Path) -> str:
+    """A key committed then removed, the leaky commit then replaced locally (git replace) by
+    a clean twin: git log shows the twin, git push still sends the original."""
+    commit(repo, {"bot.py": LEAK}, "key")
+    leaky = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "rm", "-q", "bot.py")
+    git(repo, "commit", "-q", "--no-verify", "-m", "remove")
+    git(repo, "checkout", "-q", f"{leaky}~1")
+    commit(repo, {"bot.py": "client = Client(os.environ['K'], os.environ['S'])\n"}, "key")
+    twin = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "checkout", "-q", "main")
+    git(repo, "replace", leaky, twin)
+    return leaky
+
+
+def test_history_sees_through_git_replace(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, {"README.md": "# bot\n"})
+    leaky = _replace_leaky_commit(repo)
+    proc = run_cli("history", ".", "--format", "json", cwd=repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    [commit_id] = {f["commit"] for f in json.loads(proc.stdout)["findings"]}
+    assert commit_id == leaky
+
+
+def test_pre_push_sees_through_git_replace(pushing: tuple[Path, Path, dict[str, str]]) -> None:
+    repo, remote, env = pushing
+    before = git(remote, "rev-parse", "main")
+    _replace_leaky_commit(repo)
+    push = subprocess.run(
+        ["git", "push", "origin", "main"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    _no_secret_shown(push.stdout, push.stderr)
+    assert push.returncode != 0 and "Push blocked by binance-guard" in push.stdout, push.stderr
+    assert git(remote, "rev-parse", "main") == before
+
+
+def test_scrub_rewrites_the_original_not_the_replacement(tmp_path: Path) -> None:
+    """filter-repo followed the replacement (the rewrite took the twin's content and the
+    proof failed); before that, nothing was found to scrub."""
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, {"README.md": "# bot\n"})
+    leaky = _replace_leaky_commit(repo)
+    proc = run_cli("scrub", "--in-place", "--yes", ".", cwd=repo)
+    _no_secret_shown(proc.stdout, proc.stderr)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 secret(s) to remove" in proc.stdout
+    objects = git(repo, "--no-replace-objects", "log", "--all", "-p", "--format=%H %s")
+    assert leaky not in objects and "remove" in objects
+    assert KEY not in objects and SECRET not in objects and "***REMOVED***" in objects

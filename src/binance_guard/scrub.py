@@ -522,7 +522,7 @@ def write_backup(repo: str, path: str, keep: Sequence[str], work: str) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             proc = subprocess.run(
-                ["git", "bundle", "create", "-", "--all"],
+                ["git", *git.OPTIONS, "bundle", "create", "-", "--all"],
                 cwd=scratch,
                 stdout=handle,
                 stderr=subprocess.PIPE,
@@ -593,6 +593,7 @@ def _filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) 
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own group: stopped whole, fast-import included
+            env={**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"},  # the objects git pushes
         )
     finally:
         os.close(text_fd)

@@ -24,6 +24,11 @@ READ_BUFFER = 1 << 20
 # 179 MiB, the same CPU time).
 PACK_WINDOWS = ("-c", "core.packedGitWindowSize=16m", "-c", "core.packedGitLimit=64m")
 
+# Before every command: paths unquoted; objects as they are, not as ``git replace`` shows them
+# locally (push, clone and fetch send the originals: a leaky commit replaced by a clean twin
+# was invisible to history and pre-push, and still pushed).
+OPTIONS = ("-c", "core.quotePath=false", "--no-replace-objects")
+
 # A commit id: SHA-1 or SHA-256, full length (what event payloads and git's plumbing give).
 OBJECT_ID = compile_later(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 # What git check-ref-format refuses anywhere in a name, or at its start or end.
@@ -92,7 +97,7 @@ def run_with_warnings(
     where = ["-C", cwd] if cwd is not None else []
     try:
         code, out, err = process.run(
-            ["git", *where, "-c", "core.quotePath=false", *args],
+            ["git", *where, *OPTIONS, *args],
             stdin=stdin,
             env={**os.environ, **env} if env else None,
         )
@@ -330,7 +335,7 @@ def popen(
 
     try:
         return subprocess.Popen(
-            ["git", "-c", "core.quotePath=false", *args],
+            ["git", *OPTIONS, *args],
             cwd=cwd,
             stdin=stdin,
             stdout=subprocess.PIPE,
@@ -355,7 +360,7 @@ class Spool:
         self._err = tempfile.TemporaryFile()  # noqa: SIM115
         try:
             self._proc: subprocess.Popen[bytes] = subprocess.Popen(
-                ["git", "-c", "core.quotePath=false", *args],
+                ["git", *OPTIONS, *args],
                 cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=self._out,
