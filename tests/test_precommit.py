@@ -140,3 +140,25 @@ def test_file_name_with_a_leading_dash_commits(
     stage(repo, {"-notes.md": f"release checksum: {digest}\n"})
     done = _run(["git", "commit", "-m", "notes"], repo, env)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_commit_all_and_commit_only_through_the_framework(
+    tmp_path: Path, hook_source: tuple[Path, str, Path]
+) -> None:
+    """`git commit -a` and `git commit -- PATH` commit a temporary index (GIT_INDEX_FILE):
+    through pre-commit too, the hook reads that one, not .git/index."""
+    repo, env = _user_repo(tmp_path, hook_source, "binance-guard")
+    assert _run([*PRE_COMMIT, "install"], repo, env).returncode == 0
+    commit(repo, {"bot.py": "import os\n", "notes.md": "x\n"})
+    head = git(repo, "rev-parse", "HEAD")
+    (repo / "bot.py").write_text(BOT)  # modified, never `git add`ed
+    for args in (["-a"], ["--", "bot.py"], ["--only", "bot.py"]):
+        blocked = _run(["git", "commit", "-m", "bot", *args], repo, env)
+        output = blocked.stdout + blocked.stderr
+        assert blocked.returncode != 0 and "bot.py:2:" in output, (args, output)
+        assert KEY not in output and SECRET not in output
+    assert git(repo, "rev-parse", "HEAD") == head
+    (repo / "notes.md").write_text("y\n")
+    done = _run(["git", "commit", "-m", "notes", "--", "notes.md"], repo, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git(repo, "show", "HEAD:bot.py") == "import os\n"
