@@ -23,7 +23,9 @@ noise hits them alike:
 The hook commands get the ten staged files as arguments and run from the repository's top, as
 pre-commit runs them. Bytecode is cached (in the temp directory) even under
 PYTHONDONTWRITEBYTECODE, as in a pip-installed hook environment. Prints medians and ratios to
-the floor, the exit code of each hook command and whether the hook left its clean path.
+the floor of wall time and of CPU time (user + system of the command and the git it waits for:
+on a shared machine the steadier of the two), the exit code of each hook command and whether the
+hook left its clean path. POSIX only (os.wait4).
 No assertions: exit code 0.
 """
 
@@ -223,6 +225,7 @@ ADDED = ("bot/risk.py", "docs/setup.md")
 OTHERS = ("bot/__init__.py", "bot/strategy.py", "web/src/index.js", "pyproject.toml", "README.md")
 KEY_FILE = "bot/trader.py"
 FLOOR = "python -c pass (floor)"
+Samples = dict[tuple[str, str], list[float]]
 DIRECT_MAIN = "import sys; from binance_guard.cli import main; sys.exit(main())"
 
 
@@ -316,12 +319,17 @@ def build(repo: Path, env: Mapping[str, str], with_key: bool, settings: bool = F
     return [*EDITED, *ADDED]
 
 
-def _time(cmd: list[str], cwd: Path, env: Mapping[str, str]) -> float:
+def _time(cmd: list[str], cwd: Path, env: Mapping[str, str]) -> tuple[float, float]:
+    """Wall time, and CPU time (user + system) of the command with the git it waited for, in
+    ms: on a shared machine the CPU time is the steadier of the two."""
     start = time.perf_counter_ns()
-    subprocess.run(
-        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    return (time.perf_counter_ns() - start) / 1e6
+    _, _, usage = os.wait4(proc.pid, 0)
+    proc.returncode = 0  # reaped by wait4
+    wall = (time.perf_counter_ns() - start) / 1e6
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def _outcome(cmd: list[str], cwd: Path, env: Mapping[str, str]) -> str:
@@ -381,7 +389,8 @@ def main() -> None:
             ],
         }  # fmt: skip
         jobs = [(row, case) for row in rows for case in repos]
-        samples: dict[tuple[str, str], list[float]] = {job: [] for job in jobs}
+        samples: Samples = {job: [] for job in jobs}
+        cpu: Samples = {job: [] for job in jobs}
         outcomes = {job: _outcome(rows[job[0]], repos[job[1]], env) for job in jobs}
         for _ in range(args.warmup):
             for row, case in jobs:
@@ -390,7 +399,9 @@ def main() -> None:
         for _ in range(args.runs):
             order.shuffle(jobs)
             for row, case in jobs:
-                samples[row, case].append(_time(rows[row], repos[case], env))
+                wall, used = _time(rows[row], repos[case], env)
+                samples[row, case].append(wall)
+                cpu[row, case].append(used)
         staged_lines = sum(len((repos["clean"] / name).read_text().splitlines()) for name in names)
     floor_values = [v for case in repos for v in samples[FLOOR, case]]
     floor = statistics.median(floor_values)
@@ -405,16 +416,10 @@ def main() -> None:
     )
     print(f"staged: {len(names)} files, {staged_lines} lines (8 edited, 2 added)")
     print("bytecode: cached (PYTHONPYCACHEPREFIX in the temp dir, filled by the warm-up)\n")
-    width = max(map(len, rows))
-    heads = "  ".join(f"{case + ' ms':>8} {'x floor':>7}" for case in repos)
-    print(f"{'command':<{width}}  {heads}")
-    for row in rows:
-        cells = []
-        for case in repos:
-            # the floor does not depend on the case: one median over every column's samples
-            median = floor if row == FLOOR else statistics.median(samples[row, case])
-            cells.append(f"{median:>8.1f} {median / floor:>7.2f}")
-        print(f"{row:<{width}}  {'  '.join(cells)}")
+    print("wall time:")
+    _table(rows, list(repos), samples)
+    print("\nCPU time (user + system, the command and the git it ran):")
+    _table(rows, list(repos), cpu)
     print()
     for row in list(rows)[2:]:
         for case in repos:
@@ -426,6 +431,21 @@ def main() -> None:
             )
     quartiles = statistics.quantiles(floor_values, n=4)
     print(f"floor quartiles: {quartiles[0]:.1f} / {quartiles[1]:.1f} / {quartiles[2]:.1f} ms")
+
+
+def _table(rows: Mapping[str, list[str]], cases: list[str], samples: Samples) -> None:
+    """Medians per command and case, and their ratio to the floor's."""
+    # the floor does not depend on the case: one median over every column's samples
+    floor = statistics.median(v for case in cases for v in samples[FLOOR, case])
+    width = max(map(len, rows))
+    heads = "  ".join(f"{case + ' ms':>8} {'x floor':>7}" for case in cases)
+    print(f"{'command':<{width}}  {heads}")
+    for row in rows:
+        cells = []
+        for case in cases:
+            median = floor if row == FLOOR else statistics.median(samples[row, case])
+            cells.append(f"{median:>8.1f} {median / floor:>7.2f}")
+        print(f"{row:<{width}}  {'  '.join(cells)}")
 
 
 if __name__ == "__main__":
