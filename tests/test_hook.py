@@ -134,6 +134,17 @@ def test_a_key_outside_the_current_directory_blocks_under_diff_relative(repo: Pa
     assert proc.returncode == 1 and "bot.py:2:" in proc.stdout, proc.stderr
 
 
+def test_a_staged_key_replaced_locally_by_a_clean_twin_still_blocks(repo: Path) -> None:
+    """git replace changes what this clone shows, not what a commit and a push carry."""
+    stage(repo, {"bot.py": BOT})
+    staged_blob = git(repo, "rev-parse", ":bot.py").strip()
+    write(repo, "twin.py", "print('nothing to see')\n")
+    twin = git(repo, "hash-object", "-w", "twin.py").strip()
+    git(repo, "replace", staged_blob, twin)
+    proc = run_cli("hook", "bot.py", cwd=repo)
+    assert proc.returncode == 1 and "bot.py:2:" in proc.stdout, proc.stderr
+
+
 def test_outside_a_repository_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(BOT)
     proc = run_cli("hook", cwd=tmp_path, env={"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)})

@@ -364,3 +364,9 @@ def test_hook_without_posix_spawn_falls_back_to_subprocess(repo: Path) -> None:
     stage(repo, {"bot.py": f"from binance.client import Client\nc = Client('{key}', '{secret}')\n"})
     blocked = hook()
     assert blocked.returncode == 1 and "bot.py:2" in blocked.stdout, blocked.stderr
+
+
+def test_the_hook_runs_git_as_every_other_command() -> None:
+    from binance_guard.sources import git, staged
+
+    assert ("git", *git.OPTIONS) == staged.GIT

@@ -40,6 +40,10 @@ PATCH_ARGS = (
     "--src-prefix=a/",
     "--dst-prefix=b/",
 )
+# git as sources/git.py runs it (its OPTIONS; importing it here would cost the clean path ``re``):
+# names unquoted, and objects as they are, not as ``git replace`` shows them locally (a staged
+# blob replaced by a clean twin would be scanned as the twin, and committed as it is).
+GIT = ("git", "-c", "core.quotePath=false", "--no-replace-objects")
 # Hook options that take a value: their values are not file names (see commands/parser.py).
 # --format and --output ask for a report even of a clean commit: the full path writes it.
 REPORT_OPTIONS = frozenset({"--format", "--output"})
@@ -66,7 +70,7 @@ def _spawn_git(args: Iterable[str]) -> bytes | None:
     directory (and call a commit clean whose key sits elsewhere)."""
     try:
         code, out, _ = process.run(
-            ["git", "-c", "core.quotePath=false", "-c", "diff.relative=false", *args],
+            [*GIT, "-c", "diff.relative=false", *args],
             stderr=False,
         )
     except OSError:
@@ -118,7 +122,7 @@ def _start_git(args: list[str], stdin: bytes | None = None) -> Callable[[], byte
     """git started now; calling the result gives its output, or None if it failed (the full
     path then asks again and reports why)."""
     try:
-        finish = process.start(["git", *args], stdin=stdin, stderr=False)
+        finish = process.start([*GIT, *args], stdin=stdin, stderr=False)
     except OSError:
         return lambda: None
 
