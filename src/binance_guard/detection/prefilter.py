@@ -75,8 +75,8 @@ def find_marker(data: bytes, marker: bytes) -> int:
     searched only from where it can first start: each of its bytes is looked for alone (memchr,
     many GB/s where a search for several goes at ~2.5), and the marker cannot start before the
     first of any of them, less its place in the marker; nor anywhere if one is missing. Source
-    files hold the rarer ones (Q, V, Y, -) late or never: half of freqtrade's bytes are skipped,
-    and python-binance's client.py has no dash at all."""
+    files hold the rarer ones (Q, V, Y, -) late or never: half of freqtrade's bytes are skipped
+    (python-binance's client.py holds them all early: nothing is skipped there)."""
     if len(data) < _ANCHORED_MIN:
         return data.find(marker)
     start = 0

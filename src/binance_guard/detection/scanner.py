@@ -234,7 +234,7 @@ def scan_bytes(
         data = decoded
         prefiltered = None  # those of the undecoded bytes
     runs, encoded = key_runs(data) if prefiltered is None else prefiltered
-    # An armoured private key is in an armour block: one search tells both (no dash, none).
+    # An armoured private key is in an armour block: one search tells both.
     has_armor = find_marker(data, ARMOR_MARKER) != -1
     bare = find_marker(data, BARE_ED25519_MARKER) != -1
     has_key = has_armor or bare
