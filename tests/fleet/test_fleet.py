@@ -202,3 +202,18 @@ def test_a_damaged_mirror_fails_only_the_repositories_needing_its_blobs(tmp_path
         ("delta", 0, "vendor/bot.env"),
         ("delta", 5, "vendor/bot.env"),
     }
+
+
+def test_an_object_git_cannot_read_leaves_its_repository_incomplete(tmp_path: Path) -> None:
+    """A loose blob whose header does not inflate: git lists it from its tree but cannot
+    say what it is. Its repository is not fully scanned, so it is never called complete."""
+    repos = make_fleet(tmp_path / "org")
+    blob = git(repos["beta"], "rev-parse", "HEAD:README.md").strip()
+    loose = repos["beta"] / ".git" / "objects" / blob[:2] / blob[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"not zlib at all")
+    doc = fleet(tmp_path / "cache", str(tmp_path / "org"), code=(2,))
+    beta = by_repo(doc)["beta"]
+    assert beta["status"] == "incomplete" and "corrupt or unreadable" in beta["error"]
+    assert {r["status"] for name, r in by_repo(doc).items() if name != "beta"} == {"complete"}
+    assert ("alpha", 0, "deploy/bot.env") in found(doc)

@@ -82,6 +82,8 @@ def _list(
     if refs == known_refs:
         return Listing(refs, unchanged=True)
     stock, messages = inventory_and_messages(mirror, ["--all"], max_bytes)
+    if stock.unreadable:  # listed by the refs, yet git cannot read their headers
+        raise git.GitError(f"{len(stock.unreadable)} object(s) corrupt or unreadable")
     findings, notes = history.attribute(mirror, None, False, {}, policy, messages=messages)
     return Listing(
         refs, False, stock.blobs, stock.sizes, len(stock.oversized), Attributed(findings, notes)
