@@ -215,3 +215,27 @@ def test_scrub_rewrites_the_original_not_the_replacement(tmp_path: Path) -> None
     objects = git(repo, "--no-replace-objects", "log", "--all", "-p", "--format=%H %s")
     assert leaky not in objects and "remove" in objects
     assert KEY not in objects and SECRET not in objects and "***REMOVED***" in objects
+
+
+def test_pre_push_of_a_tag_of_a_blob_holding_a_key(
+    pushing: tuple[Path, Path, dict[str, str]],
+) -> None:
+    """A tag can name a blob (git.git tags its signing key): no commit introduces it, and the
+    range scan found the key, called it "already present before the range" and let it go."""
+    repo, remote, env = pushing
+    blob = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"],
+        cwd=repo,
+        input=LEAK,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    git(repo, "tag", "keys", blob)
+    push = subprocess.run(
+        ["git", "push", "origin", "keys"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    _no_secret_shown(push.stdout, push.stderr)
+    assert push.returncode != 0, push.stdout + push.stderr
+    assert "INCOMPLETE: 2 secret(s) in no commit of the range" in push.stderr
+    assert git(remote, "tag", "-l") == ""

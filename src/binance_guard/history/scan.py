@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from multiprocessing.sharedctypes import Synchronized
 from typing import TypeVar
@@ -121,6 +121,7 @@ def scan_history(
             message_hits=message_hits,
             graph=walk[1] if walk else None,
             tags=stock.tags,
+            incomplete=result.incomplete,
         )
     result.findings.extend(findings)
     result.notes.extend(notes)
@@ -139,6 +140,7 @@ def attribute(
     message_hits: list[tuple[Commit, Finding]] | None = None,
     graph: git.Spool | None = None,
     tags: Collection[str] = (),
+    incomplete: dict[str, int] | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """Pass 2 for blobs scanned already (here or by ``fleet``): ``found`` maps each blob id
     with secrets to their fingerprints. Returns (attributed findings, notes); commit and tag
@@ -146,10 +148,13 @@ def attribute(
     started early (attribution.start_walk, objects.start_commit_messages,
     attribution.start_graph); ``messages`` may also be the messages, read already
     (objects.inventory_and_messages); ``message_hits``: what they hold, scanned already
-    (``_commit_message_hits``); ``tags``: the annotated tags in ``revs`` (a pushed tag)."""
+    (``_commit_message_hits``); ``tags``: the annotated tags in ``revs`` (a pushed tag);
+    ``incomplete``: where to count secrets of ``revs`` no commit holds."""
     notes: list[str] = []
     head = git.tree(repo, "HEAD")
-    findings = _attribute(repo, revs, has_worktree, head, found, policy, notes, walk, graph)
+    findings = _attribute(
+        repo, revs, has_worktree, head, found, policy, notes, walk, graph, incomplete
+    )
     if message_hits is None:
         message_hits = _commit_message_hits(
             messages if isinstance(messages, list) else commit_messages(repo, revs, messages),
@@ -248,6 +253,7 @@ def _account_for_unreadable(
     return set(missing)
 
 
+UNATTRIBUTED = "secret(s) in no commit of the range (a tag of a blob or tree?)"
 PARALLEL_MIN_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
 
 
@@ -397,6 +403,7 @@ def _attribute(
     notes: list[str],
     walk: git.Spool | None,
     graph: git.Spool | None,
+    incomplete: dict[str, int] | None = None,
 ) -> list[Finding]:
     if not found:
         return []
@@ -420,13 +427,29 @@ def _attribute(
     def secrets_in(oid: str) -> list[str]:
         return list(dict.fromkeys(found[oid]))
 
+    committed: set[str] = set()  # blobs with secrets some commit of the walk holds
+
+    def noting(commits: Iterable[attribution.CommitChanges]) -> Iterator[attribution.CommitChanges]:
+        for item in commits:
+            committed.update(change.new for change in item.changes)
+            yield item
+
     intros: dict[tuple[str, str], list[tuple[Commit, str]]] = {}
     for fp, path, commit, blob in attribution.introductions(
-        attribution.walk_changes(repo, revs, walk, found), set(found), has_secret, secrets_in
+        noting(attribution.walk_changes(repo, revs, walk, found)),
+        set(found),
+        has_secret,
+        secrets_in,
     ):
         intros.setdefault((fp, path), []).append((commit, blob))
 
     unattributed = {fp for fps in found.values() for fp in fps} - {fp for fp, _ in intros}
+    uncommitted = {fp for oid in found.keys() - committed for fp in found[oid]} & unattributed
+    if uncommitted and not scanned_all and incomplete is not None:
+        # Listed, so reachable from the range and from none of its exclusions, yet in no
+        # commit of it: a ref to a blob or tree (a pushed tag). Never "clean".
+        incomplete[UNATTRIBUTED] = len(uncommitted)
+        unattributed -= uncommitted
     if unattributed:
         where = "only in unreachable objects" if scanned_all else "already present before the range"
         notes.append(f"{len(unattributed)} secret(s) {where}: not reported")
