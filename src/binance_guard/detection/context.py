@@ -28,6 +28,10 @@ from binance_guard.detection.patterns import (
 from binance_guard.record import record
 from binance_guard.regex import compile_later
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 # Lines around a value that still count as "near" it (a freqtrade "name": "binance" sits a
 # line or two above "key"; a python-binance import can be far above, which counts as "file").
 NEAR_LINES = 10
@@ -138,11 +142,11 @@ def name_at_end(text: str) -> re.Match[str] | None:
     return NAME_AT_END_RE.match(text, start.start()) if start else None
 
 
-def _enclosing_call(before: str, unwrap: bool = True) -> Slot:
-    """Walk back from a value to the bracket that opens its argument list; through one
-    wrapper (``Binance::new(Some("…".into()), …)``) to the call the wrapped value is passed to."""
-    depth = 0
-    commas = 0
+def _open_brackets(before: str) -> Iterator[tuple[int, str, int]]:
+    """The brackets still open at the end of ``before``, innermost first, each with the commas
+    between it and the end at its own depth (the value's argument index); a ``;`` outside any
+    bracket ends the statement, and the walk."""
+    depth = commas = 0
     for syntax in reversed(list(CALL_SYNTAX_RE.finditer(before))):
         pos, char = syntax.start(), syntax.group()
         if char in ")]}":
@@ -150,55 +154,65 @@ def _enclosing_call(before: str, unwrap: bool = True) -> Slot:
         elif char in "([{":
             if depth:
                 depth -= 1
-                continue
-            if char == "{" and not commas:
-                binding = DSL_BINDING_RE.search(before[:pos].rsplit("\n", 1)[-1])
-                if binding:
-                    return Slot(name=binding.group(1) or binding.group(2))
-            if char != "(":
-                return Slot(index=commas)
-            head = before[:pos].rstrip()
-            if ASSIGNMENT_END_RE.search(head) and not commas:
-                return _assigned(head)  # api_key = (\n    "value"\n)
-            match = name_at_end(head)
-            call = match.group(1) if match else None
-            if call is not None and not commas:
-                # api_key = Some("…".into()), SecretStr("…"), os.getenv("<the key itself>"):
-                # the wrapper's (or lookup's) target names it.
-                outer = head[: match.start()].rstrip() if match else ""
-                last = call.split(".")[-1].split("::")[-1]
-                if (last in WRAPPERS or last in ENV_LOOKUPS) and ASSIGNMENT_END_RE.search(outer):
-                    return _assigned(outer)
-                if last in WRAPPERS and unwrap and match is not None:
-                    return _enclosing_call(head[: match.start()], unwrap=False)
-            if call is not None and call.upper() == "VALUES" and match is not None:
-                # INSERT INTO keys (exchange, api_key, api_secret) VALUES ('binance', '…', '…')
-                columns = head[: match.start()].rstrip()
-                opening = columns.rfind("(", max(0, len(columns) - 500))
-                closed = opening >= 0 and columns.endswith(")")
-                names = columns[opening + 1 : -1].split(",") if closed else []
-                if commas < len(names):
-                    return Slot(name=names[commas].strip(" \t\n\"'`[]"))
-            if call is not None and commas == 1:
-                # os.getenv("BINANCE_API_KEY", "…"), setOption('APIKEY', '…'),
-                # config.set("apiSecret", …), props.put("binance.secret", …): a string first
-                # argument that names a credential (or any variable, for an env lookup).
-                first = FIRST_STRING_RE.search(before[pos + 1 :])
-                named = (Role.KEY, Role.SECRET, Role.CREDENTIAL, Role.OTHER)
-                if first and (
-                    call.split(".")[-1] in ENV_LOOKUPS or classify_name(first.group(1)) in named
-                ):
-                    return Slot(name=first.group(1))
-                constant = FIRST_CONSTANT_RE.search(before[pos + 1 :])
-                if constant and _is_registry(call) and classify_name(constant.group(1)) in named:
-                    # AddSetting(CryptoBotNames.BinanceSecret, "…"), props.put(API_KEY, "…")
-                    return Slot(name=constant.group(1))
-            return Slot(call=call, index=commas)
-        elif char == "," and not depth:
+            else:
+                yield pos, char, commas
+                commas = 0
+        elif depth:
+            continue
+        elif char == ",":
             commas += 1
-        elif char in ";" and not depth:
-            break
-    return Slot()
+        else:  # ";"
+            return
+
+
+def _enclosing_call(before: str, unwrap: bool = True) -> Slot:
+    """Walk back from a value to the bracket that opens its argument list; through one
+    wrapper (``Binance::new(Some("…".into()), …)``) to the call the wrapped value is passed to."""
+    opened = next(_open_brackets(before), None)
+    if opened is None:
+        return Slot()
+    pos, char, commas = opened
+    if char == "{" and not commas:
+        binding = DSL_BINDING_RE.search(before[:pos].rsplit("\n", 1)[-1])
+        if binding:
+            return Slot(name=binding.group(1) or binding.group(2))
+    if char != "(":
+        return Slot(index=commas)
+    head = before[:pos].rstrip()
+    if ASSIGNMENT_END_RE.search(head) and not commas:
+        return _assigned(head)  # api_key = (\n    "value"\n)
+    match = name_at_end(head)
+    call = match.group(1) if match else None
+    if call is not None and not commas:
+        # api_key = Some("…".into()), SecretStr("…"), os.getenv("<the key itself>"):
+        # the wrapper's (or lookup's) target names it.
+        outer = head[: match.start()].rstrip() if match else ""
+        last = call.split(".")[-1].split("::")[-1]
+        if (last in WRAPPERS or last in ENV_LOOKUPS) and ASSIGNMENT_END_RE.search(outer):
+            return _assigned(outer)
+        if last in WRAPPERS and unwrap and match is not None:
+            return _enclosing_call(head[: match.start()], unwrap=False)
+    if call is not None and call.upper() == "VALUES" and match is not None:
+        # INSERT INTO keys (exchange, api_key, api_secret) VALUES ('binance', '…', '…')
+        columns = head[: match.start()].rstrip()
+        opening = columns.rfind("(", max(0, len(columns) - 500))
+        closed = opening >= 0 and columns.endswith(")")
+        names = columns[opening + 1 : -1].split(",") if closed else []
+        if commas < len(names):
+            return Slot(name=names[commas].strip(" \t\n\"'`[]"))
+    if call is not None and commas == 1:
+        # os.getenv("BINANCE_API_KEY", "…"), setOption('APIKEY', '…'),
+        # config.set("apiSecret", …), props.put("binance.secret", …): a string first
+        # argument that names a credential (or any variable, for an env lookup).
+        first = FIRST_STRING_RE.search(before[pos + 1 :])
+        named = (Role.KEY, Role.SECRET, Role.CREDENTIAL, Role.OTHER)
+        if first and (call.split(".")[-1] in ENV_LOOKUPS or classify_name(first.group(1)) in named):
+            return Slot(name=first.group(1))
+        constant = FIRST_CONSTANT_RE.search(before[pos + 1 :])
+        if constant and _is_registry(call) and classify_name(constant.group(1)) in named:
+            # AddSetting(CryptoBotNames.BinanceSecret, "…"), props.put(API_KEY, "…")
+            return Slot(name=constant.group(1))
+    return Slot(call=call, index=commas)
 
 
 def _is_registry(call: str) -> bool:
@@ -280,24 +294,15 @@ def _indent(line: str) -> int:
 def enclosing_calls(before: str) -> list[str]:
     """Names of the calls a value sits in, innermost first, through literals and keyword
     arguments: ``ccxt.kucoin({'apiKey': '…'})``, ``Py3CW(key='…')``."""
-    depth = 0
     names: list[str] = []
-    for syntax in reversed(list(CALL_SYNTAX_RE.finditer(before))):
-        pos, char = syntax.start(), syntax.group()
-        if char in ")]}":
-            depth += 1
-        elif char in "([{":
-            if depth:
-                depth -= 1
-            elif char == "(":
-                match = name_at_end(before[:pos].rstrip())
-                if match is None:
-                    break
-                names.append(match.group(1))
-                if len(names) == 2:
-                    break
-        elif char == ";" and not depth:
-            break
+    for pos, char, _ in _open_brackets(before):
+        if char == "(":
+            match = name_at_end(before[:pos].rstrip())
+            if match is None:
+                break
+            names.append(match.group(1))
+            if len(names) == 2:
+                break
     return names
 
 

@@ -120,7 +120,9 @@ NEGATIVE_LAST_WORDS = frozenset(
 # Words naming another service's secret: a 64-character JWT_SECRET, SESSION_SECRET,
 # WEBHOOK_SECRET, DB_PASSWORD or KUCOIN_API_SECRET in a project that also talks to Binance is
 # not a Binance credential (a name with "binance" in it still is, unless it is a webhook's).
-OTHER_SECRET_WORDS = frozenset(
+# Infrastructure first: a call named after it (db.insert(…), send_email(…)) may store a
+# Binance key, where a call named after another service (below) takes that service's key.
+INFRASTRUCTURE_WORDS = frozenset(
     {
         "jwt",
         "session",
@@ -130,7 +132,6 @@ OTHER_SECRET_WORDS = frozenset(
         "django",
         "flask",
         "rails",
-        "nextauth",
         "db",
         "database",
         "postgres",
@@ -146,6 +147,12 @@ OTHER_SECRET_WORDS = frozenset(
         "fernet",
         "oauth",
         "refresh",
+    }
+)
+# Other services, and the client calls named after them (ccxt.kucoin(…), TelegramClient(…)).
+OTHER_SERVICE_WORDS = frozenset(
+    {
+        "nextauth",
         "stripe",
         "telegram",
         "discord",
@@ -216,34 +223,7 @@ OTHER_SECRET_WORDS = frozenset(
         "tradingview",
     }
 )
-
-# Of those, the services a client call is named after (ccxt.kucoin(…), TelegramClient(…)):
-# infrastructure words (db.insert(…), send_email(…)) also wrap a Binance key being stored.
-OTHER_SERVICE_WORDS = OTHER_SECRET_WORDS - {
-    "jwt",
-    "session",
-    "webhook",
-    "cookie",
-    "csrf",
-    "django",
-    "flask",
-    "rails",
-    "db",
-    "database",
-    "postgres",
-    "postgresql",
-    "mysql",
-    "redis",
-    "mongo",
-    "mongodb",
-    "smtp",
-    "mail",
-    "email",
-    "encryption",
-    "fernet",
-    "oauth",
-    "refresh",
-}
+OTHER_SECRET_WORDS = INFRASTRUCTURE_WORDS | OTHER_SERVICE_WORDS
 
 # A web framework's own signing key, in a file that configures that framework.
 FRAMEWORK_SECRET_NAMES = frozenset(

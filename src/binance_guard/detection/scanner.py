@@ -205,8 +205,7 @@ class _Text:
         if self._allowlisted is None:
             before = self.previous_line_start(start)
             self._allowlisted = bool(ALLOWLIST_RE.search(self.line_at(start))) or (
-                before is not None
-                and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before)))
+                before is not None and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before)))
             )
         return self._allowlisted
 
@@ -437,9 +436,7 @@ def _is_ed25519_der(body: str) -> bool:
     return len(der) == 48 and der.startswith(ED25519_PKCS8_DER)
 
 
-def _bare_finding(
-    body: str, pos: int, text: _Text, path: str, context: BinanceContext
-) -> Finding:
+def _bare_finding(body: str, pos: int, text: _Text, path: str, context: BinanceContext) -> Finding:
     proximity = context.proximity(pos)
     reasons = ["an Ed25519 PKCS#8 body without its PEM armour"]
     before, previous = text.window_before(pos)
@@ -555,8 +552,10 @@ def _hmac_candidates(
             lowered = data.lower()
             web_framework = any(marker in lowered for marker in WEB_FRAMEWORK_MARKERS)
             token_signing = web_framework or any(m in lowered for m in TOKEN_SIGNING_MARKERS)
-        if cand is not None and cand.slot.name in FRAMEWORK_SECRET_NAMES and (
-            web_framework or (token_signing and cand.hex_only)
+        if (
+            cand is not None
+            and cand.slot.name in FRAMEWORK_SECRET_NAMES
+            and (web_framework or (token_signing and cand.hex_only))
         ):
             cand.role = Role.OTHER
             cand.reasons.insert(
