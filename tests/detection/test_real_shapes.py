@@ -18,6 +18,7 @@ from binance_guard.detection.heuristics import random_key_verdict
 from binance_guard.detection.prefilter import has_candidates
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import API_KEY, SECRET_KEY, Confidence, Finding
+from testing.keys import fake_ed25519_pem
 
 ALNUM = string.ascii_letters + string.digits
 
@@ -166,15 +167,7 @@ def test_binance_published_private_key_is_a_public_example() -> None:
     (finding,) = scan("Binance FIX API logon example:\n" + fix_docs_key, "fix-api.md")
     assert finding.public_example
     assert "FIX API docs" in finding.reasons[-1]
-    fresh = (
-        ed25519.Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
+    fresh = fake_ed25519_pem()
     (mine,) = scan("Binance FIX API logon example:\n" + fresh, "fix-api.md")
     assert not mine.public_example
 
@@ -419,16 +412,7 @@ def test_a_default_takes_the_name_of_its_option(line: str) -> None:
 
 
 def _ed25519_body() -> str:
-    pem = (
-        ed25519.Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
-    return pem.split("\n")[1]
+    return fake_ed25519_pem().split("\n")[1]
 
 
 def test_ed25519_private_key_without_its_armour() -> None:
@@ -481,17 +465,7 @@ def test_pem_example_cut_short_is_not_a_key() -> None:
 
 
 def test_pem_split_over_joined_string_literals() -> None:
-    pem = (
-        ed25519.Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-        .strip()
-        .split("\n")
-    )
+    pem = fake_ed25519_pem().strip().split("\n")
     java = 'String key = "' + '\\n" +\n    "'.join(pem) + '";\n'
     (finding,) = scan("// binance\n" + java, "Keys.java")
     assert finding.type == "binance_private_key"

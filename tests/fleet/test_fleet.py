@@ -24,6 +24,14 @@ ALPHA_KEYS = {
     ("alpha", 5, "deploy/bot.env"),
     ("alpha", 1, "old.env"),
 }
+# gamma forks alpha; delta vendors alpha's bot.env.
+FLEET_KEYS = ALPHA_KEYS | {
+    ("gamma", 0, "deploy/bot.env"),
+    ("gamma", 5, "deploy/bot.env"),
+    ("gamma", 1, "old.env"),
+    ("delta", 0, "vendor/bot.env"),
+    ("delta", 5, "vendor/bot.env"),
+}
 
 
 def test_forks_share_blobs_scanned_once_and_keys_span_repositories(tmp_path: Path) -> None:
@@ -37,13 +45,7 @@ def test_forks_share_blobs_scanned_once_and_keys_span_repositories(tmp_path: Pat
     unique = unique_blobs(*repos.values())
     assert doc["summary"]["blobs_scanned"] == len(unique) == doc["summary"]["unique_blobs"]
     assert sum(r["scanned"] for r in doc["repos"]) == len(unique)
-    assert found(doc) == ALPHA_KEYS | {
-        ("gamma", 0, "deploy/bot.env"),
-        ("gamma", 5, "deploy/bot.env"),
-        ("gamma", 1, "old.env"),
-        ("delta", 0, "vendor/bot.env"),
-        ("delta", 5, "vendor/bot.env"),
-    }
+    assert found(doc) == FLEET_KEYS
     assert found(doc, "new") == found(doc)
     # Attribution as `history` gives it: the fork reports alpha's introducing commit.
     intro = git(repos["alpha"], "log", "-1", "--format=%H", "--", "deploy/bot.env").strip()
@@ -195,13 +197,7 @@ def test_a_damaged_mirror_fails_only_the_repositories_needing_its_blobs(tmp_path
     assert states.pop("beta") == "incomplete"
     assert set(states.values()) == {"complete"} and "alpha" in states
     assert "beta" in by_repo(doc)["beta"]["error"]
-    assert found(doc) == ALPHA_KEYS | {
-        ("gamma", 0, "deploy/bot.env"),
-        ("gamma", 5, "deploy/bot.env"),
-        ("gamma", 1, "old.env"),
-        ("delta", 0, "vendor/bot.env"),
-        ("delta", 5, "vendor/bot.env"),
-    }
+    assert found(doc) == FLEET_KEYS
 
 
 def test_an_object_git_cannot_read_leaves_its_repository_incomplete(tmp_path: Path) -> None:
