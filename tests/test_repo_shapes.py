@@ -237,5 +237,36 @@ def test_pre_push_of_a_tag_of_a_blob_holding_a_key(
     )
     _no_secret_shown(push.stdout, push.stderr)
     assert push.returncode != 0, push.stdout + push.stderr
-    assert "INCOMPLETE: 2 secret(s) in no commit of the range" in push.stderr
+    assert "INCOMPLETE: 2 secret(s) in no commit" in push.stderr
     assert git(remote, "tag", "-l") == ""
+
+
+def test_history_of_a_tag_of_a_tree_holding_a_key(tmp_path: Path) -> None:
+    """All refs scanned: the key's blob was found and set aside as "only in unreachable
+    objects", though a tag reaches it (and `git push --tags` sends it)."""
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, {"README.md": "# bot\n"})
+    blob = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"],
+        cwd=repo,
+        input=LEAK,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    tree = subprocess.run(
+        ["git", "mktree"],
+        cwd=repo,
+        input=f"100644 blob {blob}\tbot.py\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    git(repo, "tag", "snapshot", tree)
+    proc = run_cli("history", ".", cwd=repo)
+    _no_secret_shown(proc.stdout, proc.stderr)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "INCOMPLETE: 2 secret(s) in no commit" in proc.stderr
+    git(repo, "tag", "-d", "snapshot")  # now it is unreachable: a note, not a failure
+    proc = run_cli("history", ".", cwd=repo)
+    assert proc.returncode == 0 and "only in unreachable objects" in proc.stdout

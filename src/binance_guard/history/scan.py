@@ -253,7 +253,7 @@ def _account_for_unreadable(
     return set(missing)
 
 
-UNATTRIBUTED = "secret(s) in no commit of the range (a tag of a blob or tree?)"
+UNATTRIBUTED = "secret(s) in no commit (a tag of a blob or tree?)"
 PARALLEL_MIN_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
 
 
@@ -444,10 +444,13 @@ def _attribute(
         intros.setdefault((fp, path), []).append((commit, blob))
 
     unattributed = {fp for fps in found.values() for fp in fps} - {fp for fp, _ in intros}
-    uncommitted = {fp for oid in found.keys() - committed for fp in found[oid]} & unattributed
-    if uncommitted and not scanned_all and incomplete is not None:
-        # Listed, so reachable from the range and from none of its exclusions, yet in no
-        # commit of it: a ref to a blob or tree (a pushed tag). Never "clean".
+    # A range lists only what it reaches; all objects include unreachable ones, so only
+    # those that refs to trees or blobs reach count there (git push --tags sends them).
+    odd = git.refs_to_non_commits(repo) if scanned_all and unattributed else []
+    reached = git.reachable_objects(repo, odd) if odd else set()
+    outside = found.keys() & reached if scanned_all else found.keys() - committed
+    uncommitted = {fp for oid in outside for fp in found[oid]} & unattributed
+    if uncommitted and incomplete is not None:
         incomplete[UNATTRIBUTED] = len(uncommitted)
         unattributed -= uncommitted
     if unattributed:

@@ -439,6 +439,15 @@ def refs_to_non_commits(repo: str) -> list[str]:
     return [row[0] for row in rows if (row[2] or row[1]) not in ("commit", "")]
 
 
+def reachable_objects(repo: str, revs: Sequence[str]) -> set[str]:
+    """Every object ``revs`` reach (for a few refs: those naming a tree or blob)."""
+    out = run(
+        ["rev-list", "--objects", "--no-object-names", "--missing=allow-any", *revisions(revs)],
+        cwd=repo,
+    )
+    return set(out.decode().split())
+
+
 def commit_counts(repo: str, names: Sequence[str]) -> dict[str, int]:
     return {ref: int(run(["rev-list", "--count", ref, "--"], cwd=repo).strip()) for ref in names}
 
