@@ -270,3 +270,20 @@ def test_history_of_a_tag_of_a_tree_holding_a_key(tmp_path: Path) -> None:
     git(repo, "tag", "-d", "snapshot")  # now it is unreachable: a note, not a failure
     proc = run_cli("history", ".", cwd=repo)
     assert proc.returncode == 0 and "only in unreachable objects" in proc.stdout
+
+
+def test_scrub_in_a_sparse_checkout(tmp_path: Path) -> None:
+    """In place, the files outside the sparse cone are marked skip-worktree: refused, with
+    nothing changed, and the way that works in a sparse checkout named (a mirror clone)."""
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, {"app/main.py": "x = 1\n", "ops/bot.py": LEAK})
+    git(repo, "sparse-checkout", "set", "app")
+    before = git(repo, "for-each-ref")
+    refused = run_cli("scrub", "--in-place", "--yes", ".", cwd=repo)
+    assert refused.returncode == 2 and "ops/bot.py" in refused.stderr, refused.stderr
+    assert "sparse-checkout disable" in refused.stderr and "without --in-place" in refused.stderr
+    assert git(repo, "for-each-ref") == before
+    mirror = run_cli("scrub", "--yes", "--output", str(tmp_path / "clean.git"), ".", cwd=repo)
+    _no_secret_shown(mirror.stdout, mirror.stderr)
+    assert mirror.returncode == 0, mirror.stdout + mirror.stderr
+    assert run_cli("history", str(tmp_path / "clean.git")).returncode == 0

@@ -239,8 +239,9 @@ def preflight(repo: str, *, in_place: bool) -> None:
                 f"{', '.join(hidden[:5])} {'is' if len(hidden) == 1 else 'are'} marked "
                 "--skip-worktree or --assume-unchanged: git status cannot vouch for them, and the "
                 "rewrite's reset of the work tree would fail or overwrite them; clear the mark "
-                "(git update-index --no-skip-worktree --no-assume-unchanged PATH), commit or "
-                f"stash, and run again {NOTHING_CHANGED}"
+                "(git update-index --no-skip-worktree --no-assume-unchanged PATH; in a sparse "
+                "checkout, git sparse-checkout disable), commit or stash, and run again, or "
+                f"scrub a mirror clone instead (without --in-place) {NOTHING_CHANGED}"
             )
         linked = _linked_worktrees(repo)
         if linked:
