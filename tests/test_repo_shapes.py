@@ -287,3 +287,30 @@ def test_scrub_in_a_sparse_checkout(tmp_path: Path) -> None:
     _no_secret_shown(mirror.stdout, mirror.stderr)
     assert mirror.returncode == 0, mirror.stdout + mirror.stderr
     assert run_cli("history", str(tmp_path / "clean.git")).returncode == 0
+
+
+def test_pre_push_to_a_new_host_behind_the_same_remote_name(
+    pushing: tuple[Path, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """Publishing a private bot: `git remote set-url origin <new public repository>`, then push.
+    refs/remotes/origin/* still describe the old host, which had the key: trusting them, the
+    hook let the whole history through to a host that had none of it."""
+    repo, _old, env = pushing
+    commit(repo, {"bot.py": LEAK}, "key")
+    commit(repo, {"bot.py": "client = Client(os.environ['K'], os.environ['S'])\n"}, "fix")
+    git(repo, "push", "-q", "--no-verify", "origin", "main")  # the private host has it all
+    new = tmp_path / "public.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(new))
+    git(repo, "remote", "set-url", "origin", str(new))
+    push = subprocess.run(
+        ["git", "push", "origin", "main"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    _no_secret_shown(push.stdout, push.stderr)
+    assert push.returncode != 0 and "Push blocked by binance-guard" in push.stdout, push.stderr
+    assert "git fetch --prune origin" in push.stdout
+    assert git(new, "for-each-ref") == ""
+    git(repo, "fetch", "-q", "--prune", "origin")  # refs/remotes/origin/* now tell the truth
+    again = subprocess.run(
+        ["git", "push", "origin", "main"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert again.returncode != 0 and "Push blocked by binance-guard" in again.stdout

@@ -203,6 +203,7 @@ def push_from_stdin(lines: str, remote: str) -> Push:
     tips: list[str] = []
     known: list[str] = []
     parts: list[str] = []
+    stale: list[str] = []
     for line in lines.splitlines():
         if not line.strip():
             continue
@@ -216,12 +217,29 @@ def push_from_stdin(lines: str, remote: str) -> Push:
         tips.append(local)
         if set(old) != {"0"} and git.has_commit(".", old):
             known.append(f"^{old}")
+        elif set(old) == {"0"} and _tracked(remote, remote_ref):
+            stale.append(remote_ref)
         parts.append(f"{local_ref} -> {remote_ref}")
     if not tips:
         return Push([], [], f"push to {remote}: {', '.join(parts) or 'nothing'}: nothing to scan")
-    revs = [*tips, *known, "--not", f"--remotes={remote}"]
+    # The remote lacks a branch its remote-tracking ref says it has: deleted there, or the
+    # remote's URL now names another repository (a private bot published to a new host).
+    # Its remote-tracking refs then say nothing of what it has: only the old tips count.
+    revs = [*tips, *known] + ([] if stale else ["--not", f"--remotes={remote}"])
     count = git.count_commits(".", revs)
-    return Push(revs, tips, f"push to {remote}: {', '.join(parts)}: {count} new commit(s)")
+    description = f"push to {remote}: {', '.join(parts)}: {count} new commit(s)"
+    if stale:
+        description += (
+            f"; {remote} lacks {', '.join(stale)} though its remote-tracking refs say it has "
+            f"them: none was trusted (`git fetch --prune {remote}` brings them up to date)"
+        )
+    return Push(revs, tips, description)
+
+
+def _tracked(remote: str, remote_ref: str) -> bool:
+    """Whether ``remote``'s remote-tracking ref for the branch ``remote_ref`` exists."""
+    branch = remote_ref.removeprefix("refs/heads/")
+    return branch != remote_ref and git.has_ref(".", f"refs/remotes/{remote}/{branch}")
 
 
 def pre_push_range(env: Mapping[str, str]) -> Range:
