@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -314,3 +315,26 @@ def test_pre_push_to_a_new_host_behind_the_same_remote_name(
         ["git", "push", "origin", "main"], cwd=repo, env=env, capture_output=True, text=True
     )
     assert again.returncode != 0 and "Push blocked by binance-guard" in again.stdout
+
+
+def test_fleet_of_a_sha256_repository(sha256_repo: Path, tmp_path: Path) -> None:
+    """64-digit ids through mirrors, the store and refs read from files (a run with nothing
+    new reads none), beside a SHA-1 repository holding the same key."""
+    sha1 = make_repo(tmp_path / "sha1")
+    commit(sha1, {"bot.py": LEAK})
+    cache, repos = tmp_path / "cache", (str(sha256_repo), str(sha1))
+
+    def run() -> dict[str, Any]:
+        proc = run_cli(
+            "fleet", "--cache-dir", str(cache), "--workers", "1", "--format", "json", *repos
+        )
+        _no_secret_shown(proc.stdout, proc.stderr)
+        assert proc.returncode == 1, proc.stderr
+        document: dict[str, Any] = json.loads(proc.stdout)
+        return document
+
+    first = run()
+    assert {Path(str(f["repo"])).name for f in first["findings"]} == {"sha256", "sha1"}
+    again = run()
+    assert again["summary"]["blobs_scanned"] == 0
+    assert {r["status"] for r in again["repos"]} == {"unchanged"}
