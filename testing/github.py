@@ -33,6 +33,8 @@ PR_KEY = fake_key("gh-pr")  # added and removed again inside the PR
 ALL_KEYS = (BASE_KEY, LATER_KEY, PR_KEY)
 
 _TOKEN = re.compile(r"__[A-Z_]+__")
+
+
 def assert_no_secret(text: str, secrets: Iterable[str]) -> None:
     """Neither a secret nor any 9-character piece of it (redaction keeps 4 + 4)."""
     for secret in secrets:

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from testing import synthetic
+from testing.fleet import KEYS, env_file, fleet, found, unique_blobs
 from testing.git_repo import GIT_ENV
-from tests.fleet.services import DaskCluster, git_daemon
-from tests.fleet.support import KEYS, env_file, fleet, found, unique_blobs
+from testing.services import DaskCluster, git_daemon
 
 BASES = 10
 ARGS = ("--format", "json", "--no-progress")

@@ -7,8 +7,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from testing.git_repo import commit, damage_in_pack, git, make_repo
-from tests.fleet.support import (
+from testing.fleet import (
     KEYS,
     by_repo,
     env_file,
@@ -18,6 +17,7 @@ from tests.fleet.support import (
     store_bytes,
     unique_blobs,
 )
+from testing.git_repo import commit, damage_in_pack, git, make_repo
 
 ALPHA_KEYS = {
     ("alpha", 0, "deploy/bot.env"),

@@ -15,7 +15,7 @@ import pytest
 
 from testing import synthetic
 from testing.cli import run_cli
-from tests.fleet.support import KEYS, by_repo, env_file, fleet
+from testing.fleet import KEYS, by_repo, env_file, fleet
 
 
 class GitHub:

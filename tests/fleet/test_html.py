@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from testing.chromium import evaluate, find_or_install, open_page
 from testing.cli import run_cli
+from testing.fleet import KEYS, env_file, make_fleet
 from testing.git_repo import commit
-from tests.fleet.chromium import evaluate, find_or_install, open_page
-from tests.fleet.support import KEYS, env_file, make_fleet
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from binance_guard.finding import fingerprint
 from testing.fake_binance import Account, FakeBinance, running
-from tests.fleet.support import KEYS, fleet, make_fleet
+from testing.fleet import KEYS, fleet, make_fleet
 
 
 def test_each_key_is_verified_once_across_repositories_and_runs(tmp_path: Path) -> None:
