@@ -406,6 +406,7 @@ def test_action_is_a_composite_running_binance_guard_ci() -> None:
         "baseline",
         "config",
         "verify",
+        "allow-incomplete",
         "sarif-file",
     } <= set(action["inputs"])
     assert "args" not in action["inputs"]  # typed inputs, no free string to split
@@ -610,6 +611,7 @@ def test_action_inputs_reach_the_command_intact(project: Project, tmp_path: Path
         min_confidence="high",
         fail_on="critical",
         sarif_file="out dir/[a].sarif",
+        allow_incomplete="true",
     )
     assert step.code == 0, step.explain()
     argv = json.loads(argv_file.read_text())
@@ -625,6 +627,7 @@ def test_action_inputs_reach_the_command_intact(project: Project, tmp_path: Path
         "my baselines/$HOME *.json",
         "--config",
         "conf dir/it's.toml",
+        "--allow-incomplete",
         *[arg for p in patterns for arg in ("--exclude-files", p)],
     ]
 
