@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -451,14 +452,29 @@ def test_names_with_a_leading_dash(repo: Path, content: str, expected: int) -> N
         assert "-dash.env:3:" in proc.stdout
 
 
-def test_files_over_max_bytes_are_skipped(repo: Path) -> None:
+def test_a_file_over_max_bytes_whose_added_lines_may_hold_a_key_stops_the_commit(
+    repo: Path,
+) -> None:
+    """Skipping it would pass a key in a staged log or dump without a word; scanning a huge
+    blob is the user's call (--max-bytes), so the commit is incomplete: exit 2."""
     stage(repo, {"big.env": f"BINANCE_API_KEY={KEY}\n" + "#" * 500 + "\n"})
-    assert run_cli("hook", "--max-bytes", "100", cwd=repo).returncode == 0
+    proc = run_cli("hook", "--max-bytes", "100", cwd=repo)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Commit stopped by binance-guard: not everything staged was scanned." in proc.stdout
+    assert "big.env: larger than 100 bytes, and its added lines may hold a key" in proc.stdout
+    assert KEY not in proc.stdout + proc.stderr
+    doc = json.loads(run_cli("hook", "--max-bytes", "100", "--format", "json", cwd=repo).stdout)
+    assert doc["incomplete"] == {"staged file(s) over --max-bytes with possible keys": 1}
+    assert run_cli("hook", "--max-bytes", "100", "--allow-incomplete", cwd=repo).returncode == 0
     assert run_cli("hook", "--max-bytes", "1000", cwd=repo).returncode == 1
 
 
-def test_verbose_hook_lists_skipped_files(repo: Path) -> None:
+def test_a_file_over_max_bytes_is_skipped_when_its_added_lines_are_clean(repo: Path) -> None:
+    """Its unchanged lines are not the commit's: an old key there does not stop it."""
+    commit(repo, {"big.env": f"BINANCE_API_KEY={KEY}\n"}, "old key")
     stage(repo, {"big.env": f"BINANCE_API_KEY={KEY}\n" + "#" * 500 + "\n"})
+    stage(repo, {"sums.txt": "sha256 = '" + "ab12" * 16 + "'\n"})  # scanned: not a key
     proc = run_cli("hook", "-v", "--max-bytes", "100", cwd=repo)
-    assert proc.returncode == 0
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "skipped big.env: larger than 100 bytes" in proc.stdout
+    assert "INCOMPLETE" not in proc.stdout

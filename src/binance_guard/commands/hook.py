@@ -46,7 +46,7 @@ def run(
     if report.blocking:
         text = "Commit blocked by binance-guard.\n" + text
     elif code == EXIT_ERROR:
-        text = "Commit stopped by binance-guard: not everything staged could be read.\n" + text
+        text = "Commit stopped by binance-guard: not everything staged was scanned.\n" + text
     sys.stdout.write(text)
     return code
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from binance_guard.detection.prefilter import patch_has_candidates
+from binance_guard.detection.prefilter import has_candidates, patch_has_candidates, wide_codec
 from binance_guard.sources import process
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~5 ms here
@@ -250,6 +250,28 @@ def scanned_blobs(
     ]
 
 
+OVERSIZED_CANDIDATES = "staged file(s) over --max-bytes with possible keys"
+
+
+def _oversized(path: str, data: bytes, added: set[int], max_bytes: int) -> Skipped:
+    """A staged file over ``--max-bytes`` is skipped when its added lines hold nothing the
+    scanner could report (the prefilter has looked at them); otherwise the commit is not
+    called clean: the blob is in memory already, but scanning a huge one is the user's call."""
+    from binance_guard.sources.source import Skipped
+
+    if wide_codec(data) is None:  # UTF-16 and UTF-32 lines are not split on a b"\n"
+        lines = enumerate(data.split(b"\n"), 1)
+        data = b"\n".join(line for number, line in lines if number in added)
+    if not has_candidates(data):
+        return Skipped(path, f"larger than {max_bytes} bytes")
+    return Skipped(
+        path,
+        f"larger than {max_bytes} bytes, and its added lines may hold a key: not scanned "
+        "(raise --max-bytes to scan it, or exclude the path)",
+        OVERSIZED_CANDIDATES,
+    )
+
+
 def staged_sources(
     files: list[str], max_bytes: int, root: str | None, prefetch: Prefetch | None = None
 ) -> Iterator[Source | Skipped]:
@@ -287,7 +309,7 @@ def staged_sources(
             if data is None:  # the index names an object the repository cannot give
                 yield Skipped(path, "staged blob missing or corrupt", "staged blob(s) unreadable")
             elif len(data) > max_bytes:
-                yield Skipped(path, f"larger than {max_bytes} bytes")
+                yield _oversized(path, data, lines[path], max_bytes)
             elif is_binary(data):
                 yield Skipped(path, "binary")
             else:
