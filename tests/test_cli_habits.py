@@ -47,25 +47,44 @@ def test_fail_on_is_documented_for_unverified_keys() -> None:
     assert "--fail-on" in text and "Without --verify" in text and "never critical" in text
 
 
-def _synopses() -> dict[str, set[str]]:
-    """Options in the README's ``binance-guard COMMAND [...]`` synopsis blocks."""
+def _documented() -> dict[str, set[str]]:
+    """Options the README gives each command: in its ``binance-guard COMMAND [...]`` synopsis
+    blocks, and after ``binance-guard COMMAND`` on a line of any code block or code span."""
     readme = (ROOT / "README.md").read_text()
     found: dict[str, set[str]] = {}
     for block in re.findall(r"```\n(binance-guard [a-z-]+ \[.*?)```", readme, re.S):
         for synopsis in re.split(r"\n(?=binance-guard )", block):
             command = synopsis.split()[1]
             found.setdefault(command, set()).update(re.findall(r"--[a-z-]+", synopsis))
+    fenced = re.findall(r"^```[a-z]*\n(.*?)^```", readme, re.S | re.M)
+    prose = re.sub(r"^```.*?^```", "", readme, flags=re.S | re.M)
+    for code in [*fenced, *re.findall(r"`([^`\n]+)`", prose)]:
+        for command, rest in re.findall(r"binance-guard ([a-z][a-z-]*)(.*)", code):
+            found.setdefault(command, set()).update(re.findall(r"(?<![\w-])--[a-z-]+", rest))
     return found
 
 
-def test_readme_synopses_match_help() -> None:
-    synopses = _synopses()
-    assert {"scan", "history", "init"} <= set(synopses)
-    for command, options in synopses.items():
-        helped = set(re.findall(r"--[a-z-]+", run_cli(command, "--help").stdout))
-        assert options <= helped, (command, options - helped)
+def _helped(command: str) -> set[str]:
+    return set(re.findall(r"--[a-z-]+", run_cli(command, "--help").stdout))
+
+
+def test_readme_options_exist_in_help() -> None:
+    documented = _documented()
+    commands = set(re.findall(r"^    ([a-z][a-z-]*)\s", run_cli("--help").stdout, re.M))
+    assert {"scan", "history", "init", "fleet", "scrub", "verify", "audit"} <= set(documented)
+    assert set(documented) <= commands, set(documented) - commands
+    for command, options in documented.items():
+        assert options <= _helped(command), (command, options - _helped(command))
     for command in ("scan", "history"):
-        assert set(SHARED) <= synopses[command], command
+        assert set(SHARED) <= documented[command], command
+
+
+@pytest.mark.parametrize("command", ["scan", "history", "fleet", "scrub", "verify", "audit",
+                                     "init", "hook", "pre-push", "ci"])
+def test_every_option_in_help_is_in_the_readme(command: str) -> None:
+    readme = (ROOT / "README.md").read_text()
+    mentioned = set(re.findall(r"(?<![\w-])--[a-z-]+", readme))
+    assert _helped(command) - {"--help", "--verbose"} <= mentioned, command
 
 
 @pytest.fixture
