@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -33,6 +34,20 @@ def make_repo(path: Path) -> Path:
     git(path, "config", "user.email", "author@example.com")
     git(path, "config", "commit.gpgsign", "false")
     return path
+
+
+def with_pre_push_hook(path: Path) -> tuple[Path, Path]:
+    """A repository (``path/user``) whose plain git pre-push hook is binance-guard, no
+    pre-commit involved, with one commit and an empty bare remote ``origin``."""
+    repo = make_repo(path / "user")
+    remote = path / "remote.git"
+    git(path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    hook = repo / ".git" / "hooks" / "pre-push"
+    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m binance_guard pre-push "$@"\n')
+    hook.chmod(0o755)
+    commit(repo, {"README.md": "# bot\n"}, "readme")
+    return repo, remote
 
 
 def write(repo: Path, name: str, content: str | bytes) -> Path:

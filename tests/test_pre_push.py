@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from testing.cli import environ, run_cli
-from testing.git_repo import commit, git, make_repo
+from testing.git_repo import commit, git, make_repo, with_pre_push_hook
 from testing.github import (
     ROOT,
     assert_no_secret,
@@ -301,14 +301,7 @@ class Plain:
 @pytest.fixture
 def plain(tmp_path: Path) -> Plain:
     """A repository whose pre-push hook is binance-guard itself, no pre-commit involved."""
-    repo = make_repo(tmp_path / "user")
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(repo, "remote", "add", "origin", str(remote))
-    hook = repo / ".git" / "hooks" / "pre-push"
-    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m binance_guard pre-push "$@"\n')
-    hook.chmod(0o755)
-    commit(repo, {"README.md": "# bot\n"}, "readme")
+    repo, remote = with_pre_push_hook(tmp_path)
     user = Plain(repo, remote, environ({"HOME": str(repo)}))
     assert user.push("-q", "origin", "main").returncode == 0
     return user

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from testing.cli import environ, run_cli
-from testing.git_repo import commit, git, make_repo, write
+from testing.git_repo import commit, git, make_repo, with_pre_push_hook, write
 from testing.keys import fake_key
 
 KEY, SECRET = fake_key("shapes-key"), fake_key("shapes-secret")
@@ -111,14 +111,7 @@ def test_scan_with_git_work_tree_set_from_elsewhere(leaky_tree: Path, tmp_path: 
 @pytest.fixture
 def pushing(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
     """A repository whose plain pre-push hook is binance-guard, main already pushed."""
-    repo = make_repo(tmp_path / "user")
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(repo, "remote", "add", "origin", str(remote))
-    hook = repo / ".git" / "hooks" / "pre-push"
-    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m binance_guard pre-push "$@"\n')
-    hook.chmod(0o755)
-    commit(repo, {"README.md": "# bot\n"}, "readme")
+    repo, remote = with_pre_push_hook(tmp_path)
     git(repo, "push", "-q", "origin", "main")
     return repo, remote, environ({"HOME": str(repo)})
 
