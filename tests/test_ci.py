@@ -4,6 +4,7 @@ the way actions/checkout makes them from a real ``origin``, the step's environme
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -421,6 +422,15 @@ def test_action_is_a_composite_running_binance_guard_ci() -> None:
             assert step["shell"] == "bash"
         if "uses" in step:
             assert len(step["uses"].split("@")[1]) == 40  # pinned by commit, not a tag
+
+
+def test_readme_workflow_names_every_input_of_the_action() -> None:
+    """The README's workflow (its commented lines too) and action.yml agree on the inputs."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"uses: binance-guard/binance-guard@.*?\n(.*?)\n      - uses:", readme, re.S)
+    assert block is not None
+    documented = set(re.findall(r"^ {10}(?:# )?([a-z-]+):", block.group(1), re.M))
+    assert documented == set(_action()["inputs"]), documented ^ set(_action()["inputs"])
 
 
 def _run_action(
