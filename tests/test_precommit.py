@@ -76,6 +76,20 @@ def test_commit_with_a_key_is_blocked_and_clean_commit_passes(
     assert git(repo, "rev-parse", "HEAD") != head
 
 
+def test_a_key_in_utf16_without_a_byte_order_mark_is_blocked(
+    tmp_path: Path, hook_source: tuple[Path, str, Path]
+) -> None:
+    """pre-commit's identify takes such a file for binary: a hook limited to text files was
+    never even started for it."""
+    repo, env = _user_repo(tmp_path, hook_source, "binance-guard")
+    assert _run([*PRE_COMMIT, "install"], repo, env).returncode == 0
+    text = f"BINANCE_API_KEY={KEY}\nBINANCE_API_SECRET={SECRET}\n"
+    stage(repo, {"credentials": text.encode("utf-16-le")})
+    blocked = _run(["git", "commit", "-m", "add credentials"], repo, env)
+    assert blocked.returncode != 0
+    assert "credentials:1:" in blocked.stdout + blocked.stderr
+
+
 def test_pre_push_stops_a_key_committed_with_no_verify(
     tmp_path: Path, hook_source: tuple[Path, str, Path]
 ) -> None:
