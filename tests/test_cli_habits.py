@@ -79,8 +79,10 @@ def test_readme_options_exist_in_help() -> None:
         assert set(SHARED) <= documented[command], command
 
 
-@pytest.mark.parametrize("command", ["scan", "history", "fleet", "scrub", "verify", "audit",
-                                     "init", "hook", "pre-push", "ci"])
+@pytest.mark.parametrize(
+    "command",
+    ["scan", "history", "fleet", "scrub", "verify", "audit", "init", "hook", "pre-push", "ci"],
+)
 def test_every_option_in_help_is_in_the_readme(command: str) -> None:
     readme = (ROOT / "README.md").read_text()
     mentioned = set(re.findall(r"(?<![\w-])--[a-z-]+", readme))

@@ -380,8 +380,8 @@ def build() -> argparse.ArgumentParser:
     fleet.add_argument(
         "--cache-dir",
         metavar="DIR",
-        help="mirrors and the state store (default: ~/.cache/binance-guard/fleet); with "
-        "--scheduler, a path every worker can read",
+        help="mirrors and the state store (default: binance-guard/fleet in $XDG_CACHE_HOME, "
+        "else ~/.cache); with --scheduler, a path every worker can read",
     )
     fleet.add_argument(
         "--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask cluster's scheduler"
