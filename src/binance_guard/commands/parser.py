@@ -270,12 +270,12 @@ def build() -> argparse.ArgumentParser:
         "--rev",
         action="append",
         metavar="REV",
-        help="rev-list arguments instead of --all (repeatable): A..B, a branch",
+        help="rev-list arguments instead of --all (repeatable): A..B, a branch, --rev=--all",
     )
     history.add_argument(
         "--since-commit",
         metavar="COMMIT",
-        help="only what all refs added after COMMIT (same as --rev --all --rev ^COMMIT)",
+        help="only what all refs added after COMMIT (same as --rev=--all --rev ^COMMIT)",
     )
     history.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     history.add_argument(
