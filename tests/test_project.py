@@ -32,6 +32,19 @@ def test_own_history_is_clean_under_own_config() -> None:
     assert own.returncode == 0, own.stdout + own.stderr
 
 
+def test_readme_set_up_commands_are_what_ci_and_the_quick_start_run() -> None:
+    """The README's two one-liners: CI runs the test one as written, and the main job's is the
+    history scan the test above holds clean."""
+    blocks = [
+        b.strip() for b in re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    ]
+    venv = "python3 -m venv .venv && .venv/bin/pip install"
+    tests = f"{venv} -e '.[test]' && .venv/bin/python -m pytest"
+    assert f"{venv} . && .venv/bin/binance-guard history ." in blocks
+    assert tests in blocks
+    assert tests in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
 def test_own_pre_commit_config_runs_own_hooks_ruff_and_mypy() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pre_commit", "validate-config", ".pre-commit-config.yaml"],
