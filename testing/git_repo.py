@@ -50,6 +50,18 @@ def with_pre_push_hook(path: Path) -> tuple[Path, Path]:
     return repo, remote
 
 
+def store_blob(repo: Path, content: str) -> str:
+    """Write ``content`` as a loose blob that no commit holds; its id."""
+    return subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"],
+        cwd=repo,
+        input=content,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def write(repo: Path, name: str, content: str | bytes) -> Path:
     target = repo / name
     target.parent.mkdir(parents=True, exist_ok=True)

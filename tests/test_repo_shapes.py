@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from testing.cli import environ, run_cli
-from testing.git_repo import commit, git, make_repo, with_pre_push_hook, write
+from testing.git_repo import commit, git, make_repo, store_blob, with_pre_push_hook, write
 from testing.keys import fake_key
 
 KEY, SECRET = fake_key("shapes-key"), fake_key("shapes-secret")
@@ -217,14 +217,7 @@ def test_pre_push_of_a_tag_of_a_blob_holding_a_key(
     """A tag can name a blob (git.git tags its signing key): no commit introduces it, and the
     range scan found the key, called it "already present before the range" and let it go."""
     repo, remote, env = pushing
-    blob = subprocess.run(
-        ["git", "hash-object", "-w", "--stdin"],
-        cwd=repo,
-        input=LEAK,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    blob = store_blob(repo, LEAK)
     git(repo, "tag", "keys", blob)
     push = subprocess.run(
         ["git", "push", "origin", "keys"], cwd=repo, env=env, capture_output=True, text=True
@@ -240,14 +233,7 @@ def test_history_of_a_tag_of_a_tree_holding_a_key(tmp_path: Path) -> None:
     objects", though a tag reaches it (and `git push --tags` sends it)."""
     repo = make_repo(tmp_path / "repo")
     commit(repo, {"README.md": "# bot\n"})
-    blob = subprocess.run(
-        ["git", "hash-object", "-w", "--stdin"],
-        cwd=repo,
-        input=LEAK,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    blob = store_blob(repo, LEAK)
     tree = subprocess.run(
         ["git", "mktree"],
         cwd=repo,
