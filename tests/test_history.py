@@ -231,6 +231,17 @@ def test_odd_paths_large_and_binary_blobs(repo: Path) -> None:
     doc = json.loads(proc.stdout)
     assert {f["path"] for f in doc["findings"]} == {odd}
     assert doc["skipped_objects"] == {"binary": 1, "larger than 2000 bytes": 1}
+    # Not scanned, but the prefilter saw something key-shaped in it: not called clean.
+    assert doc["incomplete"] == {"blob(s) over --max-bytes that may hold keys": 1}
+    assert proc.returncode == 2
+
+
+def test_a_large_blob_without_anything_key_shaped_is_only_skipped(repo: Path) -> None:
+    commit(repo, {"big.log": "line\n" * 1000, "blob.bin": b"\x00" + _env(K[3]).encode() * 99})
+    proc = run_cli("history", str(repo), "--format", "json", "--max-bytes", "2000")
+    doc = json.loads(proc.stdout)
+    assert doc["skipped_objects"] == {"larger than 2000 bytes": 2}  # the binary one is no suspect
+    assert doc["incomplete"] == {} and proc.returncode == 0
 
 
 def test_detached_head(repo: Path) -> None:

@@ -347,6 +347,23 @@ def test_plain_hook_checks_every_ref_of_one_push(plain: Plain) -> None:
     assert plain.push("-q", "origin", "main").returncode == 0  # the clean one alone goes
 
 
+def test_plain_hook_stops_a_push_of_a_large_file_that_may_hold_a_key(plain: Plain) -> None:
+    """Over --max-bytes it is not scanned, and not called clean: a bot's log with its keys
+    committed with --no-verify would otherwise go out."""
+    hook = plain.repo / ".git" / "hooks" / "pre-push"
+    hook.write_text(hook.read_text().replace('"$@"', '--max-bytes 1000 "$@"'))
+    commit(plain.repo, {"bot.log": BOT + "." * 2000}, "a log")
+    before = plain.remote_rev("main")
+    proc = plain.push("origin", "main")
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert "Push stopped by binance-guard" in proc.stdout
+    assert "INCOMPLETE: 1 blob(s) over --max-bytes that may hold keys" in proc.stderr
+    assert plain.remote_rev("main") == before
+    commit(plain.repo, {"bot.log": "." * 2000}, "log emptied")
+    commit(plain.repo, {"bot.log": "ok\n" * 1000}, "a clean log")  # the key is still behind
+    assert plain.push("-q", "origin", "main").returncode != 0
+
+
 def test_plain_hook_lets_deletions_and_clean_branches_through(plain: Plain) -> None:
     git(plain.repo, "checkout", "-q", "-b", "feature")
     commit(plain.repo, {"bot.py": CLEAN_BOT}, "clean bot")
