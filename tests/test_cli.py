@@ -70,7 +70,7 @@ def test_bad_input_is_skipped_or_survived(repo: Path) -> None:
     files: dict[str, str | bytes] = {
         "binary.bin": b"\x00\x89PNG" + PAIR.encode(),
         "latin1.env": b"caf\xe9 \xff\xfe\n" + PAIR.encode() + b"\xc3\x28\n",
-        "big.env": PAIR + "#" * 3000 + "\n",
+        "big.env": "#" * 3000 + "\n",
         "-odd name \u043a\u043b\u044e\u0447.env": PAIR,
     }
     commit(repo, files)
@@ -273,7 +273,8 @@ def test_no_output_of_any_command_holds_a_secret(repo: Path) -> None:
     outputs = []
     for args in runs:
         proc = run_cli(*args, cwd=repo)
-        assert proc.returncode in (0, 1), (args, proc.stderr)
+        over = "--max-bytes" in args  # big.env is over it and holds a key: not called clean
+        assert proc.returncode in ((2,) if over else (0, 1)), (args, proc.stderr)
         outputs.append((args, proc.stdout + proc.stderr))
     stage(repo, {name: text + "\n# touched\n" + text for name, text in files.items()})
     hook = run_cli("hook", "-v", cwd=repo)

@@ -464,7 +464,7 @@ def test_a_file_over_max_bytes_whose_added_lines_may_hold_a_key_stops_the_commit
     assert "big.env: larger than 100 bytes, and its added lines may hold a key" in proc.stdout
     assert KEY not in proc.stdout + proc.stderr
     doc = json.loads(run_cli("hook", "--max-bytes", "100", "--format", "json", cwd=repo).stdout)
-    assert doc["incomplete"] == {"staged file(s) over --max-bytes with possible keys": 1}
+    assert doc["incomplete"] == {"staged file(s) over --max-bytes that may hold keys": 1}
     assert run_cli("hook", "--max-bytes", "100", "--allow-incomplete", cwd=repo).returncode == 0
     assert run_cli("hook", "--max-bytes", "1000", cwd=repo).returncode == 1
 

@@ -96,7 +96,7 @@ def test_what_is_skipped_on_purpose_is_listed_and_complete(repo: Path) -> None:
         {
             "found.env": _env(K[0]),
             "logo.png": b"\x89PNG\x00\x00" + _env(K[1]).encode(),
-            "big.env": _env(K[1]) + "#" * 3000,
+            "big.env": "LOG_LEVEL=debug\n" * 200,  # nothing key-shaped in it
             "vendor/lib.env": _env(K[2]),
             "gone.env": _env(K[2]),
         },
@@ -123,6 +123,40 @@ def test_what_is_skipped_on_purpose_is_listed_and_complete(repo: Path) -> None:
     named = run_cli("scan", "broken.env", cwd=repo)
     assert named.returncode == 0 and "skipped: 1 symbolic link" in named.stdout
     _no_secret(proc.stdout, proc.stderr)
+
+
+def test_a_file_over_max_bytes_that_may_hold_a_key_makes_the_run_incomplete(
+    repo: Path,
+) -> None:
+    """Not scanned (the user's limit), but read through the prefilter: a key in a bot's log
+    over the limit is not called clean."""
+    commit(repo, {"bot.log": "started\n" * 300 + _env(K[0])})
+    proc = run_cli("scan", "--format", "json", "--max-bytes", "2000", cwd=repo)
+    assert proc.returncode == 2, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["incomplete"] == {"file(s) over --max-bytes that may hold keys": 1}
+    text = run_cli("scan", "--max-bytes", "2000", cwd=repo)
+    assert text.returncode == 2
+    assert "bot.log: larger than 2000 bytes" in text.stdout and "INCOMPLETE" in text.stdout
+    assert run_cli("scan", "--max-bytes", "2000", "--allow-incomplete", cwd=repo).returncode == 0
+    assert run_cli("scan", "--max-bytes", "3000", cwd=repo).returncode == 1
+    _no_secret(proc.stdout, proc.stderr, text.stdout, text.stderr)
+
+
+def test_the_prefilter_of_a_large_file_sees_a_key_across_its_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from binance_guard.sources import source
+
+    monkeypatch.setattr(source, "PREFILTER_CHUNK", 4096)
+    for at in (4096 - 30, 3 * 4096 - 1, 4096 * 5):  # across the first, third, at the sixth
+        path = tmp_path / f"at-{at}.log"
+        path.write_bytes(b"." * at + _env(K[1]).encode() + b"." * 5000)
+        skipped = source.read_file(str(path), path.name, max_bytes=1000)
+        assert isinstance(skipped, source.Skipped) and skipped.unread, at
+    clean = tmp_path / "clean.log"
+    clean.write_bytes(b"debug line\n" * 3000)
+    assert not source.read_file(str(clean), "clean.log", max_bytes=1000).unread  # type: ignore[union-attr]
 
 
 def test_a_staged_blob_that_cannot_be_read_stops_the_commit(repo: Path) -> None:

@@ -7,6 +7,7 @@ import stat
 from collections.abc import Container
 
 from binance_guard.detection.heuristics import is_binary
+from binance_guard.detection.prefilter import has_candidates
 from binance_guard.record import field, record
 from binance_guard.regex import compile_later
 
@@ -67,13 +68,42 @@ def read_file(
         return Skipped(display, "submodule or nested repository (not followed: scan it alone)")
     if not stat.S_ISREG(info.st_mode) and not (named and _is_stream(info)):
         return Skipped(display, "not a regular file")
-    if info.st_size > max_bytes:
-        return Skipped(display, f"larger than {max_bytes} bytes ({info.st_size})")
     try:
         with open(path, "rb") as handle:
+            if info.st_size > max_bytes and stat.S_ISREG(info.st_mode):
+                reason = f"larger than {max_bytes} bytes ({info.st_size})"
+                if not _may_hold_keys(handle):
+                    return Skipped(display, reason)
+                return Skipped(
+                    display,
+                    f"{reason}, and may hold a key: not scanned (raise --max-bytes to scan it)",
+                    OVERSIZED_FILES,
+                )
             return read_stream(handle, display, max_bytes)
     except OSError as exc:
         return failed(display, "unreadable", exc)
+
+
+OVERSIZED_FILES = "file(s) over --max-bytes that may hold keys"
+PREFILTER_CHUNK = 8 << 20
+PREFILTER_OVERLAP = 1024  # more than a key, a marker or either in UTF-32 across a boundary
+
+
+def _may_hold_keys(handle: BinaryIO) -> bool:
+    """A file too large to scan (the user's limit on time and memory) is still read through
+    the prefilter, a chunk at a time: one it flags is not called clean. Binary ones are
+    skipped as everywhere."""
+    chunk = handle.read(PREFILTER_CHUNK)
+    if is_binary(chunk):
+        return False
+    tail = b""
+    while chunk:
+        window = tail + chunk
+        if has_candidates(window):
+            return True
+        tail = window[-PREFILTER_OVERLAP:]
+        chunk = handle.read(PREFILTER_CHUNK)
+    return False
 
 
 def failed(display: str, what: str, exc: OSError, unread: str = UNREADABLE_FILES) -> Skipped:

@@ -250,7 +250,7 @@ def scanned_blobs(
     ]
 
 
-OVERSIZED_CANDIDATES = "staged file(s) over --max-bytes with possible keys"
+OVERSIZED_CANDIDATES = "staged file(s) over --max-bytes that may hold keys"
 
 
 def _oversized(path: str, data: bytes, added: set[int], max_bytes: int) -> Skipped:
