@@ -213,3 +213,20 @@ def test_an_object_git_cannot_read_leaves_its_repository_incomplete(tmp_path: Pa
     assert beta["status"] == "incomplete" and "corrupt or unreadable" in beta["error"]
     assert {r["status"] for name, r in by_repo(doc).items() if name != "beta"} == {"complete"}
     assert ("alpha", 0, "deploy/bot.env") in found(doc)
+
+
+def test_a_large_blob_that_may_hold_a_key_leaves_its_repository_incomplete(tmp_path: Path) -> None:
+    """Over --max-bytes it is not scanned, but the prefilter flags it: the repository's other
+    findings are reported, the run exits 2, and the next run looks again."""
+    repo = make_repo(tmp_path / "org" / "logs")
+    commit(repo, {"bot.env": env_file(KEYS[0]), "bot.log": "x\n" * 600 + env_file(KEYS[1])})
+    cache, org = tmp_path / "cache", str(tmp_path / "org")
+    for _ in range(2):  # the second run lists it again rather than calling it unchanged
+        doc = fleet(cache, "--max-bytes", "1000", org, code=(2,))
+        (outcome,) = doc["repos"]
+        assert outcome["status"] == "incomplete"
+        assert "1 blob(s) larger than --max-bytes may hold keys" in outcome["error"]
+        assert found(doc) == {("logs", 0, "bot.env")}
+    doc = fleet(cache, "--max-bytes", "5000", org, code=(1,))
+    assert by_repo(doc)["logs"]["status"] == "complete"
+    assert found(doc) == {("logs", 0, "bot.env"), ("logs", 1, "bot.log")}

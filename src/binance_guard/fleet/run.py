@@ -113,6 +113,7 @@ class _Run:
         self.next_batch = 0
         self.filling: tuple[int, int, int] | None = None  # batch not sent yet: id, bytes, blobs
         self.clean: dict[str, tasks.Attributed] = {}  # repository -> attribution if no secret
+        self.suspects: dict[str, int] = {}  # repository -> oversized blobs that may hold keys
         self.waiting: dict[int, set[str]] = {}  # batch -> repositories waiting for it
         self.needs: dict[str, set[int]] = {}  # repository -> batches it waits for
         self.blobs: dict[str, list[str]] = {}  # repository -> blobs its refs reach
@@ -124,9 +125,7 @@ class _Run:
         self.group = 1
 
     def submit(self, kind: str, ref: Any, fn: Callable[..., Any], *args: Any) -> None:
-        future = self.client.submit(
-            fn, *args, retries=RETRIES, pure=False, priority=PRIORITY[kind]
-        )
+        future = self.client.submit(fn, *args, retries=RETRIES, pure=False, priority=PRIORITY[kind])
         self.futures[future.key] = (future, kind, ref)
         self.stream.add(future)
 
@@ -211,6 +210,8 @@ class _Run:
         outcome.blobs, outcome.oversized = len(listing.blobs), listing.oversized
         if outcome.oversized:
             outcome.notes.append(f"{outcome.oversized} blob(s) larger than --max-bytes: skipped")
+        if listing.suspects:
+            self.suspects[repo] = listing.suspects
         first = [o for o in listing.blobs if o not in self.listed or o in self.failed]
         self.listed.update(listing.blobs)
         self.result.unique_blobs = len(self.listed)
@@ -357,14 +358,22 @@ class _Run:
     def _attribute_done(self, repo: str, attributed: tasks.Attributed) -> None:
         outcome = self.outcomes[repo]
         outcome.findings, outcome.notes = attributed.findings, outcome.notes + attributed.notes
+        suspects = self.suspects.pop(repo, 0)
+        # Findings are recorded either way; refs marked incomplete are listed again next run.
         outcome.records = self.store.finish_repo(
             repo,
             outcome.spec.name,
             outcome.spec.display,
-            f"{self.refs[repo]}:{self.key}",
+            f"{self.refs[repo]}:{self.key}" + (":incomplete" if suspects else ""),
             [f.as_dict() for f in attributed.findings],
         )
-        outcome.status = "complete"
+        if suspects:
+            outcome.fail(
+                f"{suspects} blob(s) larger than --max-bytes may hold keys: not scanned "
+                "(raise --max-bytes to scan them)"
+            )
+        else:
+            outcome.status = "complete"
 
     def _attribute_failed(self, repo: str, error: str) -> None:
         self.outcomes[repo].fail(f"attribution failed: {error}")

@@ -40,6 +40,7 @@ class Listing:
     blobs: list[str] = dataclasses.field(default_factory=list)
     sizes: list[int] = dataclasses.field(default_factory=list)
     oversized: int = 0
+    suspects: int = 0  # of those, blobs the prefilter flags: the repository is not clean
     # The attribution if no blob holds a secret (messages, tags, notes): most repositories
     # then need no attribution task.
     clean: Attributed | None = None
@@ -82,11 +83,21 @@ def _list(
     if refs == known_refs:
         return Listing(refs, unchanged=True)
     stock, messages = inventory_and_messages(mirror, ["--all"], max_bytes)
-    if stock.unreadable:  # listed by the refs, yet git cannot read their headers
-        raise git.GitError(f"{len(stock.unreadable)} object(s) corrupt or unreadable")
+    unreadable = list(stock.unreadable)
+    suspects = 0
+    if stock.oversized:
+        suspects = history.oversized_suspects(mirror, [o for o, _ in stock.oversized], unreadable)
+    if unreadable:  # listed by the refs, yet git cannot read them
+        raise git.GitError(f"{len(unreadable)} object(s) corrupt or unreadable")
     findings, notes = history.attribute(mirror, None, False, {}, policy, messages=messages)
     return Listing(
-        refs, False, stock.blobs, stock.sizes, len(stock.oversized), Attributed(findings, notes)
+        refs,
+        False,
+        stock.blobs,
+        stock.sizes,
+        len(stock.oversized),
+        suspects,
+        Attributed(findings, notes),
     )
 
 

@@ -89,7 +89,7 @@ def scan_history(
         corrupt = set(stock.unreadable)
         if stock.oversized:
             unread: list[str] = []
-            suspects = _oversized_suspects(repo, [oid for oid, _ in stock.oversized], unread)
+            suspects = oversized_suspects(repo, [oid for oid, _ in stock.oversized], unread)
             corrupt.update(unread)
             if suspects:
                 result.incomplete[OVERSIZED_SUSPECTS] = suspects
@@ -137,7 +137,7 @@ def scan_history(
 OVERSIZED_SUSPECTS = "blob(s) over --max-bytes that may hold keys"
 
 
-def _oversized_suspects(repo: str, oids: Sequence[str], unreadable: list[str]) -> int:
+def oversized_suspects(repo: str, oids: Sequence[str], unreadable: list[str]) -> int:
     """Blobs over ``--max-bytes`` are not scanned (the user's limit on time and memory), but
     one the prefilter flags is not called clean either: a key in a pushed log or dump would
     pass. Read one at a time; binary ones are skipped as everywhere."""
