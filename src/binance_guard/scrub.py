@@ -437,6 +437,41 @@ def _describe_changes(repo: str, record: dict[str, object]) -> str:
     return f"{len(moved)} ref(s) differ from before it ({shown})"
 
 
+def _clear_stale_index_lock(repo: str) -> None:
+    """An interrupted git-filter-repo's ``reset`` can leave ``index.lock`` behind: git removes
+    it on SIGTERM except in the instant between creating it and registering it, and never on
+    SIGKILL. A lock newer than the journal that no process holds open is that one: removed, so
+    that the rollback can restore the index. Any other lock stays (the rollback then fails and
+    says so)."""
+    lock = git.git_path(repo, "index.lock")
+    try:
+        if os.stat(lock).st_mtime < os.stat(_journal_path(repo)).st_mtime:
+            return
+    except FileNotFoundError:
+        return
+    if not _held_open(lock):
+        os.remove(lock)
+
+
+def _held_open(path: str) -> bool:
+    """Whether a process has ``path`` open (Linux's /proc); elsewhere, assume one has."""
+    try:
+        pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return True
+    target = os.path.realpath(path)
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:  # gone, or not ours to look at
+            continue
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
+                    return True
+    return False
+
+
 def rollback(repo: str) -> str:
     """Put refs, HEAD and the work tree back exactly as the journal recorded them."""
     git.open_repo(repo)
@@ -461,6 +496,7 @@ def rollback(repo: str) -> str:
     elif isinstance(head, str) and head:
         git.run(["update-ref", "--no-deref", "HEAD", head], cwd=repo)
     if git.has_worktree(repo):  # it was clean before the run: make it match HEAD again
+        _clear_stale_index_lock(repo)
         git.run(["read-tree", "-u", "--reset", "HEAD"], cwd=repo)
     if git.refs(repo) != before:
         raise ScrubError("rollback incomplete: refs still differ; restore from the backup bundle")
