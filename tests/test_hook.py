@@ -478,3 +478,7 @@ def test_a_file_over_max_bytes_is_skipped_when_its_added_lines_are_clean(repo: P
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "skipped big.env: larger than 100 bytes" in proc.stdout
     assert "INCOMPLETE" not in proc.stdout
+    stage(repo, {"dump.bin": b"\x00" + f"BINANCE_API_KEY={KEY}\n".encode() * 9})  # binary
+    proc = run_cli("hook", "-v", "--max-bytes", "100", cwd=repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "skipped dump.bin: larger than 100 bytes" in proc.stdout

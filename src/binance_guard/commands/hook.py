@@ -125,9 +125,5 @@ def _at_tips(findings: list[Finding], tips: list[str]) -> list[Finding]:
             finding.secret.encode() in contents.get(t.blobs.get(finding.path, ""), b"")
             for t in trees
         )
-        result.append(
-            replace(
-                finding, attribution=replace(finding.attribution, in_head=at_tip)
-            )
-        )
+        result.append(replace(finding, attribution=replace(finding.attribution, in_head=at_tip)))
     return result

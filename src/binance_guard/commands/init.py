@@ -194,9 +194,7 @@ class _Init:
         else:
             eol = _line_ending(text)
             prefix = "" if not text or text.endswith("\n") else eol
-            block = eol.join(
-                ([GITIGNORE_HEADER] if GITIGNORE_HEADER not in have else []) + missing
-            )
+            block = eol.join(([GITIGNORE_HEADER] if GITIGNORE_HEADER not in have else []) + missing)
             with open(target, "a", encoding="utf-8", newline="") as handle:
                 handle.write(f"{prefix}{block}{eol}")
             self.done.append(f"updated .gitignore: {', '.join(missing)}")

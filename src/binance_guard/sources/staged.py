@@ -254,16 +254,21 @@ OVERSIZED_CANDIDATES = "staged file(s) over --max-bytes that may hold keys"
 
 
 def _oversized(path: str, data: bytes, added: set[int], max_bytes: int) -> Skipped:
-    """A staged file over ``--max-bytes`` is skipped when its added lines hold nothing the
-    scanner could report (the prefilter has looked at them); otherwise the commit is not
-    called clean: the blob is in memory already, but scanning a huge one is the user's call."""
+    """A staged file over ``--max-bytes`` is skipped when it is binary or its added lines hold
+    nothing the scanner could report (the prefilter has looked at them); otherwise the commit
+    is not called clean: the blob is in memory already, but scanning a huge one is the user's
+    call."""
+    from binance_guard.detection.heuristics import is_binary
     from binance_guard.sources.source import Skipped
 
+    skipped = Skipped(path, f"larger than {max_bytes} bytes")
+    if is_binary(data):
+        return skipped
     if wide_codec(data) is None:  # UTF-16 and UTF-32 lines are not split on a b"\n"
         lines = enumerate(data.split(b"\n"), 1)
         data = b"\n".join(line for number, line in lines if number in added)
     if not has_candidates(data):
-        return Skipped(path, f"larger than {max_bytes} bytes")
+        return skipped
     return Skipped(
         path,
         f"larger than {max_bytes} bytes, and its added lines may hold a key: not scanned "

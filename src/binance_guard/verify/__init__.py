@@ -28,6 +28,7 @@ class Settings:
     deadline: float = RUN_DEADLINE_S
     max_response_bytes: int = MAX_RESPONSE_BYTES
 
+
 # Statuses of keys that could not be checked: a run that asked to verify and has any of
 # them is incomplete (exit 2).
 INCOMPLETE = frozenset({"unreachable", "invalid_answer", "rate_limited", "not_checked"})

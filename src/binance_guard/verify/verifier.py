@@ -43,7 +43,6 @@ ERROR_STATUS = {
 }
 
 
-
 # A permission field's name: shown to the user, so only the shape Binance uses.
 PERMISSION_FIELD = re.compile(r"(?:enable|permits)[A-Za-z0-9]{1,60}")
 MAX_PERMISSION_FIELDS = 100
@@ -155,6 +154,4 @@ def verify_findings(findings: Sequence[Finding], client: Client) -> list[Finding
                 results[pair] = Verification("skipped", str(exc))
         verdict[key.fingerprint] = verdict[credential.fingerprint] = results[pair]
     default = Verification("skipped", "not an API key with a credential to sign with")
-    return [
-        replace(f, verification=verdict.get(f.fingerprint, default)) for f in findings
-    ]
+    return [replace(f, verification=verdict.get(f.fingerprint, default)) for f in findings]
