@@ -143,16 +143,7 @@ class _Run:
         workers = len(self.client.scheduler_info().get("workers", {})) or 1
         # A few groups per worker: enough to balance, few enough to keep overhead down.
         self.group = max(1, min(GROUP_MAX, -(-len(jobs) // (4 * workers))))
-        for start in range(0, len(jobs), self.group):
-            chunk = jobs[start : start + self.group]
-            self.submit(
-                "lists",
-                [repo for repo, _ in chunk],
-                tasks.list_many,
-                [job for _, job in chunk],
-                self.max_bytes,
-                self.policy,
-            )
+        self._submit_groups("lists", tasks.list_many, jobs, self.max_bytes, self.policy)
 
     def _unchanged(self, outcome: RepoOutcome, known: str) -> bool:
         """Checked here first, from files only: an unchanged fleet then costs no task and no
@@ -334,15 +325,16 @@ class _Run:
 
     def _flush_ready(self) -> None:
         ready, self.ready = self.ready, []
-        for start in range(0, len(ready), self.group):
-            chunk = ready[start : start + self.group]
-            self.submit(
-                "attributes",
-                [repo for repo, _ in chunk],
-                tasks.attribute_many,
-                [job for _, job in chunk],
-                self.policy,
-            )
+        self._submit_groups("attributes", tasks.attribute_many, ready, self.policy)
+
+    def _submit_groups(
+        self, kind: str, fn: Callable[..., Any], jobs: Sequence[tuple[str, Any]], *args: Any
+    ) -> None:
+        """``fn`` over ``self.group`` repositories' jobs per task (each task costs
+        milliseconds of scheduling); the repositories are the task's reference."""
+        for start in range(0, len(jobs), self.group):
+            chunk = jobs[start : start + self.group]
+            self.submit(kind, [repo for repo, _ in chunk], fn, [job for _, job in chunk], *args)
 
     def _attributes_done(self, repos: list[str], results: list[tasks.Attributed | str]) -> None:
         for repo, result in zip(repos, results, strict=True):
