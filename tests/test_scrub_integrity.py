@@ -470,6 +470,8 @@ def test_rollback_clears_the_index_lock_an_interrupted_reset_left(tmp_path: Path
     finally:
         holder.kill()
         holder.wait()
+    head_lock = repo / ".git" / "HEAD.lock"  # reset --hard moves HEAD too
+    head_lock.write_text("")
     restore = _cli("scrub", "--rollback", str(repo), env=temp)
     assert restore.returncode == 0, restore.stderr
-    assert not lock.exists() and _snapshot(repo) == before
+    assert not lock.exists() and not head_lock.exists() and _snapshot(repo) == before

@@ -437,29 +437,35 @@ def _describe_changes(repo: str, record: dict[str, object]) -> str:
     return f"{len(moved)} ref(s) differ from before it ({shown})"
 
 
-def _clear_stale_index_lock(repo: str) -> None:
-    """An interrupted git-filter-repo's ``reset`` can leave ``index.lock`` behind: git removes
-    it on SIGTERM except in the instant between creating it and registering it, and never on
-    SIGKILL. A lock newer than the journal that no process holds open is that one: removed, so
-    that the rollback can restore the index. Any other lock stays (the rollback then fails and
-    says so)."""
-    lock = git.git_path(repo, "index.lock")
-    try:
-        if os.stat(lock).st_mtime < os.stat(_journal_path(repo)).st_mtime:
-            return
-    except FileNotFoundError:
-        return
-    if not _held_open(lock):
-        os.remove(lock)
+def _clear_stale_locks(repo: str) -> None:
+    """An interrupted git-filter-repo step (its ``reset``) can leave lock files behind
+    (``index.lock``, ``HEAD.lock``): git removes them on SIGTERM except in the instant between
+    creating and registering one, and never on SIGKILL. Locks newer than the journal that no
+    process holds open are those: removed, so that the rollback can move the refs and restore
+    the index. Any other lock stays (the rollback then fails and says so)."""
+    journal = _journal_path(repo)
+    since = os.stat(journal).st_mtime
+    stale = []
+    for root, dirs, files in os.walk(os.path.dirname(journal)):
+        dirs[:] = [d for d in dirs if d != "objects"]
+        for name in files:
+            path = os.path.join(root, name)
+            with contextlib.suppress(OSError):
+                if name.endswith(".lock") and os.stat(path).st_mtime >= since:
+                    stale.append(path)
+    held = _open_files() if stale else None
+    for lock in stale:
+        if held is not None and os.path.realpath(lock) not in held:
+            os.remove(lock)
 
 
-def _held_open(path: str) -> bool:
-    """Whether a process has ``path`` open (Linux's /proc); elsewhere, assume one has."""
+def _open_files() -> set[str] | None:
+    """What every process has open (Linux's /proc); None where that cannot be known."""
     try:
         pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]
     except OSError:
-        return True
-    target = os.path.realpath(path)
+        return None
+    found = set()
     for pid in pids:
         try:
             fds = os.listdir(f"/proc/{pid}/fd")
@@ -467,9 +473,8 @@ def _held_open(path: str) -> bool:
             continue
         for fd in fds:
             with contextlib.suppress(OSError):
-                if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
-                    return True
-    return False
+                found.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    return found
 
 
 def rollback(repo: str) -> str:
@@ -484,6 +489,7 @@ def rollback(repo: str) -> str:
             f"the journal {_journal_path(repo)} is unreadable; restore from the backup bundle "
             f"instead: git fetch --force --update-head-ok BUNDLE 'refs/*:refs/*'"
         )
+    _clear_stale_locks(repo)
     described = _describe_changes(repo, record)
     now = git.refs(repo)
     commands = [f"update {ref} {sha}" for ref, sha in before.items() if now.get(ref) != sha]
@@ -496,7 +502,6 @@ def rollback(repo: str) -> str:
     elif isinstance(head, str) and head:
         git.run(["update-ref", "--no-deref", "HEAD", head], cwd=repo)
     if git.has_worktree(repo):  # it was clean before the run: make it match HEAD again
-        _clear_stale_index_lock(repo)
         git.run(["read-tree", "-u", "--reset", "HEAD"], cwd=repo)
     if git.refs(repo) != before:
         raise ScrubError("rollback incomplete: refs still differ; restore from the backup bundle")
