@@ -690,6 +690,22 @@ def test_printed_pushes_clean_branches_only_tracked_remotely(leaky: Path, tmp_pa
     assert _secrets_in(_reachable_objects(remote)) == set()
 
 
+@pytest.mark.parametrize(
+    ("remotes", "expected"),
+    [((), "<your-remote>"), (("upstream",), "upstream"), (("fork", "upstream"), "<your-remote>")],
+)
+def test_in_place_pushes_name_a_remote_that_exists(
+    leaky: Path, remotes: tuple[str, ...], expected: str
+) -> None:
+    """In place, the pushes name the repository's remote, never an `origin` it does not have."""
+    for name in remotes:
+        git(leaky, "remote", "add", name, f"https://example.com/{name}.git")
+    proc = _cli("scrub", "--in-place", "--yes", str(leaky))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    commands = _pushes(proc.stdout)
+    assert commands and all(cmd[3:6] == ["push", "--force", expected] for cmd in commands)
+
+
 def test_annotated_tag_message_with_a_found_secret_is_scrubbed(scrubbed: Scrubbed) -> None:
     raw = git(scrubbed.repo, "cat-file", "tag", "v2-note")
     assert K[3] not in raw and "***REMOVED***" in raw

@@ -983,13 +983,19 @@ def _carry_notes(repo: str) -> list[str]:
     return moved
 
 
-def push_remote(repo: str) -> str:
-    """Where the user's branches live: pushing from a mirror to its origin would only update
-    the local clone it was made from."""
+def push_remote(repo: str, in_place: bool) -> str:
+    """Where the user's branches live. A mirror's own origin is the local clone it was made
+    from, so its pushes name the clone's origin URL; in place, the remote by name (origin,
+    or the only one there is), and a placeholder when there is none to guess."""
     try:
-        return git.run(["remote", "get-url", "origin"], cwd=repo).decode().strip()
+        if not in_place:
+            return git.run(["remote", "get-url", "origin"], cwd=repo).decode().strip()
+        names = git.run(["remote"], cwd=repo).decode().split()
     except git.GitError:
         return "<your-remote-url>"
+    if "origin" in names:
+        return "origin"
+    return names[0] if len(names) == 1 else "<your-remote>"
 
 
 def next_steps(outcome: Outcome, remote: str) -> str:

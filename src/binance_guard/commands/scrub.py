@@ -141,7 +141,7 @@ def _run(
         )
         return EXIT_ERROR
     show(f"rewritten repository: {os.path.abspath(outcome.target)}")
-    show(next_steps(outcome, "origin" if in_place else push_remote(repo)))
+    show(next_steps(outcome, push_remote(repo, in_place)))
     return EXIT_CLEAN
 
 
