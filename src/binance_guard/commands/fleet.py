@@ -93,7 +93,9 @@ def _specs(
         token = os.environ.get(discovery.TOKEN_ENV)
         specs += discovery.github_org(github_org, github_api_url, token, forks, archived)
     if not specs:
-        raise UsageError("no repositories: give REPO (path or URL), --from FILE or --github-org NAME")
+        raise UsageError(
+            "no repositories: give REPO (path or URL), --from FILE or --github-org NAME"
+        )
     return discovery.unique(specs)
 
 
