@@ -33,6 +33,8 @@ ENCODINGS = {
     "utf-16 BE": ENV.encode("utf-16-be"),
     "utf-32 LE with BOM": b"\xff\xfe\0\0" + ENV.encode("utf-32-le"),
     "utf-32 BE with BOM": b"\0\0\xfe\xff" + ENV.encode("utf-32-be"),
+    "utf-32 LE": ENV.encode("utf-32-le"),
+    "utf-32 BE": ENV.encode("utf-32-be"),
 }
 # A Kubernetes Secret's data: each value base64-encoded once (`echo key | base64` adds "\n").
 K8S_SECRET = (
@@ -45,6 +47,7 @@ WIDE = {
     "utf-16 BE": ("utf-16-be", b""),
     "utf-32 LE with BOM": ("utf-32-le", b"\xff\xfe\0\0"),
     "utf-32 BE with BOM": ("utf-32-be", b"\0\0\xfe\xff"),
+    "utf-32 LE": ("utf-32-le", b""),
 }
 
 
@@ -74,6 +77,7 @@ def test_utf16_without_a_key_stays_clean() -> None:
     for check in (has_candidates, patch_has_candidates):
         assert not check(text.encode("utf-16-le"))
         assert not check(text.encode("utf-32"))
+        assert not check(text.encode("utf-32-be"))
         assert not check(bytes(range(256)) * 64)  # binary with NULs
 
 
@@ -179,9 +183,7 @@ def test_ci_push(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("encoding", list(WIDE))
-def test_a_base64_key_in_a_wide_file_is_found_by_every_front_end(
-    repo: Path, encoding: str
-) -> None:
+def test_a_base64_key_in_a_wide_file_is_found_by_every_front_end(repo: Path, encoding: str) -> None:
     data = _wide(K8S_SECRET, encoding)
     expected = [("binance_api_key", 6), ("binance_secret_key", 7)]
     assert [(f.type, f.line) for f in scan_bytes(data, "secret.yaml")] == expected
@@ -302,4 +304,3 @@ def test_named_fifo_is_read(tmp_path: Path) -> None:
     writer.join(timeout=60)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert [f["line"] for f in json.loads(proc.stdout)["findings"]] == [1]
-

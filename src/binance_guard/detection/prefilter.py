@@ -134,9 +134,9 @@ def _has_wide_candidates(data: bytes) -> bool:
 
 
 def wide_codec(data: bytes) -> "str | None":
-    """The codec of UTF-32 text with a byte-order mark, or of UTF-16 text (PowerShell 5's
-    ``>`` and Windows editors write it) from its byte-order mark or, without one, from NULs in
-    every other byte (ASCII-heavy text); None for anything else (UTF-8 and binary)."""
+    """The codec of UTF-16 or UTF-32 text (PowerShell 5's ``>`` and Windows editors write
+    UTF-16) from its byte-order mark or, without one, from where its NULs are (ASCII-heavy
+    text); None for anything else (UTF-8 and binary)."""
     if data.startswith(UTF32_BOMS):  # before UTF-16: FF FE starts both little-endian marks
         return "utf-32"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -146,6 +146,16 @@ def wide_codec(data: bytes) -> "str | None":
     sample = data[:BINARY_SNIFF]
     if b"\0" not in sample:
         return None
+    # UTF-32 first (its ASCII has NULs in every other byte too): the top byte of a code unit
+    # is always 0, the plane byte nearly always (BMP), the low byte nearly never.
+    units = sample[: len(sample) // 4 * 4]
+    for codec, top, plane, low in (
+        ("utf-32-le", units[3::4], units[2::4], units[0::4]),
+        ("utf-32-be", units[0::4], units[1::4], units[3::4]),
+    ):
+        wide = top and top.count(0) == len(top) and plane.count(0) * 2 >= len(plane)
+        if wide and low.count(0) * 100 <= len(low):
+            return codec
     for codec, high, low in (
         ("utf-16-le", sample[1::2], sample[0::2]),
         ("utf-16-be", sample[0::2], sample[1::2]),

@@ -287,8 +287,8 @@ def _looks_generated(data: bytes) -> bool:
 def _text_lines(raw: bytes, codec: str, git_lines: Container[int]) -> set[int]:
     """The text lines holding one of ``git_lines``. Git numbers lines by their b"\\n" bytes,
     and in UTF-16/32 characters other than the newline hold one too (上 is 0A 4E)."""
-    width = 4 if codec == "utf-32" else 2
-    big = codec == "utf-16-be" or raw.startswith((b"\xfe\xff", b"\0\0\xfe\xff"))
+    width = 4 if codec.startswith("utf-32") else 2
+    big = codec.endswith("-be") or raw.startswith((b"\xfe\xff", b"\0\0\xfe\xff"))
     newline = "\n".encode(f"utf-{8 * width}-{'be' if big else 'le'}")
     text_lines = {1} if 1 in git_lines else set()
     text_line, git_line = 1, 1
