@@ -18,6 +18,7 @@ from binance_guard.verify.client import Client
 from binance_guard.verify.verifier import verify_findings
 from testing.cli import run_cli
 from testing.fake_binance import Account, FakeBinance, running
+from testing.github import assert_no_secret
 from testing.hostile_http import (
     LIVE_BODY,
     TIME_PATH,
@@ -446,6 +447,33 @@ def test_server_messages_are_escaped(tmp_path: Path) -> None:
         assert control not in proc.stdout + proc.stderr
     assert "rejected" in proc.stdout.lower()
     assert "\n::error::" not in proc.stdout
+
+
+@pytest.mark.parametrize("where", ["message", "field name", "field value"])
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_server_echoing_the_key_does_not_print_it_in_audit(where: str, fmt: str) -> None:
+    """audit prints its own key's verification, not a report: the server's words still go
+    through the one masking every report has."""
+    key, secret = PAIRS[0]
+    body = {
+        "message": (401, {"code": -2015, "msg": f"Invalid API-key {key}, IP, or permissions"}),
+        "field name": (200, {**LIVE_BODY, f"enable{key[:50]}": True}),
+        "field value": (200, {**LIVE_BODY, "enableFutures": key}),
+    }[where]
+    with serving(Hostile(answer(*body))) as hostile:
+        proc = run_cli(
+            "audit",
+            "--format",
+            fmt,
+            "--api-url",
+            hostile.url,
+            env={"BINANCE_API_KEY": key, "BINANCE_API_SECRET": secret},
+        )
+    assert hostile.signed_requests
+    assert {"message": "REJECTED", "field name": "********", "field value": "enableFutures is"}[
+        where
+    ].lower() in proc.stdout.lower(), proc.stdout
+    assert_no_secret(proc.stdout + proc.stderr, [key, secret])
 
 
 def test_unreachable_run_is_exit_2_for_history(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import redact
 from binance_guard.report import text as text_report
+from binance_guard.report.redact import mask
 from binance_guard.verify import PASSPHRASE_ENV, Settings, unchecked
 from binance_guard.verify.client import Client
 from binance_guard.verify.signing import UnusableKey, hmac_signer, private_key_signer
@@ -25,16 +26,19 @@ def run(*, verify: Settings, private_key_file: str | None, fmt: str) -> int:
         if private_key_file:
             # Not UTF-8 is not PEM: decoded leniently, the signer says it is not a PEM key.
             with open(private_key_file, encoding="utf-8", errors="replace") as handle:
-                pem = handle.read()
+                secret = handle.read()
             passphrase = os.environ.get(PASSPHRASE_ENV)
-            sign = private_key_signer(pem, passphrase.encode() if passphrase else None)
+            sign = private_key_signer(secret, passphrase.encode() if passphrase else None)
         elif os.environ.get("BINANCE_API_SECRET"):
-            sign = hmac_signer(os.environ["BINANCE_API_SECRET"])
+            secret = os.environ["BINANCE_API_SECRET"]
+            sign = hmac_signer(secret)
         else:
             raise UsageError("set BINANCE_API_SECRET, or pass --private-key-file")
     except UnusableKey as exc:
         raise UsageError(f"{private_key_file}: {exc}") from None
-    result = verify_credential(Client(verify), api_key, sign, time.time())
+    # The server's words (a message, a field's name or value) may echo the key: masked as
+    # every report masks what it found.
+    result = mask(verify_credential(Client(verify), api_key, sign, time.time()), [api_key, secret])
     if fmt == "json":
         document = {
             "api_key": redact(api_key),
