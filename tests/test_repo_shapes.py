@@ -247,6 +247,16 @@ def test_history_of_a_tag_of_a_tree_holding_a_key(tmp_path: Path) -> None:
     _no_secret_shown(proc.stdout, proc.stderr)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "INCOMPLETE: 2 secret(s) in no commit" in proc.stderr
+    assert "refs/tags/snapshot points at a blob or tree" in proc.stdout  # and what to do
+    # scrub cannot rewrite it (git-filter-repo leaves such refs alone): refused, by name,
+    # even when the user accepts incomplete scans.
+    for extra in ([], ["--allow-incomplete"]):
+        head = git(repo, "rev-parse", "HEAD")
+        proc = run_cli("scrub", "--in-place", "--yes", *extra, ".", cwd=repo)
+        _no_secret_shown(proc.stdout, proc.stderr)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "refs/tags/snapshot point(s) at a file or tree" in proc.stderr
+        assert git(repo, "rev-parse", "HEAD") == head
     git(repo, "tag", "-d", "snapshot")  # now it is unreachable: a note, not a failure
     proc = run_cli("history", ".", cwd=repo)
     assert proc.returncode == 0 and "only in unreachable objects" in proc.stdout

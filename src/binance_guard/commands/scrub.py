@@ -13,7 +13,7 @@ from binance_guard.commands.common import incomplete
 from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Finding
-from binance_guard.history.scan import scan_history
+from binance_guard.history.scan import UNATTRIBUTED, scan_history
 from binance_guard.policy import Policy
 from binance_guard.report.redact import Redactor
 from binance_guard.report.sanitize import terminal
@@ -23,6 +23,7 @@ from binance_guard.scrub import (
     ScrubError,
     clean_stale_temp,
     next_steps,
+    preflight,
     push_remote,
     refuse_after_interruption,
     resign_advice,
@@ -96,6 +97,10 @@ def _run(
 ) -> int:
     refuse_after_interruption(repo)
     history = scan_history(repo, None, policy, max_bytes)
+    if UNATTRIBUTED in history.incomplete:
+        # Secrets that only refs to blobs or trees reach: read, but out of git-filter-repo's
+        # reach, even with --allow-incomplete. The preflight names those refs.
+        preflight(repo, in_place=in_place)
     if incomplete(history, allow=allow_incomplete):
         raise ScrubError(
             "cannot scrub what could not be read: a secret there would survive the rewrite "

@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Set
 from concurrent.futures import ProcessPoolExecutor, wait
 from multiprocessing.sharedctypes import Synchronized
 from typing import TypeVar
@@ -413,6 +413,17 @@ def _scan_blobs(
         return [f.result() for f in futures]
 
 
+def _tagged_object_advice(repo: str, refs: Sequence[str], holders: Set[str]) -> list[str]:
+    """Name each ref that reaches a blob or tree with a secret no commit holds, and what to
+    do: git-filter-repo rewrites commits and leaves such refs (and their secrets) as they are."""
+    return [
+        f"{ref} points at a blob or tree (no commit) holding secret(s): revoke the keys, "
+        f"delete the ref (git update-ref -d {ref}) and its copy on every remote"
+        for ref in refs
+        if holders & git.reachable_objects(repo, [ref])
+    ]
+
+
 def _attribute(
     repo: str,
     revs: Sequence[str] | None,
@@ -473,6 +484,7 @@ def _attribute(
     if uncommitted and incomplete is not None:
         incomplete[UNATTRIBUTED] = len(uncommitted)
         unattributed -= uncommitted
+        notes.extend(_tagged_object_advice(repo, odd, outside))
     if unattributed:
         where = "only in unreachable objects" if scanned_all else "already present before the range"
         notes.append(f"{len(unattributed)} secret(s) {where}: not reported")
