@@ -304,3 +304,20 @@ def test_named_fifo_is_read(tmp_path: Path) -> None:
     writer.join(timeout=60)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert [f["line"] for f in json.loads(proc.stdout)["findings"]] == [1]
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdin"])
+def test_piped_input_over_max_bytes_is_not_called_clean(tmp_path: Path, name: str) -> None:
+    """A stream over --max-bytes goes through the prefilter like a file over it: a key in a
+    piped log is incomplete (exit 2), where it said "no Binance credentials found"."""
+    scan = f"{sys.executable} -m binance_guard scan --format json --max-bytes 100"
+    dots = "head -c 500 /dev/zero | tr '\\0' ."
+    keyed = _shell(f'{{ printf %s "$KEY_LINE"; {dots}; }} | {scan} {name}', tmp_path)
+    assert keyed.returncode == 2, keyed.stdout + keyed.stderr
+    assert json.loads(keyed.stdout)["incomplete"] == {
+        "file(s) over --max-bytes that may hold keys": 1
+    }
+    assert KEY not in keyed.stdout + keyed.stderr
+    plain = _shell(f"{dots} | {scan} {name}", tmp_path)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert json.loads(plain.stdout)["incomplete"] == {}

@@ -71,13 +71,8 @@ def read_file(
     try:
         with open(path, "rb") as handle:
             if info.st_size > max_bytes and stat.S_ISREG(info.st_mode):
-                reason = f"larger than {max_bytes} bytes ({info.st_size})"
-                if not _may_hold_keys(handle):
-                    return Skipped(display, reason)
-                return Skipped(
-                    display,
-                    f"{reason}, and may hold a key: not scanned (raise --max-bytes to scan it)",
-                    OVERSIZED_FILES,
+                return _oversized(
+                    handle, display, f"larger than {max_bytes} bytes ({info.st_size})"
                 )
             return read_stream(handle, display, max_bytes)
     except OSError as exc:
@@ -89,11 +84,23 @@ PREFILTER_CHUNK = 8 << 20
 PREFILTER_OVERLAP = 1024  # more than a key, a marker or either in UTF-32 across a boundary
 
 
-def _may_hold_keys(handle: BinaryIO) -> bool:
-    """A file too large to scan (the user's limit on time and memory) is still read through
-    the prefilter, a chunk at a time: one it flags is not called clean. Binary ones are
-    skipped as everywhere."""
-    chunk = handle.read(PREFILTER_CHUNK)
+def _oversized(handle: BinaryIO, display: str, reason: str, start: bytes = b"") -> Skipped:
+    """A file or stream too large to scan (the user's limit on time and memory), ``start``
+    of it already read: the rest is read through the prefilter, and one it flags is not
+    called clean."""
+    if not _may_hold_keys(handle, start):
+        return Skipped(display, reason)
+    return Skipped(
+        display,
+        f"{reason}, and may hold a key: not scanned (raise --max-bytes to scan it)",
+        OVERSIZED_FILES,
+    )
+
+
+def _may_hold_keys(handle: BinaryIO, chunk: bytes) -> bool:
+    """The prefilter over the whole file, a chunk at a time; binary ones are skipped as
+    everywhere."""
+    chunk = chunk or handle.read(PREFILTER_CHUNK)
     if is_binary(chunk):
         return False
     tail = b""
@@ -122,5 +129,5 @@ def read_stream(handle: BinaryIO, display: str, max_bytes: int) -> Source | Skip
     """Up to ``max_bytes`` from an open file, a pipe or standard input (``scan -``)."""
     data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
-        return Skipped(display, f"larger than {max_bytes} bytes")
+        return _oversized(handle, display, f"larger than {max_bytes} bytes", data)
     return Source(display, data) if not is_binary(data) else Skipped(display, "binary")
