@@ -111,6 +111,31 @@ def test_every_git_value_after_end_of_options(repo: Path) -> None:
     assert proc.returncode == 2 and not (repo / "x").exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        ("scan -", 2, "(standard input): unreadable: standard input is closed"),
+        ("pre-push origin file:///elsewhere", 2, "error: standard input is closed"),
+        ("scrub", 1, "dry run: nothing was changed"),
+    ],
+)
+def test_a_closed_standard_input(repo: Path, args: str, code: int, words: str) -> None:
+    """Started with fd 0 closed (``<&-``) Python has no sys.stdin: an unreadable input,
+    a usage error, or no one to ask; it was an internal error."""
+    commit(repo, {"a.env": LINE})
+    proc = subprocess.run(
+        ["bash", "-c", f'"$0" -m binance_guard {args} <&-', sys.executable],
+        cwd=repo,
+        env=environ(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert words in proc.stdout + proc.stderr
+    assert "internal error" not in proc.stderr and KEY not in proc.stdout + proc.stderr
+
+
 def test_a_bug_is_still_one_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

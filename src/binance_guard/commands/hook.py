@@ -7,6 +7,7 @@ import os
 import sys
 
 from binance_guard.commands.common import outcome
+from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Finding, Location
 from binance_guard.policy import Policy, scan_sources
@@ -68,6 +69,8 @@ def pre_push(
     from binance_guard.sources.ranges import pre_push_range, push_from_stdin
 
     if remote is not None and "PRE_COMMIT_TO_REF" not in os.environ:
+        if sys.stdin is None:  # started with fd 0 closed (<&-): git gives the refs there
+            raise UsageError("standard input is closed: git passes the pushed refs on it")
         push = push_from_stdin(sys.stdin.read(), remote)
         revs, tips, description = push.revs, push.tips, push.description
     else:

@@ -129,7 +129,8 @@ def _run(
     if not yes:
         outcome = rewrite(apply_changes=False, output=None)
         _print_outcome(outcome, show)
-        if not (sys.stdin.isatty() and outcome.ok and _confirm(in_place)):
+        asking = sys.stdin is not None and sys.stdin.isatty()  # None: fd 0 closed (<&-)
+        if not (asking and outcome.ok and _confirm(in_place)):
             print("dry run: nothing was changed; run again with --yes to rewrite.")
             return EXIT_FINDINGS
     outcome = rewrite(apply_changes=True, output=output)

@@ -15,6 +15,7 @@ from binance_guard.sources import git
 from binance_guard.sources.source import (
     DEFAULT_MAX_BYTES,
     STDIN_NAME,
+    UNREADABLE_FILES,
     Skipped,
     Source,
     failed,
@@ -109,6 +110,8 @@ def file_sources(
     for path, top in paths_to_scan(paths, all_files, notes if notes is not None else []):
         if isinstance(path, Skipped):
             yield path
+        elif path == STDIN_NAME and sys.stdin is None:  # started with fd 0 closed (<&-)
+            yield Skipped(STDIN_DISPLAY, "unreadable: standard input is closed", UNREADABLE_FILES)
         elif path == STDIN_NAME:
             yield read_stream(sys.stdin.buffer, STDIN_DISPLAY, max_bytes)
         elif not os.path.lexists(path):
