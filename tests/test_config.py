@@ -122,10 +122,13 @@ def test_hook_reads_the_config_when_something_is_staged(repo: Path) -> None:
         ("[allowlist]\ncommits = ['not-a-sha']\n", "allowlist.commits[0]"),
         ("[[allowlist.fingerprints]]\nfingerprint = 'abc'\nreason = 'x'\n", "fingerprint"),
         ("min_confidence = \n", "invalid TOML"),
+        ("a = " + "[" * 2000 + "\n", "invalid TOML: nested too deeply"),
+        ("min_confidence = 'caf\udce9'\n", "invalid TOML: not UTF-8"),
     ],
 )
 def test_invalid_config_is_a_one_line_error(leaky: Path, content: str, named: str) -> None:
-    write(leaky, ".binance-guard.toml", content)
+    # a repository's own file: any bytes (a lone surrogate stands for one that is not UTF-8)
+    (leaky / ".binance-guard.toml").write_bytes(content.encode("utf-8", "surrogateescape"))
     proc = run_cli("scan", ".", cwd=leaky)
     assert proc.returncode == 2
     assert named in proc.stderr and ".binance-guard.toml" in proc.stderr

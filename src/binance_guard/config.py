@@ -82,6 +82,10 @@ def _read(path: str) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError:  # a repository's own settings file may be anything
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8") from None
+    except RecursionError:  # a = [[[[…
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
 
