@@ -160,12 +160,27 @@ def test_plain_http_only_to_loopback() -> None:
         "https:///path",
         "ftp://api.binance.com",
         "api.binance.com",
+        "https://api.binance.com:99999",
+        "https://api.binance.com:-1",
+        "http://[::1",
+        "https://pass@[::1",
     ],
 )
 def test_base_urls_that_are_not_plain_https_are_refused(url: str) -> None:
     with pytest.raises(InsecureURL, match=r"expected https://HOST|use https") as refused:
         check_base_url(url)
     assert "pass" not in str(refused.value)
+
+
+def test_a_malformed_api_url_is_a_one_line_error(tmp_path: Path) -> None:
+    """urllib raises ValueError for a port out of range or an unclosed [: it was an
+    internal error."""
+    (tmp_path / "bot.py").write_bytes(_bot(KEY, SECRET))
+    proc = run_cli("scan", str(tmp_path), "--verify", "--api-url", "https://x:99999")
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "binance-guard: error: API URL: expected https://HOST[:PORT][/PATH], no user, query or #\n"
+    )
 
 
 def _pem(private_key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey) -> str:

@@ -91,10 +91,15 @@ def as_json(value: object) -> str:
 
 
 def check_base_url(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
+    # Not the value itself in the message: it may hold a password.
+    malformed = InsecureURL("API URL: expected https://HOST[:PORT][/PATH], no user, query or #")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not one: "x:99999", "[::1")
+    except ValueError:
+        raise malformed from None
     if parts.username is not None or not parts.hostname or parts.query or parts.fragment:
-        # Not the value itself: it may hold a password.
-        raise InsecureURL("API URL: expected https://HOST[:PORT][/PATH], no user, query or #")
+        raise malformed
     if parts.scheme == "https":
         return url.rstrip("/")
     if parts.scheme == "http":
