@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 
 from binance_guard import __version__
 from binance_guard.config import CONFIG_FILE
@@ -48,6 +49,8 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    if value >= sys.maxsize:  # a read of N + 1 bytes overflows the C interface
+        raise argparse.ArgumentTypeError(f"must be less than {sys.maxsize}")
     return value
 
 
