@@ -552,3 +552,31 @@ def test_a_comment_heading_a_group_of_env_lines() -> None:
     findings = scan(text, ".env")
     assert blocking(findings) == [(API_KEY, 2), (SECRET_KEY, 3), (API_KEY, 10)]
     assert findings[2].reasons[0].startswith("inside 'bybit'")
+
+
+def test_a_transposed_secret_name_still_names_a_secret() -> None:
+    text = f'# binance accounts\n"ApiKey": "{key()}",\n"SecertKey": "{key()}"\n'
+    assert blocking(scan(text, "setting.py")) == [(API_KEY, 2), (SECRET_KEY, 3)]
+
+
+@pytest.mark.parametrize(
+    ("call", "kind"),
+    [("generateSignature(uri, ", SECRET_KEY), ("sign(", SECRET_KEY), ("verifySignature(", None)],
+)
+def test_a_call_that_signs_takes_the_secret(call: str, kind: str | None) -> None:
+    text = f'// Binance REST client\nString signature = {call}"{key()}");\n'
+    assert blocking(scan(text, "BinanceApiServiceImpl.java")) == ([(kind, 2)] if kind else [])
+
+
+def test_bare_lines_of_a_file_named_for_them() -> None:
+    """credentials.txt holding a key and its secret, one a line: reported (low without a
+    Binance word), where two such lines elsewhere read as a wrapped base64 blob."""
+    text = f"{key()}\n{key()}\n"
+    findings = scan(text, "credentials.txt")
+    assert [(f.type, f.line, f.confidence) for f in findings] == [
+        (API_KEY, 1, Confidence.LOW),
+        (SECRET_KEY, 2, Confidence.LOW),
+    ]
+    assert "a file named 'credentials.txt'" in findings[0].reasons[0]
+    assert scan(text, "notes.txt") == []
+    assert blocking(scan(text, "binance/credentials")) == [(API_KEY, 1), (SECRET_KEY, 2)]

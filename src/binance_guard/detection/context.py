@@ -23,7 +23,7 @@ from binance_guard.detection.patterns import (
     NEGATIVE_WORDS,
     OTHER_SECRET_WORDS,
     OTHER_SERVICE_WORDS,
-    SECRET_WORDS,
+    is_secret_word,
 )
 from binance_guard.record import record
 from binance_guard.regex import compile_later
@@ -79,6 +79,8 @@ SECTION_LOOKBACK_LINES = 12
 MAX_NAME = 48
 INDENT_RE = re.compile(r"[ \t]*")
 # A capitalised word and one space right before a name: the first half of a two-word label.
+# Verbs of a call that produces a signature (and so is handed the secret).
+SIGNING_VERBS = frozenset({"generate", "create", "compute", "calc", "calculate", "make", "gen"})
 LABEL_WORD_RE = compile_later(r"(?<![\w.])([A-Z][A-Za-z]*) $")
 
 
@@ -123,7 +125,7 @@ def classify_name(name: str) -> Role | None:
         "binance" not in words or "webhook" in words
     ):
         return Role.OTHER
-    if any(w in SECRET_WORDS for w in words):
+    if any(is_secret_word(w) for w in words):
         return Role.SECRET
     if any(w in KEY_WORDS for w in words):
         return Role.KEY
@@ -360,11 +362,20 @@ def label_role(lines: list[str]) -> tuple[Role, str] | None:
         for word in name_words(line):
             if word in NEGATIVE_WORDS:
                 return None
-            if word in SECRET_WORDS:
+            if is_secret_word(word):
                 found = (Role.SECRET, word)
             elif word in KEY_WORDS and found is None:
                 found = (Role.KEY, word)
     return found
+
+
+def _signs_with(call: str) -> bool:
+    """A call that makes a signature takes the secret it signs with: sign(secret, query),
+    generateSignature(uri, "<secret>"); verifySignature(…) takes a signature."""
+    words = name_words(call.rsplit(".", 1)[-1])
+    return bool(words) and (
+        words[0] == "sign" or (words[0] in SIGNING_VERBS and "signature" in words)
+    )
 
 
 def role_of(slot: Slot) -> Role | None:
@@ -372,6 +383,8 @@ def role_of(slot: Slot) -> Role | None:
     if slot.name:
         return classify_name(slot.name)
     if slot.call is not None:
+        if _signs_with(slot.call):
+            return Role.SECRET
         call_role = classify_name(slot.call)
         if call_role is Role.NEGATIVE:
             return Role.NEGATIVE

@@ -61,6 +61,14 @@ SECRET_WORDS = frozenset(
         "hmac",
     }
 )
+# "SecertKey", "sercet": hand-typed names transpose letters of "secret" and still name one.
+_SECRET_LETTERS = sorted("secret")
+
+
+def is_secret_word(word: str) -> bool:
+    return word in SECRET_WORDS or (len(word) == 6 and sorted(word) == _SECRET_LETTERS)
+
+
 KEY_WORDS = frozenset({"key", "apikey", "apikeys", "keys", "mbx", "akey"})
 CREDENTIAL_WORDS = frozenset(
     {
@@ -367,6 +375,8 @@ EXAMPLE_PRIVATE_KEY_SOURCES: dict[str, str] = {
     "52f7a9e619e1d0788f0d45eff616af0e29506ea4e6ffa6ebfbf23b11b403585b": _CONNECTOR_TESTS,
     "ffa3908055e4c4b8741db9b6b9284bf3ea05ccebf2f7d85628efc45679dfde8c": _CONNECTOR_TESTS,
     "62ed44339c2ee4ea12644b6aa9a34a4c93068a12ea538627fa1c0a90a774dd65": _CONNECTOR_TESTS,
+    # binance-futures-connector-java: src/test/java/unit/signature/Ed25519PrivateKeyExample.pem.
+    "3b170255f79fdd0517956136cbd165cf4f182d99fdee4a5ccbe5c96c395e513a": _CONNECTOR_TESTS,
     "074e981635519756cf6f1e500796f418f2edd1e58bacb9119aa0df712bacce61": _PYTHON_BINANCE,
     "a2679d72737928799000dd61bb04799a8e99ad065a593ab51fb51e710db9f870": _PYTHON_BINANCE,
 }

@@ -260,7 +260,9 @@ def scan_bytes(
     if bare:
         findings.extend(_bare_ed25519_keys(data, text, path, context, armor))
     candidates = [
-        c for c in _hmac_candidates(data, runs, encoded, text, context, armor) if c is not None
+        c
+        for c in _hmac_candidates(data, runs, encoded, text, context, armor, path)
+        if c is not None
     ]
     _pair(candidates, data)
     for cand in candidates:
@@ -508,8 +510,11 @@ def _hmac_candidates(
     text: _Text,
     context: BinanceContext,
     armor: list[tuple[int, int, str, str]],
+    path: str,
 ) -> Iterator[_Candidate | None]:
     armor_starts = [start for start, _, _, _ in armor]
+    file_name = path.rsplit("/", 1)[-1]
+    file_role = _file_role(file_name)
     web_framework: bool | None = None  # decided on the first SECRET_KEY seen
     token_signing = False  # ditto: "openssl rand -hex 32" for JWTs (FastAPI's recipe)
     wallet: bool | None = None  # decided on the first hex value named like a wallet's key
@@ -529,7 +534,12 @@ def _hmac_candidates(
             raw = value = data[offset : offset + KEY_LENGTH].decode("ascii")
             if value.startswith(ED25519_PKCS8_PREFIX) and _is_ed25519_der(value):
                 continue  # a bare Ed25519 private key, reported as one
-        if _in_wrapped_base64(text, offset, raw) or text.is_allowlisted(offset):
+        if text.is_allowlisted(offset):
+            continue
+        # Lines of key-shaped values in a file named for them (credentials.txt: a key, then
+        # its secret) are those values, not a wrapped base64 blob.
+        alone_in_named_file = file_role is not None and text.holds_only(offset, raw)
+        if not alone_in_named_file and _in_wrapped_base64(text, offset, raw):
             continue
         before, previous = text.window_before(offset)
         cand = _evaluate(
@@ -541,6 +551,9 @@ def _hmac_candidates(
             )
         elif cand is not None and cand.role is None and cand.proximity > Proximity.NONE:
             _label(cand, data, text, offset)
+        if cand is not None and cand.role is None and alone_in_named_file:
+            cand.role = file_role
+            cand.reasons.insert(0, f"alone on a line of a file named '{file_name}'")
         if (
             cand is not None
             and cand.role in (Role.KEY, Role.SECRET, Role.CREDENTIAL)
@@ -570,6 +583,12 @@ def _hmac_candidates(
                     0, f"'{cand.slot.name}' of a blockchain wallet (0x addresses or web3 here)"
                 )
         yield cand
+
+
+def _file_role(file_name: str) -> Role | None:
+    """The role a file's name gives the bare values in it: credentials.txt, api_key, secret.txt."""
+    role = classify_name(file_name.split(".", 1)[0])
+    return role if role in (Role.KEY, Role.SECRET, Role.CREDENTIAL) else None
 
 
 def _decoded(data: bytes, offset: int) -> tuple[str, str | None]:
