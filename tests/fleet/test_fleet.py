@@ -153,6 +153,31 @@ def test_text_report_never_prints_secrets_and_escapes_names(tmp_path: Path) -> N
         assert key not in proc.stdout + proc.stderr
 
 
+def test_a_key_used_as_a_path_or_an_author_name_is_masked_in_every_format(
+    tmp_path: Path,
+) -> None:
+    """Records are stored and rendered without the secrets their findings no longer carry:
+    masked where they are made, as every other report masks them."""
+    from testing.cli import run_cli
+    from testing.github import assert_no_secret
+
+    repo = make_repo(tmp_path / "odd")
+    git(repo, "config", "user.name", KEYS[2])
+    commit(repo, {f"keys/{KEYS[2]}.env": env_file(KEYS[2], KEYS[3])}, "keys")
+    for fmt in ("text", "json", "sarif", "html"):
+        out = tmp_path / f"report.{fmt}"
+        cache = tmp_path / "c"
+        proc = run_cli(
+            "fleet", "--cache-dir", str(cache), "--workers", "1", "--format", fmt,
+            "--output", str(out), str(repo),
+        )  # fmt: skip
+        assert proc.returncode == 1, proc.stderr
+        masked = "keys/%2A%2A%2A%2A%2A%2A%2A%2A.env" if fmt == "sarif" else "keys/********.env"
+        assert masked in out.read_text(), fmt
+        assert_no_secret(out.read_text() + proc.stdout + proc.stderr, KEYS[2:4])
+    assert_no_secret(store_bytes(cache).decode(errors="replace"), KEYS[2:4])
+
+
 def test_sarif_has_one_valid_run_per_repository_with_findings(tmp_path: Path) -> None:
     import json
 

@@ -22,6 +22,7 @@ from binance_guard.fleet.mirrors import mirror_path
 from binance_guard.fleet.store import Record, Store
 from binance_guard.fleet.tasks import Hit
 from binance_guard.policy import Policy
+from binance_guard.report.redact import mask
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -352,12 +353,15 @@ class _Run:
         outcome.findings, outcome.notes = attributed.findings, outcome.notes + attributed.notes
         suspects = self.suspects.pop(repo, 0)
         # Findings are recorded either way; refs marked incomplete are listed again next run.
+        # What is stored and reported has no secret, not even as a path or an author's name:
+        # masked here, the last place that knows the secrets.
+        stored = mask(attributed.findings, [f.secret for f in attributed.findings])
         outcome.records = self.store.finish_repo(
             repo,
             outcome.spec.name,
             outcome.spec.display,
             f"{self.refs[repo]}:{self.key}" + (":incomplete" if suspects else ""),
-            [f.as_dict() for f in attributed.findings],
+            [f.as_dict() for f in stored],
         )
         if suspects:
             outcome.fail(
