@@ -269,6 +269,29 @@ def test_push_creating_a_branch_compares_with_the_default_branch(project: Projec
     assert step.annotated_files() == {"pr.env"}
 
 
+def test_a_branch_named_after_the_key_it_brings_is_masked(project: Project) -> None:
+    """The range's description names the pushed ref: in the log and the job summary it is
+    masked like the findings."""
+    branch = f"leak-{PR_KEY}"
+    git(project.work, "checkout", "-q", "-b", branch, project.added)
+    project.push(branch)
+    payload = _rewrite(
+        project.payload("push_new_branch", AFTER_SHA=project.added),
+        lambda data: data.update(ref=f"refs/heads/{branch}"),
+    )
+    step = project.run_ci(
+        project.checkout(project.added, f"refs/heads/{branch}"),
+        "push",
+        payload,
+        sha=project.added,
+        ref=f"refs/heads/{branch}",
+    )
+    assert step.code == 1, step.explain()
+    assert _scanned(step.stdout).startswith("new branch leak-********: commits not on main")
+    assert "new branch leak-\\*\\*\\*" in step.summary
+    assert_no_secret(step.stdout + step.summary + step.proc.stderr, SECRETS)
+
+
 def test_push_creating_a_branch_from_a_default_shallow_checkout(project: Project) -> None:
     payload = project.payload("push_new_branch", AFTER_SHA=project.head)
     checkout = project.checkout(project.head, "refs/heads/feature", fetch_depth=1)

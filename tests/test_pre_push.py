@@ -326,6 +326,14 @@ def test_plain_hook_checks_the_branch_pushed_not_the_one_checked_out(plain: Plai
     assert plain.remote_rev("leaky") is None
 
 
+def test_a_branch_named_after_the_key_it_brings_is_masked(plain: Plain) -> None:
+    """The push's description names its refs: masked like the report below it."""
+    git(plain.repo, "checkout", "-q", "-b", f"leak-{KEY}")
+    commit(plain.repo, {"bot.py": BOT}, "bot with keys")
+    output = _plain_blocked(plain.push("origin", "HEAD"))  # push() asserts nothing leaked
+    assert "refs/heads/leak-********" in output
+
+
 def test_plain_hook_key_removed_later_is_history_only(plain: Plain) -> None:
     commit(plain.repo, {"bot.py": BOT}, "bot with keys")
     commit(plain.repo, {"bot.py": CLEAN_BOT}, "keys out again")

@@ -11,6 +11,7 @@ from binance_guard.commands.common import outcome, scan_range
 from binance_guard.policy import Policy, fails, unverified_high
 from binance_guard.record import replace
 from binance_guard.report import Report, render
+from binance_guard.report.redact import mask
 from binance_guard.report.sanitize import terminal
 from binance_guard.sources.ranges import github_range
 from binance_guard.verify import Settings
@@ -30,12 +31,14 @@ def run(
     show_secrets: bool = False,
 ) -> int:
     span, notes = github_range(os.environ, repo)
-    print(f"binance-guard: scanning {terminal(span.description)}")
     report = (
         scan_range(repo, span.revs, policy=policy, max_bytes=max_bytes, verify=verify)
         if span.revs
         else Report(history=True)
     )
+    # The payload's ref names: a branch can be named after the key it brings.
+    scanned = mask(span.description, [f.secret for f in report.findings])
+    print(f"binance-guard: scanning {terminal(scanned)}")
     report = replace(report, notes=notes + report.notes)
     findings = report.findings
     # The runner reads every line of the log that starts with "::" as a command, and a table
@@ -66,7 +69,7 @@ def run(
         )
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
-            handle.write(render(report, "summary", scanned=span.description))
+            handle.write(render(report, "summary", scanned=scanned))
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as handle:
             handle.write(f"findings={len(findings)}\n")

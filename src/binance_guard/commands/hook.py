@@ -66,6 +66,7 @@ def pre_push(
     on stdin; through pre-commit, PRE_COMMIT_FROM_REF/TO_REF say the range."""
     # Imported here: a blocked commit (``run``) needs none of the history machinery.
     from binance_guard.commands.common import incomplete, scan_range
+    from binance_guard.report.redact import mask
     from binance_guard.sources.ranges import pre_push_range, push_from_stdin
 
     if remote is not None and "PRE_COMMIT_TO_REF" not in os.environ:
@@ -78,8 +79,9 @@ def pre_push(
         revs, tips, description = span.revs, [span.head or "HEAD"], span.description
     if not revs:
         return EXIT_CLEAN
-    description = terminal(description)  # ref names and the remote's name: the pusher's words
     report = scan_range(".", revs, policy=policy, max_bytes=max_bytes)
+    # Ref names and the remote's name: the pusher's words (a branch can be named after a key).
+    description = terminal(mask(description, [f.secret for f in report.findings]))
     report.findings = _at_tips(report.findings, tips)
     stopped = incomplete(report, allow=allow_incomplete)
     if fmt != "text":
