@@ -22,7 +22,15 @@ from binance_guard.detection.context import (
     slot_of,
 )
 from binance_guard.detection.patterns import NAME_PART_RE
-from binance_guard.detection.prefilter import BINARY_SNIFF, alnum_runs, has_candidates
+from binance_guard.detection.prefilter import (
+    ARMOR_MARKER,
+    BARE_ED25519_MARKER,
+    BINARY_SNIFF,
+    PRIVATE_KEY_MARKER,
+    alnum_runs,
+    find_marker,
+    has_candidates,
+)
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Finding
 
@@ -405,3 +413,14 @@ def test_short_wrapped_base64_signature_is_not_a_key() -> None:
     blob = _short_wrapped_signature()
     text = f"# binance order, ed25519-signed\nsignature: |\n  {blob[:64]}\n  {blob[64:]}\n"
     assert _blocking(scan_bytes(text.encode(), "order.yml")) == []
+
+
+@pytest.mark.parametrize("marker", [PRIVATE_KEY_MARKER, BARE_ED25519_MARKER, ARMOR_MARKER])
+def test_find_marker_is_find(marker: bytes) -> None:
+    """Walking the marker's rarest byte finds what ``bytes.find`` finds: where that byte is
+    common (past its budget), where it ends a near miss, where the marker is first or last."""
+    rng = random.Random(marker)
+    pieces = [marker, marker[:-1], marker[1:], b"Y" * 3000, b"G" * 3000, b"x" * 5000]
+    for _ in range(500):
+        data = b" ".join(rng.choices(pieces, k=rng.randrange(1, 12)))
+        assert find_marker(data, marker) == data.find(marker)

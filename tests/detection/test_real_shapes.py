@@ -240,6 +240,17 @@ def test_pem_body_with_example_is_a_placeholder() -> None:
     assert scan(text, "examples/rest-private-rsa.ts") == []
 
 
+def test_a_line_deep_in_a_long_armour_block_is_its_body() -> None:
+    """Anything in an armour block is the block's (a PGP header's value here, 16 KB below its
+    BEGIN line), not a key; a value after the block is judged as any other."""
+    # Each body line starts with "/" (its first byte's top six bits set): no line is a run.
+    body = [base64.b64encode(b"\xfc" + secrets.token_bytes(47)).decode() for _ in range(280)]
+    body[250] = f"Secret: {key()}"
+    cert = "\n".join(["-----BEGIN CERTIFICATE-----", *body, "-----END CERTIFICATE-----"])
+    text = f'# binance\nAPI_KEY = "{key()}"\nCERT = """\n{cert}\n"""\nAPI_SECRET = "{key()}"\n'
+    assert blocking(scan(text, "settings.py")) == [(API_KEY, 2), (SECRET_KEY, len(body) + 7)]
+
+
 @pytest.mark.parametrize("name", ["BITVAVO_API_KEY", "BINGX_SECRET", "POLONIEX_API_SECRET"])
 def test_other_exchanges_named_in_the_variable(name: str) -> None:
     text = f"BINANCE_API_KEY='{key()}'\n{name}='{hex_key()}'\n"

@@ -55,10 +55,10 @@ def scan_range(
     from binance_guard.history.scan import scan_history  # multiprocessing: only when needed
 
     bar = None
-    if progress_bar:
-        from binance_guard.report import progress  # rich: only when a bar may be drawn
+    if progress_bar and sys.stderr.isatty():  # not in logs, and rich (~40 ms) not imported
+        from binance_guard.report import progress
 
-        bar = progress.for_history()
+        bar = progress.HistoryProgress()
     try:
         report = scan_history(repo, revs, policy, max_bytes, bar.update if bar else None, jobs=jobs)
     finally:

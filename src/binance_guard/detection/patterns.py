@@ -15,8 +15,13 @@ BINANCE_WORDS = (b"binance", b"x-mbx-apikey")
 # Any PEM/PGP armour block. Base64 bodies are wrapped at 64 columns, so a body line without
 # "+" or "/" (about one in eight) would otherwise look exactly like an HMAC key.
 ARMOR_MAX_BODY = 20000
-ARMOR_BEGIN_RE = compile_later(r"(?=-----BEGIN ([A-Z0-9 ]{1,40})-----)")
-ARMOR_END_RE = compile_later(r"(?=-----END ([A-Z0-9 ]{1,40})-----)")
+ARMOR_MAX_LABEL = 40
+ARMOR_BEGIN_RE = compile_later(rf"(?=-----BEGIN ([A-Z0-9 ]{{1,{ARMOR_MAX_LABEL}}})-----)")
+ARMOR_END_RE = compile_later(rf"(?=-----END ([A-Z0-9 ]{{1,{ARMOR_MAX_LABEL}}})-----)")
+# The most bytes from a block's "-----BEGIN " to the end of its END line.
+ARMOR_MAX_SPAN = (
+    len("-----BEGIN -----") + len("-----END -----") + 2 * ARMOR_MAX_LABEL + ARMOR_MAX_BODY
+)
 PRIVATE_KEY_LABEL_RE = compile_later(r"^(?:(ENCRYPTED|RSA|EC|DSA|OPENSSH) )?PRIVATE KEY$")
 
 # RFC 1421 headers of a legacy encrypted key ("Proc-Type: 4,ENCRYPTED", "DEK-Info: …").

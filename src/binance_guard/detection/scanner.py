@@ -35,6 +35,7 @@ from binance_guard.detection.patterns import (
     ARMOR_BEGIN_RE,
     ARMOR_END_RE,
     ARMOR_MAX_BODY,
+    ARMOR_MAX_SPAN,
     EC_OID_B64,
     ED25519_PKCS8_DER,
     ED25519_PKCS8_PREFIX,
@@ -60,6 +61,7 @@ from binance_guard.detection.prefilter import (
     BARE_ED25519_MARKER,
     ENCODED_PADDING,
     KEY_LENGTH,
+    PRIVATE_KEY_MARKER,
     alnum_runs,
     find_marker,
     key_runs,
@@ -233,10 +235,8 @@ def scan_bytes(
         data = decoded
         prefiltered = None  # those of the undecoded bytes
     runs, encoded = key_runs(data) if prefiltered is None else prefiltered
-    # An armoured private key is in an armour block: one search tells both.
-    has_armor = find_marker(data, ARMOR_MARKER) != -1
     bare = find_marker(data, BARE_ED25519_MARKER) != -1
-    has_key = has_armor or bare
+    has_key = find_marker(data, PRIVATE_KEY_MARKER) != -1 or bare
     if not runs and not encoded and not has_key:
         return []
     context = BinanceContext(data, path)
@@ -254,7 +254,8 @@ def scan_bytes(
         if not runs and not encoded and not has_key:
             return []
     text = _Text(data)
-    armor = _armor_spans(data) if has_armor else []
+    # Armour matters to a private key, or to a value inside a block (a certificate's line).
+    armor = _armor_spans(data) if has_key or _armor_near(data, [*runs, *encoded]) else []
 
     findings = list(_private_keys(data, text, path, context, armor))
     if bare:
@@ -326,6 +327,20 @@ def _armor_spans(data: bytes) -> list[tuple[int, int, str, str]]:
             end = body_end + len(f"-----END {label}-----")
             spans.append((begin.start(), end, label, decoded[body_start:body_end]))
     return spans
+
+
+def _armor_near(data: bytes, offsets: list[int]) -> bool:
+    """Whether an armour block may hold one of ``offsets``: a "-----BEGIN " at most a block's
+    length before one. The stretches before the offsets are each searched once, where a
+    search of the whole of python-binance's client.py for the marker cost more than all the
+    rest of its scan."""
+    searched = 0  # where the last stretch ended
+    for offset in sorted(offsets):
+        start = max(offset - ARMOR_MAX_SPAN, searched - len(ARMOR_MARKER) + 1, 0)
+        if data.find(ARMOR_MARKER, start, offset) != -1:
+            return True
+        searched = offset
+    return False
 
 
 def _matches_at(text: str, literal: str, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from rich.progress import (
@@ -44,11 +43,6 @@ class HistoryProgress:
 
     def close(self) -> None:
         self._progress.stop()
-
-
-def for_history() -> HistoryProgress | None:
-    """A bar on stderr when it is a terminal; nothing otherwise (logs stay clean)."""
-    return HistoryProgress() if sys.stderr.isatty() else None
 
 
 class FleetProgress:
