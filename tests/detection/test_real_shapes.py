@@ -591,3 +591,18 @@ def test_bare_lines_of_a_file_named_for_them() -> None:
     assert "a file named 'credentials.txt'" in findings[0].reasons[0]
     assert scan(text, "notes.txt") == []
     assert blocking(scan(text, "binance/credentials")) == [(API_KEY, 1), (SECRET_KEY, 2)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "const API_SECRET = process.env.BINANCE_API_SECRET?.trim() || '{}';",
+        'api_secret = os.environ.get("BINANCE_API_SECRET") or "{}"',
+        "apiSecret: process.env.SECRET ?? '{}',",
+    ],
+)
+def test_a_fallback_default_is_named_by_its_assignment(line: str) -> None:
+    text = "// binance client\n" + line.format(key()) + "\n"
+    (finding,) = scan(text, "index.js")
+    assert (finding.type, finding.line) == (SECRET_KEY, 2)
+    assert finding.confidence >= Confidence.MEDIUM

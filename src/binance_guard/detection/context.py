@@ -79,6 +79,10 @@ SECTION_LOOKBACK_LINES = 12
 MAX_NAME = 48
 INDENT_RE = re.compile(r"[ \t]*")
 # A capitalised word and one space right before a name: the first half of a two-word label.
+# A value after a fallback operator (``||``, ``??``, ``or``, ``?:``) is a default.
+FALLBACK_END_RE = re.compile(r"(?:\|\||\?\?|\bor|\?:)$")
+# The first assignment operator of a line (not ``==``, ``!=``, ``<=``, ``=>`` of a lambda).
+FIRST_ASSIGNMENT_RE = re.compile(r"(?<![=!<>:])(?::=|=|:)(?![=>:])")
 # Verbs of a call that produces a signature (and so is handed the secret).
 SIGNING_VERBS = frozenset({"generate", "create", "compute", "calc", "calculate", "make", "gen"})
 LABEL_WORD_RE = compile_later(r"(?<![\w.])([A-Z][A-Za-z]*) $")
@@ -260,6 +264,13 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
     """Find what a value at ``line[column:]`` is bound to, from at most LOOKBEHIND
     characters before it."""
     before = line[max(0, column - LOOKBEHIND) : column].rstrip(QUOTES_AND_ESCAPES)
+    if FALLBACK_END_RE.search(before):
+        # API_SECRET = process.env.API_SECRET?.trim() || '…', key = os.getenv("K") or "…":
+        # a default is named by what it is the default of.
+        operator = FIRST_ASSIGNMENT_RE.search(before)
+        slot = _assigned(before[: operator.end()]) if operator else Slot()
+        if slot.name and classify_name(slot.name) is not None:
+            return slot
     if before.endswith("|"):
         # A Markdown table row: `| Secret Key | <value> |` is named by the cell before it.
         cell = before[:-1].rsplit("|", 1)[-1].strip(" `*")
