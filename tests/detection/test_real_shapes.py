@@ -572,7 +572,12 @@ def test_a_transposed_secret_name_still_names_a_secret() -> None:
 
 @pytest.mark.parametrize(
     ("call", "kind"),
-    [("generateSignature(uri, ", SECRET_KEY), ("sign(", SECRET_KEY), ("verifySignature(", None)],
+    [
+        ("generateSignature(uri, ", SECRET_KEY),
+        ("getSignature(query, ", SECRET_KEY),
+        ("sign(", SECRET_KEY),
+        ("verifySignature(", None),
+    ],
 )
 def test_a_call_that_signs_takes_the_secret(call: str, kind: str | None) -> None:
     text = f'// Binance REST client\nString signature = {call}"{key()}");\n'

@@ -84,7 +84,9 @@ FALLBACK_END_RE = re.compile(r"(?:\|\||\?\?|\bor|\?:)$")
 # The first assignment operator of a line (not ``==``, ``!=``, ``<=``, ``=>`` of a lambda).
 FIRST_ASSIGNMENT_RE = re.compile(r"(?<![=!<>:])(?::=|=|:)(?![=>:])")
 # Verbs of a call that produces a signature (and so is handed the secret).
-SIGNING_VERBS = frozenset({"generate", "create", "compute", "calc", "calculate", "make", "gen"})
+SIGNING_VERBS = frozenset(
+    {"generate", "create", "compute", "calc", "calculate", "make", "gen", "get"}
+)
 LABEL_WORD_RE = compile_later(r"(?<![\w.])([A-Z][A-Za-z]*) $")
 
 
