@@ -183,6 +183,28 @@ def test_linked_worktree_is_refused_and_a_mirror_is_offered(tmp_path: Path) -> N
     assert mirror.returncode == 0, mirror.stdout + mirror.stderr
 
 
+@pytest.mark.parametrize("where", ["file", "directory", "branch", "tag"])
+def test_a_name_holding_a_secret_is_refused(tmp_path: Path, where: str) -> None:
+    """git-filter-repo replaces contents and messages, not names: the key in a file, folder,
+    branch or tag name stayed in the rewritten history while every check said ok."""
+    repo = _repo(tmp_path / "repo")
+    if where in ("file", "directory"):
+        name = f"keys/{K[0]}.txt" if where == "file" else f"{K[0]}/notes.txt"
+        commit(repo, {name: "rotated weekly\n"}, "notes")
+        git(repo, "rm", "-q", "-r", name.split("/")[0])  # gone from HEAD, still in history
+        git(repo, "commit", "-q", "-m", "drop")
+    else:
+        git(repo, "branch" if where == "branch" else "tag", f"v-{K[0]}")
+    refs = _refs(repo)
+    for args in (("scrub",), ("scrub", "--yes"), ("scrub", "--in-place", "--yes")):
+        proc = _cli(*args, str(repo))
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "1 file or ref name(s) hold a secret" in proc.stderr, proc.stderr
+        assert MARKER in proc.stderr and "(nothing was changed)" in proc.stderr
+    assert _refs(repo) == refs
+    assert not list(tmp_path.glob("*.bundle")) and not list(tmp_path.glob("*.scrubbed-*"))
+
+
 def test_a_worktree_whose_directory_is_gone_is_pruned_not_removed(tmp_path: Path) -> None:
     """Deleted with rm -rf, a worktree stays registered (HEAD and index under .git/worktrees)
     until pruned: the refusal says which command forgets it, and then the scrub runs."""

@@ -260,6 +260,21 @@ def preflight(repo: str, *, in_place: bool) -> None:
         )
 
 
+def _refuse_names_holding_secrets(repo: str, rules: Sequence[Replacement]) -> None:
+    """git-filter-repo rewrites contents and messages, not names: a file or ref named after a
+    key would keep it in the rewritten history while every check said ok."""
+    names = [*git.entry_names(repo), *(ref.encode() for ref in git.refs(repo))]
+    held = sorted({apply(n, rules).decode(errors="replace") for n in names if apply(n, rules) != n})
+    if held:
+        raise ScrubError(
+            f"{len(held)} file or ref name(s) hold a secret ({', '.join(held[:3])}, the secret "
+            f"shown as {MARKER}): a rewrite replaces contents and messages, not names; rename "
+            "them in every commit first (a branch: git branch -m; a tag: tag again and delete "
+            "the old one; a file: git filter-repo --path-rename OLD:NEW), then scrub again "
+            f"{NOTHING_CHANGED}"
+        )
+
+
 # --- signatures -----------------------------------------------------------------------------
 
 
@@ -793,6 +808,7 @@ def scrub(
     check_tools()
     preflight(repo, in_place=in_place)
     rules = replacements(findings)
+    _refuse_names_holding_secrets(repo, rules)
     scrubbed = {f.fingerprint for f in findings}
     refs_before = git.refs(repo)
     before = git.commit_counts(repo, list(refs_before))

@@ -448,6 +448,29 @@ def reachable_objects(repo: str, revs: Sequence[str]) -> set[str]:
     return set(out.decode().split())
 
 
+def entry_names(repo: str) -> set[bytes]:
+    """The name of every entry of every tree the refs reach: each file and directory name the
+    history holds (``rev-list --objects`` names an object once, under one of its paths)."""
+    listed = run(
+        ["rev-list", "--objects", "--all", "--no-object-names", "--filter=object:type=tree"],
+        cwd=repo,
+    )
+    typed = run(  # commits and tags are listed too, whatever the filter
+        ["cat-file", "--batch-check=%(objecttype) %(objectname)"], cwd=repo, stdin=listed
+    ).decode()
+    trees = [line[5:] for line in typed.splitlines() if line.startswith("tree ")]
+    size = 32 if object_format(repo) == "sha256" else 20
+    names: set[bytes] = set()
+    for start in range(0, len(trees), 10_000):  # a few MiB in memory at a time
+        for data in blob_contents(trees[start : start + 10_000], cwd=repo).values():
+            pos = 0
+            while pos < len(data):  # entries: "<mode> <name>\0<id>"
+                end = data.index(b"\0", pos)
+                names.add(data[data.index(b" ", pos) + 1 : end])
+                pos = end + 1 + size
+    return names
+
+
 def commit_counts(repo: str, names: Sequence[str]) -> dict[str, int]:
     return {ref: int(run(["rev-list", "--count", ref, "--"], cwd=repo).strip()) for ref in names}
 
