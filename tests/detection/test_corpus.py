@@ -78,9 +78,7 @@ def test_blocking_findings_are_exactly_the_expected_ones(name: str) -> None:
     )
     for exp in expected:
         found = next(f for f in blocking if (f.type, f.line) == (exp["type"], exp["line"]))
-        assert found.confidence >= exp["min_confidence"], (
-            found.reasons
-        )
+        assert found.confidence >= exp["min_confidence"], found.reasons
         assert (found.pair.line if found.pair else None) == exp["pair_line"], found.reasons
 
 

@@ -23,13 +23,12 @@ from binance_guard.detection.context import (
 )
 from binance_guard.detection.patterns import NAME_PART_RE
 from binance_guard.detection.prefilter import (
-    ARMOR_MARKER,
     BARE_ED25519_MARKER,
     BINARY_SNIFF,
     PRIVATE_KEY_MARKER,
     alnum_runs,
-    find_marker,
     has_candidates,
+    key_markers,
 )
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Finding
@@ -415,12 +414,13 @@ def test_short_wrapped_base64_signature_is_not_a_key() -> None:
     assert _blocking(scan_bytes(text.encode(), "order.yml")) == []
 
 
-@pytest.mark.parametrize("marker", [PRIVATE_KEY_MARKER, BARE_ED25519_MARKER, ARMOR_MARKER])
-def test_find_marker_is_find(marker: bytes) -> None:
-    """Walking the marker's rarest byte finds what ``bytes.find`` finds: where that byte is
-    common (past its budget), where it ends a near miss, where the marker is first or last."""
-    rng = random.Random(marker)
-    pieces = [marker, marker[:-1], marker[1:], b"Y" * 3000, b"G" * 3000, b"x" * 5000]
-    for _ in range(500):
-        data = b" ".join(rng.choices(pieces, k=rng.randrange(1, 12)))
-        assert find_marker(data, marker) == data.find(marker)
+def test_key_markers_are_where_they_are() -> None:
+    """Walking the markers' "Y" finds what ``in`` finds: where "Y" is common (past the walk's
+    budget), where it ends a near miss, where a marker is first or last, or cut short."""
+    rng = random.Random("key markers")
+    pieces = [b"x" * 5000, b"Y" * 3000, b"Q\nV\n-", b"MC4C"]
+    for marker in (PRIVATE_KEY_MARKER, BARE_ED25519_MARKER):
+        pieces += [marker, marker[:-1], marker[1:]]
+    for _ in range(2000):
+        data = b"".join(rng.choices(pieces, k=rng.randrange(1, 12)))
+        assert key_markers(data) == (PRIVATE_KEY_MARKER in data, BARE_ED25519_MARKER in data)

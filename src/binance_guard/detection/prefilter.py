@@ -27,26 +27,21 @@ UTF32_BOMS = (b"\xff\xfe\0\0", b"\0\0\xfe\xff")
 BARE_ED25519_MARKER = b"MC4CAQAwBQYDK2VwBCIEI"
 # Bytes looked at to tell text from binary (NULs) and UTF-16 from other text.
 BINARY_SNIFF = 8000
-# Each distinct byte of a marker and its first place in it (see find_marker).
-_ANCHORS = {
-    marker: tuple((byte, marker.index(byte)) for byte in dict.fromkeys(marker))
-    for marker in (PRIVATE_KEY_MARKER, BARE_ED25519_MARKER, ARMOR_MARKER)
-}
+# The markers of a private key, and each one's distinct bytes with their first place in it.
+_KEY_MARKERS = (PRIVATE_KEY_MARKER, BARE_ED25519_MARKER)
+_ANCHORS = tuple(
+    tuple((byte, marker.index(byte)) for byte in dict.fromkeys(marker)) for marker in _KEY_MARKERS
+)
 # Below this, one search costs less than looking for each byte first.
 _ANCHORED_MIN = 4096
-# The byte of each marker that source and text hold least ("Y" of "KEY" and of the Ed25519
-# body, "G" of "BEGIN"), and its place in it: walking its occurrences is a single-byte
-# search (memchr) each.
-_RARE = {
-    marker: (byte, marker.index(byte))
-    for marker, byte in (
-        (PRIVATE_KEY_MARKER, b"Y"),
-        (BARE_ED25519_MARKER, b"Y"),
-        (ARMOR_MARKER, b"G"),
-    )
-}
-# Occurrences of that byte walked per 4 KiB of data before one plain search takes over.
-_RARE_SHIFT = 12
+# Both markers hold one "Y", which source and text hold little (python-binance's client.py: one
+# in 3.6 KB), and each can only be where a "Y" is. Looking for the next "Y" is a single-byte
+# search (memchr, many GB/s, where a search for several bytes goes at ~2): cheaper while there
+# is at most about one per KiB, then one plain search takes over.
+_RARE = b"Y"
+_PLACES = tuple(marker.index(_RARE) for marker in _KEY_MARKERS)
+_NEXT = tuple(marker.partition(_RARE)[2][:1] for marker in _KEY_MARKERS)  # what follows it
+_RARE_SHIFT = 10
 
 
 # A key base64-encoded once (a Kubernetes Secret's ``data:``, ``echo key | base64``): 64 bytes
@@ -83,41 +78,52 @@ def key_runs(data: bytes) -> "tuple[list[int], list[int]]":
     return starts, encoded
 
 
-def find_marker(data: bytes, marker: bytes) -> int:
-    """``data.find(marker)`` for PRIVATE_KEY_MARKER, BARE_ED25519_MARKER or ARMOR_MARKER,
-    searched only from where it can first start: each of its bytes is looked for alone (memchr,
-    many GB/s where a search for several goes at ~2.5), and the marker cannot start before the
-    first of any of them, less its place in the marker; nor anywhere if one is missing. Source
-    files hold the rarer ones (Q, V, Y, -) late or never: half of freqtrade's bytes are skipped.
-    From there, only where its rarest byte is can it start: python-binance's client.py holds
-    every byte early, and walking its few "Y"s costs a third of one search of the file."""
-    if len(data) < _ANCHORED_MIN:
-        return data.find(marker)
+def _earliest(data: bytes, anchors: "tuple[tuple[int, int], ...]") -> int:
+    """Where a marker can first start: not before the first of any of its bytes, less its place
+    in the marker (each looked for alone, by memchr); nowhere (-1) if one is missing. Source
+    files hold the rarer ones (Q, V, Y, -) late or never: half of freqtrade's bytes are skipped."""
     start = 0
-    for byte, place in _ANCHORS[marker]:
+    for byte, place in anchors:
         first = data.find(byte)
         if first == -1:
             return -1
         if first - place > start:
             start = first - place
-    rare, place = _RARE[marker]
+    return start
+
+
+def key_markers(data: bytes) -> "tuple[bool, bool]":
+    """Whether ``data`` holds PRIVATE_KEY_MARKER and BARE_ED25519_MARKER, found together from
+    where each can first start by walking the "Y" both hold: python-binance's client.py holds
+    every byte of both early, and two plain searches of it cost three times the walk."""
+    if len(data) < _ANCHORED_MIN:
+        return PRIVATE_KEY_MARKER in data, BARE_ED25519_MARKER in data
+    starts = [_earliest(data, anchors) for anchors in _ANCHORS]
+    found = [False, False]
+    pending = [index for index, start in enumerate(starts) if start != -1]
     budget = len(data) >> _RARE_SHIFT
-    pos = data.find(rare, start + place)
-    while pos != -1:
-        if data.startswith(marker, pos - place):
-            return pos - place
+    pos = data.find(_RARE, min((starts[i] + _PLACES[i] for i in pending), default=len(data)))
+    while pos != -1 and pending:
+        if data.startswith(_NEXT, pos + 1):  # one test for both, before either marker's
+            for index in pending:
+                start = pos - _PLACES[index]
+                found[index] = start >= starts[index] and data.startswith(
+                    _KEY_MARKERS[index], start
+                )
+            pending = [index for index in pending if not found[index]]
         budget -= 1
-        if not budget:  # the byte is common here after all
-            return data.find(marker, pos - place + 1)
-        pos = data.find(rare, pos + 1)
-    return -1
+        if not budget:  # "Y" is common here after all: every one up to pos was looked at
+            for index in pending:
+                after = max(0, pos - _PLACES[index] + 1)
+                found[index] = data.find(_KEY_MARKERS[index], after) != -1
+            break
+        pos = data.find(_RARE, pos + 1)
+    return found[0], found[1]
 
 
 def has_key_marker(data: bytes) -> bool:
     """An armoured private key's label or a bare Ed25519 key's body start is in ``data``."""
-    return (
-        find_marker(data, PRIVATE_KEY_MARKER) != -1 or find_marker(data, BARE_ED25519_MARKER) != -1
-    )
+    return any(key_markers(data))
 
 
 def alnum_runs(data: bytes) -> "list[int]":

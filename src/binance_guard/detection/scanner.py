@@ -61,9 +61,8 @@ from binance_guard.detection.prefilter import (
     BARE_ED25519_MARKER,
     ENCODED_PADDING,
     KEY_LENGTH,
-    PRIVATE_KEY_MARKER,
     alnum_runs,
-    find_marker,
+    key_markers,
     key_runs,
     wide_codec,
 )
@@ -235,8 +234,8 @@ def scan_bytes(
         data = decoded
         prefiltered = None  # those of the undecoded bytes
     runs, encoded = key_runs(data) if prefiltered is None else prefiltered
-    bare = find_marker(data, BARE_ED25519_MARKER) != -1
-    has_key = find_marker(data, PRIVATE_KEY_MARKER) != -1 or bare
+    private, bare = key_markers(data)
+    has_key = private or bare
     if not runs and not encoded and not has_key:
         return []
     context = BinanceContext(data, path)
@@ -260,11 +259,7 @@ def scan_bytes(
     findings = list(_private_keys(data, text, path, context, armor))
     if bare:
         findings.extend(_bare_ed25519_keys(data, text, path, context, armor))
-    candidates = [
-        c
-        for c in _hmac_candidates(data, runs, encoded, text, context, armor, path)
-        if c is not None
-    ]
+    candidates = list(_hmac_candidates(data, runs, encoded, text, context, armor, path))
     _pair(candidates, data)
     for cand in candidates:
         if cand.confidence >= 0:  # a partner has its pair's confidence, so its line too
@@ -415,7 +410,7 @@ def _bare_ed25519_keys(
     """Ed25519 PKCS#8 bodies written without their armour (``ED25519_KEY=MC4CAQAw…``): 64
     base64 characters that decode to the key's DER. Judged like the armoured key."""
     armor_starts = [start for start, _, _, _ in armor]
-    pos = find_marker(data, BARE_ED25519_MARKER)
+    pos = data.find(BARE_ED25519_MARKER)
     while pos != -1:
         block = bisect.bisect_right(armor_starts, pos) - 1
         end = pos + KEY_LENGTH
@@ -526,7 +521,7 @@ def _hmac_candidates(
     context: BinanceContext,
     armor: list[tuple[int, int, str, str]],
     path: str,
-) -> Iterator[_Candidate | None]:
+) -> Iterator[_Candidate]:
     armor_starts = [start for start, _, _, _ in armor]
     file_name = path.rsplit("/", 1)[-1]
     file_role = _file_role(file_name)
@@ -549,47 +544,43 @@ def _hmac_candidates(
             raw = value = data[offset : offset + KEY_LENGTH].decode("ascii")
             if value.startswith(ED25519_PKCS8_PREFIX) and _is_ed25519_der(value):
                 continue  # a bare Ed25519 private key, reported as one
-        if text.is_allowlisted(offset):
+        # Judged first: most values a history holds are dropped by their name alone (over
+        # half of python-binance's are a listenKey or txId of its docstrings' examples).
+        cand = _evaluate(value, offset, text, context)
+        if cand is None or text.is_allowlisted(offset):
             continue
         # Lines of key-shaped values in a file named for them (credentials.txt: a key, then
         # its secret) are those values, not a wrapped base64 blob.
         alone_in_named_file = file_role is not None and text.holds_only(offset, raw)
         if not alone_in_named_file and _in_wrapped_base64(text, offset, raw):
             continue
-        before, previous = text.window_before(offset)
-        cand = _evaluate(
-            value, offset, text.column_of(offset), before, previous, context.proximity(offset)
-        )
-        if cand is not None and is_encoded:
+        if is_encoded:
             cand.reasons.insert(
                 0, "base64-encoded once (a Kubernetes Secret's data, `echo key | base64`)"
             )
-        elif cand is not None and cand.role is None and cand.proximity > Proximity.NONE:
+        elif cand.role is None and cand.proximity > Proximity.NONE:
             _label(cand, data, text, offset)
-        if cand is not None and cand.role is None and alone_in_named_file:
+        if cand.role is None and alone_in_named_file:
             cand.role = file_role
             cand.reasons.insert(0, f"alone on a line of a file named '{file_name}'")
         if (
-            cand is not None
-            and cand.role in (Role.KEY, Role.SECRET, Role.CREDENTIAL)
+            cand.role in (Role.KEY, Role.SECRET, Role.CREDENTIAL)
             and cand.proximity > Proximity.NONE
             and "binance" not in (cand.slot.name or "").lower()
         ):
             _section_veto(cand, data, text, offset)
-        if cand is not None and cand.slot.name in FRAMEWORK_SECRET_NAMES and web_framework is None:
+        if cand.slot.name in FRAMEWORK_SECRET_NAMES and web_framework is None:
             lowered = data.lower()
             web_framework = any(marker in lowered for marker in WEB_FRAMEWORK_MARKERS)
             token_signing = web_framework or any(m in lowered for m in TOKEN_SIGNING_MARKERS)
-        if (
-            cand is not None
-            and cand.slot.name in FRAMEWORK_SECRET_NAMES
-            and (web_framework or (token_signing and cand.hex_only))
+        if cand.slot.name in FRAMEWORK_SECRET_NAMES and (
+            web_framework or (token_signing and cand.hex_only)
         ):
             cand.role = Role.OTHER
             cand.reasons.insert(
                 0, f"'{cand.slot.name}' of a web framework (Django, Flask, FastAPI, JWT signing)"
             )
-        if cand is not None and cand.hex_only and _wallet_named(cand.slot.name):
+        if cand.hex_only and _wallet_named(cand.slot.name):
             if wallet is None:
                 wallet = WALLET_MARKERS_RE.search(data) is not None
             if wallet:
@@ -700,15 +691,10 @@ def _in_wrapped_base64(text: _Text, offset: int, value: str) -> bool:
     return False
 
 
-def _evaluate(
-    value: str,
-    offset: int,
-    column: int,
-    before: str,
-    previous: list[str],
-    proximity: Proximity,
-) -> _Candidate | None:
-    """Judge a value from its text, the line up to it (``before``) and the lines above."""
+def _evaluate(value: str, offset: int, text: _Text, context: BinanceContext) -> _Candidate | None:
+    """Judge a value from its text, the line up to it and the lines above; its column and the
+    Binance words around it are looked up only for one that passes."""
+    before, previous = text.window_before(offset)
     slot = slot_of(before, len(before), previous)
     role = role_of(slot)
     if role is Role.NEGATIVE:
@@ -718,6 +704,7 @@ def _evaluate(
         return None
     if hex_only and heuristics.is_placeholder(value):
         return None
+    proximity = context.proximity(offset)
     reasons = []
     if role is Role.OTHER:
         reasons.append(f"named '{slot.name}': another service's secret, not a Binance credential")
@@ -738,7 +725,7 @@ def _evaluate(
     return _Candidate(
         value=value,
         offset=offset,
-        column=column,
+        column=text.column_of(offset),
         role=role,
         slot=slot,
         proximity=proximity,
