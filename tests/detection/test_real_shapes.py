@@ -611,3 +611,27 @@ def test_a_fallback_default_is_named_by_its_assignment(line: str) -> None:
     (finding,) = scan(text, "index.js")
     assert (finding.type, finding.line) == (SECRET_KEY, 2)
     assert finding.confidence >= Confidence.MEDIUM
+
+
+def test_an_inline_object_of_another_exchange_vetoes_its_secret() -> None:
+    """Accounts exported on one line: the object's own "exchange" field decides."""
+    accounts = [("Binance", key(), key()), ("Gate", secrets.token_hex(16), hex_key())]
+    row = ",".join(f'{{"exchange":"{e}","apiKey":"{k}","secret":"{s}"}}' for e, k, s in accounts)
+    findings = scan(f'{{"data":[{row}]}}', "accounts.json")
+    assert blocking(findings) == [(API_KEY, 1), (SECRET_KEY, 1)]
+    (gate,) = [f for f in findings if f.secret == accounts[1][2]]
+    assert gate.confidence is Confidence.LOW
+    assert gate.reasons[0].startswith("inside 'Gate'")
+
+
+@pytest.mark.parametrize(
+    ("tag", "kind"),
+    [
+        ('<meta name="twitter-site-verification" content="{}"/>', None),
+        ('<meta name="google-site-verification" content="{}"/>', None),
+        ('<input type="text" name="apiSecret" value="{}">', SECRET_KEY),
+    ],
+)
+def test_a_sibling_attribute_names_the_value(tag: str, kind: str | None) -> None:
+    text = "<title>Binance</title>" + tag.format(key()) + "\n"
+    assert blocking(scan(text, "page.html")) == ([(kind, 1)] if kind else [])

@@ -72,6 +72,13 @@ SECTION_FIELD_RE = re.compile(
     r"""^\s*["']?(?:name|exchange|exchange_?name|exchange_?id|provider|venue)["']?\s*(?::|=>|=)"""
     r"""\s*["']?([A-Za-z][\w.\-]{0,47})(?![\w.\-])"""
 )
+# The same fields inside an object written on one line ({"exchange": "Gate", "secret": "…"}).
+INLINE_FIELD_RE = compile_later(
+    r"""(?<![\w.\-])["']?(?:name|exchange|exchange_?name|exchange_?id|provider|venue)["']?"""
+    r"""\s*(?::|=>|=)\s*["']?([A-Za-z][\w.\-]{0,47})(?![\w.\-])"""
+)
+# An attribute naming an element whose value="…"/content="…" follows in the same tag.
+TAG_NAME_ATTR_RE = compile_later(r"""\b(?:name|id|property|for)\s*=\s*["']([\w.:\-]{1,48})["']""")
 # A short comment line that heads what follows ("# Bybit", "// KuCoin API keys").
 COMMENT_HEADER_RE = re.compile(r"^\s*(?:#+|/{2,}|;+|--)\s*([A-Za-z][\w .&/-]{0,40}?)[\s:=#-]*$")
 SECTION_LOOKBACK_LINES = 12
@@ -282,6 +289,13 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
         slot = _assigned(before)
         if slot.name is None or slot.name.lower() not in GENERIC_VALUE_NAMES:
             return slot
+        tag = before.rfind("<")
+        if tag > before.rfind(">"):
+            # <input name="apiKey" value="…">, <meta name="x-site-verification" content="…">:
+            # a sibling attribute of the same tag names the value.
+            attribute = TAG_NAME_ATTR_RE.search(before, tag)
+            if attribute:
+                return Slot(name=attribute.group(1))
         # default="…" / value="…" in a call whose first argument names it:
         # @click.option('--secret', default='…'), add_argument('--api-key', default='…').
         joined = "\n".join([*previous_lines[-CALL_LOOKBACK_LINES:], before])
@@ -364,6 +378,13 @@ def section_names(lines_above: list[str], line: str) -> list[str]:
         if not indent:
             break
     return names
+
+
+def object_fields(before: str) -> list[str]:
+    """What the fields of the object a value sits in name, on its own line: an account
+    exported as ``{"exchange": "Gate", "apiKey": "…", "secret": "…"}`` is Gate's."""
+    opened = next((pos for pos, char, _ in _open_brackets(before) if char == "{"), None)
+    return [] if opened is None else [m.group(1) for m in INLINE_FIELD_RE.finditer(before, opened)]
 
 
 def label_role(lines: list[str]) -> tuple[Role, str] | None:

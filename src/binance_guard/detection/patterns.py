@@ -123,6 +123,7 @@ NEGATIVE_WORDS = frozenset(
         "listenkey",
         "sri",
         "merkle",
+        "verification",
     }
 )
 # "stream": a user-data stream is named after its listenKey.
@@ -190,6 +191,13 @@ OTHER_SERVICE_WORDS = frozenset(
         "bitfinex",
         "bitmex",
         "gateio",
+        "gate",
+        "okex",
+        "htx",
+        "bitrue",
+        "blofin",
+        "bitunix",
+        "weex",
         "ftx",
         "alpaca",
         "deribit",

@@ -25,6 +25,7 @@ from binance_guard.detection.context import (
     enclosing_calls,
     label_role,
     name_words,
+    object_fields,
     role_of,
     section_names,
     slot_of,
@@ -638,7 +639,8 @@ def _label(cand: _Candidate, data: bytes, text: _Text, offset: int) -> None:
 
 def _section_veto(cand: _Candidate, data: bytes, text: _Text, offset: int) -> None:
     """A generic ``api_key`` inside another exchange's block of a config (``"kucoin": {``,
-    ``[bybit]``, ``"name": "Bitvavo"``) is that exchange's key, however near a Binance block."""
+    ``[bybit]``, ``"name": "Bitvavo"``, ``{"exchange": "Gate", …}`` on one line) is that
+    exchange's key, however near a Binance block."""
     start, _ = text.bounds(offset)
     lines = data[max(0, start - LABEL_BYTES) : start].split(b"\n")[:-1][-SECTION_LOOKBACK_LINES:]
     above = [line.decode("utf-8", "replace").rstrip("\r") for line in lines]
@@ -655,7 +657,7 @@ def _section_veto(cand: _Candidate, data: bytes, text: _Text, offset: int) -> No
                 0, f"inside '{call}': another service's secret, not a Binance credential"
             )
             return
-    for name in section_names(above, text.line_at(offset)):
+    for name in [*object_fields(before), *section_names(above, text.line_at(offset))]:
         if "binance" in name.lower():
             return
         if classify_name(name) is Role.OTHER:
