@@ -1,13 +1,19 @@
 """One fleet run on a Dask cluster: list every repository, scan each blob no run has scanned
 (once, from whichever mirror listed it first), then attribute per repository.
 
-Results stream back as tasks finish; a repository is recorded complete only once every blob
+Work goes out in steps (tasks.step): each is one Dask task holding the next pieces of work,
+handed out as workers free up, two per worker thread so that none waits for the client. Each
+task costs milliseconds of the client's and the worker's CPU, so a run sends few, and the
+steps shrink as the listings run out, so that no worker waits long on another's last one.
+
+Results stream back as steps finish; a repository is recorded complete only once every blob
 it reaches is in the store and its attribution ran, so a killed run resumes where it stopped
-and a failed task can only make a repository incomplete, never clean.
+and a failed step can only make repositories incomplete, never clean.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import hashlib
 import os
@@ -29,12 +35,9 @@ if TYPE_CHECKING:
 
 BATCH_BYTES = 16 << 20  # a batch is a few seconds of scanning: huge repositories spread out
 BATCH_BLOBS = 20_000
-GROUP_MAX = 16  # repositories listed or attributed by one task
-RETRIES = 2  # a task that raised runs again elsewhere; lost workers are rescheduled anyway
+GROUP_MAX = 32  # repositories listed or attributed by one step
+RETRIES = 2  # a step that raised runs again elsewhere; lost workers are rescheduled anyway
 STORE_NAME = "state.sqlite3"
-# A listing's follow-ups go first: repositories finish as the run goes, and its end waits
-# only for the last listings' scans and attributions.
-PRIORITY = {"lists": 0, "attributes": 1, "batch": 2}
 
 
 @dataclasses.dataclass
@@ -52,6 +55,15 @@ class RepoOutcome:
 
     def fail(self, error: str) -> None:
         self.status, self.error = "incomplete", strip_credentials(error)
+
+
+@dataclasses.dataclass
+class _Step:
+    """What one step carries: the references its results come back to."""
+
+    batch: int | None
+    attributes: list[str]
+    lists: list[str]
 
 
 @dataclasses.dataclass
@@ -107,8 +119,10 @@ class _Run:
         self.progress = progress
         self.outcomes = {s.id: RepoOutcome(s, mirror_path(cache_dir, s)) for s in specs}
         self.result = FleetResult(list(self.outcomes.values()))
-        self.futures: dict[Any, tuple[Future[Any], str, Any]] = {}
+        self.futures: dict[Any, tuple[Future[Any], _Step]] = {}
         self.stream = as_completed()
+        self.lists: collections.deque[tuple[str, Any]] = collections.deque()  # not sent yet
+        self.queued: collections.deque[int] = collections.deque()  # batches not sent yet
         self.planned: dict[str, int] = {}  # blob id -> batch scanning it
         self.batches: dict[int, dict[str, list[str]]] = {}  # id -> mirror -> blob ids
         self.next_batch = 0
@@ -123,15 +137,9 @@ class _Run:
         self.failed: set[str] = set()  # blobs whose batch failed: planned again if seen again
         self.hits: dict[str, list[Hit]] = {}  # blobs seen this run that hold secrets
         self.ready: list[tuple[str, tuple[str, dict[str, list[str]]]]] = []
-        self.group = 1
-
-    def submit(self, kind: str, ref: Any, fn: Callable[..., Any], *args: Any) -> None:
-        future = self.client.submit(fn, *args, retries=RETRIES, pure=False, priority=PRIORITY[kind])
-        self.futures[future.key] = (future, kind, ref)
-        self.stream.add(future)
+        self.threads = 1
 
     def start(self) -> None:
-        jobs = []
         for repo, outcome in self.outcomes.items():
             if outcome.spec.error:
                 outcome.fail(outcome.spec.error)
@@ -140,11 +148,9 @@ class _Run:
             known = refs if key == self.key and not self.relist else None
             if known and self._unchanged(outcome, known):
                 continue
-            jobs.append((repo, (outcome.spec, outcome.mirror, known)))
-        workers = len(self.client.scheduler_info().get("workers", {})) or 1
-        # A few groups per worker: enough to balance, few enough to keep overhead down.
-        self.group = max(1, min(GROUP_MAX, -(-len(jobs) // (4 * workers))))
-        self._submit_groups("lists", tasks.list_many, jobs, self.max_bytes, self.policy)
+            self.lists.append((repo, (outcome.spec, outcome.mirror, known)))
+        self.threads = sum(self.client.nthreads().values()) or 1
+        self._dispatch()
 
     def _unchanged(self, outcome: RepoOutcome, known: str) -> bool:
         """Checked here first, from files only: an unchanged fleet then costs no task and no
@@ -160,16 +166,16 @@ class _Run:
         self.start()
         self._tick()
         for future in self.stream:
-            _, kind, ref = self.futures.pop(future.key)
+            _, step = self.futures.pop(future.key)
             try:
                 # Waits if the worker holding the result died meanwhile: Dask recomputes it.
                 value = future.result()
-            except Exception as exc:  # the task's own error, KilledWorker, cancellation
-                getattr(self, f"_{kind}_failed")(ref, _error(exc))
+            except Exception as exc:  # the step's own error, KilledWorker, cancellation
+                self._step_failed(step, _error(exc))
             else:
-                getattr(self, f"_{kind}_done")(ref, value)
+                self._step_done(step, value)
             future.release()
-            self._flush_ready()
+            self._dispatch()
             self._tick()
         for outcome in self.outcomes.values():
             if outcome.status == "pending":  # cannot happen: every path ends a repository
@@ -181,6 +187,53 @@ class _Run:
         if self.progress is not None:
             self.progress(self.result)
 
+    def _dispatch(self) -> None:
+        """Steps out until every worker thread has two (the second runs while the client
+        reads the first's results)."""
+        while len(self.futures) < 2 * self.threads and (composed := self._next_step()):
+            step, args = composed
+            future = self.client.submit(
+                tasks.step, *args, self.max_bytes, self.policy, retries=RETRIES, pure=False
+            )
+            self.futures[future.key] = (future, step)
+            self.stream.add(future)
+
+    def _next_step(self) -> tuple[_Step, tuple[Any, ...]] | None:
+        """A batch to scan, repositories to attribute and, unless more of those wait (a
+        listing's follow-ups go first: repositories finish as the run goes), repositories to
+        list: fewer each time as they run out."""
+        batch = self.queued.popleft() if self.queued else None
+        scan = None
+        if batch is not None:
+            # One string per mirror: Dask walks lists in arguments item by item.
+            scan = {mirror: "\n".join(oids) for mirror, oids in self.batches[batch].items()}
+        ready, self.ready = self.ready[:GROUP_MAX], self.ready[GROUP_MAX:]
+        lists: list[tuple[str, Any]] = []
+        if self.lists and not self.queued and not self.ready:
+            size = min(GROUP_MAX, -(-len(self.lists) // (2 * self.threads)))
+            lists = [self.lists.popleft() for _ in range(size)]
+        if scan is None and not ready and not lists:
+            return None
+        step = _Step(batch, [repo for repo, _ in ready], [repo for repo, _ in lists])
+        return step, (scan, [job for _, job in ready], [job for _, job in lists])
+
+    def _step_done(self, step: _Step, result: tasks.StepResult) -> None:
+        if step.batch is not None:
+            if isinstance(result.batch, tasks.Batch):
+                self._batch_done(step.batch, result.batch)
+            else:
+                self._batch_failed(step.batch, str(result.batch))
+        self._attributes_done(step.attributes, result.attributed)
+        self._lists_done(step.lists, result.listings)
+
+    def _step_failed(self, step: _Step, error: str) -> None:
+        if step.batch is not None:
+            self._batch_failed(step.batch, error)
+        for repo in step.attributes:
+            self._attribute_failed(repo, error)
+        for repo in step.lists:
+            self._list_failed(repo, error)
+
     def _lists_done(self, repos: list[str], results: list[tasks.Listing | str]) -> None:
         for repo, result in zip(repos, results, strict=True):
             if isinstance(result, str):
@@ -188,10 +241,6 @@ class _Run:
             else:
                 self._list_done(repo, result)
         self._send_batch()  # the group's new blobs, scanned together
-
-    def _lists_failed(self, repos: list[str], error: str) -> None:
-        for repo in repos:
-            self._list_failed(repo, error)
 
     def _list_done(self, repo: str, listing: tasks.Listing) -> None:
         outcome = self.outcomes[repo]
@@ -248,14 +297,8 @@ class _Run:
 
     def _send_batch(self) -> None:
         if self.filling is not None:
-            batch_id = self.filling[0]
+            self.queued.append(self.filling[0])
             self.filling = None
-            self._send(batch_id)
-
-    def _send(self, batch_id: int) -> None:
-        # One string per mirror: Dask walks lists in arguments item by item.
-        parts = {mirror: "\n".join(oids) for mirror, oids in self.batches[batch_id].items()}
-        self.submit("batch", batch_id, tasks.scan_batch, parts)
 
     def _list_failed(self, repo: str, error: str) -> None:
         self.outcomes[repo].fail(f"clone/fetch/list failed: {error}")
@@ -300,7 +343,7 @@ class _Run:
                 if not mine.isdisjoint(self.blobs[repo]):
                     self.needs[repo].add(batch_id)
                     self.waiting[batch_id].add(repo)
-            self._send(batch_id)
+            self.queued.append(batch_id)
         for repo in waiting:
             self.needs[repo].discard(failed)
 
@@ -324,29 +367,12 @@ class _Run:
         else:
             self.ready.append((repo, (self.outcomes[repo].mirror, found)))
 
-    def _flush_ready(self) -> None:
-        ready, self.ready = self.ready, []
-        self._submit_groups("attributes", tasks.attribute_many, ready, self.policy)
-
-    def _submit_groups(
-        self, kind: str, fn: Callable[..., Any], jobs: Sequence[tuple[str, Any]], *args: Any
-    ) -> None:
-        """``fn`` over ``self.group`` repositories' jobs per task (each task costs
-        milliseconds of scheduling); the repositories are the task's reference."""
-        for start in range(0, len(jobs), self.group):
-            chunk = jobs[start : start + self.group]
-            self.submit(kind, [repo for repo, _ in chunk], fn, [job for _, job in chunk], *args)
-
     def _attributes_done(self, repos: list[str], results: list[tasks.Attributed | str]) -> None:
         for repo, result in zip(repos, results, strict=True):
             if isinstance(result, str):
                 self._attribute_failed(repo, result)
             else:
                 self._attribute_done(repo, result)
-
-    def _attributes_failed(self, repos: list[str], error: str) -> None:
-        for repo in repos:
-            self._attribute_failed(repo, error)
 
     def _attribute_done(self, repo: str, attributed: tasks.Attributed) -> None:
         outcome = self.outcomes[repo]

@@ -64,6 +64,30 @@ class Batch:
     binary: int
 
 
+@dataclasses.dataclass(frozen=True)
+class StepResult:
+    batch: Batch | str | None  # the error if the batch could not be scanned
+    attributed: list[Attributed | str]
+    listings: list[Listing | str]
+
+
+def step(
+    scan: Mapping[str, str] | None,
+    attribute: Sequence[tuple[str, Mapping[str, Sequence[str]]]],
+    lists: Sequence[tuple[RepoSpec, str, str | None]],
+    max_bytes: int,
+    policy: Policy,
+) -> StepResult:
+    """One task: :func:`scan_batch`, :func:`attribute_many` and :func:`list_many` on what the
+    client has ready, since each Dask task costs milliseconds of the client's and the
+    worker's CPU. A part that fails gives its error, not the step's."""
+    return StepResult(
+        None if scan is None else _or_error(scan_batch, scan),
+        attribute_many(attribute, policy),
+        list_many(lists, max_bytes, policy),
+    )
+
+
 def unchanged(spec: RepoSpec, mirror: str, known_refs: str, ask_git: bool = True) -> bool:
     """A local source's refs are read directly: equal to the mirror's at its last complete
     scan, there is nothing to fetch or list (a mirror copies refs one to one). Without
@@ -141,8 +165,8 @@ def scan_batch(parts: Mapping[str, str]) -> Batch:
 def list_many(
     jobs: Sequence[tuple[RepoSpec, str, str | None]], max_bytes: int, policy: Policy
 ) -> list[Listing | str]:
-    """:func:`sync_and_list` for several small jobs in one task (each Dask task costs
-    milliseconds of scheduling); a repository that fails gives its error, not the group's."""
+    """:func:`sync_and_list` for several repositories; one that fails gives its error, not
+    the group's."""
     return [
         _or_error(sync_and_list, spec, mirror, known, max_bytes, policy)
         for spec, mirror, known in jobs
