@@ -635,3 +635,13 @@ def test_an_inline_object_of_another_exchange_vetoes_its_secret() -> None:
 def test_a_sibling_attribute_names_the_value(tag: str, kind: str | None) -> None:
     text = "<title>Binance</title>" + tag.format(key()) + "\n"
     assert blocking(scan(text, "page.html")) == ([(kind, 1)] if kind else [])
+
+
+def test_names_glued_without_separators() -> None:
+    text = (
+        f'BINANCESECRETKEY = "{key()}"\nBINACEAPIKEY = "{key()}"\n'
+        f'KUCOINAPIKEY = "{key()}"\nJWTSECRET = "{key()}"\n'
+    )
+    findings = scan(text, "config/config.py")
+    assert blocking(findings) == [(SECRET_KEY, 1), (API_KEY, 2)]
+    assert [f.confidence for f in findings[2:]] == [Confidence.LOW, Confidence.LOW]

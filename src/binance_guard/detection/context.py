@@ -86,6 +86,8 @@ SECTION_LOOKBACK_LINES = 12
 MAX_NAME = 48
 INDENT_RE = re.compile(r"[ \t]*")
 # A capitalised word and one space right before a name: the first half of a two-word label.
+# Credential words a glued name ends in, longest first ("apisecret" before "secret").
+GLUED_SUFFIXES = ("apisecret", "secretkey", "privatekey", "apikey", "secret")
 # A value after a fallback operator (``||``, ``??``, ``or``, ``?:``) is a default.
 FALLBACK_END_RE = re.compile(r"(?:\|\||\?\?|\bor|\?:)$")
 # The first assignment operator of a line (not ``==``, ``!=``, ``<=``, ``=>`` of a lambda).
@@ -124,8 +126,18 @@ class Slot:
 def name_words(name: str) -> list[str]:
     words: list[str] = []
     for part in NAME_SPLIT_RE.split(name):
-        words.extend(w.lower() for w in NAME_PART_RE.findall(part))
+        for word in NAME_PART_RE.findall(part):
+            words.extend(_unglued(word.lower()))
     return words
+
+
+def _unglued(word: str) -> list[str]:
+    """An all-caps name typed without separators (BINANCESECRETKEY, KUCOINAPIKEY) ends in
+    the credential word it would have been split into."""
+    for suffix in GLUED_SUFFIXES:
+        if len(word) >= len(suffix) + 3 and word.endswith(suffix):
+            return [word[: -len(suffix)], suffix]
+    return [word]
 
 
 def classify_name(name: str) -> Role | None:
