@@ -1,12 +1,21 @@
-"""Patterns compiled on first use answer as the compiled ones, str and bytes alike."""
+"""Patterns compiled on first use answer as the compiled ones, str and bytes alike; patterns
+made from stored programs are the patterns re compiles."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from binance_guard.regex import compile_later
+from binance_guard import regex
+from binance_guard.regex import compile_later, compile_now
+from testing.git_repo import GIT_ENV, stage
+from testing.keys import fake_key
+from testing.regex_programs import patterns, programs
 
 
 def test_a_later_pattern_answers_as_the_compiled_one() -> None:
@@ -21,3 +30,38 @@ def test_nothing_is_compiled_before_first_use() -> None:
     broken = compile_later("(unclosed")
     with pytest.raises(re.error):
         broken.search("x")
+
+
+def test_a_pattern_from_a_stored_program_is_the_one_re_compiles() -> None:
+    found = patterns()
+    assert len(found) > 40 and (r"[ \t]*", 0) in found  # str and bytes, eager and later
+    for pattern, flags in [*found, ("(?P<x>a)|b", re.IGNORECASE)]:  # the last one not stored
+        mine, theirs = compile_now(pattern, flags), re.compile(pattern, flags)  # type: ignore[type-var]
+        assert mine == theirs  # the same flags, pattern and code
+        assert (mine.groups, mine.groupindex) == (theirs.groups, theirs.groupindex)
+
+
+def test_the_stored_programs_are_current() -> None:
+    if not regex._STORED:
+        pytest.skip(f"no programs stored for {regex.PYTHON}")
+    assert programs() == regex._STORED, "run: python -m testing.regex_programs"
+
+
+def test_a_blocked_commit_compiles_no_pattern(repo: Path) -> None:
+    """What the stored programs are for: ``re`` compiled none of a blocked commit's."""
+    if not regex._STORED:
+        pytest.skip(f"no programs stored for {regex.PYTHON}")
+    bot = f"from binance.client import Client\nclient = Client('{fake_key(1)}', '{fake_key(2)}')\n"
+    stage(repo, {"bot.py": bot})
+    code = (
+        "import re, sys; from binance_guard.cli import main; main(['hook']); print(len(re._cache))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=repo,
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "Commit blocked" in proc.stdout and proc.stdout.splitlines()[-1] == "0", proc.stdout

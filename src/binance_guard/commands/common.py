@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import API_KEY
 from binance_guard.policy import Policy
 from binance_guard.report import Report
-from binance_guard.verify import INCOMPLETE, Settings, unchecked
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from binance_guard.verify import Settings
 
 
 def verify_report(report: Report, settings: Settings) -> None:
@@ -17,6 +21,7 @@ def verify_report(report: Report, settings: Settings) -> None:
     deadline, back-off, a refused redirect) counts in ``report.incomplete`` like a file that
     could not be read, with the first failure in the notes."""
     # Only on request: no HTTP machinery is imported unless the user asked to verify.
+    from binance_guard.verify import INCOMPLETE, unchecked
     from binance_guard.verify.client import Client
     from binance_guard.verify.verifier import verify_findings
 

@@ -19,12 +19,13 @@ from binance_guard.config import CONFIG_FILE
 from binance_guard.config import find as find_config
 from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN
+from binance_guard.regex import compile_now
 from binance_guard.sources import git
 
 REPO_URL = "https://github.com/binance-guard/binance-guard"
 HOOK_IDS = ("binance-guard", "binance-guard-pre-push")
 DEFAULT_BASELINE = ".secrets.baseline"
-SHA = re.compile(r"[0-9a-f]{40}")
+SHA = compile_now(r"[0-9a-f]{40}")
 # Third-party actions of the workflow, pinned by commit to their current releases.
 CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1  # v7.0.1"
 UPLOAD_SARIF = (

@@ -26,7 +26,7 @@ from binance_guard.detection.patterns import (
     is_secret_word,
 )
 from binance_guard.record import record
-from binance_guard.regex import compile_later
+from binance_guard.regex import compile_later, compile_now
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ TYPE_WORDS = frozenset({"str", "string", "secretstr", "optional", "bytes", "any"
 WRAPPERS = frozenset({"Some", "Ok", "from", "new", "into", "SecretStr", "Secret", "str", "String"})
 ENV_LOOKUPS = frozenset({"getenv", "get", "fetch", "env", "setdefault", "environ"})
 # A constant first argument: ``Names.BinanceKey`` or ``API_SECRET`` (not a lower-case variable).
-FIRST_CONSTANT_RE = re.compile(
+FIRST_CONSTANT_RE = compile_now(
     r"^\s*([A-Za-z_]\w{0,47}(?:\.[A-Z]\w{0,47})+|[A-Z][A-Z0-9_]{1,47})\s*,"
 )
 # Calls that store a value under a name (a settings registry, a map, a property bag).
@@ -53,10 +53,10 @@ REGISTRY_WORDS = frozenset(
     | {"properties", "define", "register", "insert", "save", "store", "env"}
 )
 # A string first argument short enough to be a name (a 64-character key never is).
-FIRST_STRING_RE = re.compile(r"""^\s*["'](-{0,2}[A-Za-z_][\w.\-]{0,47})["']\s*,""")
+FIRST_STRING_RE = compile_now(r"""^\s*["'](-{0,2}[A-Za-z_][\w.\-]{0,47})["']\s*,""")
 QUOTES_AND_ESCAPES = " \t\"'`\\"
-CALL_SYNTAX_RE = re.compile(r"[()\[\]{},;]")
-NAME_START_RE = re.compile(r"[A-Za-z_]")
+CALL_SYNTAX_RE = compile_now(r"[()\[\]{},;]")
+NAME_START_RE = compile_now(r"[A-Za-z_]")
 # C# auto-property accessors between a name and its initialiser: ``Key { get; set; } = …``.
 ACCESSORS_RE = compile_later(r"\s*\{[^{}]*\bget\b[^{}]*\}\s*$")
 # Test DSL bindings: RSpec ``let(:api_key) { "…" }`` (let!, given, subject), factory_bot
@@ -67,8 +67,8 @@ DSL_BINDING_RE = compile_later(r"(?:\b(?:let!?|given|subject)\s*\(\s*:(\w+)\s*\)
 SECTION_OPENER_RE = compile_later(
     r"""^\s*["']?([A-Za-z_][\w.\-]*)["']?\s*(?::|=>|=)\s*(?:\{|\[|array\(|)\s*$"""
 )
-SECTION_HEADER_RE = re.compile(r"""^\s*\[\s*["']?([A-Za-z_][\w.\-]*)["']?\s*\]\s*$""")
-SECTION_FIELD_RE = re.compile(
+SECTION_HEADER_RE = compile_now(r"""^\s*\[\s*["']?([A-Za-z_][\w.\-]*)["']?\s*\]\s*$""")
+SECTION_FIELD_RE = compile_now(
     r"""^\s*["']?(?:name|exchange|exchange_?name|exchange_?id|provider|venue)["']?\s*(?::|=>|=)"""
     r"""\s*["']?([A-Za-z][\w.\-]{0,47})(?![\w.\-])"""
 )
@@ -80,18 +80,18 @@ INLINE_FIELD_RE = compile_later(
 # An attribute naming an element whose value="…"/content="…" follows in the same tag.
 TAG_NAME_ATTR_RE = compile_later(r"""\b(?:name|id|property|for)\s*=\s*["']([\w.:\-]{1,48})["']""")
 # A short comment line that heads what follows ("# Bybit", "// KuCoin API keys").
-COMMENT_HEADER_RE = re.compile(r"^\s*(?:#+|/{2,}|;+|--)\s*([A-Za-z][\w .&/-]{0,40}?)[\s:=#-]*$")
+COMMENT_HEADER_RE = compile_now(r"^\s*(?:#+|/{2,}|;+|--)\s*([A-Za-z][\w .&/-]{0,40}?)[\s:=#-]*$")
 SECTION_LOOKBACK_LINES = 12
 # Longer names are spelled with separators; a longer unbroken run is a value.
 MAX_NAME = 48
-INDENT_RE = re.compile(r"[ \t]*")
+INDENT_RE = compile_now(r"[ \t]*")
 # A capitalised word and one space right before a name: the first half of a two-word label.
 # Credential words a glued name ends in, longest first ("apisecret" before "secret").
 GLUED_SUFFIXES = ("apisecret", "secretkey", "privatekey", "apikey", "secret")
 # A value after a fallback operator (``||``, ``??``, ``or``, ``?:``) is a default.
-FALLBACK_END_RE = re.compile(r"(?:\|\||\?\?|\bor|\?:)$")
+FALLBACK_END_RE = compile_now(r"(?:\|\||\?\?|\bor|\?:)$")
 # The first assignment operator of a line (not ``==``, ``!=``, ``<=``, ``=>`` of a lambda).
-FIRST_ASSIGNMENT_RE = re.compile(r"(?<![=!<>:])(?::=|=|:)(?![=>:])")
+FIRST_ASSIGNMENT_RE = compile_now(r"(?<![=!<>:])(?::=|=|:)(?![=>:])")
 # Verbs of a call that produces a signature (and so is handed the secret).
 SIGNING_VERBS = frozenset(
     {"generate", "create", "compute", "calc", "calculate", "make", "gen", "get"}

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections import Counter
 
 from binance_guard.detection.patterns import NAME_PART_RE, PLACEHOLDER_WORDS, SEQUENCES
 from binance_guard.detection.prefilter import BINARY_SNIFF, wide_codec
+from binance_guard.regex import compile_now
 
 HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 # A Cosmos-chain address or contract: lower-case prefix, "1", then the bech32 alphabet (no "1",
 # "b", "i", "o"). Binance keys mix cases, so none is ever one.
-BECH32_RE = re.compile(r"[a-z]{2,12}1[02-9ac-hj-np-z]{38,60}")
+BECH32_RE = compile_now(r"[a-z]{2,12}1[02-9ac-hj-np-z]{38,60}")
 
 # Random 64-char strings over 62 symbols: entropy 5.0-5.6 bits/char, 30-48 distinct symbols,
 # word segments of 1.4-3.4 chars on average. The limits leave wide margins on both sides.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from binance_guard.regex import compile_later
+from binance_guard.regex import compile_later, compile_now
 
 # Lower-cased byte strings whose presence makes a 64-character token a *Binance* credential.
 BINANCE_WORDS = (b"binance", b"x-mbx-apikey")
@@ -43,15 +43,15 @@ RSA_OID_B64 = "BgkqhkiG9w0BAQEF"
 EC_OID_B64 = "ByqGSM49AgEG"
 
 # detect-secrets' inline allowlist comments, same spelling rules.
-ALLOWLIST_RE = re.compile(r"pragma:\s*allowlist[ -]secret", re.IGNORECASE)
-ALLOWLIST_NEXTLINE_RE = re.compile(r"pragma:\s*allowlist[ -]nextline[ -]secret", re.IGNORECASE)
+ALLOWLIST_RE = compile_now(r"pragma:\s*allowlist[ -]secret", re.IGNORECASE)
+ALLOWLIST_NEXTLINE_RE = compile_now(r"pragma:\s*allowlist[ -]nextline[ -]secret", re.IGNORECASE)
 
 # Name tokens: the identifier a value is assigned to, or a call it is passed to.
-NAME_AT_END_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*)[\"'`\]\s]*$")
+NAME_AT_END_RE = compile_now(r"([A-Za-z_][A-Za-z0-9_.\-]*)[\"'`\]\s]*$")
 NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
-ASSIGNMENT_END_RE = re.compile(r"(?:=>|:=|::|->|[=:])\s*[\[{(]?$")
-NAME_PART_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
-NAME_SPLIT_RE = re.compile(r"[_\-.\s]+")
+ASSIGNMENT_END_RE = compile_now(r"(?:=>|:=|::|->|[=:])\s*[\[{(]?$")
+NAME_PART_RE = compile_now(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+NAME_SPLIT_RE = compile_now(r"[_\-.\s]+")
 
 SECRET_WORDS = frozenset(
     {

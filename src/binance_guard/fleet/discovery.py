@@ -14,8 +14,9 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 
 from binance_guard.errors import GuardError, UsageError
+from binance_guard.regex import compile_now
 
-URL_RE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|[\w.-]+@[\w.-]+:)")
+URL_RE = compile_now(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|[\w.-]+@[\w.-]+:)")
 DEFAULT_GITHUB_API = "https://api.github.com"
 TOKEN_ENV = "GITHUB_TOKEN"
 MAX_DEPTH = 4  # directories of directories of repositories (org/team/repo) and no deeper

@@ -9,8 +9,7 @@ consecutive characters with a detected secret becomes :data:`MASK`.
 
 from __future__ import annotations
 
-import re
-
+from binance_guard.regex import compile_now
 from binance_guard.report.sanitize import strings
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on a blocked commit's path
@@ -24,7 +23,7 @@ PIECE = 9  # more than the 4 + 4 characters ``redacted`` shows of a secret
 MASK = "********"
 # Key material: long runs of key characters. PEM headers and their words ("ENCRYPTED")
 # are not secret, and masking them would hide what kind of key was found.
-_MATERIAL = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
+_MATERIAL = compile_now(r"[A-Za-z0-9+/=_-]{16,}")
 
 
 class Redactor:

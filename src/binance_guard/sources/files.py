@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import Iterator
 
+from binance_guard.regex import compile_now
 from binance_guard.sources import git
 from binance_guard.sources.source import (
     DEFAULT_MAX_BYTES,
@@ -40,7 +41,7 @@ def _display(path: str, top: str | None) -> str:
 
 
 # What ls-files says of a directory it could not list (and whose files it leaves out).
-_UNLISTED_RE = re.compile(r"^warning: could not open directory '(.*)': (.*)$", re.MULTILINE)
+_UNLISTED_RE = compile_now(r"^warning: could not open directory '(.*)': (.*)$", re.MULTILINE)
 
 
 def _git_files(directory: str, top: str) -> list[str | Skipped]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import tempfile
 from collections.abc import Generator, Iterable, Iterator, Sequence
 
+from binance_guard.regex import compile_now
 from binance_guard.sources import git
 
 
@@ -236,8 +236,8 @@ class Message:
 
 # A record starts with \x01 and an object id: a \x01 inside a message or a name (git allows
 # both) does not start one.
-_COMMIT_RECORD = re.compile(rb"\x01(?=[0-9a-f]{40}(?:[0-9a-f]{24})?\x00)")
-_TAG_RECORD = re.compile(rb"\x01(?=[a-z]+\x00[0-9a-f]{40}(?:[0-9a-f]{24})?\x00)")
+_COMMIT_RECORD = compile_now(rb"\x01(?=[0-9a-f]{40}(?:[0-9a-f]{24})?\x00)")
+_TAG_RECORD = compile_now(rb"\x01(?=[a-z]+\x00[0-9a-f]{40}(?:[0-9a-f]{24})?\x00)")
 
 
 MESSAGE_FORMAT = "%x01%H%x00%an <%ae>%x00%aI%x00%B"

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime
 import os
-import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from binance_guard.finding import API_KEY, PRIVATE_KEY, SECRET_KEY, Finding, Verification
 from binance_guard.record import replace
+from binance_guard.regex import compile_now
 from binance_guard.verify import PASSPHRASE_ENV, severity
 from binance_guard.verify.client import (
     MIN_TIME_MS,
@@ -28,7 +28,7 @@ from binance_guard.verify.client import (
 from binance_guard.verify.signing import Signer, UnusableKey, hmac_signer, private_key_signer
 
 RESTRICTIONS_PATH = "/sapi/v1/account/apiRestrictions"
-HEADER_SAFE_KEY = re.compile(r"[!-~]{1,256}")  # printable ASCII, no spaces
+HEADER_SAFE_KEY = compile_now(r"[!-~]{1,256}")  # printable ASCII, no spaces
 DAY_MS = 86_400_000
 
 ERROR_STATUS = {
@@ -44,7 +44,7 @@ ERROR_STATUS = {
 
 
 # A permission field's name: shown to the user, so only the shape Binance uses.
-PERMISSION_FIELD = re.compile(r"(?:enable|permits)[A-Za-z0-9]{1,60}")
+PERMISSION_FIELD = compile_now(r"(?:enable|permits)[A-Za-z0-9]{1,60}")
 MAX_PERMISSION_FIELDS = 100
 
 
