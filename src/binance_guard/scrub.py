@@ -264,7 +264,9 @@ def _refuse_names_holding_secrets(repo: str, rules: Sequence[Replacement]) -> No
     """git-filter-repo rewrites contents and messages, not names: a file or ref named after a
     key would keep it in the rewritten history while every check said ok."""
     names = [*git.entry_names(repo), *(ref.encode() for ref in git.refs(repo))]
-    held = sorted({apply(n, rules).decode(errors="replace") for n in names if apply(n, rules) != n})
+    held = sorted(
+        {shown.decode(errors="replace") for n in names if (shown := apply(n, rules)) != n}
+    )
     if held:
         raise ScrubError(
             f"{len(held)} file or ref name(s) hold a secret ({', '.join(held[:3])}, the secret "
@@ -756,6 +758,7 @@ def prove(
     mapping = git.commit_map(rewritten)
     outcome.changed_commits = len(mapping)
     bad: list[str] = []
+    same: dict[tuple[str, str], bool] = {}
     for old, new_commit in mapping.items():
         old_text = git.identity_and_message(original, old)
         if apply(old_text, rules) != git.identity_and_message(rewritten, new_commit):
@@ -766,14 +769,19 @@ def prove(
             bad.append(f"{old[:12]}: file list differs")
             continue
         differing = [p for p in old_tree if old_tree[p] != new_tree[p]]
-        if not differing:
-            continue
-        olds = git.blob_contents([old_tree[p][1] for p in differing], cwd=original)
-        news = git.blob_contents([new_tree[p][1] for p in differing], cwd=rewritten)
+        # A rewritten blob is in every later commit's tree: each (old, new) pair is compared
+        # once, where comparing it again per commit made the proof cubic in the keys.
+        pairs = {
+            (old_tree[p][1], new_tree[p][1]) for p in differing if old_tree[p][0] == new_tree[p][0]
+        } - same.keys()
+        if pairs:
+            olds = git.blob_contents([a for a, _ in pairs], cwd=original)
+            news = git.blob_contents([b for _, b in pairs], cwd=rewritten)
+            same.update({(a, b): apply(olds[a], rules) == news[b] for a, b in pairs})
         for path in differing:
             if old_tree[path][0] != new_tree[path][0]:
                 bad.append(f"{old[:12]}:{path}: mode differs")
-            elif apply(olds[old_tree[path][1]], rules) != news[new_tree[path][1]]:
+            elif not same[(old_tree[path][1], new_tree[path][1])]:
                 bad.append(f"{old[:12]}:{path}: content differs outside the secrets")
             else:
                 outcome.changed_files.add(path)
