@@ -135,11 +135,15 @@ def candidate_runs(data: bytes) -> "tuple[list[int], list[int]] | None":
     """:func:`key_runs` of ``data`` if the scanner could find something in it, else None: a
     caller that scans next hands them on (scan_bytes' ``runs``) instead of finding them twice."""
     runs = key_runs(data)
-    if runs[0] or runs[1] or has_key_marker(data):
-        return runs
-    if wide_codec(data) is not None and _has_wide_candidates(data):
+    if runs[0] or runs[1] or has_key_marker(data) or is_wide_candidate(data):
         return runs
     return None
+
+
+def is_wide_candidate(data: bytes) -> bool:
+    """UTF-16 or UTF-32 text (recognised by its start, as the scanner does) that the scanner
+    could find something in."""
+    return wide_codec(data) is not None and _has_wide_candidates(data)
 
 
 def has_candidates(data: bytes) -> bool:

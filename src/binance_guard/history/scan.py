@@ -21,10 +21,11 @@ from multiprocessing.sharedctypes import Synchronized
 from typing import TypeVar
 
 from binance_guard.detection.heuristics import is_binary
-from binance_guard.detection.prefilter import candidate_runs, has_candidates
+from binance_guard.detection.prefilter import has_candidates
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import Attribution, Commit, Finding, Introduction, Location
 from binance_guard.history import attribution
+from binance_guard.history.versions import Versions
 from binance_guard.policy import Policy
 from binance_guard.record import replace
 from binance_guard.report import Report
@@ -309,19 +310,18 @@ def scan_chunk(repo: str, oids: list[str], policy: Policy, also_in: Sequence[str
     ``also_in``: other repositories some of the blobs are in."""
     part = Part()
     reported = (0, 0, 0)
+    versions = Versions()
     for blob in stream_blobs(repo, oids, also_in, part.unreadable):
         part.blobs += 1
         part.bytes += len(blob.data)
-        runs = candidate_runs(blob.data)
-        if runs is not None:
+        candidate = versions.candidate_runs(blob.data)
+        if candidate is not None:
+            runs, markers = candidate
             if is_binary(blob.data):
                 part.binary += 1
             else:
-                kept = [
-                    f
-                    for f in scan_bytes(blob.data, UPPER_BOUND_PATH, prefiltered=runs)
-                    if policy.keeps(f, blob.data)
-                ]
+                found = scan_bytes(blob.data, UPPER_BOUND_PATH, prefiltered=runs, markers=markers)
+                kept = [f for f in found if policy.keeps(f, blob.data)]
                 if kept:
                     part.found[blob.oid] = kept
         if part.blobs % 256 == 0:
