@@ -108,6 +108,31 @@ def test_user_files_are_replaced_only_with_force(repo: Path) -> None:
     assert "[allowlist]" in (repo / ".binance-guard.toml").read_text()
 
 
+@pytest.mark.parametrize(
+    ("link", "args"),
+    [
+        (".gitignore", ()),  # appended to
+        (".pre-commit-config.yaml", ()),  # a dangling link: created where it points
+        (".binance-guard.toml", ("--force",)),  # overwritten
+        (".github", ("--github-action",)),  # a folder on the way
+    ],
+)
+def test_a_symbolic_link_in_the_repository_is_never_written_through(
+    repo: Path, tmp_path: Path, link: str, args: tuple[str, ...]
+) -> None:
+    """A cloned repository's link could point init's writes at ~/.bashrc or ~/.ssh."""
+    outside = tmp_path / "home"
+    outside.mkdir()
+    (outside / "victim").write_text("# precious\n")  # valid TOML, YAML and .gitignore
+    target = outside if link == ".github" else outside / ("victim" if args else "new")
+    (repo / link).symlink_to(target)
+    proc = run_cli("init", "--rev", REV, *args, cwd=repo)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"{link} is a symbolic link" in proc.stderr and "internal error" not in proc.stderr
+    assert sorted(p.name for p in outside.iterdir()) == ["victim"]
+    assert (outside / "victim").read_text() == "# precious\n"
+
+
 def test_baseline_is_passed_to_both_hooks(repo: Path) -> None:
     write(repo, ".secrets.baseline", '{"results": {}}\n')
     _init(repo)

@@ -135,6 +135,16 @@ class _Init:
         self.left: list[str] = []
 
     def path(self, name: str) -> str:
+        """``name`` in the repository, refused when it or a folder on its way is a symbolic
+        link: a cloned repository's links would send what init writes anywhere (a
+        ``.gitignore`` -> ~/.bashrc appended to, ``--force`` overwriting ~/.ssh files)."""
+        parts = name.split("/")
+        for end in range(1, len(parts) + 1):
+            if os.path.islink(os.path.join(self.root, *parts[:end])):
+                raise UsageError(
+                    f"{'/'.join(parts[:end])} is a symbolic link: init writes only files of "
+                    "the repository itself; replace the link with a file and run again"
+                )
         return os.path.join(self.root, name)
 
     def create(self, name: str, content: str, what: str) -> None:
