@@ -100,6 +100,41 @@ def test_unmergeable_config_is_left_to_the_user_with_the_text(repo: Path) -> Non
     assert "add to the repos: list" in proc.stdout and REV in proc.stdout
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"repos: 5\n", b"repos:\n  - repo: x\n    hooks: 7\n", b"repos:\n  - 5\n"],
+)
+def test_a_config_of_another_shape_is_kept(repo: Path, content: bytes) -> None:
+    """A number where a list belongs was a TypeError, an internal error: the user's lines
+    stay, ours are added after them or left to the user."""
+    (repo / ".pre-commit-config.yaml").write_bytes(content)
+    proc = _init(repo)
+    after = (repo / ".pre-commit-config.yaml").read_bytes()
+    if after == content:
+        assert "add to the repos: list" in proc.stdout
+    else:
+        assert after.startswith(content) and b"binance-guard-pre-push" in after
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [(b"repos:\n  - repo: caf\xe9\n", "not UTF-8"), (b"a: " + b"[" * 5000, "")],
+)
+def test_an_unreadable_config_is_a_one_line_error(repo: Path, content: bytes, why: str) -> None:
+    (repo / ".pre-commit-config.yaml").write_bytes(content)
+    proc = run_cli("init", "--rev", REV, cwd=repo)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert ".pre-commit-config.yaml is not valid YAML" in proc.stderr and why in proc.stderr
+    assert (repo / ".pre-commit-config.yaml").read_bytes() == content
+
+
+def test_a_gitignore_that_is_not_utf8_is_extended(repo: Path) -> None:
+    (repo / ".gitignore").write_bytes(b"caf\xe9/\n")
+    _init(repo)
+    ignore = (repo / ".gitignore").read_bytes()
+    assert ignore.startswith(b"caf\xe9/\n") and b"\n.env\n" in ignore
+
+
 def test_user_files_are_replaced_only_with_force(repo: Path) -> None:
     write(repo, ".binance-guard.toml", 'min_confidence = "high"\n')
     _init(repo)

@@ -161,18 +161,21 @@ class _Init:
         if not os.path.exists(target) or self.force:
             self.create(name, "repos:\n" + _hooks_block(url, rev, baseline, "  "), "both hooks")
             return
-        with open(target, encoding="utf-8", newline="") as handle:
-            text = handle.read()
         try:
+            with open(target, encoding="utf-8", newline="") as handle:
+                text = handle.read()
             config = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             raise UsageError(f"{name} is not valid YAML ({exc}); fix it or use --force") from None
-        repos = config.get("repos") if isinstance(config, dict) else None
+        except (UnicodeDecodeError, RecursionError) as exc:
+            why = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "nested too deeply"
+            raise UsageError(f"{name} is not valid YAML ({why}); fix it or use --force") from None
+        repos = _list(config.get("repos") if isinstance(config, dict) else None)
         present = {
             h.get("id"): h.get("args") or []
-            for r in repos or []
+            for r in repos
             if isinstance(r, dict)
-            for h in r.get("hooks", [])
+            for h in _list(r.get("hooks"))
             if isinstance(h, dict)
         }
         if set(HOOK_IDS) <= set(present):
@@ -181,7 +184,7 @@ class _Init:
                 self.left.append(f"add `args: [--baseline, {baseline}]` to both hooks in {name}")
             return
         merged = _append_repo(text, url, rev, baseline)
-        expected = [*(repos or []), yaml.safe_load(_hooks_block(url, rev, baseline, ""))[0]]
+        expected = [*repos, yaml.safe_load(_hooks_block(url, rev, baseline, ""))[0]]
         if merged is None or (yaml.safe_load(merged) or {}).get("repos") != expected:
             self.left.append(
                 f"add to the repos: list of {name}:\n" + _hooks_block(url, rev, baseline, "  ")
@@ -194,7 +197,8 @@ class _Init:
     def gitignore(self) -> None:
         target = self.path(".gitignore")
         try:
-            with open(target, encoding="utf-8", newline="") as handle:
+            # Any bytes: only our own lines are looked for, and appended.
+            with open(target, encoding="utf-8", errors="surrogateescape", newline="") as handle:
                 text = handle.read()
         except FileNotFoundError:
             text = ""
@@ -239,6 +243,11 @@ class _Init:
             baseline=f"\n          baseline: {baseline}" if baseline else "",
         )
         self.create(name, content, "the binance-guard Action on pull requests and pushes")
+
+
+def _list(value: object) -> list[object]:
+    """A YAML value where a list belongs, when it is one (``repos: 5`` is not)."""
+    return value if isinstance(value, list) else []
 
 
 def _append_repo(text: str, url: str, rev: str, baseline: str | None) -> str | None:
