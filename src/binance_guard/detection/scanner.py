@@ -7,10 +7,8 @@ substring search) runs before anything is decoded, and so that invalid UTF-8 cos
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
-from collections.abc import Container, Iterator
 
 from binance_guard.detection import heuristics
 from binance_guard.detection.context import (
@@ -79,6 +77,10 @@ from binance_guard.finding import (
 )
 from binance_guard.record import record
 from binance_guard.regex import compile_later
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
+if TYPE_CHECKING:
+    from collections.abc import Container, Iterator
 
 PAIR_DISTANCE = 3
 # Candidates after a key that may be its secret: a few lines of code hold a handful; a line
@@ -304,10 +306,23 @@ def _text_lines(raw: bytes, codec: str, git_lines: Container[int]) -> set[int]:
     return text_lines
 
 
+def _in_armor(armor: list[tuple[int, int, str, str]], starts: list[int], offset: int) -> bool:
+    """Whether ``offset`` lies in one of the ``armor`` blocks (sorted; ``starts``: where each
+    begins). bisect is imported only for a file that has one (~0.2 ms of a blocked commit)."""
+    if not armor:
+        return False
+    from bisect import bisect_right
+
+    block = bisect_right(starts, offset) - 1
+    return block >= 0 and offset < armor[block][1]
+
+
 def _armor_spans(data: bytes) -> list[tuple[int, int, str, str]]:
     """PEM/PGP blocks, each ending at the first END of its label within ARMOR_MAX_BODY: looked
     up among the END lines found once, where a lazy regex rescanned that far after each BEGIN
     that has no END."""
+    from bisect import bisect_left
+
     decoded = data.decode("latin-1")  # 1:1 with byte offsets
     ends: dict[str, list[int]] = {}
     for marker in _matches_at(decoded, "-----END ", ARMOR_END_RE):
@@ -318,7 +333,7 @@ def _armor_spans(data: bytes) -> list[tuple[int, int, str, str]]:
         if spans and begin.start() < spans[-1][1]:
             continue  # inside the block just found
         candidates = ends.get(label, [])
-        index = bisect.bisect_left(candidates, body_start)
+        index = bisect_left(candidates, body_start)
         if index < len(candidates) and candidates[index] - body_start <= ARMOR_MAX_BODY:
             body_end = candidates[index]
             end = body_end + len(f"-----END {label}-----")
@@ -414,13 +429,12 @@ def _bare_ed25519_keys(
     armor_starts = [start for start, _, _, _ in armor]
     pos = data.find(BARE_ED25519_MARKER)
     while pos != -1:
-        block = bisect.bisect_right(armor_starts, pos) - 1
         end = pos + KEY_LENGTH
         body = data[pos:end].decode("latin-1")
         after = data[end : end + 1].decode("latin-1")
         before = data[pos - 1 : pos].decode("latin-1") if pos else ""
         if (
-            (block < 0 or pos >= armor[block][1])
+            not _in_armor(armor, armor_starts, pos)
             and len(body) == KEY_LENGTH
             and _BASE64_BODY.issuperset(body)
             and after not in _BASE64_ANY
@@ -533,8 +547,7 @@ def _hmac_candidates(
     items = [(offset, False) for offset in runs] + [(offset, True) for offset in encoded]
     items.sort()
     for offset, is_encoded in items:
-        block = bisect.bisect_right(armor_starts, offset) - 1
-        if block >= 0 and offset < armor[block][1]:
+        if _in_armor(armor, armor_starts, offset):
             continue
         if is_encoded:
             raw, value = _decoded(data, offset)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 
 from binance_guard.finding import FINDING_TYPES, Commit, Finding, Verification
 from binance_guard.report import Report
 from binance_guard.report.advice import ADVICE, HISTORY_ADVICE, INCIDENT_STEPS
 from binance_guard.report.sanitize import strings, terminal
 from binance_guard.sources.source import Skipped
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on a blocked commit's path
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def incidents(findings: Sequence[Finding]) -> list[list[Finding]]:

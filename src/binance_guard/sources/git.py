@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Mapping, Sequence
 
 from binance_guard.errors import GuardError
 from binance_guard.record import record
@@ -15,6 +14,7 @@ from binance_guard.sources import process
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Mapping, Sequence
     from typing import IO
 
 READ_BUFFER = 1 << 20

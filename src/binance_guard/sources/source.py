@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Container
 
 from binance_guard.detection.heuristics import is_binary
 from binance_guard.detection.prefilter import has_candidates
@@ -13,6 +12,7 @@ from binance_guard.regex import compile_later
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
 if TYPE_CHECKING:
+    from collections.abc import Container
     from typing import BinaryIO
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
