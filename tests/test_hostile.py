@@ -136,6 +136,31 @@ def test_a_closed_standard_input(repo: Path, args: str, code: int, words: str) -
     assert "internal error" not in proc.stderr and KEY not in proc.stdout + proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("link", "args"),
+    [
+        ("report.json", ("scan", "--format", "json", "--output", "report.json", ".")),
+        (".secrets.baseline", ("scan", "--write-baseline", ".secrets.baseline", ".")),
+        (".binance-guard/detect_secrets_plugin.py", ("scan", "--write-baseline", "b.json", ".")),
+        ("binance-guard.sarif", ("ci", "--sarif-file", "binance-guard.sarif")),
+    ],
+)
+def test_an_output_that_is_a_link_in_the_repository_is_not_written_through(
+    repo: Path, tmp_path: Path, link: str, args: tuple[str, ...]
+) -> None:
+    """The repository's links are its author's: the Action's default binance-guard.sarif,
+    committed as a link, made ci overwrite whatever file of the runner it named."""
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    commit(repo, {"a.env": LINE})
+    (repo / link).parent.mkdir(exist_ok=True)
+    (repo / link).symlink_to(victim)
+    code, out, err = _bg(*args, cwd=repo, env={"GITHUB_EVENT_NAME": "workflow_dispatch"})
+    assert code == 2, out + err
+    assert f"{link} is a symbolic link" in err and "internal error" not in err
+    assert victim.read_text() == "precious\n" and KEY not in out + err
+
+
 def test_a_bug_is_still_one_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

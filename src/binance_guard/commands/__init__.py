@@ -254,8 +254,11 @@ def _dispatch(options: argparse.Namespace, prefetch: Prefetch | None) -> int:
     if options.output and command != "ci":  # ci keeps its annotations on stdout
         import contextlib
 
+        from binance_guard.commands.common import not_a_link_in
+
+        output = not_a_link_in(options.output, root)
         with (
-            open(options.output, "w", encoding="utf-8", errors="surrogateescape") as handle,
+            open(output, "w", encoding="utf-8", errors="surrogateescape") as handle,
             contextlib.redirect_stdout(handle),
         ):
             code = _report(options, policy, root, prefetch)

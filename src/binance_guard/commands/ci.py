@@ -7,7 +7,7 @@ import os
 import secrets
 import sys
 
-from binance_guard.commands.common import outcome, scan_range
+from binance_guard.commands.common import not_a_link_in, outcome, scan_range
 from binance_guard.policy import Policy, fails, unverified_high
 from binance_guard.record import replace
 from binance_guard.report import Report, render
@@ -58,7 +58,9 @@ def run(
                 repository=f"{server}/{repository}" if server and repository else None,
                 commit=span.head,
             )
-            with open(path, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            with open(
+                not_a_link_in(path, repo), "w", encoding="utf-8", errors="surrogateescape"
+            ) as handle:
                 handle.write(document)
     unverified = unverified_high(findings) if fail_on not in ("any", "never") else []
     if unverified:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
+from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import API_KEY
 from binance_guard.policy import Policy
@@ -14,6 +16,21 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from binance_guard.verify import Settings
+
+
+def not_a_link_in(path: str, root: str) -> str:
+    """``path`` to write, refused when it is a symbolic link inside the repository ``root``:
+    a link there is the repository's content, not the user's choice (a pull request's
+    ``binance-guard.sarif`` pointing at the runner's files would be written through)."""
+    if os.path.islink(path):
+        where = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+        top = os.path.realpath(root)
+        if where == top or where.startswith(top.rstrip(os.sep) + os.sep):
+            raise UsageError(
+                f"{path} is a symbolic link in the repository: not written through (a link "
+                "there comes with the repository); remove it or write elsewhere"
+            )
+    return path
 
 
 def verify_report(report: Report, settings: Settings) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from binance_guard.commands.common import incomplete, outcome, verify_report
+from binance_guard.commands.common import incomplete, not_a_link_in, outcome, verify_report
 from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR
 from binance_guard.policy import Policy, scan_sources
@@ -55,7 +55,7 @@ def run(
         if incomplete(report, allow=allow_incomplete):
             return EXIT_ERROR  # a baseline of what could be read would hide nothing, but say so
 
-        baseline.write(write_baseline, report.findings, root)
+        baseline.write(not_a_link_in(write_baseline, root), report.findings, root)
         print(
             f"binance-guard: wrote {len(report.findings)} finding(s) to {write_baseline}",
             file=sys.stderr,

@@ -128,6 +128,11 @@ def write_shim(root: str) -> str:
     from binance_guard.integrations import plugin
 
     target = os.path.join(root, *SHIM.split("/"))
+    for link in (os.path.dirname(target), target):  # the repository's own, if links
+        if os.path.islink(link):
+            raise BaselineError(
+                f"{os.path.relpath(link, root)} is a symbolic link: not written through"
+            )
     os.makedirs(os.path.dirname(target), exist_ok=True)
     with open(target, "w", encoding="utf-8") as handle:
         handle.write(
