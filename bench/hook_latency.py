@@ -1,6 +1,6 @@
 """Commit-hook latency against a floor measured in the same run.
 
-    python bench/hook_latency.py [--runs 30]
+    python bench/hook_latency.py [--runs 30] [--base PYTHON]
 
 Builds a temporary repository with some history (an initial import and a few commits that each
 touch two or three files) and stages a realistic 10-file change: eight files of mixed languages
@@ -19,6 +19,9 @@ noise hits them alike:
 - ``python -m binance_guard hook <files>``: the module form (runpy);
 - ``python -P -c "...; main()" hook <files>``: the entry of .pre-commit-hooks.yaml, the same
   ``main()`` started without runpy or ``re``.
+
+``--base PYTHON``: the same three hook commands with the interpreter (and console script) of
+another install, e.g. of the code before a change, interleaved in the same run.
 
 The hook commands get the ten staged files as arguments and run from the repository's top, as
 pre-commit runs them. Bytecode is cached (in the temp directory) even under
@@ -355,8 +358,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--base", metavar="PYTHON", help="interpreter of another install")
     args = parser.parse_args()
-    script = Path(sys.executable).parent / "binance-guard"
     with tempfile.TemporaryDirectory() as tmp:
         env = {
             **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
@@ -379,14 +382,8 @@ def main() -> None:
             "git diff --cached -U0 ... (the clean path's git)": [
                 "git", "-c", "core.quotePath=false", *PATCH_ARGS,
             ],
-            "binance-guard hook FILES (console script)": [str(script), "hook", *names],
-            "python -m binance_guard hook FILES": [
-                sys.executable, "-m", "binance_guard", "hook", *names,
-            ],
-            # The pre-commit entry: main() without runpy (-m) or re (pip's wrapper).
-            "python -P -c 'import ...; main()' hook FILES (pre-commit entry)": [
-                sys.executable, "-P", "-c", DIRECT_MAIN, "hook", *names,
-            ],
+            **_hook_rows(sys.executable, names, ""),
+            **(_hook_rows(args.base, names, " (base)") if args.base else {}),
         }  # fmt: skip
         jobs = [(row, case) for row in rows for case in repos]
         samples: Samples = {job: [] for job in jobs}
@@ -431,6 +428,21 @@ def main() -> None:
             )
     quartiles = statistics.quantiles(floor_values, n=4)
     print(f"floor quartiles: {quartiles[0]:.1f} / {quartiles[1]:.1f} / {quartiles[2]:.1f} ms")
+
+
+def _hook_rows(python: str, names: list[str], label: str) -> dict[str, list[str]]:
+    """The hook as pre-commit, a user and pip's wrapper start it, with ``python``'s install."""
+    script = str(Path(python).parent / "binance-guard")
+    return {
+        f"binance-guard hook FILES (console script){label}": [script, "hook", *names],
+        f"python -m binance_guard hook FILES{label}": [
+            python, "-m", "binance_guard", "hook", *names,
+        ],
+        # The pre-commit entry: main() without runpy (-m) or re (pip's wrapper).
+        f"python -P -c 'import ...; main()' hook FILES (pre-commit entry){label}": [
+            python, "-P", "-c", DIRECT_MAIN, "hook", *names,
+        ],
+    }  # fmt: skip
 
 
 def _table(rows: Mapping[str, list[str]], cases: list[str], samples: Samples) -> None:
