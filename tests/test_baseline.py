@@ -167,6 +167,23 @@ def test_unusable_baselines_are_usage_errors(
         assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
+def test_a_baseline_that_is_not_a_regular_file_is_a_usage_error(
+    repo: Path, tmp_path: Path, target: str
+) -> None:
+    """A repository's .secrets.baseline linked to /dev/zero was read until memory ran out; a
+    FIFO was waited on for ever (its own hook configuration passes --baseline)."""
+    commit(repo, {".env": f"BINANCE_API_KEY={KEY}\n"})
+    if target == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+        target = str(tmp_path / "fifo")
+    (repo / ".secrets.baseline").symlink_to(target)
+    for command in (("scan",), ("hook", ".env")):
+        proc = run_cli(*command, "--baseline", ".secrets.baseline", cwd=repo)
+        assert proc.returncode == 2, (command, proc.stdout, proc.stderr)
+        assert "baseline .secrets.baseline is not a regular file" in proc.stderr
+
+
 @pytest.mark.parametrize(
     "content",
     [

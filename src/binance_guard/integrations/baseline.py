@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,12 +55,16 @@ class Baseline:
     @classmethod
     def load(cls, path: str) -> Baseline:
         try:
-            with open(path, encoding="utf-8") as handle:
-                data = json.load(handle)
+            regular = stat.S_ISREG(os.stat(path).st_mode)
+            if regular:  # a repository's .secrets.baseline can link to /dev/urandom or a FIFO
+                with open(path, encoding="utf-8") as handle:
+                    data = json.load(handle)
         except OSError as exc:
             raise BaselineError(f"cannot read baseline {path}: {exc.strerror}") from None
         except (ValueError, RecursionError) as exc:  # RecursionError: [[[[…
             raise BaselineError(f"baseline {path} is not valid JSON: {exc}") from None
+        if not regular:  # read for ever, or never (its hook configuration passes --baseline)
+            raise BaselineError(f"baseline {path} is not a regular file")
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, dict):
             raise BaselineError(f"baseline {path} has no 'results' object (detect-secrets format)")
