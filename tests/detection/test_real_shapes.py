@@ -645,3 +645,29 @@ def test_names_glued_without_separators() -> None:
     findings = scan(text, "config/config.py")
     assert blocking(findings) == [(SECRET_KEY, 1), (API_KEY, 2)]
     assert [f.confidence for f in findings[2:]] == [Confidence.LOW, Confidence.LOW]
+
+
+def test_a_bnb_chain_wallet_key_is_not_an_api_secret() -> None:
+    text = (
+        "use Binance\\Client\\BncClient;\n"
+        f"$privateKey = '{hex_key()}';\n"
+        "$bncClient = new BncClient('https://data-seed-pre-2-s1.binance.org');\n"
+    )
+    (finding,) = scan(text, "Examples/CancelOrder.php")
+    assert finding.confidence is Confidence.LOW
+    assert "blockchain wallet" in finding.reasons[0]
+
+
+def test_a_value_repeated_bare_takes_the_role_it_was_named_with() -> None:
+    """A commented copy of the pair below it (``//<key>``): the same credentials again."""
+    k, s = key(), key()
+    text = f"# binance\n$key='{k}';\n$secret='{s}';\n\n//{k}\n//{s}\n"
+    assert blocking(scan(text, "tests/key_secret.php")) == [
+        (API_KEY, 2),
+        (SECRET_KEY, 3),
+        (API_KEY, 5),
+        (SECRET_KEY, 6),
+    ]
+    assert "named elsewhere" in scan(text, "tests/key_secret.php")[2].reasons[0]
+    # Base64 around a run ("…/<run>") still hides it.
+    assert scan(f"# binance\nblob = 'abc/{k}'\n", "x.py") == []

@@ -102,6 +102,8 @@ _TOKEN_JOINERS = frozenset("-_.")
 # What surrounds a value alone on a line of markup: tags, table bars, quotes, backticks.
 _MARKUP = " \t|`'\"<>/{},;*"
 _TAG_RE = compile_later(r"<[^<>]*>")
+_INDENT_MAX = 64
+_WALLET_SIGNS = "0x or bnb1 addresses, web3 or a BNB Chain node here"
 
 
 @record()
@@ -264,6 +266,7 @@ def scan_bytes(
     if bare:
         findings.extend(_bare_ed25519_keys(data, text, path, context, armor))
     candidates = list(_hmac_candidates(data, runs, encoded, text, context, armor, path))
+    _named_elsewhere(candidates)
     _pair(candidates, data)
     for cand in candidates:
         if cand.confidence >= 0:  # a partner has its pair's confidence, so its line too
@@ -601,7 +604,7 @@ def _hmac_candidates(
             if wallet:
                 cand.role = Role.OTHER
                 cand.reasons.insert(
-                    0, f"'{cand.slot.name}' of a blockchain wallet (0x addresses or web3 here)"
+                    0, f"'{cand.slot.name}' of a blockchain wallet ({_WALLET_SIGNS})"
                 )
         yield cand
 
@@ -687,11 +690,24 @@ def _is_part_of_longer_token(data: bytes, offset: int) -> bool:
     before = chr(data[offset - 1]) if offset else ""
     end = offset + KEY_LENGTH
     after = chr(data[end]) if end < len(data) else ""
+    if before == "/" and _after_comment_marker(data, offset):
+        before = ""
     if before in _BASE64_EXTENDERS or after in _BASE64_EXTENDERS:
         return True
     if before in _TOKEN_JOINERS and offset >= 2 and chr(data[offset - 2]).isalnum():
         return True
     return after in _TOKEN_JOINERS and end + 1 < len(data) and chr(data[end + 1]).isalnum()
+
+
+def _after_comment_marker(data: bytes, offset: int) -> bool:
+    """``//<value>`` at the start of a line (after indentation): a commented-out value, not
+    base64 around the run. Looked back at most a short indentation's length."""
+    if data[max(0, offset - 2) : offset] != b"//":
+        return False
+    head = data[max(0, offset - 2 - _INDENT_MAX) : offset - 2]
+    newline = head.rfind(b"\n")
+    at_line_start = newline != -1 or offset - 2 <= _INDENT_MAX
+    return at_line_start and not head[newline + 1 :].strip()
 
 
 def _in_wrapped_base64(text: _Text, offset: int, value: str) -> bool:
@@ -809,6 +825,20 @@ def _named_hex_pair(cand: _Candidate, own_role: Role | None) -> bool:
         return False
     roles = {own_role, classify_name(partner.slot.name)}
     return roles == {Role.KEY, Role.SECRET}
+
+
+def _named_elsewhere(candidates: list[_Candidate]) -> None:
+    """A value written again without a name (a commented copy, a bare line under the
+    assignment) is the credential it was named as where it was."""
+    named: dict[str, _Candidate] = {}
+    for cand in candidates:
+        if cand.role in (Role.KEY, Role.SECRET, Role.CREDENTIAL):
+            named.setdefault(cand.value, cand)
+    for cand in candidates:
+        first = named.get(cand.value) if cand.role is None else None
+        if first is not None and first.role is not None:
+            cand.role = first.role
+            cand.reasons.insert(0, f"the same value as the {first.role.value} named elsewhere")
 
 
 def _pair(candidates: list[_Candidate], data: bytes) -> None:
