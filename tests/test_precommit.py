@@ -129,6 +129,21 @@ def test_run_all_files_scans_what_is_already_committed(
     assert clean.returncode == 0, clean.stdout
 
 
+def test_file_names_that_look_like_options_stay_file_names(
+    tmp_path: Path, hook_source: tuple[Path, str, Path]
+) -> None:
+    """pre-commit appends file names to the hook's arguments: a pull request's file named
+    --exclude-files=.* let `pre-commit run --all-files` pass its key, --show-secrets printed
+    it, --output=README.md overwrote the README."""
+    repo, env = _user_repo(tmp_path, hook_source, "binance-guard")
+    names = ("--exclude-files=.*", "--show-secrets", "--output=README.md")
+    commit(repo, {"bot.py": BOT, **{name: "x\n" for name in names}}, "a pull request")
+    proc = _run([*PRE_COMMIT, "run", "--all-files"], repo, env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "bot.py:2:" in proc.stdout and KEY not in proc.stdout + proc.stderr
+    assert (repo / "README.md").read_text() == "# bot\n"
+
+
 def test_unstaged_key_is_stashed_for_the_commit_and_kept(
     tmp_path: Path, hook_source: tuple[Path, str, Path]
 ) -> None:

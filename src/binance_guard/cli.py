@@ -21,8 +21,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     prefetch = None
     if args[:1] == ["hook"]:
-        from binance_guard.sources.staged import clean_without_scanning
+        from binance_guard.sources.staged import clean_without_scanning, names_after_options
 
+        args[1:] = names_after_options(args[1:])
         clean, prefetch = clean_without_scanning(args[1:])
         if clean:
             return 0

@@ -78,13 +78,34 @@ def _spawn_git(args: Iterable[str]) -> bytes | None:
     return out if code == 0 else None
 
 
+def names_after_options(args: list[str]) -> list[str]:
+    """The hook's arguments with the names of existing files that look like options moved
+    after ``--``. pre-commit appends the staged files' names to the hook's arguments: a file
+    named ``--exclude-files=.*`` (``pre-commit run --all-files`` on a pull request) excluded
+    every finding, ``--show-secrets`` printed them, ``--output=README.md`` overwrote it."""
+    named, skip = [], False
+    for arg in args:
+        if arg == "--":
+            break
+        if not skip and arg.startswith("-") and os.path.lexists(arg):
+            named.append(arg)
+        skip = not skip and arg in VALUE_OPTIONS  # a value, even one that exists as a file
+    if not named:
+        return args
+    rest = [a for a in args if a not in named]
+    return [*rest, *([] if "--" in rest else ["--"]), *named]
+
+
 def file_arguments(args: list[str]) -> list[str] | None:
     """The file names among the hook's arguments; None when an argument is neither a known
     option nor plainly a name (``-notes.md``): the full parser must decide."""
     names, skip = [], False
-    for arg in args:
+    for index, arg in enumerate(args):
         if skip:
             skip = False
+        elif arg == "--":
+            names += args[index + 1 :]
+            break
         elif arg.split("=", 1)[0] in REPORT_OPTIONS:
             return None
         elif arg in VALUE_OPTIONS or arg in FLAG_OPTIONS:
