@@ -322,6 +322,18 @@ def test_429_retry_after_holds_back_every_later_request() -> None:
     assert all(later.at - signed[0].at >= 1.0 for later in signed[1:])
 
 
+@pytest.mark.parametrize("retry_after", ["0", "-5", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_a_429_without_a_wait_still_holds_back_every_later_request(retry_after: str) -> None:
+    """Retry-After 0, negative or a past date was taken at its word: 50 keys sent 150
+    requests in under a second, the hammering Binance bans IPs for."""
+    with serving(Hostile(answer(429, {}, {"Retry-After": retry_after}))) as hostile:
+        results = _verify(hostile.url, count=50, deadline=2.5)
+    signed = hostile.signed_requests
+    assert all(b.at - a.at >= 0.9 for a, b in zip(signed, signed[1:], strict=False))
+    assert len(signed) <= 4  # one a second back-off: at most 3 s of requests
+    assert {r.status for r in results} == {"rate_limited", "not_checked"}
+
+
 def test_long_retry_after_stops_sending_for_every_key() -> None:
     with running(FakeBinance()) as fake:
         fake.queued = [(429, {}, {"Retry-After": "600"})]

@@ -31,7 +31,9 @@ from binance_guard.verify import InsecureURL, Settings
 from binance_guard.verify.signing import Signer
 
 RECV_WINDOW_MS = 10_000
-DEFAULT_BACKOFF_S = 1.0  # after a 429 without a usable Retry-After
+# After a 429 at least this long, whatever Retry-After says: 0, a negative number or a past
+# date would have every later request sent at once, the hammering Binance bans IPs for.
+DEFAULT_BACKOFF_S = 1.0
 USER_AGENT = "binance-guard (key verification)"
 # Plausible millisecond timestamps: Binance opened in 2017; 2100 is far enough.
 MIN_TIME_MS, MAX_TIME_MS = 1_483_228_800_000, 4_102_444_800_000
@@ -253,7 +255,7 @@ class Client:
             after = f"; Binance asks to wait {reply.retry_after:g} s" if reply.retry_after else ""
             raise failure(f"HTTP {reply.status}: {why}{after}; the run stopped")
         if reply.status == 429:
-            backoff = DEFAULT_BACKOFF_S if reply.retry_after is None else reply.retry_after
+            backoff = max(DEFAULT_BACKOFF_S, reply.retry_after or 0.0)
             self._not_before = max(self._not_before, time.monotonic() + backoff)
         return reply
 
