@@ -289,6 +289,7 @@ _PYTHON_BINANCE = "python-binance's test suite (published testnet keys)"
 _NODE_BINANCE = "node-binance-api's test suite (published keys)"
 _SIGNATURE_EXAMPLES = "Binance's signing examples (binance-signature-examples)"
 _FIX_DOCS = "Binance's FIX API docs (example Ed25519 key)"
+_TOOLBOX = "Binance's toolbox examples (binance-toolbox-*: testnet keys)"
 EXAMPLE_KEY_SOURCES: dict[str, str] = {
     value: source
     for source, values in (
@@ -367,6 +368,13 @@ EXAMPLE_KEY_SOURCES: dict[str, str] = {
             ),
         ),
         (
+            _TOOLBOX,
+            (
+                "HgqYVs88y09aQkLfLpkI0Ag0eCefl5X1R8D1QQVudrKcLP7jwjRQDf49R8GeCbs3",
+                "ozGtlLjBTYcuyLRw2hZCh3PnAk1L828vR3qsWaFDFLeW4ffCfY3LWxlzYm9FxsZ9",
+            ),
+        ),
+        (
             _NODE_BINANCE,
             (
                 "5enQYcMQk2J3syHCao9xgJOnnPoGtDMhSRRAzG2Gxo90TBzXPG1itcXikQc2VRDh",
@@ -393,6 +401,11 @@ EXAMPLE_PRIVATE_KEY_SOURCES: dict[str, str] = {
     "62ed44339c2ee4ea12644b6aa9a34a4c93068a12ea538627fa1c0a90a774dd65": _CONNECTOR_TESTS,
     # binance-futures-connector-java: src/test/java/unit/signature/Ed25519PrivateKeyExample.pem.
     "3b170255f79fdd0517956136cbd165cf4f182d99fdee4a5ccbe5c96c395e513a": _CONNECTOR_TESTS,
+    # binance-fix-connector-python: tests/unit_test_key.pem.
+    "e9e08f9eac93655af6521cdad358720a2cd9f16a53b837f5586d4a7ba77795da": _CONNECTOR_TESTS,
+    # binance-connector-rust (2022-2023): src/utils.rs, its RSA test key plain and encrypted.
+    "bc6a3677d7a95c660a643dda4c61dea6722aecd9688fb10cfe3472e834d705a8": _CONNECTOR_TESTS,
+    "5c7e4ebaf4d9f40c6d680b0186f0bc581f1edd47a5cad02023b6f5a16db5a20c": _CONNECTOR_TESTS,
     "074e981635519756cf6f1e500796f418f2edd1e58bacb9119aa0df712bacce61": _PYTHON_BINANCE,
     "a2679d72737928799000dd61bb04799a8e99ad065a593ab51fb51e710db9f870": _PYTHON_BINANCE,
 }
