@@ -671,3 +671,15 @@ def test_a_value_repeated_bare_takes_the_role_it_was_named_with() -> None:
     assert "named elsewhere" in scan(text, "tests/key_secret.php")[2].reasons[0]
     # Base64 around a run ("…/<run>") still hides it.
     assert scan(f"# binance\nblob = 'abc/{k}'\n", "x.py") == []
+
+
+def test_a_google_service_account_key_is_not_a_binance_key() -> None:
+    """A Firebase project named after Binance still holds Google's key."""
+    pem = fake_ed25519_pem().strip().replace("\n", "\\n")
+    text = (
+        '{\n  "type": "service_account",\n  "project_id": "binance-2ac0a",\n'
+        f'  "private_key_id": "{secrets.token_hex(20)}",\n  "private_key": "{pem}",\n}}\n'
+    )
+    (finding,) = scan(text, "notification.schema.ts")
+    assert finding.type == "private_key"
+    assert "service-account" in finding.reasons[-1]

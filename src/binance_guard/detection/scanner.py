@@ -103,6 +103,7 @@ _TOKEN_JOINERS = frozenset("-_.")
 _MARKUP = " \t|`'\"<>/{},;*"
 _TAG_RE = compile_later(r"<[^<>]*>")
 _INDENT_MAX = 64
+SERVICE_ACCOUNT_LOOKBACK = 512
 _WALLET_SIGNS = "0x or bnb1 addresses, web3 or a BNB Chain node here"
 
 
@@ -394,16 +395,21 @@ def _private_keys(
         pkcs8 = kind in (None, "ENCRYPTED")
         proximity = context.proximity(start)
         reasons = [f"PEM block '{label}' with a {len(body)}-character body"]
-        if pkcs8 and proximity > Proximity.NONE:
+        service_account = _in_service_account(data, start)
+        if service_account:
+            reasons.append("inside a Google service-account JSON: that account's key")
+        if pkcs8 and proximity > Proximity.NONE and not service_account:
             kind_name, confidence = PRIVATE_KEY, "high"
             reasons.append(f"PKCS#8 ({algorithm}) with Binance context ({proximity.name.lower()})")
         else:
             kind_name, confidence = GENERIC_PRIVATE_KEY, "medium"
-            reasons.append(
-                "no Binance context: reported as a generic private key"
-                if pkcs8
-                else f"{kind} format (Binance takes PKCS#8 only): reported as a generic private key"
-            )
+            if not service_account:
+                reasons.append(
+                    "no Binance context: reported as a generic private key"
+                    if pkcs8
+                    else f"{kind} format (Binance takes PKCS#8 only): "
+                    "reported as a generic private key"
+                )
         published = EXAMPLE_PRIVATE_KEY_SOURCES.get(fingerprint(body))
         if published is not None:
             reasons.append(f"public example published in {published}")
@@ -418,6 +424,13 @@ def _private_keys(
             algorithm=algorithm,
             public_example=published is not None,
         )
+
+
+def _in_service_account(data: bytes, start: int) -> bool:
+    """A key under "private_key" of a Google service account (``"type": "service_account"``,
+    ``"private_key_id"``) is Google's, however "binance" its project is named."""
+    head = data[max(0, start - SERVICE_ACCOUNT_LOOKBACK) : start]
+    return b'"private_key_id"' in head or b"service_account" in head
 
 
 def _bare_ed25519_keys(
