@@ -404,6 +404,27 @@ def test_pre_push_rejects_malformed_input(plain: Plain) -> None:
     assert proc.returncode == 2 and proc.stderr.startswith("binance-guard: error:")
 
 
+def test_a_push_to_a_url_with_credentials_does_not_print_them(plain: Plain) -> None:
+    """`git push https://user:token@host/repo.git` names the remote by that URL: the
+    blocked push's message printed the token."""
+    commit(plain.repo, {"bot.py": BOT}, "bot with keys")
+    url = "https://deploy:ghp_notARealTokenButSecret@github.com/acme/bot.git"
+    head = git(plain.repo, "rev-parse", "HEAD").strip()
+    proc = subprocess.run(
+        [sys.executable, "-m", "binance_guard", "pre-push", url, url],
+        cwd=plain.repo,
+        env=plain.env,
+        input=f"refs/heads/main {head} refs/heads/main {'0' * 40}\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "push to https://***@github.com/acme/bot.git" in proc.stdout
+    assert "ghp_" not in proc.stdout + proc.stderr and "deploy" not in proc.stdout
+    assert_no_secret(proc.stdout + proc.stderr, SECRETS)
+
+
 def test_plain_hook_stops_a_push_it_could_not_read(plain: Plain) -> None:
     """A pushed commit's blob lost from the object store: the push is stopped and says why
     (rev-list used to die on it: a git error and nothing counted)."""

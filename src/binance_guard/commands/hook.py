@@ -66,7 +66,7 @@ def pre_push(
     on stdin; through pre-commit, PRE_COMMIT_FROM_REF/TO_REF say the range."""
     # Imported here: a blocked commit (``run``) needs none of the history machinery.
     from binance_guard.commands.common import incomplete, scan_range
-    from binance_guard.report.redact import mask
+    from binance_guard.report.redact import mask, strip_credentials
     from binance_guard.sources.ranges import pre_push_range, push_from_stdin
 
     if remote is not None and "PRE_COMMIT_TO_REF" not in os.environ:
@@ -81,7 +81,9 @@ def pre_push(
         return EXIT_CLEAN
     report = scan_range(".", revs, policy=policy, max_bytes=max_bytes)
     # Ref names and the remote's name: the pusher's words (a branch can be named after a key).
-    description = terminal(mask(description, [f.secret for f in report.findings]))
+    description = terminal(
+        strip_credentials(mask(description, [f.secret for f in report.findings]))
+    )
     report.findings = _at_tips(report.findings, tips)
     stopped = incomplete(report, allow=allow_incomplete)
     if fmt != "text":
@@ -92,7 +94,7 @@ def pre_push(
             print(f"Push stopped by binance-guard ({description}): nothing was sent.")
             return EXIT_ERROR
         return EXIT_CLEAN
-    where = terminal(remote) if remote else "the remote"
+    where = terminal(strip_credentials(remote)) if remote else "the remote"
     sys.stdout.write(
         f"Push blocked by binance-guard ({description}).\n"
         f"Nothing was sent: {where} has not received these commits, so the keys below were "

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 
 from binance_guard.errors import GuardError, UsageError
 from binance_guard.regex import compile_now
+from binance_guard.report.redact import strip_credentials
 
 URL_RE = compile_now(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|[\w.-]+@[\w.-]+:)")
 DEFAULT_GITHUB_API = "https://api.github.com"
@@ -42,10 +43,6 @@ class RepoSpec:
     def id(self) -> str:
         """Stable across runs: the store and the mirror are keyed by it."""
         return hashlib.sha256(self.source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-
-
-def strip_credentials(text: str) -> str:
-    return re.sub(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@", r"\1***@", text)
 
 
 def _name_of_url(url: str) -> str:

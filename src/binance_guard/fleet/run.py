@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from binance_guard.finding import Finding
 from binance_guard.fleet import tasks
-from binance_guard.fleet.discovery import RepoSpec, strip_credentials
+from binance_guard.fleet.discovery import RepoSpec
 from binance_guard.fleet.mirrors import mirror_path
 from binance_guard.fleet.store import Record, Store
 from binance_guard.fleet.tasks import Hit
 from binance_guard.policy import Policy
-from binance_guard.report.redact import mask
+from binance_guard.report.redact import mask, strip_credentials
 
 if TYPE_CHECKING:
     from distributed import Client, Future

@@ -24,6 +24,7 @@ MASK = "********"
 # Key material: long runs of key characters. PEM headers and their words ("ENCRYPTED")
 # are not secret, and masking them would hide what kind of key was found.
 _MATERIAL = compile_now(r"[A-Za-z0-9+/=_-]{16,}")
+_CREDENTIALS = compile_now(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
 
 
 class Redactor:
@@ -55,6 +56,12 @@ class Redactor:
             done = end
         out.append(text[done:])
         return "".join(out)
+
+
+def strip_credentials(text: str) -> str:
+    """URLs in ``text`` without the user and password they carry (``https://user:token@``):
+    a remote or a repository named by such a URL (git passes it to pre-push as given)."""
+    return _CREDENTIALS.sub(r"\1***@", text)
 
 
 def mask(value: T, secrets: Iterable[str]) -> T:
