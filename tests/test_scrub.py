@@ -515,13 +515,19 @@ def test_mirror_mode_writes_output_and_leaves_the_original(leaky: Path, tmp_path
         assert cmd[:6] == ["git", "-C", str(target), "push", "--force", "<your-remote-url>"]
 
 
-def test_mirror_mode_pushes_to_the_originals_remote(leaky: Path, tmp_path: Path) -> None:
-    git(leaky, "remote", "add", "origin", "https://example.com/bot.git")
+@pytest.mark.parametrize("user", ["", "deploy:ghp_notARealToken@"])
+def test_mirror_mode_pushes_to_the_originals_remote(
+    leaky: Path, tmp_path: Path, user: str
+) -> None:
+    """A token in the origin URL is not printed (git asks its credential helper instead)."""
+    git(leaky, "remote", "add", "origin", f"https://{user}example.com/bot.git")
     target = tmp_path / "clean.git"
     proc = _cli("scrub", "--yes", "--output", str(target), str(leaky))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     commands = _pushes(proc.stdout)
-    assert commands and all(cmd[5] == "https://example.com/bot.git" for cmd in commands)
+    shown = "https://***@example.com/bot.git" if user else "https://example.com/bot.git"
+    assert commands and all(cmd[5] == shown for cmd in commands)
+    assert "ghp_" not in proc.stdout + proc.stderr
 
 
 def test_mirror_mode_default_output_is_next_to_the_repository(leaky: Path) -> None:

@@ -35,6 +35,7 @@ from binance_guard.errors import GuardError
 from binance_guard.finding import Finding
 from binance_guard.history.scan import scan_history
 from binance_guard.policy import Policy
+from binance_guard.report.redact import strip_credentials
 from binance_guard.sources import git
 
 # No Binance, key or secret word: a marker must never give a neighbouring value key context,
@@ -1012,8 +1013,9 @@ def push_remote(repo: str, in_place: bool) -> str:
     from, so its pushes name the clone's origin URL; in place, the remote by name (origin,
     or the only one there is), and a placeholder when there is none to guess."""
     try:
-        if not in_place:
-            return git.run(["remote", "get-url", "origin"], cwd=repo).decode().strip()
+        if not in_place:  # a token in the URL is not printed: git asks for it again
+            url = git.run(["remote", "get-url", "origin"], cwd=repo).decode().strip()
+            return strip_credentials(url)
         names = git.run(["remote"], cwd=repo).decode().split()
     except git.GitError:
         return "<your-remote-url>"
