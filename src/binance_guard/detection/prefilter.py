@@ -98,7 +98,9 @@ def key_markers(data: bytes) -> "tuple[bool, bool]":
     every byte of both early, and two plain searches of it cost three times the walk."""
     if len(data) < _ANCHORED_MIN:
         return PRIVATE_KEY_MARKER in data, BARE_ED25519_MARKER in data
-    starts = [_earliest(data, anchors) for anchors in _ANCHORS]
+    starts = (_earliest(data, _ANCHORS[0]), _earliest(data, _ANCHORS[1]))
+    if starts == (-1, -1):  # most files: a byte of each is missing
+        return False, False
     found = [False, False]
     pending = [index for index, start in enumerate(starts) if start != -1]
     budget = len(data) >> _RARE_SHIFT
