@@ -21,8 +21,15 @@ if TYPE_CHECKING:
     from typing import Any, AnyStr
 
 # What a stored program depends on: the Python (its parser, compiler and Unicode tables), and
-# the format and limits of _sre's code (re imports _sre wherever it works).
-PYTHON = (sys.implementation.name, *sys.version_info[:2], _sre.MAGIC, _sre.CODESIZE, _sre.MAXREPEAT)
+# the format, limits and byte order of _sre's code (re imports _sre wherever it works).
+PYTHON = (
+    sys.implementation.name,
+    *sys.version_info[:2],
+    _sre.MAGIC,
+    _sre.CODESIZE,
+    _sre.MAXREPEAT,
+    sys.byteorder,
+)
 _STORED = PROGRAMS.get(PYTHON, {})
 
 
@@ -32,8 +39,9 @@ def compile_now(pattern: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
     if stored is None:
         return re.compile(pattern, flags)
     final_flags, code, groups, groupindex, indexgroup = stored
+    program = memoryview(bytes.fromhex(code)).cast("I").tolist()  # CODESIZE bytes each
     compiled: re.Pattern[AnyStr] = _sre.compile(
-        pattern, final_flags, list(code), groups, dict(groupindex), indexgroup
+        pattern, final_flags, program, groups, dict(groupindex), indexgroup
     )
     return compiled
 
