@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import copy
 import pickle
+from typing import Any
 
 import pytest
 
 from binance_guard.finding import Confidence, Finding, Pair
-from binance_guard.record import FrozenError, field, fields, is_record, record, replace
+from binance_guard.record import (
+    COMPILE_AFTER,
+    FrozenError,
+    field,
+    fields,
+    is_record,
+    record,
+    replace,
+)
 from binance_guard.report import Report
 
 
@@ -89,3 +98,36 @@ def test_a_record_subclass_extends_its_base_fields() -> None:
     assert [f.name for f in fields(labelled)][-2:] == ["fingerprint", "label"]
     assert (labelled.path, labelled.label) == ("a.py", "x")
     assert replace(labelled, label="y").label == "y" and labelled != Pair("p", "k", "a.py", 1, "f")
+
+
+@record()
+class _Counted:
+    name: str
+    items: list[str] = field(default_factory=list)
+    size: int = 3
+
+
+def _built_alike() -> None:
+    plain, listed, sized = _Counted("a"), _Counted("b", ["x"]), _Counted(name="c", size=5)
+    assert (plain.items, plain.size, listed.items, sized.size) == ([], 3, ["x"], 5)
+    assert plain.items is not _Counted("d").items  # a factory's value each
+    wrong: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((), {}),  # missing name
+        (("a", [], 1, 2), {}),  # too many
+        (("a",), {"name": "b"}),  # twice
+        ((), {"name": "a", "colour": "red"}),  # unknown
+    ]
+    for args, kwargs in wrong:
+        with pytest.raises(TypeError):
+            _Counted(*args, **kwargs)
+
+
+def test_instances_are_built_alike_before_and_after_init_is_compiled() -> None:
+    """The first instances of a class bind their arguments without a compiled ``__init__``
+    (compiling costs more than a blocked commit builds), the later ones through it."""
+    assert _Counted.__init__.__name__ == "_first_init"
+    _built_alike()
+    for i in range(COMPILE_AFTER):
+        _Counted(str(i))
+    assert _Counted.__init__.__name__ == "__init__"
+    _built_alike()
