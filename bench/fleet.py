@@ -12,8 +12,10 @@ Then, medians over ``--runs``:
 - the same fleet again, unchanged, as a fraction of the cold run (goal <= 5 %);
 - scanning from existing mirrors with an empty state store on 1 and on 2 workers:
   throughput ratio (goal >= 1.6x on 2 cores);
-- the CPU seconds of the client (with the scheduler) and of the workers (with the git they
-  ran) in those two runs: how many CPUs one worker keeps busy bounds what a second can add;
+- the CPU seconds of the client (its main thread apart from the scheduler and the
+  communication threads) and of the workers (apart from the git they ran) in those two runs,
+  and the bound they put on the throughput ratio: 2 workers' run cannot take less than all
+  its CPU seconds over 2 CPUs, 1 worker's takes about its worker's CPU seconds;
 - peak RSS of this (client) process and of each worker;
 - what one no-op Dask task costs on this machine (scheduling, two process hops).
 
@@ -23,6 +25,7 @@ Cluster start-up is timed apart from the runs. No assertions.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import shutil
@@ -69,28 +72,46 @@ def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def worker_cpu() -> float:
-    """A worker's CPU seconds with its finished children's: the git it ran."""
-    return cpu_seconds() + cpu_seconds(resource.RUSAGE_CHILDREN)
+def worker_cpu() -> tuple[float, float]:
+    """A worker's CPU seconds and its finished children's: the git it ran."""
+    return cpu_seconds(), cpu_seconds(resource.RUSAGE_CHILDREN)
+
+
+@dataclasses.dataclass
+class Cpu:
+    """CPU seconds of one run."""
+
+    client_main: float  # the thread that runs fleet.run: the store, planning, results
+    client_rest: float  # the scheduler, communication, the nannies
+    workers: float  # the workers' processes (tasks, their event loops)
+    git: float  # the git the workers ran
+
+    def busy(self, seconds: float) -> float:
+        return (self.client_main + self.client_rest + self.workers + self.git) / seconds
 
 
 def fleet_run(
     specs: list[discovery.RepoSpec], cache: Path, workers: int
-) -> tuple[float, float, FleetResult, list[int], tuple[float, float]]:
-    """(cluster start seconds, run seconds, result, peak RSS KiB of each worker, CPU seconds
-    of the client with its scheduler and of the workers with their git)."""
+) -> tuple[float, float, FleetResult, list[int], Cpu]:
+    """(cluster start seconds, run seconds, result, peak RSS KiB of each worker, CPU)."""
     started = time.perf_counter()
     with cluster(None, workers) as client:
         ready = time.perf_counter()
-        before: dict[str, float] = client.run(worker_cpu)
-        client_before = cpu_seconds()
+        before: dict[str, tuple[float, float]] = client.run(worker_cpu)
+        client_before, main_before = cpu_seconds(), time.thread_time()
         result = run_fleet(client, specs, str(cache), Policy(), DEFAULT_MAX_BYTES)
         elapsed = time.perf_counter() - ready
+        main = time.thread_time() - main_before
         client_cpu = cpu_seconds() - client_before
-        after: dict[str, float] = client.run(worker_cpu)
+        after: dict[str, tuple[float, float]] = client.run(worker_cpu)
         usage: dict[str, Any] = client.run(resource.getrusage, resource.RUSAGE_SELF)
     assert not result.incomplete, [r.error for r in result.incomplete]
-    cpu = (client_cpu, sum(after[w] - before[w] for w in after))
+    cpu = Cpu(
+        main,
+        client_cpu - main,
+        sum(after[w][0] - before[w][0] for w in after),
+        sum(after[w][1] - before[w][1] for w in after),
+    )
     return ready - started, elapsed, result, sorted(u.ru_maxrss for u in usage.values()), cpu
 
 
@@ -133,7 +154,7 @@ def main() -> None:
     history: list[float] = []
     scanned = unique = 0
     workers_rss: list[int] = []
-    cpu: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    cpu: dict[int, list[Cpu]] = {1: [], 2: []}
     loads = [os.getloadavg()[0]]
     for run in range(args.runs):
         shutil.rmtree(work, ignore_errors=True)
@@ -147,9 +168,9 @@ def main() -> None:
         warm.append(seconds)
         for count, times in ((1, one), (2, two)):
             os.unlink(work / STORE_NAME)  # the mirrors stay: scanning only
-            _, seconds, result, _, used = fleet_run(specs, work, count)
+            _, seconds, result, _, spent = fleet_run(specs, work, count)
             times.append(seconds)
-            cpu[count].append(used)
+            cpu[count].append(spent)
         loads.append(os.getloadavg()[0])
         seconds, history_blobs = history_sum(repos)
         history.append(seconds)
@@ -183,13 +204,21 @@ def main() -> None:
         f"{med(one) / med(two):.2f}x throughput (goal >= 1.6x)"
     )
     for count, times in ((1, one), (2, two)):
-        client_cpu = med(c for c, _ in cpu[count])
-        workers_cpu = med(w for _, w in cpu[count])
+        used = cpu[count]
+        busy = med(c.busy(t) for c, t in zip(used, times, strict=True))
         print(
-            f"    CPU with {count} worker(s): client and scheduler {client_cpu:.2f} s, workers "
-            f"with their git {workers_cpu:.2f} s = {(client_cpu + workers_cpu) / med(times):.2f} "
-            "CPUs busy"
+            f"    CPU with {count} worker(s): client {med(c.client_main for c in used):.2f} s "
+            f"(+ scheduler and communication {med(c.client_rest for c in used):.2f} s), "
+            f"workers {med(c.workers for c in used):.2f} s + their git "
+            f"{med(c.git for c in used):.2f} s = {busy:.2f} CPUs busy"
         )
+    one_worker = med(c.workers + c.git for c in cpu[1])
+    two_workers = med(c.client_main + c.client_rest + c.workers + c.git for c in cpu[2]) / 2
+    print(
+        f"    from CPU alone (whatever the load): 2 workers' run needs at least "
+        f"{two_workers:.2f} s of 2 CPUs, 1 worker's about {one_worker:.2f} s (its git and its "
+        f"Python take turns): at most {one_worker / two_workers:.2f}x"
+    )
     print(
         f"  one no-op Dask task, 2 workers           {overhead * 1000:8.1f} ms "
         f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
