@@ -9,7 +9,7 @@ consecutive characters with a detected secret becomes :data:`MASK`.
 
 from __future__ import annotations
 
-from binance_guard.regex import compile_now
+from binance_guard.regex import compile_later, compile_now
 from binance_guard.report.sanitize import strings
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on a blocked commit's path
@@ -24,7 +24,7 @@ MASK = "********"
 # Key material: long runs of key characters. PEM headers and their words ("ENCRYPTED")
 # are not secret, and masking them would hide what kind of key was found.
 _MATERIAL = compile_now(r"[A-Za-z0-9+/=_-]{16,}")
-_CREDENTIALS = compile_now(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
+_CREDENTIALS = compile_later(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
 
 
 class Redactor:
