@@ -7,18 +7,18 @@ Only tree diffs are read (``git log --raw``, no contents), and only once somethi
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from collections.abc import Callable, Container, Iterator, Sequence
 
 from binance_guard.finding import Commit
+from binance_guard.record import record
 from binance_guard.sources import git
 from binance_guard.sources.staged import unquote_path
 
 NULL_OID = "0" * 40
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Change:
     parent_index: int
     path: str
@@ -26,7 +26,7 @@ class Change:
     new: str
 
 
-@dataclasses.dataclass
+@record()
 class CommitChanges:
     commit: Commit
     parents: int

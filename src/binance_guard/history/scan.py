@@ -10,7 +10,6 @@ and ``scan`` judge a file the same way.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import multiprocessing
 import os
 import sys
@@ -27,7 +26,7 @@ from binance_guard.finding import Attribution, Commit, Finding, Introduction, Lo
 from binance_guard.history import attribution
 from binance_guard.history.versions import Versions
 from binance_guard.policy import Policy
-from binance_guard.record import replace
+from binance_guard.record import field, record, replace
 from binance_guard.report import Report
 from binance_guard.sources import git
 from binance_guard.sources.objects import (
@@ -278,13 +277,13 @@ UNATTRIBUTED = "secret(s) in no commit (a tag of a blob or tree?)"
 PARALLEL_MIN_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
 
 
-@dataclasses.dataclass
+@record()
 class Part:
-    found: dict[str, list[Finding]] = dataclasses.field(default_factory=dict)
+    found: dict[str, list[Finding]] = field(default_factory=dict)
     blobs: int = 0
     bytes: int = 0
     binary: int = 0
-    unreadable: list[str] = dataclasses.field(default_factory=list)  # git could not inflate
+    unreadable: list[str] = field(default_factory=list)  # git could not inflate
 
 
 _counters: tuple[Synchronized[int], Synchronized[int], Synchronized[int]] | None = None

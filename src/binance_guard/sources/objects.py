@@ -8,32 +8,32 @@ there are workers, each inflating in its own process while a Python process scan
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 from collections.abc import Generator, Iterable, Iterator, Sequence
 
+from binance_guard.record import field, record
 from binance_guard.regex import compile_now
 from binance_guard.sources import git
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Blob:
     oid: str
-    data: bytes = dataclasses.field(repr=False)
+    data: bytes = field(repr=False)
 
 
-@dataclasses.dataclass
+@record()
 class Inventory:
     """What there is to read, listed from object headers only (no inflating)."""
 
-    blobs: list[str] = dataclasses.field(default_factory=list)  # pack order: deltas stay close
-    sizes: list[int] = dataclasses.field(default_factory=list)  # of each blob, to batch by bytes
+    blobs: list[str] = field(default_factory=list)  # pack order: deltas stay close
+    sizes: list[int] = field(default_factory=list)  # of each blob, to batch by bytes
     blob_bytes: int = 0
     other_bytes: int = 0  # commits, trees, tags: counted, never read
-    tags: list[str] = dataclasses.field(default_factory=list)  # annotated tag objects
-    oversized: list[tuple[str, int]] = dataclasses.field(default_factory=list)
-    unreadable: list[str] = dataclasses.field(default_factory=list)  # absent or corrupt
+    tags: list[str] = field(default_factory=list)  # annotated tag objects
+    oversized: list[tuple[str, int]] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # absent or corrupt
 
 
 CHECK_FORMAT = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
@@ -226,12 +226,12 @@ def _quoted(path: str) -> str:
     return f'"{escaped}"'
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Message:
     sha: str
     author: str
     date: str
-    text: bytes = dataclasses.field(repr=False)
+    text: bytes = field(repr=False)
 
 
 # A record starts with \x01 and an object id: a \x01 inside a message or a name (git allows
@@ -263,8 +263,8 @@ def commit_messages(
 ) -> Iterator[Message]:
     with started or start_commit_messages(repo, revs) as spool:
         data = spool.output().read()
-    for record in _COMMIT_RECORD.split(data)[1:]:
-        sha, author, date, text = record.split(b"\x00", 3)
+    for entry in _COMMIT_RECORD.split(data)[1:]:
+        sha, author, date, text = entry.split(b"\x00", 3)
         yield Message(
             sha.decode(),
             author.decode("utf-8", "replace"),
@@ -273,13 +273,13 @@ def commit_messages(
         )
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class TagMessage:
     oid: str  # the tag object
     ref: str
     tagger: str
     date: str
-    text: bytes = dataclasses.field(repr=False)
+    text: bytes = field(repr=False)
 
 
 def tag_messages(repo: str) -> Iterator[TagMessage]:
@@ -296,8 +296,8 @@ def tag_messages(repo: str) -> Iterator[TagMessage]:
         ],
         cwd=repo,
     )
-    for record in _TAG_RECORD.split(out)[1:]:
-        kind, oid, ref, tagger, date, text = record.split(b"\x00", 5)
+    for entry in _TAG_RECORD.split(out)[1:]:
+        kind, oid, ref, tagger, date, text = entry.split(b"\x00", 5)
         if kind == b"tag":
             yield TagMessage(
                 oid.decode(),
