@@ -415,7 +415,8 @@ def test_in_place_push_instructions_name_each_changed_branch_and_tag(scrubbed: S
     assert _pushed_refs(scrubbed.proc.stdout) == CHANGED
     for cmd in commands:
         ref = cmd[-1].split(":")[0]
-        assert cmd[:2] == ["git", "-C"] and cmd[3:6] == ["push", "--force", "origin"]
+        # The repository has no remote to name: the user fills it in.
+        assert cmd[:2] == ["git", "-C"] and cmd[3:6] == ["push", "--force", "<your-remote>"]
         assert cmd[-1] == f"{ref}:{ref}"
     # Revoking comes first.
     out = scrubbed.proc.stdout
