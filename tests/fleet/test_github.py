@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from binance_guard.fleet import discovery
 from testing import synthetic
 from testing.cli import run_cli
 from testing.fleet import KEYS, by_repo, env_file, fleet
@@ -162,3 +163,99 @@ def test_an_unknown_organisation_is_one_error_line(github: GitHub, tmp_path: Pat
         and "Not Found" in proc.stderr
     )
     assert "Traceback" not in proc.stderr
+
+
+class _Elsewhere:
+    """Another host (another port of 127.0.0.1 is another origin): records what reaches it."""
+
+    def __init__(self) -> None:
+        self.requests: list[str | None] = []
+        elsewhere = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                elsewhere.requests.append(self.headers.get("Authorization"))
+                raw = b"[]"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/orgs/acme/repos"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def _pointing_elsewhere(status: int, header: str, target: str) -> http.server.ThreadingHTTPServer:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            raw = b"[]"
+            self.send_response(status)
+            self.send_header(header, target)
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize(
+    ("status", "header", "template"),
+    [(302, "Location", "{}"), (301, "Location", "{}"), (200, "Link", '<{}?page=2>; rel="next"')],
+)
+def test_the_token_goes_to_the_apis_host_only(
+    tmp_path: Path, status: int, header: str, template: str
+) -> None:
+    """A redirect or a next page on another host is not followed (urllib would carry the
+    Authorization header there): one error line, nothing sent elsewhere."""
+    elsewhere = _Elsewhere()
+    api = _pointing_elsewhere(status, header, template.format(elsewhere.url))
+    proc = run_cli(
+        "fleet",
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--github-org",
+        "acme",
+        "--github-api-url",
+        f"http://127.0.0.1:{api.server_address[1]}",
+        env={"GITHUB_TOKEN": "test-token-123"},
+    )
+    api.shutdown()
+    elsewhere.server.shutdown()
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("binance-guard: error: GitHub API: ")
+    assert "another host" in proc.stderr and "Traceback" not in proc.stderr
+    assert elsewhere.requests == []
+
+
+def test_clones_get_the_token_only_from_the_apis_github(tmp_path: Path) -> None:
+    repos = [
+        {"full_name": f"acme/{n}", "clone_url": url}
+        for n, url in [
+            ("same", "https://127.0.0.1:{port}/acme/same.git"),
+            ("other", "https://evil.example/acme/other.git"),
+            ("plain", "http://127.0.0.1:{port}/acme/plain.git"),
+        ]
+    ]
+    github = GitHub([])
+    port = github.port
+    github.repos = [{**r, "clone_url": str(r["clone_url"]).format(port=port)} for r in repos]
+    try:
+        specs = discovery.github_org("acme", github.api, "test-token-123")
+    finally:
+        github.server.shutdown()
+    assert {s.name: s.auth for s in specs} == {
+        "acme/same": True,
+        "acme/other": False,
+        "acme/plain": False,
+    }
+    assert discovery._token_goes_to("https://github.com/a/b.git", "https://api.github.com")
+    assert not discovery._token_goes_to("https://gitlab.com/a/b.git", "https://api.github.com")

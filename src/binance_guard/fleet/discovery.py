@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -12,6 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator
+from typing import IO
 
 from binance_guard.errors import GuardError, UsageError
 from binance_guard.regex import compile_now
@@ -129,6 +131,48 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)[:200]
 
 
+MAX_PAGE_BYTES = 32 << 20  # a page of 100 repositories is about 0.5 MB
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), parts.hostname, parts.port
+
+
+def _token_goes_to(clone_url: str, api_url: str) -> bool:
+    """The token is for the GitHub the API belongs to: clones from its host (GitHub
+    Enterprise serves both, the API under /api/v3) or, for api.github.com, github.com."""
+    clone, api = urllib.parse.urlsplit(clone_url), urllib.parse.urlsplit(api_url)
+    if clone.scheme != "https" or not api.hostname or clone.port != api.port:
+        return False
+    return clone.hostname in (api.hostname, api.hostname.removeprefix("api."))
+
+
+def _elsewhere(what: str, url: str) -> GitHubError:
+    return GitHubError(
+        f"GitHub API: {what} another host ({_printable(strip_credentials(url))}): not "
+        "followed, the token goes to the API's host only"
+    )
+
+
+class _SameOrigin(urllib.request.HTTPRedirectHandler):
+    """A redirect is followed on the API's own host only (GitHub moves a renamed
+    organisation's URL there): urllib would carry the Authorization header to any host."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if _origin(newurl) != _origin(req.full_url):
+            raise _elsewhere("a redirect to", newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def github_org(
     org: str,
     api_url: str = DEFAULT_GITHUB_API,
@@ -148,14 +192,20 @@ def github_org(
         headers["Authorization"] = f"Bearer {token}"
     specs: list[RepoSpec] = []
     pages = 0
+    opener = urllib.request.build_opener(_SameOrigin)
     while url is not None:
         pages += 1
         if pages > 10_000:
             raise GitHubError("GitHub API: more than 10000 pages; stopping")
+        if _origin(url) != _origin(base):
+            raise _elsewhere("the next page on", url)
         request = urllib.request.Request(url, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=60) as reply:
-                body = json.loads(reply.read())
+            with opener.open(request, timeout=60) as reply:
+                raw = reply.read(MAX_PAGE_BYTES + 1)
+                if len(raw) > MAX_PAGE_BYTES:
+                    raise GitHubError("GitHub API: a page larger than 32 MiB; stopping")
+                body = json.loads(raw)
                 url = _next_link(reply.headers.get("Link"))
         except urllib.error.HTTPError as exc:
             try:
@@ -180,7 +230,7 @@ def github_org(
                     repo["clone_url"],
                     fork=bool(repo.get("fork")),
                     archived=bool(repo.get("archived")),
-                    auth=bool(token),
+                    auth=bool(token) and _token_goes_to(repo["clone_url"], base),
                 )
             )
     return specs
