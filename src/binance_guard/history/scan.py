@@ -93,14 +93,20 @@ def scan_history(
             corrupt.update(unread)
             if suspects:
                 result.incomplete[OVERSIZED_SUSPECTS] = suspects
-        # What git listed meanwhile is read while the workers scan, not after.
+        # What git listed meanwhile is read while the workers scan, not after; so is what
+        # attribution asks git that needs nothing from pass 1 (each git started costs time).
         message_hits: list[tuple[Commit, Finding]] = []
         read_missing: list[str] = []
+        early: list[tuple[bool | None, git.Tree, list[Finding]]] = []
 
         def meanwhile() -> None:
             message_hits.extend(_commit_message_hits(commit_messages(repo, revs, messages), policy))
             if listing is not None:
                 read_missing.extend(_read_missing(listing))
+            shallow = git.is_shallow(repo) if listing is not None else None  # else asked
+            early.append(
+                (shallow, git.tree(repo, "HEAD"), _tag_findings(repo, revs, stock.tags, policy))
+            )
 
         parts = _scan_blobs(repo, stock, first_pass, progress, jobs, found_something, meanwhile)
         for part in parts:
@@ -110,8 +116,9 @@ def scan_history(
             result.blobs += part.blobs
             result.bytes += part.bytes
         result.skipped_objects = +result.skipped_objects  # drop zero counts
+        shallow, head, tag_findings = early[0]
         if listing is not None:
-            missing = _account_for_unreadable(repo, revs, result, None, read_missing)
+            missing = _account_for_unreadable(repo, revs, result, None, read_missing, shallow)
         corrupt -= missing
         if corrupt:
             result.incomplete["object(s) corrupt or unreadable"] = len(corrupt)
@@ -128,6 +135,8 @@ def scan_history(
             graph=walk[1] if walk else None,
             tags=stock.tags,
             incomplete=result.incomplete,
+            head=head,
+            tag_findings=tag_findings,
         )
     result.findings.extend(findings)
     result.notes.extend(notes)
@@ -161,6 +170,8 @@ def attribute(
     graph: git.Spool | None = None,
     tags: Collection[str] = (),
     incomplete: dict[str, int] | None = None,
+    head: git.Tree | None = None,
+    tag_findings: list[Finding] | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """Pass 2 for blobs scanned already (here or by ``fleet``): ``found`` maps each blob id
     with secrets to their fingerprints. Returns (attributed findings, notes); commit and tag
@@ -169,9 +180,11 @@ def attribute(
     attribution.start_graph); ``messages`` may also be the messages, read already
     (objects.inventory_and_messages); ``message_hits``: what they hold, scanned already
     (``_commit_message_hits``); ``tags``: the annotated tags in ``revs`` (a pushed tag);
-    ``incomplete``: where to count secrets of ``revs`` no commit holds."""
+    ``incomplete``: where to count secrets of ``revs`` no commit holds; ``head`` (HEAD's
+    tree) and ``tag_findings`` (``_tag_findings``): asked of git already."""
     notes: list[str] = []
-    head = git.tree(repo, "HEAD")
+    if head is None:
+        head = git.tree(repo, "HEAD")
     findings = _attribute(
         repo, revs, has_worktree, head, found, policy, notes, walk, graph, incomplete
     )
@@ -181,11 +194,22 @@ def attribute(
             policy,
         )
     findings.extend(_message_findings(repo, message_hits, graph))
-    if revs is None or tags:  # a range holds the tags it names (a pushed tag's message)
-        findings.extend(_scan_tag_messages(repo, policy, None if revs is None else set(tags)))
+    findings.extend(
+        _tag_findings(repo, revs, tags, policy) if tag_findings is None else tag_findings
+    )
     for link in head.gitlinks:
         notes.append(f"{link}: submodule (gitlink) not followed; scan it separately")
     return [f for f in findings if policy.keeps_commits(f)], notes
+
+
+def _tag_findings(
+    repo: str, revs: Sequence[str] | None, tags: Collection[str], policy: Policy
+) -> list[Finding]:
+    """Secrets in the messages of the tags ``revs`` push: all, or those it names (a range
+    holds the tags it names: a pushed tag's message)."""
+    if revs is None or tags:
+        return _scan_tag_messages(repo, policy, None if revs is None else set(tags))
+    return []
 
 
 def _missing_args(revs: Sequence[str] | None) -> list[str]:
@@ -241,11 +265,17 @@ def _fetch(repo: str, remote: str, oids: Sequence[str]) -> None:
 
 
 def _account_for_unreadable(
-    repo: str, revs: Sequence[str] | None, report: Report, remote: str | None, missing: list[str]
+    repo: str,
+    revs: Sequence[str] | None,
+    report: Report,
+    remote: str | None,
+    missing: list[str],
+    shallow: bool | None = None,
 ) -> set[str]:
     """Fetch what a partial clone's promisor ``remote`` can give of the ``missing`` objects;
     count the rest, and the commits at a shallow boundary (the history beyond is not here), so
-    nobody calls this clean. Returns the objects still missing."""
+    nobody calls this clean. Returns the objects still missing. ``shallow``: whether the
+    repository is shallow, if known."""
     if missing and remote is not None:
         try:
             _fetch(repo, remote, missing)
@@ -258,7 +288,7 @@ def _account_for_unreadable(
     if missing:
         where = "not fetched (partial clone)" if remote else "missing or lost"
         report.incomplete[f"object(s) {where}"] = len(missing)
-    if git.is_shallow(repo):
+    if git.is_shallow(repo) if shallow is None else shallow:
         with open(git.git_path(repo, "shallow"), encoding="ascii") as handle:
             boundary = set(handle.read().split())
         if revs:
