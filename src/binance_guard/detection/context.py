@@ -89,6 +89,7 @@ INDENT_RE = compile_now(r"[ \t]*")
 # Credential words a glued name ends in, longest first ("apisecret" before "secret").
 GLUED_SUFFIXES = ("apisecret", "secretkey", "privatekey", "apikey", "secret")
 # A value after a fallback operator (``||``, ``??``, ``or``, ``?:``) is a default.
+FALLBACK_ENDINGS = ("||", "??", "or", "?:")  # checked first: the regex tries every position
 FALLBACK_END_RE = compile_now(r"(?:\|\||\?\?|\bor|\?:)$")
 # The first assignment operator of a line (not ``==``, ``!=``, ``<=``, ``=>`` of a lambda).
 FIRST_ASSIGNMENT_RE = compile_now(r"(?<![=!<>:])(?::=|=|:)(?![=>:])")
@@ -285,7 +286,7 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
     """Find what a value at ``line[column:]`` is bound to, from at most LOOKBEHIND
     characters before it."""
     before = line[max(0, column - LOOKBEHIND) : column].rstrip(QUOTES_AND_ESCAPES)
-    if FALLBACK_END_RE.search(before):
+    if before.endswith(FALLBACK_ENDINGS) and FALLBACK_END_RE.search(before):
         # API_SECRET = process.env.API_SECRET?.trim() || '…', key = os.getenv("K") or "…":
         # a default is named by what it is the default of.
         operator = FIRST_ASSIGNMENT_RE.search(before)
