@@ -62,6 +62,19 @@ def test_exclude_paths_and_allowlisted_paths(leaky: Path) -> None:
     assert _paths(_found(leaky, "--exclude-files", "^bot")) == set()
 
 
+def test_each_pattern_keeps_its_own_flags_and_groups(leaky: Path) -> None:
+    """Valid patterns stay valid together: a leading (?i) and a back-reference are each
+    pattern's own, where one pattern joined from all refused the first and renumbered the
+    second."""
+    write(
+        leaky,
+        ".binance-guard.toml",
+        'exclude_paths = ["(?i)^VENDOR/", "^(t)es\\\\1s/"]\n[allowlist]\npaths = ["(?i)PLAIN"]\n',
+    )
+    assert _paths(_found(leaky, "--min-confidence", "low")) == {"bot.py"}
+    assert _paths(_found(leaky, "--exclude-files", "(?i)^BOT")) == set()
+
+
 def test_allowlisted_line_regex(leaky: Path) -> None:
     write(leaky, "other.py", BOT.format(fake_key(8), fake_key(9)).replace("')", "')  # demo"))
     write(leaky, ".binance-guard.toml", '[allowlist]\nregexes = ["#\\\\s*demo$"]\n')

@@ -18,16 +18,27 @@ if TYPE_CHECKING:
 
 
 @record(frozen=True)
+class AnyOf:
+    """Regular expressions searched one by one: joined into one, a pattern's own flags
+    (``(?i)`` at its start) and group numbers (``\\1``) would not survive."""
+
+    patterns: tuple[re.Pattern[str], ...]
+
+    def search(self, text: str) -> bool:
+        return any(pattern.search(text) for pattern in self.patterns)
+
+
+@record(frozen=True)
 class Policy:
     """Which findings a user wants to see: the scanner reports everything it suspects."""
 
     min_confidence: Confidence = Confidence.MEDIUM
     include_examples: bool = False
     baseline: Baseline | None = None
-    exclude_files: re.Pattern[str] | None = None  # searched in the path, like detect-secrets'
+    exclude_files: AnyOf | None = None  # searched in the path, like detect-secrets'
     # The configuration file's [allowlist] (see config.py).
-    allow_paths: re.Pattern[str] | None = None
-    allow_lines: re.Pattern[str] | None = None
+    allow_paths: AnyOf | None = None
+    allow_lines: AnyOf | None = None
     fingerprints: frozenset[str] = frozenset()
     commits: tuple[str, ...] = ()
 
@@ -38,7 +49,7 @@ class Policy:
         return self.include_examples or not public_example
 
     def excludes(self, path: str) -> bool:
-        return self.exclude_files is not None and self.exclude_files.search(path) is not None
+        return self.exclude_files is not None and self.exclude_files.search(path)
 
     def keeps(self, finding: Finding, data: bytes | None = None) -> bool:
         """``data``: the text the finding is in, for the allowlist's line regexes."""

@@ -14,7 +14,7 @@ import sys
 from binance_guard.errors import GuardError, UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Confidence
-from binance_guard.policy import Policy
+from binance_guard.policy import AnyOf, Policy
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
 if TYPE_CHECKING:
@@ -123,8 +123,8 @@ def user_policy(
 
     settings = config.Config() if no_config else config.load(root, config_file)
 
-    def any_of(patterns: Sequence[str]) -> re.Pattern[str] | None:
-        return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+    def any_of(patterns: Sequence[str]) -> AnyOf | None:
+        return AnyOf(tuple(re.compile(p) for p in patterns)) if patterns else None
 
     try:
         exclude = any_of([*exclude_files, *settings.exclude_paths])

@@ -88,7 +88,10 @@ def policy_key(policy: Policy) -> str:
     parts = (
         policy.min_confidence,
         policy.include_examples,
-        policy.exclude_files.pattern if policy.exclude_files else None,
+        # As the one joined pattern it once was: stored keys stay valid.
+        "|".join(f"(?:{p.pattern})" for p in policy.exclude_files.patterns)
+        if policy.exclude_files
+        else None,
         sorted(policy.baseline.known) if policy.baseline else None,
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
