@@ -165,39 +165,21 @@ def test_an_unknown_organisation_is_one_error_line(github: GitHub, tmp_path: Pat
     assert "Traceback" not in proc.stderr
 
 
-class _Elsewhere:
-    """Another host (another port of 127.0.0.1 is another origin): records what reaches it."""
+def _serve(
+    status: int, headers: dict[str, str], seen: list[str | None]
+) -> http.server.ThreadingHTTPServer:
+    """A server on 127.0.0.1 (another port is another origin) answering every GET alike and
+    noting the Authorization header each brought."""
 
-    def __init__(self) -> None:
-        self.requests: list[str | None] = []
-        elsewhere = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                elsewhere.requests.append(self.headers.get("Authorization"))
-                raw = b"[]"
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/orgs/acme/repos"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-def _pointing_elsewhere(status: int, header: str, target: str) -> http.server.ThreadingHTTPServer:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            raw = b"[]"
+            seen.append(self.headers.get("Authorization"))
             self.send_response(status)
-            self.send_header(header, target)
-            self.send_header("Content-Length", str(len(raw)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", "2")
             self.end_headers()
-            self.wfile.write(raw)
+            self.wfile.write(b"[]")
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -216,8 +198,10 @@ def test_the_token_goes_to_the_apis_host_only(
 ) -> None:
     """A redirect or a next page on another host is not followed (urllib would carry the
     Authorization header there): one error line, nothing sent elsewhere."""
-    elsewhere = _Elsewhere()
-    api = _pointing_elsewhere(status, header, template.format(elsewhere.url))
+    reached: list[str | None] = []
+    elsewhere = _serve(200, {}, reached)
+    target = f"http://127.0.0.1:{elsewhere.server_address[1]}/orgs/acme/repos"
+    api = _serve(status, {header: template.format(target)}, [])
     proc = run_cli(
         "fleet",
         "--cache-dir",
@@ -229,11 +213,11 @@ def test_the_token_goes_to_the_apis_host_only(
         env={"GITHUB_TOKEN": "test-token-123"},
     )
     api.shutdown()
-    elsewhere.server.shutdown()
+    elsewhere.shutdown()
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert proc.stderr.startswith("binance-guard: error: GitHub API: ")
     assert "another host" in proc.stderr and "Traceback" not in proc.stderr
-    assert elsewhere.requests == []
+    assert reached == []
 
 
 def test_clones_get_the_token_only_from_the_apis_github(tmp_path: Path) -> None:
