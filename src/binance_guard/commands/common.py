@@ -22,14 +22,13 @@ def not_a_link_in(path: str, root: str) -> str:
     """``path`` to write, refused when it is a symbolic link inside the repository ``root``:
     a link there is the repository's content, not the user's choice (a pull request's
     ``binance-guard.sarif`` pointing at the runner's files would be written through)."""
-    if os.path.islink(path):
-        where = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-        top = os.path.realpath(root)
-        if where == top or where.startswith(top.rstrip(os.sep) + os.sep):
-            raise UsageError(
-                f"{path} is a symbolic link in the repository: not written through (a link "
-                "there comes with the repository); remove it or write elsewhere"
-            )
+    from binance_guard.sources.source import is_within
+
+    if os.path.islink(path) and is_within(os.path.dirname(os.path.abspath(path)), root):
+        raise UsageError(
+            f"{path} is a symbolic link in the repository: not written through (a link "
+            "there comes with the repository); remove it or write elsewhere"
+        )
     return path
 
 

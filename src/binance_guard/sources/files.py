@@ -20,6 +20,7 @@ from binance_guard.sources.source import (
     Skipped,
     Source,
     failed,
+    is_within,
     read_file,
     read_stream,
 )
@@ -48,8 +49,7 @@ def _git_files(directory: str, top: str) -> list[str | Skipped]:
     """The files git lists under ``directory``. Its names are relative to ``directory``, or
     to the top when ``directory`` is outside the work tree (GIT_WORK_TREE set elsewhere:
     they were looked for in the wrong place, and the run said clean)."""
-    real = os.path.realpath(directory)
-    base = directory if real == top or real.startswith(top.rstrip(os.sep) + os.sep) else top
+    base = directory if is_within(directory, top) else top
     out, warnings = git.run_with_warnings(
         ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=directory
     )

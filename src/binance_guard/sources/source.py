@@ -113,6 +113,12 @@ def _may_hold_keys(handle: BinaryIO, chunk: bytes) -> bool:
     return False
 
 
+def is_within(path: str, top: str) -> bool:
+    """Whether ``path`` is ``top`` or below it, symbolic links resolved."""
+    real, root = os.path.realpath(path), os.path.realpath(top)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def failed(display: str, what: str, exc: OSError, unread: str = UNREADABLE_FILES) -> Skipped:
     """A file (or directory) gone since it was listed (deleted, renamed) holds nothing to
     scan; one that is there and cannot be read (permissions, I/O) makes the run incomplete."""
