@@ -288,7 +288,9 @@ def _account_for_unreadable(
     if missing:
         where = "not fetched (partial clone)" if remote else "missing or lost"
         report.incomplete[f"object(s) {where}"] = len(missing)
-    if git.is_shallow(repo) if shallow is None else shallow:
+    if shallow is None:
+        shallow = git.is_shallow(repo)
+    if shallow:
         with open(git.git_path(repo, "shallow"), encoding="ascii") as handle:
             boundary = set(handle.read().split())
         if revs:
