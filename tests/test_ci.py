@@ -632,7 +632,7 @@ def test_action_inputs_reach_the_command_intact(project: Project, tmp_path: Path
     checkout = project.pr_checkout()
     (checkout / "tests").mkdir(exist_ok=True)
     (checkout / "tests" / "match-me.py").write_text("\n")  # what an unquoted glob would find
-    patterns = ["tests/.*", "^my docs/it's \"quoted\"$", "*.env", "  padded  "]
+    patterns = ["tests/.*", '^my docs/it\'s "quoted"$', "*.env", "  padded  "]
     step = _run_action(
         project,
         checkout,

@@ -517,9 +517,7 @@ def test_mirror_mode_writes_output_and_leaves_the_original(leaky: Path, tmp_path
 
 
 @pytest.mark.parametrize("user", ["", "deploy:ghp_notARealToken@"])
-def test_mirror_mode_pushes_to_the_originals_remote(
-    leaky: Path, tmp_path: Path, user: str
-) -> None:
+def test_mirror_mode_pushes_to_the_originals_remote(leaky: Path, tmp_path: Path, user: str) -> None:
     """A token in the origin URL is not printed (git asks its credential helper instead)."""
     git(leaky, "remote", "add", "origin", f"https://{user}example.com/bot.git")
     target = tmp_path / "clean.git"

@@ -321,9 +321,7 @@ def test_the_fast_path_knows_every_hook_option() -> None:
     from binance_guard.commands import parser
     from binance_guard.sources.staged import FLAG_OPTIONS, VALUE_OPTIONS
 
-    commands = next(
-        a for a in parser.build()._actions if isinstance(a, argparse._SubParsersAction)
-    )
+    commands = next(a for a in parser.build()._actions if isinstance(a, argparse._SubParsersAction))
     hook = commands.choices["hook"]
     takes_value = {
         s for a in hook._actions if a.nargs != 0 and a.option_strings for s in a.option_strings
@@ -345,6 +343,7 @@ WITHOUT_POSIX_SPAWN = (
 
 def test_hook_without_posix_spawn_falls_back_to_subprocess(repo: Path) -> None:
     """Windows has no os.posix_spawnp: the clean path must still work, and still be fast."""
+
     def hook() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-c", WITHOUT_POSIX_SPAWN],
