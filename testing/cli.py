@@ -65,3 +65,35 @@ def run_cli_unprivileged(*args: str, cwd: Path) -> subprocess.CompletedProcess[s
         text=True,
         check=False,
     )
+
+
+def run_cli_at_terminal(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, str, str]:
+    """``python -m binance_guard ARGS`` with stderr on a terminal (a pseudo-terminal) and
+    stdout to a file, as in ``binance-guard ... > report.json``: exit code, stdout, and
+    everything written to the terminal."""
+    import pty
+
+    controller, tty = pty.openpty()
+    screen = b""
+    # stdout to a file, not a pipe: the terminal is read until the end.
+    with tempfile.TemporaryFile() as stdout:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "binance_guard", *args],
+            env=environ(env),
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=tty,
+        )
+        os.close(tty)
+        while True:
+            try:
+                data = os.read(controller, 1 << 16)
+            except OSError:  # EIO: the last writer closed the terminal
+                break
+            if not data:
+                break
+            screen += data
+        os.close(controller)
+        code = proc.wait()
+        stdout.seek(0)
+        return code, stdout.read().decode(), screen.decode(errors="replace")

@@ -1,9 +1,10 @@
-"""A progress bar on stderr for long history scans, only when stderr is a terminal."""
+"""Progress bars on stderr for long history and fleet scans, only when stderr is a terminal."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -17,15 +18,24 @@ if TYPE_CHECKING:
     from binance_guard.fleet.run import FleetResult
 
 
+def _bar(*columns: TextColumn) -> Progress:
+    """On stderr: rich's default console is stdout, where the report goes (``> report.json``)."""
+    return Progress(
+        *columns[:1],
+        BarColumn(),
+        MofNCompleteColumn(),
+        *columns[1:],
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
 class HistoryProgress:
     def __init__(self) -> None:
-        self._progress = Progress(
+        self._progress = _bar(
             TextColumn("scanning history"),
-            BarColumn(),
-            MofNCompleteColumn(),
             TextColumn("blobs, {task.fields[mib]:.0f} MiB at {task.fields[rate]:.0f} MiB/s"),
-            TimeRemainingColumn(),
-            transient=True,
         )
         self._task: TaskID = self._progress.add_task("history", total=None, mib=0.0, rate=0.0)
         self._progress.start()
@@ -49,16 +59,12 @@ class FleetProgress:
     """Repositories done/total, blobs, bytes, rate, ETA and findings so far (stderr)."""
 
     def __init__(self, repos: int) -> None:
-        self._progress = Progress(
+        self._progress = _bar(
             TextColumn("fleet"),
-            BarColumn(),
-            MofNCompleteColumn(),
             TextColumn(
                 "repos, {task.fields[blobs]} blobs, {task.fields[mib]:.0f} MiB at "
                 "{task.fields[rate]:.1f} MiB/s, {task.fields[found]} findings"
             ),
-            TimeRemainingColumn(),
-            transient=True,
         )
         self._task = self._progress.add_task(
             "fleet", total=repos, blobs=0, mib=0.0, rate=0.0, found=0
