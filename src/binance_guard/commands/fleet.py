@@ -100,11 +100,14 @@ def _specs(
 
 
 def _verify(result: FleetResult, settings: Settings) -> dict[str, Verification]:
-    """Each distinct key once for the whole fleet (the client's limits apply)."""
+    """Each distinct key once for the whole fleet (the client's limits apply); the server's
+    words masked as every report's are (a hostile API may quote the key back)."""
     from binance_guard.commands.common import verify_report
+    from binance_guard.report.redact import mask
 
     everything = Report(findings=[f for outcome in result.repos for f in outcome.findings])
     verify_report(everything, settings)
+    everything = mask(everything, [f.secret for f in everything.findings])
     for note in everything.notes:
         print(f"note: {terminal(note)}", file=sys.stderr)
     return {f.fingerprint: f.verification for f in everything.findings if f.verification}
