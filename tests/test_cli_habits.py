@@ -40,6 +40,8 @@ def test_every_scanning_command_shares_options_and_documents_exits(command: str)
         assert line in proc.stdout, (command, line)
     for fmt in ("text ", "json ", "sarif "):
         assert f"  {fmt}" in proc.stdout, (command, fmt)
+    for marker in ("pragma: allowlist secret", "gitleaks:allow", "[allowlist]"):
+        assert marker in proc.stdout, (command, marker)
 
 
 def test_fail_on_is_documented_for_unverified_keys() -> None:

@@ -70,9 +70,28 @@ def test_the_index_counts_not_the_working_tree(repo: Path) -> None:
     assert run_cli("hook", cwd=repo).returncode == 1
 
 
-def test_pragma_allowlists_a_line(repo: Path) -> None:
-    stage(repo, {"bot.py": f'BINANCE_API_KEY = "{KEY}"  # pragma: allowlist secret\n'})
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("", "  # pragma: allowlist secret"),  # detect-secrets
+        ("# pragma: allowlist nextline secret\n", ""),
+        ("", "  # gitleaks:allow"),
+        ("", "  # trufflehog:ignore"),
+        ("", "  # ggignore"),  # ggshield
+        ("", "  // Pragma: Allowlist Secret"),
+    ],
+)
+def test_inline_markers_of_each_scanner_allowlist_a_line(
+    repo: Path, before: str, after: str
+) -> None:
+    """Users bring the markers of the scanner they came from; each accepts its own line only."""
+    line = f'BINANCE_API_KEY = "{KEY}"'
+    stage(repo, {"bot.py": f"{before}{line}{after}\n"})
     assert run_cli("hook", cwd=repo).returncode == 0
+    stage(repo, {"bot.py": f"{before}{line}{after}\n{line.replace('API_KEY', 'KEY2')}\n"})
+    proc = run_cli("hook", "--format", "json", cwd=repo)
+    assert proc.returncode == 1, proc.stderr
+    assert [f["line"] for f in json.loads(proc.stdout)["findings"]] == [2 + before.count("\n")]
 
 
 def test_baseline_accepts_known_secrets(repo: Path) -> None:

@@ -72,6 +72,9 @@ exit codes:
   2  usage or runtime error, or an incomplete scan (something could not be read or
      checked), unless --allow-incomplete accepts it
 
+accepting a finding: `pragma: allowlist secret` (or gitleaks:allow, trufflehog:ignore,
+  ggignore) in a comment on its line; [allowlist] in .binance-guard.toml; --baseline FILE
+
 formats (--format; to stdout, or to --output FILE):
   text   {text}
          (values redacted unless --show-secrets)

@@ -45,6 +45,9 @@ EC_OID_B64 = "ByqGSM49AgEG"
 # detect-secrets' inline allowlist comments, same spelling rules.
 ALLOWLIST_RE = compile_now(r"pragma:\s*allowlist[ -]secret", re.IGNORECASE)
 ALLOWLIST_NEXTLINE_RE = compile_now(r"pragma:\s*allowlist[ -]nextline[ -]secret", re.IGNORECASE)
+# Other scanners' inline markers, honoured as they do (anywhere on the line), so a line a
+# user already marked for gitleaks, TruffleHog or ggshield needs no second comment.
+PEER_ALLOWLIST_MARKERS = ("gitleaks:allow", "trufflehog:ignore", "ggignore")
 
 # Name tokens: the identifier a value is assigned to, or a call it is passed to.
 NAME_AT_END_RE = compile_now(r"([A-Za-z_][A-Za-z0-9_.\-]*)[\"'`\]\s]*$")

@@ -45,6 +45,7 @@ from binance_guard.detection.patterns import (
     GENERIC_VALUE_NAMES,
     NOT_BASE64_RE,
     OTHER_SERVICE_WORDS,
+    PEER_ALLOWLIST_MARKERS,
     PEM_HEADER_RE,
     PEM_PLACEHOLDER_RE,
     PRIVATE_KEY_LABEL_RE,
@@ -207,12 +208,16 @@ class _Text:
         return column
 
     def is_allowlisted(self, offset: int) -> bool:
-        """detect-secrets' inline pragmas, on the line or as ``nextline`` on the one before."""
+        """detect-secrets' inline pragmas, on the line or as ``nextline`` on the one before,
+        and the other scanners' markers on the line."""
         start, _ = self.bounds(offset)
         if self._allowlisted is None:
+            line = self.line_at(start)
             before = self.previous_line_start(start)
-            self._allowlisted = bool(ALLOWLIST_RE.search(self.line_at(start))) or (
-                before is not None and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before)))
+            self._allowlisted = (
+                bool(ALLOWLIST_RE.search(line))
+                or any(marker in line for marker in PEER_ALLOWLIST_MARKERS)
+                or (before is not None and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before))))
             )
         return self._allowlisted
 
