@@ -17,7 +17,7 @@ import pytest
 
 from binance_guard.detection.prefilter import has_candidates, patch_has_candidates
 from binance_guard.detection.scanner import scan_bytes
-from binance_guard.scrub import MARKER
+from binance_guard.scrub.rules import MARKER
 from testing.cli import environ, run_cli
 from testing.git_repo import commit, git, stage
 from testing.github import Project, assert_no_secret

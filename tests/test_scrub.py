@@ -835,19 +835,21 @@ def test_the_proof_compares_each_rewritten_blob_once(
 ) -> None:
     """Every later commit's tree holds the blobs rewritten before it: comparing them again in
     each commit made the proof cubic in the keys (250 keys, one a commit: 19 s, now 4 s)."""
-    from binance_guard import commands, scrub
+    from binance_guard import commands
+    from binance_guard.scrub import preflight, proof, rules
 
     repo = make_repo(tmp_path / "repo")
     keys = [fake_key(f"once-{i}") for i in range(30)]
     for i, key in enumerate(keys):
         commit(repo, {f"k{i}.env": f"BINANCE_API_KEY={key}\n"}, f"key {i}")
-    real, calls = scrub.apply, []
+    calls = []
 
-    def counted(data: bytes, rules: list[scrub.Replacement]) -> bytes:
+    def counted(data: bytes, replacing: list[rules.Replacement]) -> bytes:
         calls.append(len(data))
-        return real(data, rules)
+        return rules.apply(data, replacing)
 
-    monkeypatch.setattr(scrub, "apply", counted)
+    for module in (preflight, proof):  # the names, then identities and blobs
+        monkeypatch.setattr(module, "apply", counted)
     assert commands.run(["scrub", str(repo)]) == 1  # a dry run whose proof passed
     assert "[ok] every file identical except the replaced spans" in capsys.readouterr().out
     # a name, a commit's identity and a blob each once (it was 31 + 30 + 30 * 31 / 2)

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from binance_guard.detection.scanner import scan_bytes
-from binance_guard.scrub import MARKER, default_backup
+from binance_guard.scrub.backup import default_backup
+from binance_guard.scrub.rules import MARKER
 from testing.cli import run_cli
 from testing.git_repo import GIT_ENV, commit, git, make_repo, write
 from testing.keys import fake_key

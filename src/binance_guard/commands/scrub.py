@@ -15,21 +15,15 @@ from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Finding
 from binance_guard.history.scan import UNATTRIBUTED, scan_history
 from binance_guard.policy import Policy
+from binance_guard.report.advice import resign_advice, scrub_next_steps
 from binance_guard.report.redact import Redactor
 from binance_guard.report.sanitize import terminal
-from binance_guard.scrub import (
-    Interrupted,
-    Outcome,
-    ScrubError,
-    clean_stale_temp,
-    next_steps,
-    preflight,
-    push_remote,
-    refuse_after_interruption,
-    resign_advice,
-    scrub,
-)
-from binance_guard.scrub import rollback as roll_back
+from binance_guard.scrub import Interrupted, ScrubError
+from binance_guard.scrub.journal import clean_stale_temp, refuse_after_interruption
+from binance_guard.scrub.journal import rollback as roll_back
+from binance_guard.scrub.preflight import preflight
+from binance_guard.scrub.proof import Outcome
+from binance_guard.scrub.run import push_remote, scrub
 
 
 def _selected_findings(findings_file: str | None, found: list[Finding]) -> list[Finding]:
@@ -147,7 +141,7 @@ def _run(
         )
         return EXIT_ERROR
     show(f"rewritten repository: {os.path.abspath(outcome.target)}")
-    show(next_steps(outcome, push_remote(repo, in_place)))
+    show(scrub_next_steps(outcome, push_remote(repo, in_place)))
     return EXIT_CLEAN
 
 

@@ -4,6 +4,13 @@ Binance's own advice (the seed document): delete a leaked key first, then create
 with the least privilege, withdrawals off and an IP restriction; rotate every 90 days.
 """
 
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the commit hook's path
+if TYPE_CHECKING:
+    from binance_guard.scrub.proof import Outcome
+
+
 ADVICE = """\
 What to do now:
   1. Take the value out of the file and load it at run time from an environment variable
@@ -47,3 +54,66 @@ SUMMARY = (
     "Delete each key in Binance API Management before anything else: a pushed key must be "
     "treated as stolen."
 )
+
+
+def resign_advice(signed: tuple[int, int]) -> str:
+    commits, tags = signed
+    if not commits and not tags:
+        return ""
+    lines = [
+        f"signatures: {commits} signed commit(s) and {tags} signed tag(s) will be rewritten and "
+        "lose their signatures (a signature cannot survive a change to what it signs).",
+        "  Re-sign after checking the result: commits with",
+        "    git rebase --rebase-merges --exec 'git commit --amend --no-edit --no-verify -S' "
+        "<first rewritten commit>^",
+        "  and tags with  git tag -f -s <tag> <tag>^{}",
+    ]
+    return "\n".join(lines)
+
+
+def scrub_next_steps(outcome: Outcome, remote: str) -> str:
+    where = "git " if outcome.dry_run else f"git -C {outcome.target} "
+    lines = [
+        "Next steps, in this order:",
+        "  1. Revoke the keys first: delete them in Binance (Profile > API Management) and",
+        "     create new ones. Rewriting history does not un-leak a key that was pushed.",
+        "  2. Push every rewritten branch and tag (and notes):",
+    ]
+    pushes = {
+        ref: ref
+        for ref in outcome.changed_refs
+        if ref.startswith(("refs/heads/", "refs/tags/", "refs/notes/"))
+    }
+    # A fresh clone has most branches only as origin's remote-tracking refs: those were
+    # rewritten too, and the remote keeps the secrets unless they are pushed as well.
+    for ref in outcome.changed_refs:
+        branch = ref.removeprefix("refs/remotes/origin/")
+        if branch != ref and branch != "HEAD" and f"refs/heads/{branch}" not in pushes.values():
+            pushes[ref] = f"refs/heads/{branch}"
+    for source, destination in pushes.items():
+        lines.append(f"       {where}push --force {remote} {source}:{destination}")
+    lines += [
+        "  3. Every collaborator must re-clone (a pull would bring the old history back).",
+        "  4. Hosted copies keep the old commits: pull-request refs, forks and caches need the",
+        "     host's support to purge (GitHub: contact support with the affected commit ids).",
+    ]
+    if outcome.backup:
+        lines += [
+            f"  5. The backup {outcome.backup} (mode 0600) holds the whole history as it was,",
+            "     every removed secret included"
+            + (
+                f", and {outcome.reflog_only} commit(s) only reflogs reached"
+                if outcome.reflog_only
+                else ""
+            )
+            + ". Keep it off shared",
+            "     disks; delete it once the keys are revoked and the pushed history checked:",
+            f"       rm {outcome.backup}",
+        ]
+    if outcome.backup and not outcome.pruned:
+        lines += [
+            "  6. This repository still holds the old objects (reflogs, stash entries, old",
+            "     commits; never pushed by git). Once you no longer need them:",
+            f"       {where}reflog expire --expire=now --all && {where}gc --prune=now",
+        ]
+    return "\n".join(lines)

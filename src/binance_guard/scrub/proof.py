@@ -1,0 +1,115 @@
+"""The proof that a rewrite removed the secrets and changed nothing else, kept in the run's
+``Outcome`` as one ``Check`` a claim."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from binance_guard.history.scan import scan_history
+from binance_guard.policy import Policy
+from binance_guard.scrub.rules import Replacement, apply
+from binance_guard.sources import git
+
+
+@dataclasses.dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclasses.dataclass
+class Outcome:
+    target: str
+    dry_run: bool
+    changed_commits: int = 0
+    changed_refs: list[str] = dataclasses.field(default_factory=list)
+    changed_files: set[str] = dataclasses.field(default_factory=set)
+    checks: list[Check] = dataclasses.field(default_factory=list)
+    backup: str | None = None
+    signed: tuple[int, int] = (0, 0)  # (commits, tags) whose signatures the rewrite drops
+    reflog_only: int = 0  # commits only reflogs reach: kept, and in the backup
+    pruned: bool = False
+    rolled_back: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+def prove(
+    original: str,
+    rewritten: str,
+    rules: Sequence[Replacement],
+    *,
+    found: set[str],
+    scrubbed: set[str],
+    before: dict[str, int],
+    policy: Policy,
+    max_bytes: int,
+    outcome: Outcome,
+) -> None:
+    """No secret left, no new finding, no commit lost, nothing changed outside replaced spans.
+    The rescan is the first scan again (same detection, every object, same limits)."""
+    after = {f.fingerprint for f in scan_history(rewritten, None, policy, max_bytes).findings}
+    left, new = after & scrubbed, after - found
+    outcome.checks.append(
+        Check(
+            "no ref reaches a scrubbed secret",
+            not left and not new,
+            "history rescanned: none found"
+            if not left and not new
+            else f"{len(left)} still reachable, {len(new)} new finding(s)",
+        )
+    )
+    counts = git.commit_counts(rewritten, list(before))
+    lost = [r for r in before if counts.get(r) != before[r]]
+    outcome.checks.append(
+        Check(
+            "commits per ref unchanged",
+            not lost,
+            f"{len(before)} refs, {sum(before.values())} commits counted"
+            if not lost
+            else "changed: " + ", ".join(f"{r} {before[r]}->{counts.get(r)}" for r in lost),
+        )
+    )
+    mapping = git.commit_map(rewritten)
+    outcome.changed_commits = len(mapping)
+    bad: list[str] = []
+    same: dict[tuple[str, str], bool] = {}
+    for old, new_commit in mapping.items():
+        old_text = git.identity_and_message(original, old)
+        if apply(old_text, rules) != git.identity_and_message(rewritten, new_commit):
+            bad.append(f"{old[:12]}: author, committer or message differ")
+        old_tree = git.tree_entries(original, old)
+        new_tree = git.tree_entries(rewritten, new_commit)
+        if old_tree.keys() != new_tree.keys():
+            bad.append(f"{old[:12]}: file list differs")
+            continue
+        differing = [p for p in old_tree if old_tree[p] != new_tree[p]]
+        # A rewritten blob is in every later commit's tree: each (old, new) pair is compared
+        # once, where comparing it again per commit made the proof cubic in the keys.
+        pairs = {
+            (old_tree[p][1], new_tree[p][1]) for p in differing if old_tree[p][0] == new_tree[p][0]
+        } - same.keys()
+        if pairs:
+            olds = git.blob_contents([a for a, _ in pairs], cwd=original)
+            news = git.blob_contents([b for _, b in pairs], cwd=rewritten)
+            same.update({(a, b): apply(olds[a], rules) == news[b] for a, b in pairs})
+        for path in differing:
+            if old_tree[path][0] != new_tree[path][0]:
+                bad.append(f"{old[:12]}:{path}: mode differs")
+            elif not same[(old_tree[path][1], new_tree[path][1])]:
+                bad.append(f"{old[:12]}:{path}: content differs outside the secrets")
+            else:
+                outcome.changed_files.add(path)
+    outcome.checks.append(
+        Check(
+            "every file identical except the replaced spans",
+            not bad,
+            f"{len(mapping)} rewritten commits compared tree by tree"
+            if not bad
+            else "; ".join(bad[:5]),
+        )
+    )
