@@ -155,6 +155,27 @@ def test_explicit_config_flag(leaky: Path, tmp_path: Path) -> None:
     git(leaky, "status")
 
 
+@pytest.mark.parametrize("content", ["[tool.poetry]\nname = 'bot'\n", "tool = 'binance-guard'\n"])
+def test_an_explicit_pyproject_without_our_table_is_an_error(
+    leaky: Path, tmp_path: Path, content: str
+) -> None:
+    """Named on purpose: it passed for an empty table, the defaults for the user's settings."""
+    other = write(tmp_path, "pyproject.toml", content)
+    proc = run_cli("scan", ".", "--config", str(other), cwd=leaky)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "no [tool.binance-guard] table" in proc.stderr
+    write(tmp_path, "pyproject.toml", "[tool.binance-guard]\nexclude_paths = ['.']\n")
+    assert _found(leaky, "--config", str(other)) == []
+
+
+@pytest.mark.parametrize("command", ["scan", "hook", "history"])
+def test_config_and_no_config_together_is_a_usage_error(leaky: Path, command: str) -> None:
+    """Which one won was silent: --no-config, over the file the user named."""
+    stage(leaky, {"new.py": BOT.format(fake_key(8), fake_key(9))})  # past the hook's clean path
+    proc = run_cli(command, "--config", ".binance-guard.toml", "--no-config", cwd=leaky)
+    assert proc.returncode == 2 and "not allowed with argument" in proc.stderr, proc.stderr
+
+
 def test_readme_example_is_a_valid_config() -> None:
     import re
     import tomllib

@@ -56,12 +56,19 @@ def find(start: str) -> tuple[str, dict[str, Any]] | None:
         raise ConfigError(f"{own}: not a file")
     project = os.path.join(start, PYPROJECT)
     if os.path.isfile(project) and _mentions_us(project):
-        table = _read(project).get("tool", {}).get("binance-guard")
+        table = _tool_table(project, _read(project))
         if table is not None:
-            if not isinstance(table, dict):
-                raise ConfigError(f"{project}: [tool.binance-guard] must be a table")
             return project, table
     return None
+
+
+def _tool_table(path: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """A pyproject.toml's ``[tool.binance-guard]``, or None when it has none."""
+    tool = data.get("tool", {})
+    table = tool.get("binance-guard") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.binance-guard] must be a table")
+    return table
 
 
 def _mentions_us(path: str) -> bool:
@@ -260,7 +267,11 @@ def load(root: str, explicit: str | None = None) -> Config:
             raise ConfigError(f"--config {explicit}: no such file")
         table = _read(explicit)
         if os.path.basename(explicit) == PYPROJECT:
-            table = table.get("tool", {}).get("binance-guard", {})
+            # Named on purpose: settings that are not there must not pass for defaults.
+            own = _tool_table(explicit, table)
+            if own is None:
+                raise ConfigError(f"--config {explicit}: no [tool.binance-guard] table")
+            table = own
         return parse(table, explicit)
     found = find(root)
     return parse(found[1], found[0]) if found else Config()

@@ -107,13 +107,14 @@ def build() -> argparse.ArgumentParser:
         help="report findings at or above this confidence (default: the config file's "
         "min_confidence, else medium)",
     )
-    common.add_argument(
+    settings = common.add_mutually_exclusive_group()
+    settings.add_argument(
         "--config",
         metavar="FILE",
         help=f"settings file (default: {CONFIG_FILE}, else [tool.binance-guard] in "
         "pyproject.toml, at the top of the repository)",
     )
-    common.add_argument(
+    settings.add_argument(
         "--no-config", action="store_true", help="ignore the settings file: flags and defaults only"
     )
     common.add_argument(
