@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from testing import synthetic
+from testing.cli import run_cli
 from testing.fleet import KEYS, env_file, fleet, found, unique_blobs
 from testing.git_repo import GIT_ENV
 from testing.services import DaskCluster, git_daemon
@@ -138,3 +142,39 @@ def test_a_killed_run_resumes_without_rescanning_finished_work(org: Path, tmp_pa
     statuses = {r["status"] for r in resumed["repos"]}
     assert "complete" in statuses and statuses <= {"complete", "unchanged"}
     assert found(resumed) == EXPECTED
+
+
+@pytest.fixture
+def banner() -> Iterator[str]:
+    """tcp://127.0.0.1:PORT where something other than Dask answers first (as sshd does)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        with server:
+            while not stop.is_set():
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                with conn:
+                    conn.sendall(b"SSH-2.0-OpenSSH_9.6p1 Debian-3\r\n")
+                    stop.wait()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    server.close()
+
+
+@pytest.mark.parametrize("address", ["nonsense", "tcp://127.0.0.1:port", "banner"])
+def test_a_scheduler_that_is_not_there_is_one_error_line(
+    tmp_path: Path, address: str, banner: str
+) -> None:
+    address = banner if address == "banner" else address
+    repo = synthetic.repository(tmp_path / "r", "r", 2, 1)
+    proc = run_cli("fleet", "--cache-dir", str(tmp_path / "c"), "--scheduler", address, str(repo))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"binance-guard: error: --scheduler {address}: cannot connect to a")
+    assert proc.stdout == ""

@@ -53,8 +53,13 @@ def cluster(scheduler: str | None, workers: int | None) -> Iterator[Client]:
     if scheduler:
         try:
             client = Client(scheduler, timeout="30s")
-        except OSError as exc:
-            raise UsageError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
+        # Not only OSError: a malformed address is a ValueError, and whatever else answers
+        # there (an SSH banner, a web server) fails the handshake with any error at all.
+        except Exception as exc:
+            reason = str(exc) or type(exc).__name__
+            raise UsageError(
+                f"--scheduler {scheduler}: cannot connect to a Dask scheduler: {reason}"
+            ) from None
         with client:
             yield client
         return
