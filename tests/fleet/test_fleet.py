@@ -7,6 +7,7 @@ import shutil
 import stat
 from pathlib import Path
 
+from binance_guard.finding import fingerprint
 from testing.fleet import (
     KEYS,
     by_repo,
@@ -103,6 +104,25 @@ def test_later_runs_scan_only_new_objects_and_say_what_changed(tmp_path: Path) -
     assert found(fourth, "gone") == {("beta", 2, "conf/prod.env")}
     assert fourth["summary"]["blobs_scanned"] == 0
     assert fourth["summary"]["findings"]["gone"] == 1
+
+
+def test_a_changed_allowlist_reaches_repositories_whose_refs_did_not_move(
+    tmp_path: Path,
+) -> None:
+    """Their stored attribution was reused whatever the settings file's [allowlist] said."""
+    make_fleet(tmp_path / "org")
+    cache, org = tmp_path / "cache", str(tmp_path / "org")
+    assert found(fleet(cache, org)) == FLEET_KEYS
+    settings = tmp_path / "settings.toml"
+    settings.write_text(
+        '[allowlist]\npaths = ["^vendor/"]\n[[allowlist.fingerprints]]\n'
+        f'fingerprint = "{fingerprint(KEYS[1])}"\nreason = "revoked"\n'
+    )
+    allowed = fleet(cache, org, "--config", str(settings))
+    assert allowed["summary"]["blobs_scanned"] == 0
+    kept = {k for k in FLEET_KEYS if k[0] != "delta" and k[1] != 1}
+    assert found(allowed) - found(allowed, "gone") == kept
+    assert found(fleet(cache, org, "--no-config"), "new") == FLEET_KEYS - kept
 
 
 def test_bad_input_is_reported_per_repository_and_the_rest_completes(tmp_path: Path) -> None:

@@ -94,7 +94,18 @@ def policy_key(policy: Policy) -> str:
         else None,
         sorted(policy.baseline.known) if policy.baseline else None,
     )
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+    # The settings file's [allowlist] drops findings at attribution like the rest: a changed
+    # allowlist must reach an unchanged repository. Left out when empty (stored keys hold).
+    allowlist = (
+        *(
+            tuple(p.pattern for p in a.patterns) if a else ()
+            for a in (policy.allow_paths, policy.allow_lines)
+        ),
+        sorted(policy.fingerprints),
+        policy.commits,
+    )
+    key = repr(parts) + (repr(allowlist) if any(allowlist) else "")
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _error(exc: BaseException | None) -> str:
