@@ -739,20 +739,29 @@ def test_latin1_commit_message_survives(tmp_path: Path) -> None:
     _assert_only_secrets_changed(pristine, repo)
 
 
-def test_stash_entries_are_kept(tmp_path: Path) -> None:
-    """filter-repo rewrites refs/stash but not its reflog: without --prune the older entries
-    stay as they were (local only, never pushed), and the backup holds them too."""
+def _stash_list(repo: Path) -> str:
+    """What ``git stash list`` shows: each entry's message (the reflog's, not the commit's)."""
+    return git(repo, "stash", "list", "--date=raw", "--format=%gd %gn %ge %gs")
+
+
+@pytest.mark.parametrize("prune", [False, True])
+def test_every_stash_entry_is_rewritten_and_keeps_its_message(tmp_path: Path, prune: bool) -> None:
+    """filter-repo moves refs/stash alone (its reflog entry says "fast-import") and leaves the
+    older entries on the old commits, the key in their base: every entry is rewritten, keeps
+    its message, name and time, and --prune (which expires reflogs) keeps them too."""
     repo = _one_key_repo(tmp_path / "stash")
-    for text in ("first\n", "second\n"):
+    for text in ("first\n", "second\n", "third\n"):
         write(repo, "README.md", text)
-        git(repo, "stash", "-q")
-    stashes = git(repo, "stash", "list", "--format=%s")
-    proc = _cli("scrub", "--in-place", "--yes", str(repo))
+        git(repo, "stash", "push", "-q", "-m", f"keep {text.strip()}")
+    stashes = _stash_list(repo)
+    proc = _cli("scrub", "--in-place", "--yes", *(["--prune"] if prune else []), str(repo))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert git(repo, "stash", "list", "--format=%s") == stashes
-    assert git(repo, "show", "stash@{1}:README.md") == "first\n"
-    assert git(repo, "show", "stash@{0}:README.md") == "second\n"
-    assert "commit(s) only reflogs reach" in proc.stdout
+    assert _stash_list(repo) == stashes and "keep first" in stashes
+    for index, text in enumerate(("third\n", "second\n", "first\n")):
+        assert git(repo, "show", f"stash@{{{index}}}:README.md") == text
+        assert git(repo, "show", f"stash@{{{index}}}:.env") == "BINANCE_API_KEY=***REMOVED***\n"
+    git(repo, "stash", "pop", "-q", "stash@{2}")
+    assert (repo / "README.md").read_text() == "first\n"
 
 
 def test_notes_follow_the_rewritten_commits(tmp_path: Path) -> None:

@@ -409,6 +409,32 @@ def test_failing_filter_repo_rolls_back_exactly(tmp_path: Path) -> None:
     assert _secret_files(tmp_path, besides=(repo,)) == []
 
 
+def test_failed_rewrite_puts_every_stash_entry_back(tmp_path: Path) -> None:
+    """The rewrite moves the stash entries (all of them, each by a ref of its own): a
+    rollback puts the stash list back as it was, not with "fast-import" and rollback entries
+    on top of it, and leaves none of those refs behind."""
+    repo = _repo(tmp_path / "repo")
+    for text in ("first\n", "second\n"):
+        write(repo, "README.md", text)
+        git(repo, "stash", "push", "-q", "-m", f"keep {text.strip()}")
+    stashes = git(repo, "reflog", "show", "--date=raw", "--format=%H %gn %gd %gs", "refs/stash")
+    before = _snapshot(repo)
+    env = _shimmed(tmp_path, "reset", "fail")
+    proc = subprocess.run(
+        [sys.executable, "-m", "binance_guard", "scrub", "--in-place", "--yes", str(repo)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert not (tmp_path / "trigger").exists(), "the failure was not injected"
+    assert proc.returncode == 2 and "rolled back" in proc.stderr, proc.stdout + proc.stderr
+    assert _snapshot(repo) == before
+    assert git(repo, "reflog", "show", "--date=raw", "--format=%H %gn %gd %gs", "refs/stash") == (
+        stashes
+    )
+
+
 # (subcommand, only once this file exists): the backup, the rewrite's read and write sides,
 # filter-repo's last step after it moved the refs, and our proof afterwards.
 MOMENTS = {

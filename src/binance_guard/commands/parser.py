@@ -321,7 +321,8 @@ def build() -> argparse.ArgumentParser:
         "--prune",
         action="store_true",
         help="with --in-place: after a proven rewrite, expire reflogs and delete the old "
-        "objects, dropping reset-away commits and older stash entries (they stay in the backup)",
+        "objects, dropping reset-away commits (they stay in the backup); stash entries, "
+        "rewritten, stay",
     )
     scrub.add_argument(
         "--rollback",

@@ -14,7 +14,8 @@ git-filter-repo through pipes, never a file.
 
 One module a step: ``preflight`` (what to refuse), ``journal`` (temporary directory, signals,
 journal, rollback), ``backup``, ``rules`` (what each secret becomes), ``rewrite``
-(git-filter-repo), ``proof``, and ``run``, which puts them in order. The advice the command
+(git-filter-repo), ``stash`` (its entries through a rewrite), ``proof``, and ``run``, which
+puts them in order. The advice the command
 prints lives with all other advice, in ``report/advice.py``.
 """
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from types import FrameType
 
 from binance_guard.scrub import NOTHING_CHANGED, Interrupted, ScrubError
+from binance_guard.scrub.stash import StashEntry, write_stash
 from binance_guard.sources import git
 
 JOURNAL = "binance-guard-scrub.json"
@@ -87,12 +88,15 @@ def current_head(repo: str) -> str:
         return git.run(["rev-parse", "HEAD"], cwd=repo).decode().strip()
 
 
-def write_journal(repo: str, refs: dict[str, str], backup: str | None) -> None:
+def write_journal(
+    repo: str, refs: dict[str, str], backup: str | None, stash: list[StashEntry]
+) -> None:
     record = {
         "pid": os.getpid(),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "head": current_head(repo),
         "refs": refs,
+        "stash": stash,
         "backup": backup,
     }
     fd = os.open(journal_path(repo), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -200,6 +204,9 @@ def rollback(repo: str) -> str:
     commands += [f"delete {ref}" for ref in now if ref not in before]
     if commands:
         git.run(["update-ref", "--stdin"], cwd=repo, stdin=("\n".join(commands) + "\n").encode())
+    stash = record.get("stash")
+    if isinstance(stash, list) and stash:  # each entry as git stash list showed it
+        write_stash(repo, [(e[0], e[1], e[2], e[3], e[4]) for e in stash])
     head = record.get("head")
     if isinstance(head, str) and head.startswith("ref: "):
         git.run(["symbolic-ref", "HEAD", head[5:]], cwd=repo)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from binance_guard.scrub import ScrubError
 from binance_guard.scrub.rules import Replacement
+from binance_guard.scrub.stash import stash_entries, write_stash
 from binance_guard.sources import git
 
 # filter-repo's --replace-text leaves blobs with a NUL in their first 8 KiB alone (UTF-16 text
@@ -139,6 +140,10 @@ def _group_alive(proc: subprocess.Popen[bytes]) -> bool:
 
 
 def prune(repo: str) -> None:
-    """Only with the user's consent: forget reflogs and delete the old objects."""
+    """Only with the user's consent: forget reflogs and delete the old objects. The stash
+    entries, rewritten like every ref, are work the user still has: they stay."""
+    stash = stash_entries(repo)
     git.run(["reflog", "expire", "--expire=now", "--all"], cwd=repo)
+    if stash:
+        write_stash(repo, stash)
     git.run(["gc", "--quiet", "--prune=now"], cwd=repo)

@@ -31,6 +31,7 @@ from binance_guard.scrub.preflight import (
 from binance_guard.scrub.proof import Outcome, prove
 from binance_guard.scrub.rewrite import filter_repo, prune
 from binance_guard.scrub.rules import Replacement, replacements
+from binance_guard.scrub.stash import hold_stash, rewrite_stash, stash_entries
 from binance_guard.sources import git
 
 
@@ -167,14 +168,15 @@ def _in_place(
     """Journal, backup, rewrite, proof; any failure or signal rolls the refs back. The old
     objects stay in the repository until the proof passed, so it compares against them."""
     keep = reflog_only(repo)
-    write_journal(repo, refs_before, backup)
+    stash = stash_entries(repo)
+    write_journal(repo, refs_before, backup, stash)
     outcome = Outcome(target=git.top(repo), dry_run=False, backup=backup, reflog_only=len(keep))
     try:
         write_backup(repo, backup, keep, work)
         say(f"backup of all refs written to {backup} (restore: git clone {backup})")
-        stashes = _stash_log(repo)
+        hold_stash(repo, stash)
         filter_repo(repo, rules, fresh_clone=False)
-        _restore_stash_list(repo, stashes)
+        rewrite_stash(repo, stash, rules)
         _finish(repo, repo, rules, found, scrubbed, before, refs_before, policy, max_bytes, outcome)
     except BaseException as exc:
         say(_rolled_back(repo, exc))
@@ -188,27 +190,6 @@ def _in_place(
         prune(repo)
         outcome.pruned = True
     return outcome
-
-
-def _stash_log(repo: str) -> list[str]:
-    if not git.has_worktree(repo):
-        return []
-    try:
-        return (
-            git.run(["reflog", "show", "--format=%H", "refs/stash", "--"], cwd=repo)
-            .decode()
-            .split()
-        )
-    except git.GitError:
-        return []
-
-
-def _restore_stash_list(repo: str, before: list[str]) -> None:
-    """Moving refs/stash logs the rewritten entry on top of the old one: drop the old one so
-    ``git stash list`` reads as before (it stays in the backup, and its objects here)."""
-    after = _stash_log(repo)
-    if before and after[1:] == before and after[0] != before[0]:
-        git.run(["reflog", "delete", "--rewrite", "refs/stash@{1}"], cwd=repo)
 
 
 def _rolled_back(repo: str, exc: BaseException | None) -> str:
