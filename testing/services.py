@@ -1,15 +1,19 @@
-"""Real services on 127.0.0.1 for fleet's tests: git daemon, a Dask scheduler and workers."""
+"""Real services on 127.0.0.1 for fleet's tests: git daemon, git over HTTPS, a Dask scheduler
+and workers."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
@@ -125,3 +129,70 @@ class DaskCluster:
     def close(self) -> None:
         for proc in [*self.workers, self.scheduler]:
             stop(proc)
+
+
+Request = tuple[int, str, str, str | None]  # server port, method, path, Authorization
+
+
+class GitHTTP(BaseHTTPRequestHandler):
+    """Git's smart HTTP for every repository under ``root`` (``git http-backend``, as a web
+    server runs it), noting each request's Authorization header in ``requests``. Subclasses
+    set ``root`` and ``requests`` and may answer some paths themselves."""
+
+    root: Path
+    requests: list[Request]
+
+    def do_GET(self) -> None:
+        self.git()
+
+    def do_POST(self) -> None:
+        self.git(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+
+    def noted(self) -> None:
+        port: int = self.connection.getsockname()[1]
+        self.requests.append((port, self.command, self.path, self.headers.get("Authorization")))
+
+    def git(self, body: bytes = b"") -> None:
+        self.noted()
+        path, _, query = self.path.partition("?")
+        env = {
+            "PATH": os.environ["PATH"],
+            "GIT_PROJECT_ROOT": str(self.root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "REQUEST_METHOD": self.command,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+            "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+        }
+        out = subprocess.run(
+            ["git", "http-backend"], input=body, env=env, capture_output=True, check=True
+        ).stdout
+        head, _, payload = out.partition(b"\r\n\r\n")
+        fields = [line.split(": ", 1) for line in head.decode().split("\r\n") if ": " in line]
+        status = next((int(v.split()[0]) for k, v in fields if k.lower() == "status"), 200)
+        self.send_response(status)
+        for name, value in fields:
+            if name.lower() != "status":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def https(handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext) -> Iterator[str]:
+    """``https://127.0.0.1:PORT`` served by ``handler``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

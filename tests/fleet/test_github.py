@@ -17,6 +17,8 @@ from binance_guard.fleet import discovery
 from testing import synthetic
 from testing.cli import run_cli
 from testing.fleet import KEYS, by_repo, env_file, fleet
+from testing.hostile_http import localhost_tls
+from testing.services import GitHTTP, Request, https
 
 
 class GitHub:
@@ -243,3 +245,67 @@ def test_clones_get_the_token_only_from_the_apis_github(tmp_path: Path) -> None:
     }
     assert discovery._token_goes_to("https://github.com/a/b.git", "https://api.github.com")
     assert not discovery._token_goes_to("https://gitlab.com/a/b.git", "https://api.github.com")
+
+
+def test_a_clone_redirected_to_another_host_does_not_carry_the_token(tmp_path: Path) -> None:
+    """GitHub Enterprise serves the API and the clones; one clone URL answers with a redirect
+    to another server. git follows it and then sends every later request of the clone there,
+    with the extra header the token travels in: not followed, that repository is incomplete."""
+    tls, ca = localhost_tls(tmp_path)
+    root = tmp_path / "srv"
+    synthetic.repository(root / "bot.git", "bot", 3, 1, {1: env_file(KEYS[0])})
+    requests: list[Request] = []
+
+    class Elsewhere(GitHTTP):
+        pass
+
+    Elsewhere.root, Elsewhere.requests = root, requests
+    with https(Elsewhere, tls) as elsewhere:
+
+        class Enterprise(GitHTTP):
+            def do_GET(self) -> None:
+                if self.path.startswith("/moved/"):
+                    self.noted()
+                    self.send_response(301)
+                    self.send_header("Location", elsewhere + self.path.removeprefix("/moved"))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif self.path.startswith("/api/v3/orgs/acme/repos"):
+                    self.noted()
+                    raw = json.dumps(
+                        [
+                            {"full_name": f"acme/{name}", "clone_url": f"{enterprise}{path}"}
+                            for name, path in (("bot", "/bot.git"), ("moved", "/moved/bot.git"))
+                        ]
+                    ).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                else:
+                    self.git()
+
+        Enterprise.root, Enterprise.requests = root, requests
+        with https(Enterprise, tls) as enterprise:
+            doc = fleet(
+                tmp_path / "cache",
+                "--github-org",
+                "acme",
+                "--github-api-url",
+                f"{enterprise}/api/v3",
+                env={
+                    "GITHUB_TOKEN": "test-token-123",
+                    "SSL_CERT_FILE": str(ca),
+                    "GIT_SSL_CAINFO": str(ca),
+                },
+                code=(2,),
+            )
+    port = int(enterprise.rsplit(":", 1)[1])
+    clones = {auth for at, _, path, auth in requests if at == port and "/api/" not in path}
+    (header,) = clones  # the token, on every clone request there
+    assert header is not None
+    assert {auth for at, _, _, auth in requests if at != port} <= {None}
+    assert by_repo(doc)["bot"]["status"] == "complete"
+    assert by_repo(doc)["moved"]["status"] == "incomplete"
+    assert {f["repo"] for f in doc["findings"]} == {"acme/bot"}
+    assert "test-token-123" not in json.dumps(doc) and header not in json.dumps(doc)

@@ -49,15 +49,17 @@ def locked(mirror: str) -> Iterator[None]:
 
 def _env(source: str, auth: bool) -> dict[str, str]:
     """Settings travel in the environment: the token never in argv, and only to the
-    source's own host."""
+    source's own host. With the token, redirects are not followed: after one, git sends the
+    rest of the clone to the new URL, extra header and all."""
     config = list(NETWORK_CONFIG)
     token = os.environ.get(TOKEN_ENV)
     parts = urllib.parse.urlsplit(source)
     if auth and token and parts.scheme == "https":
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        config.append(
-            (f"http.https://{parts.netloc}/.extraheader", f"AUTHORIZATION: basic {basic}")
-        )
+        config += [
+            (f"http.https://{parts.netloc}/.extraheader", f"AUTHORIZATION: basic {basic}"),
+            ("http.followRedirects", "false"),
+        ]
     env = {**GIT_ENV, "GIT_CONFIG_COUNT": str(len(config))}
     for index, (key, value) in enumerate(config):
         env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
