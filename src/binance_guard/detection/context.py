@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+from functools import lru_cache
 
 from binance_guard.detection.patterns import (
     ASSIGNMENT_END_RE,
@@ -141,6 +142,8 @@ def _unglued(word: str) -> list[str]:
     return [word]
 
 
+# A history judges the same few names again in every version of a file.
+@lru_cache(maxsize=2048)
 def classify_name(name: str) -> Role | None:
     words = name_words(name)
     if not words:
