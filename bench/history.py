@@ -22,7 +22,9 @@ says), as an installed package does. Prints the date, machine (CPU model, usable
 average before and after), medians, MiB/s over all object bytes, ratios to both floors, and
 for one extra run of each guard command the peak memory of its whole process tree (itself,
 its workers and every git they start: RSS and PSS summed over the tree, polled every 20 ms
-from /proc) and its CPU time. No assertions.
+from /proc) and its CPU time. Beside wall time, the median CPU seconds of the command and
+every process it started, and their ratio to the unordered floor's: steadier than wall time
+on a shared machine. No assertions.
 """
 
 from __future__ import annotations
@@ -131,12 +133,17 @@ def build(commits: int) -> Path:
     return repo
 
 
-def _time(cmd: list[str], cwd: Path) -> float:
-    """Seconds, or NaN when the command failed (git log -p stops at a missing blob)."""
+def _time(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """(seconds, CPU seconds of the command and everything it started), or NaNs when the
+    command failed (git log -p stops at a missing blob)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     ok = proc.returncode == 0 or (cmd[0] != "git" and proc.returncode == 1)  # 1: findings
-    return time.perf_counter() - start if ok else math.nan
+    return (wall, cpu) if ok else (math.nan, math.nan)
 
 
 def _object_bytes(repo: Path) -> int:
@@ -274,23 +281,30 @@ def _run(args: argparse.Namespace, bases: dict[str, Path]) -> None:
     for repo in [*map(build, args.commits), *map(Path, args.repo)]:
         size = _object_bytes(repo) / (1 << 20)
         load_before = _load()
-        samples: dict[str, list[float]] = {name: [] for name in commands}
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, cmd in commands.items():
                 samples[name].append(_time(cmd, repo))
-        ordered = statistics.median(samples[next(iter(commands))])
-        unordered = statistics.median(samples["... --unordered (unordered floor)"])
+        walls = {name: [wall for wall, _ in values] for name, values in samples.items()}
+        cpus = {name: [cpu for _, cpu in values] for name, values in samples.items()}
+        ordered = statistics.median(walls[next(iter(commands))])
+        unordered = statistics.median(walls["... --unordered (unordered floor)"])
+        unordered_cpu = statistics.median(cpus["... --unordered (unordered floor)"])
         print(f"\n{repo}: {size:.0f} MiB of objects, median of {args.runs} interleaved runs")
         print(f"load average before {load_before}, after {_load()}")
-        print(f"{'command':<58} {'seconds':>8} {'MiB/s':>7} {'x ordered':>9} {'x unord.':>8}")
-        for name, values in samples.items():
-            if any(map(math.isnan, values)):
+        print(
+            f"{'command':<58} {'seconds':>8} {'MiB/s':>7} {'x ordered':>9} {'x unord.':>8}"
+            f" {'CPU s':>6} {'CPU x unord.':>12}"
+        )
+        for name in commands:
+            if any(map(math.isnan, walls[name])):
                 print(f"{name:<58} failed (git log -p stops at the first missing object)")
                 continue
-            median = statistics.median(values)
+            median, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
             print(
                 f"{name:<58} {median:>8.2f} {size / median:>7.0f} "
                 f"{median / ordered:>9.2f} {median / unordered:>8.2f}"
+                f" {cpu:>6.2f} {cpu / unordered_cpu:>12.2f}"
             )
         for name, cmd in commands.items():
             if name.startswith("binance-guard"):
