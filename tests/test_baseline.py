@@ -152,6 +152,8 @@ def test_entries_without_a_hash_are_ignored(tmp_path: Path) -> None:
         ('{"results": []}', "has no 'results' object"),
         ('{"version": "1.5.0"}', "has no 'results' object"),
         (None, "cannot read baseline"),
+        ('{"findings": [{"path": "a.py"}]}', "findings[0] has no 'path' and 'fingerprint'"),
+        ('{"findings": {"a.py": 1}}', "findings[0] has no 'path' and 'fingerprint'"),
     ],
 )
 def test_unusable_baselines_are_usage_errors(
@@ -165,6 +167,24 @@ def test_unusable_baselines_are_usage_errors(
         proc = run_cli(*command, "--baseline", str(path), cwd=repo)
         assert proc.returncode == 2, (command, proc.stdout, proc.stderr)
         assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_previous_json_report_is_a_baseline(repo: Path, tmp_path: Path) -> None:
+    """gitleaks' --baseline-path habit: what history found, in files that are gone, is
+    accepted by path and fingerprint; a new secret, or a known one elsewhere, is not."""
+    commit(repo, {"old.py": BOT}, "a key, later removed")
+    (repo / "old.py").unlink()
+    commit(repo, {"README.md": "# bot\n"}, "remove it")
+    known = tmp_path / "known.json"
+    written = run_cli("history", ".", "--format", "json", "--output", str(known), cwd=repo)
+    assert written.returncode == 1 and len(_load(known)["findings"]) == 2, written.stderr
+    assert run_cli("history", ".", "--baseline", str(known), cwd=repo).returncode == 0
+    commit(repo, {"new.py": f'BINANCE_API_SECRET = "{fake_key("bl-new")}"\n', "old.py": BOT})
+    proc = run_cli("history", ".", "--baseline", str(known), "--format", "json", cwd=repo)
+    assert proc.returncode == 1
+    assert {f["path"] for f in json.loads(proc.stdout)["findings"]} == {"new.py"}
+    stage(repo, {"moved.py": BOT})
+    assert run_cli("hook", "--baseline", str(known), cwd=repo).returncode == 1
 
 
 @pytest.mark.parametrize("target", ["/dev/zero", "fifo"])

@@ -125,7 +125,8 @@ def build() -> argparse.ArgumentParser:
     common.add_argument(
         "--baseline",
         metavar="FILE",
-        help="detect-secrets baseline: secrets it lists for a file are accepted",
+        help="detect-secrets baseline, or a previous --format json report of any command: "
+        "secrets it lists for a file are accepted",
     )
     common.add_argument(
         "--max-bytes",

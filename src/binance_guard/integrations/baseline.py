@@ -2,7 +2,11 @@
 
 A secret is known when the baseline lists its sha1 (``hashed_secret``) for the same file,
 whatever plugin put it there: that is detect-secrets' own rule, so a baseline made with
-``detect-secrets scan`` works here and one written here works with ``detect-secrets audit``.
+``detect-secrets scan`` works here and one written here works with ``detect-secrets scan
+--baseline`` and ``detect-secrets-hook``.
+A previous ``--format json`` report serves too, by each finding's path and fingerprint
+(sha256), as gitleaks' ``--baseline-path`` takes its own report: the way to accept what
+``history`` found in files that no longer exist.
 """
 
 from __future__ import annotations
@@ -65,9 +69,14 @@ class Baseline:
             raise BaselineError(f"baseline {path} is not valid JSON: {exc}") from None
         if not regular:  # read for ever, or never (its hook configuration passes --baseline)
             raise BaselineError(f"baseline {path} is not a regular file")
+        if isinstance(data, dict) and "results" not in data and "findings" in data:
+            return cls._from_report(path, data["findings"])
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, dict):
-            raise BaselineError(f"baseline {path} has no 'results' object (detect-secrets format)")
+            raise BaselineError(
+                f"baseline {path} has no 'results' object (detect-secrets format) "
+                "and no 'findings' list (a --format json report)"
+            )
         known = set()
         for filename, entries in results.items():
             entries = (
@@ -85,8 +94,27 @@ class Baseline:
             }
         return cls(known)
 
+    @classmethod
+    def _from_report(cls, path: str, findings: object) -> Baseline:
+        """``findings`` of a binance-guard JSON report: (path, fingerprint) pairs."""
+        entries = findings if isinstance(findings, list) else [None]
+        known = set()
+        for index, entry in enumerate(entries):
+            fields = entry if isinstance(entry, dict) else {}
+            where, value = fields.get("path"), fields.get("fingerprint")
+            if not isinstance(where, str) or not isinstance(value, str) or len(value) != 64:
+                raise BaselineError(
+                    f"baseline {path}: findings[{index}] has no 'path' and 'fingerprint' "
+                    "(binance-guard --format json report)"
+                )
+            known.add((_normal(where), value))
+        return cls(known)
+
     def __contains__(self, finding: Finding) -> bool:
-        return (_normal(finding.path), finding.hashed_secret) in self.known
+        """Listed by sha1 (detect-secrets) or by fingerprint (a report): 40 or 64 hex digits,
+        so one set holds both."""
+        path = _normal(finding.path)
+        return any((path, h) in self.known for h in (finding.hashed_secret, finding.fingerprint))
 
 
 def plugin_path() -> str:
