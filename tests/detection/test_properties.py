@@ -395,6 +395,45 @@ def test_wrapped_base64_is_not_a_key(
     assert _blocking(scan_bytes(data, "export.yml")) == [], data.decode()
 
 
+FENCES = st.sampled_from(["```", "```text", "```env", "~~~"])
+
+
+@SETTINGS
+@given(
+    seed=SEEDS,
+    size=st.integers(min_value=96, max_value=1200),
+    fence=FENCES,
+    mention=MENTIONS,
+)
+def test_fenced_wrapped_base64_is_not_a_key(
+    seed: int, size: int, fence: str, mention: list[str]
+) -> None:
+    """The same blob in a Markdown code block: a size that is no multiple of 48 bytes leaves
+    a shorter last line, so the block is not one of whole key-shaped lines."""
+    assume(size % 48)
+    blob = base64.b64encode(random.Random(seed).randbytes(size)).decode()
+    lines = [blob[i : i + 64] for i in range(0, len(blob), 64)]
+    data = ("\n".join([*mention, fence, *lines, fence[:3]]) + "\n").encode()
+    assert _blocking(scan_bytes(data, "README.md")) == [], data.decode()
+
+
+@SETTINGS
+@given(
+    seeds=st.lists(SEEDS, min_size=2, max_size=2, unique=True),
+    fence=FENCES,
+    caption=st.sampled_from(["", "Your API key and secret:", "API Key / Secret Key", "Keys:"]),
+)
+def test_a_fenced_key_and_secret_are_found(seeds: list[int], fence: str, caption: str) -> None:
+    """A key and its secret pasted one a line in a Markdown code block: found, key first,
+    where two whole key-shaped lines elsewhere read as a wrapped base64 blob (above)."""
+    k, s = (_key(seed) for seed in seeds)
+    data = f"## Binance API\n\n{caption}\n{fence}\n{k}\n{s}\n{fence[:3]}\n".encode()
+    assert [(f.type, f.line) for f in _blocking(scan_bytes(data, "README.md"))] == [
+        (API, 5),
+        (SECRET, 6),
+    ], data.decode()
+
+
 WORDS = [
     "order", "book", "update", "price", "symbol", "socket", "client", "ticker", "stream",
     "depth", "balance", "account", "handler", "retry", "cancel", "limit", "market", "test",

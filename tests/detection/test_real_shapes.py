@@ -683,3 +683,34 @@ def test_a_google_service_account_key_is_not_a_binance_key() -> None:
     (finding,) = scan(text, "notification.schema.ts")
     assert finding.type == "private_key"
     assert "service-account" in finding.reasons[-1]
+
+
+def test_a_value_named_as_an_identifier_elsewhere_is_one() -> None:
+    """A listenKey printed bare (a README's "View Output") and assigned to ``listenKey`` a few
+    lines below is that listenKey; printed without the assignment it reads as a key."""
+    listen_key = key()
+    output = (
+        "# Binance user data streams\n<details><summary>View Output</summary>\n"
+        f"<pre>{listen_key}</pre>\n</details>\n"
+    )
+    named = f'```java\nString listenKey = "{listen_key}";\n```\n'
+    assert blocking(scan(output + named, "README.md")) == []
+    assert blocking(scan(output, "README.md")) == [(API_KEY, 3)]
+
+
+@pytest.mark.parametrize(
+    ("caption", "types"),
+    [
+        ("Binance API key and secret:", [API_KEY, SECRET_KEY]),
+        ("Binance apiKey / secretKey", [API_KEY, SECRET_KEY]),
+        ("Binance API Secret Key:", [SECRET_KEY]),
+    ],
+)
+def test_a_caption_naming_a_key_before_a_secret_captions_both(
+    caption: str, types: list[str]
+) -> None:
+    """'API key and secret:' over two values gives each its place in that order; a caption
+    that names a secret ('API Secret Key') makes the value under it one."""
+    values = "\n".join(f"<code>{key()}</code>" for _ in types)
+    findings = scan(f"<p>{caption}</p>\n{values}\n", "docs/setup.html")
+    assert blocking(findings) == [(kind, 2 + i) for i, kind in enumerate(types)]

@@ -98,6 +98,8 @@ FIRST_ASSIGNMENT_RE = compile_now(r"(?<![=!<>:])(?::=|=|:)(?![=>:])")
 SIGNING_VERBS = frozenset(
     {"generate", "create", "compute", "calc", "calculate", "make", "gen", "get"}
 )
+# A caption of a key and its secret together: "API key and secret", "apiKey / secretKey".
+KEY_AND_SECRET_RE = compile_later(r"key\s*(?:and|&|/|,|\+)\s*(?:api[ _]?)?secret", re.IGNORECASE)
 LABEL_WORD_RE = compile_later(r"(?<![\w.])([A-Z][A-Za-z]*) $")
 
 
@@ -406,9 +408,12 @@ def object_fields(before: str) -> list[str]:
 def label_role(lines: list[str]) -> tuple[Role, str] | None:
     """The role a form label, table header or caption in ``lines`` gives to an unnamed value
     below it (``API SECRET :`` ... ``<span>value</span>``): secret words win over key words,
-    since "secret key" has both; a digest or signature word anywhere means no label."""
+    since "secret key" has both; a digest or signature word anywhere means no label. A caption
+    of both ("API key and secret:") gives neither value below it its role: their order does."""
     found: tuple[Role, str] | None = None
     for line in reversed(lines):
+        if KEY_AND_SECRET_RE.search(line):
+            return None
         for word in name_words(line):
             if word in NEGATIVE_WORDS:
                 return None

@@ -105,6 +105,7 @@ _TOKEN_JOINERS = frozenset("-_.")
 _MARKUP = " \t|`'\"<>/{},;*"
 _TAG_RE = compile_later(r"<[^<>]*>")
 _INDENT_MAX = 64
+FENCED_VALUES_MAX = 4  # a key and its secret, or two such pairs, pasted in one code block
 SERVICE_ACCOUNT_LOOKBACK = 512
 _WALLET_SIGNS = "0x or bnb1 addresses, web3 or a BNB Chain node here"
 
@@ -270,8 +271,11 @@ def scan_bytes(
     findings = list(_private_keys(data, text, path, context, armor))
     if bare:
         findings.extend(_bare_ed25519_keys(data, text, path, context, armor))
-    candidates = list(_hmac_candidates(data, runs, encoded, text, context, armor, path))
-    _named_elsewhere(candidates)
+    identifiers: set[str] = set()
+    candidates = list(
+        _hmac_candidates(data, runs, encoded, text, context, armor, path, identifiers)
+    )
+    candidates = _named_elsewhere(candidates, identifiers)
     _pair(candidates, data)
     for cand in candidates:
         if cand.confidence >= 0:  # a partner has its pair's confidence, so its line too
@@ -596,7 +600,10 @@ def _hmac_candidates(
     context: BinanceContext,
     armor: list[tuple[int, int, str, str]],
     path: str,
+    identifiers: set[str],
 ) -> Iterator[_Candidate]:
+    """Candidates among the runs; the values named as a digest or identifier (a listenKey, a
+    txId) are added to ``identifiers``."""
     armor_starts = [start for start, _, _, _ in armor]
     file_name = path.rsplit("/", 1)[-1]
     file_role = _file_role(file_name)
@@ -620,7 +627,7 @@ def _hmac_candidates(
                 continue  # a bare Ed25519 private key, reported as one
         # Judged first: most values a history holds are dropped by their name alone (over
         # half of python-binance's are a listenKey or txId of its docstrings' examples).
-        cand = _evaluate(value, offset, text, context)
+        cand = _evaluate(value, offset, text, context, identifiers)
         if cand is None or text.is_allowlisted(offset):
             continue
         # Lines of key-shaped values in a file named for them (credentials.txt: a key, then
@@ -767,7 +774,8 @@ def _after_comment_marker(data: bytes, offset: int) -> bool:
 
 
 def _in_wrapped_base64(text: _Text, offset: int, value: str) -> bool:
-    """A line that is just the value, next to other long base64 lines, is a wrapped blob."""
+    """A line that is just the value, next to other long base64 lines, is a wrapped blob;
+    unless the lines are a Markdown fenced block of bare values (a key and its secret)."""
     if not text.holds_only(offset, value):
         return False
     for neighbour in (text.previous_line_start(offset), text.next_line_start(offset)):
@@ -775,15 +783,40 @@ def _in_wrapped_base64(text: _Text, offset: int, value: str) -> bool:
             other = text.line_at(neighbour).strip()
             # A long base64 line, or the short padded tail of a wrapped signature.
             if (len(other) >= 40 or other.endswith("=")) and not NOT_BASE64_RE.search(other):
-                return True
+                return not _fenced_values(text, offset)
     return False
 
 
-def _evaluate(value: str, offset: int, text: _Text, context: BinanceContext) -> _Candidate | None:
+def _fenced_values(text: _Text, offset: int) -> bool:
+    """The line at ``offset`` is one of at most FENCED_VALUES_MAX lines, each exactly one
+    64-character alphanumeric value, between a Markdown fence and its end. Base64 of binary
+    data wrapped at 64 columns has a "+" or "/" on seven lines in eight and a shorter tail:
+    a fenced block of nothing but whole key-shaped lines is values pasted one a line."""
+    count = 1
+    for step in (text.previous_line_start, text.next_line_start):
+        pos = step(offset)
+        while pos is not None and count <= FENCED_VALUES_MAX:
+            line = text.line_at(pos).strip()
+            if len(line) != KEY_LENGTH or not line.isascii() or not line.isalnum():
+                break
+            count += 1
+            pos = step(pos)
+        if pos is None or count > FENCED_VALUES_MAX:
+            return False
+        if not text.line_at(pos).lstrip().startswith(("```", "~~~")):
+            return False
+    return True
+
+
+def _evaluate(
+    value: str, offset: int, text: _Text, context: BinanceContext, identifiers: set[str]
+) -> _Candidate | None:
     """Judge a value from its text, the line up to it and the lines above; its column and the
-    Binance words around it are looked up only for one that passes."""
+    Binance words around it are looked up only for one that passes. One named as a digest
+    or identifier is added to ``identifiers``."""
     slot, role = _slot_after(text.window(offset))
     if role is Role.NEGATIVE:
+        identifiers.add(value)
         return None
     verdict = _value_verdict(value)
     if verdict is None:
@@ -874,9 +907,11 @@ def _named_hex_pair(cand: _Candidate, own_role: Role | None) -> bool:
     return roles == {Role.KEY, Role.SECRET}
 
 
-def _named_elsewhere(candidates: list[_Candidate]) -> None:
+def _named_elsewhere(candidates: list[_Candidate], identifiers: set[str]) -> list[_Candidate]:
     """A value written again without a name (a commented copy, a bare line under the
-    assignment) is the credential it was named as where it was."""
+    assignment) is the credential it was named as where it was; or the listenKey or txId
+    (``<pre>{listenKey}</pre>`` printed above ``String listenKey = "…"``), and dropped."""
+    candidates = [c for c in candidates if c.role is not None or c.value not in identifiers]
     named: dict[str, _Candidate] = {}
     for cand in candidates:
         if cand.role in (Role.KEY, Role.SECRET, Role.CREDENTIAL):
@@ -886,6 +921,7 @@ def _named_elsewhere(candidates: list[_Candidate]) -> None:
         if first is not None and first.role is not None:
             cand.role = first.role
             cand.reasons.insert(0, f"the same value as the {first.role.value} named elsewhere")
+    return candidates
 
 
 def _pair(candidates: list[_Candidate], data: bytes) -> None:
