@@ -23,6 +23,7 @@ SHARED = (
     "--min-confidence",
     "--baseline",
     "--exclude-files",
+    "--exclude-lines",
     "--config",
 )
 KEY, SECRET = fake_key("habit-key"), fake_key("habit-secret")

@@ -82,6 +82,24 @@ def test_allowlisted_line_regex(leaky: Path) -> None:
     assert "other.py" not in paths and "bot.py" in paths
 
 
+@pytest.mark.parametrize("command", ["scan", "history", "hook"])
+def test_exclude_lines_flag_adds_to_the_line_regexes(leaky: Path, command: str) -> None:
+    """detect-secrets users bring `--exclude-lines` in their hook's args."""
+    demo = BOT.format(fake_key(8), fake_key(9)).replace("')", "')  # demo")
+    (stage if command == "hook" else commit)(
+        leaky, {"other.py": demo, "more.py": demo.replace("demo", "sample")}
+    )
+    write(leaky, ".binance-guard.toml", '[allowlist]\nregexes = ["# sample$"]\n')
+    args = ["other.py", "more.py"] if command == "hook" else ["."]
+    assert {"other.py"} <= _paths(_found(leaky, *args, command=command))
+    kept = _paths(_found(leaky, *args, "--exclude-lines", "#\\s*demo$", command=command))
+    assert "other.py" not in kept and "more.py" not in kept
+    if command != "hook":
+        assert "bot.py" in kept
+    proc = run_cli(command, *args, "--exclude-lines", "(", cwd=leaky)
+    assert proc.returncode == 2 and "--exclude-lines: invalid regular expression" in proc.stderr
+
+
 def test_allowlisted_fingerprint_needs_a_reason(leaky: Path) -> None:
     findings = _found(leaky)
     fp = next(f["fingerprint"] for f in findings if f["path"] == "bot.py")

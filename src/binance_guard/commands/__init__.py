@@ -65,6 +65,7 @@ def _simple_hook(args: list[str], prefetch: Prefetch | None) -> Callable[[], int
             include_examples="include_examples" in flags,
             baseline=None,
             exclude_files=(),
+            exclude_lines=(),
         )
         code = hook.run(
             names,
@@ -115,6 +116,7 @@ def user_policy(
     include_examples: bool,
     baseline: str | None,
     exclude_files: Sequence[str],
+    exclude_lines: Sequence[str],
 ) -> Policy:
     """The user's filters: flags over the settings file (at ``root``) over defaults."""
     import re
@@ -130,6 +132,10 @@ def user_policy(
         exclude = any_of([*exclude_files, *settings.exclude_paths])
     except re.error as exc:
         raise UsageError(f"--exclude-files: invalid regular expression: {exc}") from None
+    try:
+        allow_lines = any_of([*exclude_lines, *settings.allow_regexes])
+    except re.error as exc:
+        raise UsageError(f"--exclude-lines: invalid regular expression: {exc}") from None
     accepted = None
     if baseline:
         from binance_guard.integrations.baseline import Baseline
@@ -141,7 +147,7 @@ def user_policy(
         baseline=accepted,
         exclude_files=exclude,
         allow_paths=any_of(settings.allow_paths),
-        allow_lines=any_of(settings.allow_regexes),
+        allow_lines=allow_lines,
         fingerprints=frozenset(settings.fingerprints),
         commits=settings.commits,
     )
@@ -157,6 +163,7 @@ def _policy(options: argparse.Namespace, root: str) -> Policy:
         include_examples=options.include_examples,
         baseline=options.baseline,
         exclude_files=options.exclude_files or (),
+        exclude_lines=options.exclude_lines or (),
     )
 
 

@@ -141,6 +141,13 @@ def build() -> argparse.ArgumentParser:
         metavar="REGEX",
         help="ignore findings in paths matching this regular expression (repeatable)",
     )
+    common.add_argument(
+        "--exclude-lines",
+        action="append",
+        metavar="REGEX",
+        help="ignore findings on lines matching this regular expression (repeatable; "
+        "detect-secrets' flag, the settings file's allowlist.regexes)",
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="list skipped files")
 
     remote = argparse.ArgumentParser(add_help=False)
