@@ -178,3 +178,20 @@ def test_a_scheduler_that_is_not_there_is_one_error_line(
     (line,) = proc.stderr.splitlines()
     assert line.startswith(f"binance-guard: error: --scheduler {address}: cannot connect to a")
     assert proc.stdout == ""
+
+
+def test_a_repository_that_cannot_be_fetched_keeps_its_known_findings(
+    org: Path, tmp_path: Path
+) -> None:
+    """The server is down on the second run: each repository is incomplete, and the keys its
+    last complete scan found are still reported, as known (not looked at again), never
+    dropped, as if the fleet had no leaked key, nor gone."""
+    cache, listing = tmp_path / "cache", tmp_path / "repos.txt"
+    with git_daemon(org) as url:
+        listing.write_text("".join(f"{url}/{p.name}\n" for p in _repos(org)))
+        first = fleet(cache, "--from", str(listing))
+    down = fleet(cache, "--from", str(listing), code=(2,))
+    assert {r["status"] for r in down["repos"]} == {"incomplete"}
+    assert found(down, "known") == found(first) == EXPECTED
+    assert down["summary"]["findings"] == {"new": 0, "unchanged": 0, "gone": 0, "known": 6}
+    assert {k["redacted"] for k in down["keys"]} == {k["redacted"] for k in first["keys"]}

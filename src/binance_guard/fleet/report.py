@@ -1,5 +1,6 @@
 """What a fleet run found, in one shape every format renders: repositories with their state,
-findings per repository (new, unchanged, gone), and keys across repositories.
+findings per repository (new, unchanged, gone, and known: as last seen in a repository this
+run could not scan), and keys across repositories.
 
 Everything here comes from findings' serialised form: fingerprints and redacted previews,
 never a secret. Repository names, paths and authors are untrusted text: each renderer
@@ -30,6 +31,8 @@ from binance_guard.finding import (
 )
 from binance_guard.fleet.run import FleetResult, RepoOutcome
 from binance_guard.verify import unchecked
+
+STATUSES = ("new", "unchanged", "gone", "known")
 
 
 def label(kind: str) -> str:
@@ -124,7 +127,7 @@ def _repo(outcome: RepoOutcome) -> dict[str, Any]:
 
 
 def summary(result: FleetResult, found: list[dict[str, Any]]) -> dict[str, Any]:
-    count = {s: sum(f["status"] == s for f in found) for s in ("new", "unchanged", "gone")}
+    count = {s: sum(f["status"] == s for f in found) for s in STATUSES}
     return {
         "repos": len(result.repos),
         "complete": sum(r.status == "complete" for r in result.repos),
@@ -173,12 +176,14 @@ def terminal_safe(text: str) -> str:
 def render_text(result: FleetResult, verified: dict[str, Verification]) -> str:
     found = findings(result, verified)
     s = summary(result, found)
+    known = s["findings"]["known"]
     out = [
         f"binance-guard fleet: {s['repos']} repositories ({s['complete']} scanned, "
         f"{s['unchanged']} unchanged, {s['incomplete']} incomplete); {s['blobs_scanned']} "
         f"blobs scanned ({s['bytes_scanned'] / (1 << 20):.1f} MiB) in {s['seconds']:.1f}s; "
         f"findings: {s['findings']['new']} new, {s['findings']['unchanged']} unchanged, "
-        f"{s['findings']['gone']} gone."
+        f"{s['findings']['gone']} gone"
+        + (f", {known} known from earlier runs (not scanned again)." if known else ".")
     ]
     for outcome in result.repos:
         for note in outcome.notes:

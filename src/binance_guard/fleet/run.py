@@ -191,9 +191,12 @@ class _Run:
             future.release()
             self._dispatch()
             self._tick()
-        for outcome in self.outcomes.values():
+        for repo, outcome in self.outcomes.items():
             if outcome.status == "pending":  # cannot happen: every path ends a repository
                 outcome.fail("not finished")
+            if outcome.status == "incomplete" and not outcome.records:
+                # Not looked at again is not gone: what it leaked is leaked still.
+                outcome.records = self.store.current(repo, "known")
         self.result.seconds = time.monotonic() - started
         return self.result
 

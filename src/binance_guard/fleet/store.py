@@ -45,7 +45,7 @@ class Record:
 
     data: dict[str, Any]
     first_seen: float
-    status: str  # new | unchanged | gone
+    status: str  # new | unchanged | gone | known (this run could not look again)
 
 
 class Store:
@@ -154,10 +154,11 @@ class Store:
         data: dict[str, Any] = json.loads(row[0])
         return data
 
-    def current(self, repo: str) -> list[Record]:
-        """Findings of a repository whose refs did not change since its last complete scan."""
+    def current(self, repo: str, status: str = "unchanged") -> list[Record]:
+        """Findings of a repository as of its last complete scan: ``unchanged`` when its refs
+        did not move, ``known`` when this run could not look again."""
         return [
-            Record(json.loads(data), first, "unchanged")
+            Record(json.loads(data), first, status)
             for data, first in self._db.execute(
                 "SELECT data, first_seen FROM finding WHERE repo = ? AND gone_at IS NULL "
                 "ORDER BY first_seen, path",

@@ -162,6 +162,7 @@ def render(result: FleetResult, verified: dict[str, Verification]) -> str:
         ("new findings", summary["findings"]["new"]),
         ("unchanged", summary["findings"]["unchanged"]),
         ("gone", summary["findings"]["gone"]),
+        ("known, not rescanned", summary["findings"]["known"]),
         ("blobs scanned", summary["blobs_scanned"]),
     ]
     repo_rows = []
