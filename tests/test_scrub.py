@@ -687,6 +687,28 @@ def test_printed_pushes_clean_the_remote(leaky: Path, tmp_path: Path) -> None:
     assert _history(remote) == (0, [])
 
 
+# git allows ;, |, $( and ` in a branch name: a cloned repository's branches are its author's.
+HOSTILE_BRANCHES = ("x;touch${IFS}pwned|true", "$(touch${IFS}pwned)", "`touch${IFS}pwned`")
+
+
+def test_printed_commands_pasted_into_a_shell_run_nothing_else(leaky: Path, tmp_path: Path) -> None:
+    """The next steps are meant to be pasted: each name in them stays one word of the command,
+    and the pasted pushes still clean the remote."""
+    for branch in HOSTILE_BRANCHES:
+        git(leaky, "branch", branch, "side")
+    remote, work = _remote_with_clone(leaky, tmp_path)
+    for branch in ("side", "wip", "docs", *HOSTILE_BRANCHES):
+        git(work, "branch", branch, f"origin/{branch}")
+    proc = _cli("scrub", "--in-place", "--yes", str(work))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pushes = [line for line in proc.stdout.splitlines() if " push --force " in line]
+    assert len(pushes) == len(CHANGED) + len(HOSTILE_BRANCHES)
+    for line in pushes:
+        subprocess.run(["sh", "-c", line], cwd=work, check=True, capture_output=True)
+    assert not (work / "pwned").exists() and not (tmp_path / "pwned").exists()
+    assert _secrets_in(_reachable_objects(remote)) == set()
+
+
 def test_printed_pushes_clean_branches_only_tracked_remotely(leaky: Path, tmp_path: Path) -> None:
     remote, work = _remote_with_clone(leaky, tmp_path)  # only main is a local branch
     proc = _cli("scrub", "--in-place", "--yes", str(work))

@@ -11,6 +11,7 @@ from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR
 from binance_guard.policy import Policy, scan_sources
 from binance_guard.record import replace
 from binance_guard.report import render
+from binance_guard.report.sanitize import shell
 from binance_guard.sources import git
 from binance_guard.sources.files import file_sources
 from binance_guard.sources.source import STDIN_NAME
@@ -40,7 +41,7 @@ def run(
             raise UsageError(
                 f"{path} is a git directory (a bare repository or .git): its files are "
                 "compressed objects that cannot be scanned as text; scan its history with "
-                f"`binance-guard history {path}`"
+                f"`binance-guard history {shell(path)}`"
             )
     if write_baseline:
         policy = replace(policy, baseline=None)  # the new baseline takes all

@@ -447,9 +447,11 @@ def _scan_blobs(
 def _tagged_object_advice(repo: str, refs: Sequence[str], holders: Set[str]) -> list[str]:
     """Name each ref that reaches a blob or tree with a secret no commit holds, and what to
     do: git-filter-repo rewrites commits and leaves such refs (and their secrets) as they are."""
+    from binance_guard.report.sanitize import shell  # only when such a ref exists
+
     return [
         f"{ref} points at a blob or tree (no commit) holding secret(s): revoke the keys, "
-        f"delete the ref (git update-ref -d {ref}) and its copy on every remote"
+        f"delete the ref (git update-ref -d {shell(ref)}) and its copy on every remote"
         for ref in refs
         if holders & git.reachable_objects(repo, [ref])
     ]

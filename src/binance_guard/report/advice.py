@@ -72,7 +72,10 @@ def resign_advice(signed: tuple[int, int]) -> str:
 
 
 def scrub_next_steps(outcome: Outcome, remote: str) -> str:
-    where = "git " if outcome.dry_run else f"git -C {outcome.target} "
+    """What to do after the rewrite, with commands to paste (``remote``: as a shell word)."""
+    from binance_guard.report.sanitize import shell
+
+    where = "git " if outcome.dry_run else f"git -C {shell(outcome.target)} "
     lines = [
         "Next steps, in this order:",
         "  1. Revoke the keys first: delete them in Binance (Profile > API Management) and",
@@ -91,7 +94,7 @@ def scrub_next_steps(outcome: Outcome, remote: str) -> str:
         if branch != ref and branch != "HEAD" and f"refs/heads/{branch}" not in pushes.values():
             pushes[ref] = f"refs/heads/{branch}"
     for source, destination in pushes.items():
-        lines.append(f"       {where}push --force {remote} {source}:{destination}")
+        lines.append(f"       {where}push --force {remote} {shell(f'{source}:{destination}')}")
     lines += [
         "  3. Every collaborator must re-clone (a pull would bring the old history back).",
         "  4. Hosted copies keep the old commits: pull-request refs, forks and caches need the",
@@ -108,7 +111,7 @@ def scrub_next_steps(outcome: Outcome, remote: str) -> str:
             )
             + ". Keep it off shared",
             "     disks; delete it once the keys are revoked and the pushed history checked:",
-            f"       rm {outcome.backup}",
+            f"       rm {shell(outcome.backup)}",
         ]
     if outcome.backup and not outcome.pruned:
         lines += [

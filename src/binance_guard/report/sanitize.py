@@ -5,8 +5,9 @@ whoever wrote the repository or runs the server. In a terminal an escape sequenc
 rewrite the screen or set the window title (OSC), ``\\r`` can hide what precedes it, and
 bidirectional overrides can reorder what is shown; on a GitHub runner a newline followed by
 ``::`` is a workflow command (``::add-mask::``, ``::error``); in Markdown ``|`` ends a table
-cell and a backtick opens code. Every renderer passes untrusted values through the function
-for its sink; :func:`strings` applies one to every string inside a report.
+cell and a backtick opens code; in a command the user pastes, ``;`` or ``$(`` runs another.
+Every renderer passes untrusted values through the function for its sink; :func:`strings`
+applies one to every string inside a report.
 """
 
 from __future__ import annotations
@@ -71,6 +72,14 @@ def workflow_property(text: str) -> str:
 def markdown(text: str) -> str:
     """Literal text in Markdown, safe in a table cell: no markup, no cell break, no HTML."""
     return _MARKDOWN.sub(r"\\\1", terminal(text))
+
+
+def shell(text: str) -> str:
+    """One word of a command the user is told to paste (a ref, a path, a remote): it stays
+    one argument whatever it holds (git allows ``;``, ``|``, ``$(`` in branch names)."""
+    import shlex  # only where a command is suggested
+
+    return shlex.quote(text)
 
 
 def strings(value: T, neutralise: Callable[[str], str]) -> T:

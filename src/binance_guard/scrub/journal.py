@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from types import FrameType
 
+from binance_guard.report.sanitize import shell
 from binance_guard.scrub import NOTHING_CHANGED, Interrupted, ScrubError
 from binance_guard.scrub.stash import StashEntry, write_stash
 from binance_guard.sources import git
@@ -129,7 +130,7 @@ def refuse_after_interruption(repo: str) -> None:
     raise ScrubError(
         f"a scrub of this repository started {record.get('started', '?')} was interrupted: "
         f"{_describe_changes(repo, record)}; put every ref back exactly as it was with: "
-        f"binance-guard scrub --rollback {git.top(repo)} {NOTHING_CHANGED}"
+        f"binance-guard scrub --rollback {shell(git.top(repo))} {NOTHING_CHANGED}"
     )
 
 

@@ -12,6 +12,7 @@ from binance_guard.finding import Finding
 from binance_guard.policy import Policy
 from binance_guard.report.advice import resign_advice
 from binance_guard.report.redact import strip_credentials
+from binance_guard.report.sanitize import shell
 from binance_guard.scrub import NOTHING_CHANGED, Interrupted, ScrubError
 from binance_guard.scrub.backup import check_backup_path, default_backup, unused, write_backup
 from binance_guard.scrub.journal import (
@@ -173,7 +174,7 @@ def _in_place(
     outcome = Outcome(target=git.top(repo), dry_run=False, backup=backup, reflog_only=len(keep))
     try:
         write_backup(repo, backup, keep, work)
-        say(f"backup of all refs written to {backup} (restore: git clone {backup})")
+        say(f"backup of all refs written to {backup} (restore: git clone {shell(backup)})")
         hold_stash(repo, stash)
         filter_repo(repo, rules, fresh_clone=False)
         rewrite_stash(repo, stash, rules)
@@ -204,7 +205,7 @@ def _rolled_back(repo: str, exc: BaseException | None) -> str:
     except (GuardError, OSError) as failure:
         return (
             f"binance-guard: {why}; automatic rollback failed ({failure}); run: "
-            f"binance-guard scrub --rollback {git.top(repo)}"
+            f"binance-guard scrub --rollback {shell(git.top(repo))}"
         )
 
 
@@ -226,14 +227,15 @@ def _carry_notes(repo: str) -> list[str]:
 def push_remote(repo: str, in_place: bool) -> str:
     """Where the user's branches live. A mirror's own origin is the local clone it was made
     from, so its pushes name the clone's origin URL; in place, the remote by name (origin,
-    or the only one there is), and a placeholder when there is none to guess."""
+    or the only one there is), and a placeholder when there is none to guess; as a word of
+    the printed commands."""
     try:
         if not in_place:  # a token in the URL is not printed: git asks for it again
             url = git.run(["remote", "get-url", "origin"], cwd=repo).decode().strip()
-            return strip_credentials(url)
+            return shell(strip_credentials(url))
         names = git.run(["remote"], cwd=repo).decode().split()
     except git.GitError:
         return "<your-remote-url>"
     if "origin" in names:
         return "origin"
-    return names[0] if len(names) == 1 else "<your-remote>"
+    return shell(names[0]) if len(names) == 1 else "<your-remote>"
