@@ -15,6 +15,7 @@ import yaml
 
 from testing.cli import run_cli
 from testing.git_repo import GIT_ENV, commit, git, make_repo, stage, write
+from testing.github import assert_no_secret
 from testing.keys import fake_key
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,6 +192,32 @@ def test_committed_key_files_are_pointed_out(repo: Path) -> None:
     commit(repo, {"config.json": '{"exchange": {"name": "binance"}}\n'})
     proc = _init(repo)
     assert "config.json is committed but now ignored" in proc.stdout
+
+
+def test_committed_key_files_with_hostile_names_are_shown_and_quoted(repo: Path) -> None:
+    """A cloned repository's file names reach the terminal escaped, and the suggested
+    `git rm --cached` removes that file, pasted into a shell, and runs nothing else."""
+    shown = "config;touch pwned;.json"
+    hostile = "config\x1b]0;owned\x07.json"
+    commit(repo, {shown: "{}\n", hostile: "{}\n"})
+    proc = _init(repo)
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+    assert "config\\x1b]0;owned\\x07.json" in proc.stdout
+    [command] = [line.split("`")[1] for line in proc.stdout.splitlines() if "config;touch" in line]
+    subprocess.run(["sh", "-c", command], cwd=repo, check=True, capture_output=True)
+    assert not (repo / "pwned").exists()
+    assert git(repo, "ls-files", "--", shown) == ""  # the right file left the index
+
+
+def test_a_yaml_error_does_not_quote_the_file(repo: Path) -> None:
+    """The parser's message quotes the offending line, which may hold a key: only where."""
+    key = fake_key("init-yaml")
+    content = f'repos:\n  - repo: x\n    api_key: "{key}" "\n'
+    (repo / ".pre-commit-config.yaml").write_text(content)
+    proc = run_cli("init", "--rev", REV, cwd=repo)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "is not valid YAML (found unexpected end of stream, line 4" in proc.stderr
+    assert_no_secret(proc.stderr, [key])
 
 
 @pytest.mark.parametrize("args", [("--rev", "main"), ("--rev", "abc123")])

@@ -20,6 +20,7 @@ from binance_guard.config import find as find_config
 from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN
 from binance_guard.regex import compile_now
+from binance_guard.report.sanitize import shell, terminal
 from binance_guard.sources import git
 
 REPO_URL = "https://github.com/binance-guard/binance-guard"
@@ -128,6 +129,14 @@ def _hooks_block(url: str, rev: str, baseline: str | None, indent: str) -> str:
     )
 
 
+def _where(exc: yaml.YAMLError) -> str:
+    """The parser's problem and its line and column: not its message, which quotes the line
+    (a key on it would be printed)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return f"{problem}, line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+
+
 class _Init:
     def __init__(self, root: str, force: bool) -> None:
         self.root, self.force = root, force
@@ -166,7 +175,9 @@ class _Init:
                 text = handle.read()
             config = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
-            raise UsageError(f"{name} is not valid YAML ({exc}); fix it or use --force") from None
+            raise UsageError(
+                f"{name} is not valid YAML ({_where(exc)}); fix it or use --force"
+            ) from None
         except (UnicodeDecodeError, RecursionError) as exc:
             why = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "nested too deeply"
             raise UsageError(f"{name} is not valid YAML ({why}); fix it or use --force") from None
@@ -217,9 +228,11 @@ class _Init:
             ["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"], cwd=self.root
         )
         for name in (os.fsdecode(n) for n in tracked.split(b"\0") if n):
+            # The repository's file names: escaped for the terminal, one word of the command.
             self.left.append(
-                f"{name} is committed but now ignored: if it holds keys, delete them in Binance, "
-                f"then `git rm --cached {name}` (and `binance-guard history .`)"
+                f"{terminal(name)} is committed but now ignored: if it holds keys, delete them "
+                f"in Binance, then `git rm --cached -- {terminal(shell(name))}` (and "
+                "`binance-guard history .`)"
             )
 
     def settings(self) -> None:
@@ -314,7 +327,7 @@ def run(
     init.settings()
     if github_action:
         init.workflow(url, rev, baseline)
-    print(f"binance-guard init in {root}:")
+    print(f"binance-guard init in {terminal(root)}:")
     for line in init.done:
         print(f"  {line}")
     print("What is left:")
