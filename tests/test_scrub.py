@@ -178,7 +178,9 @@ def _assert_only_secrets_changed(
         new_raw = _git_bytes(new, "cat-file", "commit", new_id)
         old_headers, old_message = _headers_and_message(old_raw)
         new_headers, new_message = _headers_and_message(new_raw)
-        assert new_headers == old_headers, f"{old_id}: authorship or headers changed"
+        assert new_headers == [_replace(h, secrets) for h in old_headers], (
+            f"{old_id}: authorship or headers changed"
+        )
         assert new_message == _replace(old_message, secrets), f"{old_id}: message changed"
         old_tree, new_tree = _tree(old, old_id), _tree(new, new_id)
         assert list(new_tree) == list(old_tree), f"{old_id}: file list changed"
@@ -205,7 +207,9 @@ def _assert_only_secrets_changed(
             new_headers, new_message = _headers_and_message(
                 _git_bytes(new, "cat-file", "tag", new_refs[ref])
             )
-            assert new_headers == old_headers, f"{ref}: tag name, type or tagger changed"
+            assert new_headers == [_replace(h, secrets) for h in old_headers], (
+                f"{ref}: tag name, type or tagger changed"
+            )
             assert new_message == _replace(old_message, secrets), f"{ref}: tag message"
         old_commit = git(old, "rev-parse", f"{ref}^{{commit}}").strip()
         new_commit = git(new, "rev-parse", f"{ref}^{{commit}}").strip()
@@ -344,7 +348,7 @@ def test_in_place_succeeds_and_says_so(scrubbed: Scrubbed) -> None:
     proc = scrubbed.proc
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"{len(USED)} secret(s) to remove from history" in proc.stdout
-    assert proc.stdout.count("[ok]") == 3 and "FAILED" not in proc.stdout
+    assert proc.stdout.count("[ok]") == 4 and "FAILED" not in proc.stdout
     assert "Revoke the keys first" in proc.stdout
     assert "re-clone" in proc.stdout and "Hosted copies" in proc.stdout
     for ref in CHANGED:
@@ -476,7 +480,7 @@ def test_dry_run_changes_nothing_and_exits_1(leaky: Path) -> None:
     proc = _cli("scrub", str(leaky))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "would change" in proc.stdout and "dry run: nothing was changed" in proc.stdout
-    assert proc.stdout.count("[ok]") == 3
+    assert proc.stdout.count("[ok]") == 4
     for ref in CHANGED:
         assert f"  ref  {ref}\n" in proc.stdout
     for path in (".env", "bot.py", "side.env", "config/binance.yaml", "deploy/binance.env"):
@@ -759,6 +763,31 @@ def test_latin1_commit_message_survives(tmp_path: Path) -> None:
     proc = _cli("scrub", "--in-place", "--yes", str(repo))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     _assert_only_secrets_changed(pristine, repo)
+
+
+def test_a_key_in_names_and_emails_is_replaced_there_too(tmp_path: Path) -> None:
+    """A key pasted as user.name or user.email is in every commit's author or committer and
+    in a tag's tagger: neither --replace-text nor --replace-message reaches those. The
+    commit's were left (the proof failed); the tagger's were left while every check said ok."""
+    repo = _one_key_repo(tmp_path / "identity")
+    pasted = {
+        "GIT_AUTHOR_NAME": f"Bob {K[8]}",
+        "GIT_AUTHOR_EMAIL": f"{K[8]}@example.com",
+        "GIT_COMMITTER_NAME": f"Ops {K[8]}",
+        "GIT_COMMITTER_EMAIL": f"ops+{K[8]}@example.com",
+    }
+    env = {**os.environ, **GIT_ENV, "HOME": str(repo), **pasted}
+    for args in (["commit", "-q", "--allow-empty", "-m", "as Bob"], ["tag", "-a", "-m", "r", "v1"]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True)
+    pristine = _mirror(repo, tmp_path / "pristine.git")
+    proc = _cli("scrub", "--in-place", "--yes", str(repo))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "[ok] no commit or tag holds a scrubbed secret" in proc.stdout
+    _assert_only_secrets_changed(pristine, repo)
+    shown = git(repo, "for-each-ref", "--format=%(taggername) %(taggeremail)", "refs/tags")
+    shown += git(repo, "log", "--all", "--format=%an %ae %cn %ce")
+    assert K[8] not in shown
+    assert "Bob ***REMOVED*** ***REMOVED***@example.com Ops ***REMOVED*** ops+***" in shown
 
 
 def _stash_list(repo: Path) -> str:

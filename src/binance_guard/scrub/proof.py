@@ -63,6 +63,17 @@ def prove(
             else f"{len(left)} still reachable, {len(new)} new finding(s)",
         )
     )
+    read, holding = _commits_and_tags_holding(rewritten, rules)
+    outcome.checks.append(
+        Check(
+            "no commit or tag holds a scrubbed secret",
+            not holding,
+            f"{read} commits and tags read byte by byte"
+            if not holding
+            else f"{len(holding)} hold one in an author, committer, tagger or message: "
+            + ", ".join(oid[:12] for oid in holding[:5]),
+        )
+    )
     counts = git.commit_counts(rewritten, list(before))
     lost = [r for r in before if counts.get(r) != before[r]]
     outcome.checks.append(
@@ -113,3 +124,21 @@ def prove(
             else "; ".join(bad[:5]),
         )
     )
+
+
+BATCH = 2000  # objects a ``git cat-file --batch`` reads in memory at once
+
+
+def _commits_and_tags_holding(repo: str, rules: Sequence[Replacement]) -> tuple[int, list[str]]:
+    """(objects read, those holding a replaced value) of the commits and annotated tags the
+    refs reach. The rescan judges by context, which a bare key pasted as a name or an email
+    lacks; and only commits are compared with their originals, never tags and their taggers."""
+    listing = git.run(
+        ["rev-list", "--objects", "--no-object-names", "--filter=tree:0", "--all"], cwd=repo
+    )
+    oids = listing.decode().split()
+    holding = []
+    for start in range(0, len(oids), BATCH):
+        contents = git.blob_contents(oids[start : start + BATCH], cwd=repo)
+        holding += [oid for oid, raw in contents.items() if any(r.old in raw for r in rules)]
+    return len(oids), holding

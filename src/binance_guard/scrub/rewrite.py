@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -24,10 +25,22 @@ if b"\\0" in blob.data[:8192]:
     for old, new in {rules!r}:
         blob.data = blob.data.replace(old, new)
 """
+IDENTITY_CALLBACK = """\
+for old, new in {rules!r} if {field} else ():  # a tag may have no tagger
+    {field} = {field}.replace(old, new)
+return {field}
+"""
 
 
-def _feed(data: bytes) -> tuple[int, threading.Thread]:
-    """A pipe git-filter-repo reads replacements from: the secrets never touch a disk."""
+@dataclasses.dataclass(frozen=True)
+class _Feed:
+    option: str
+    fd: int  # the read end, named /dev/fd/N on git-filter-repo's command line
+    writer: threading.Thread
+
+
+def _feed(option: str, data: bytes) -> _Feed:
+    """A pipe git-filter-repo reads an option's file from: the secrets never touch a disk."""
     read_end, write_end = os.pipe()
 
     def write() -> None:
@@ -36,7 +49,7 @@ def _feed(data: bytes) -> tuple[int, threading.Thread]:
 
     thread = threading.Thread(target=write, daemon=True)
     thread.start()
-    return read_end, thread
+    return _Feed(option, read_end, thread)
 
 
 def filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) -> None:
@@ -44,10 +57,19 @@ def filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) -
     # (or, a day later, ask a hidden Y/N question): each scrub is a run of its own.
     shutil.rmtree(git.git_path(repo, "filter-repo"), ignore_errors=True)
     literals = b"".join(b"literal:" + r.old + b"==>" + r.new + b"\n" for r in rules)
-    text_fd, text_writer = _feed(literals)
-    message_fd, message_writer = _feed(literals)
-    callback = BLOB_CALLBACK.format(rules=[(r.old, r.new) for r in rules])
-    blob_fd, blob_writer = _feed(callback.encode())
+    pairs = [(r.old, r.new) for r in rules]
+    # Names and emails of authors, committers and taggers: neither --replace-text nor
+    # --replace-message reaches them, and a key pasted as user.name would stay in every commit.
+    feeds = [
+        _feed(option, data)
+        for option, data in (
+            ("--replace-text", literals),
+            ("--replace-message", literals),
+            ("--blob-callback", BLOB_CALLBACK.format(rules=pairs).encode()),
+            ("--name-callback", IDENTITY_CALLBACK.format(rules=pairs, field="name").encode()),
+            ("--email-callback", IDENTITY_CALLBACK.format(rules=pairs, field="email").encode()),
+        )
+    ]
     # --partial rewrites every ref where it stands (no refs/remotes/origin/* -> refs/heads/*
     # migration, origin kept for the push) and leaves reflogs and old objects alone. --force
     # only replaces filter-repo's fresh-clone test when ours held: preflight passed and the
@@ -59,12 +81,7 @@ def filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) -
         *([] if fresh_clone else ["--force"]),
         "--quiet",
         "--partial",
-        "--replace-text",
-        f"/dev/fd/{text_fd}",
-        "--replace-message",
-        f"/dev/fd/{message_fd}",
-        "--blob-callback",
-        f"/dev/fd/{blob_fd}",
+        *(arg for feed in feeds for arg in (feed.option, f"/dev/fd/{feed.fd}")),
         "--prune-empty",
         "never",
         "--prune-degenerate",
@@ -76,7 +93,7 @@ def filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) -
         proc = subprocess.Popen(
             args,
             cwd=repo,
-            pass_fds=(text_fd, message_fd, blob_fd),
+            pass_fds=[feed.fd for feed in feeds],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -84,9 +101,8 @@ def filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) -
             env={**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"},  # the objects git pushes
         )
     finally:
-        os.close(text_fd)
-        os.close(message_fd)
-        os.close(blob_fd)
+        for feed in feeds:
+            os.close(feed.fd)
     try:
         _, stderr = proc.communicate()
     except BaseException:
@@ -95,9 +111,8 @@ def filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) -
         _stop_group(proc)
         raise
     finally:
-        text_writer.join(timeout=5)
-        message_writer.join(timeout=5)
-        blob_writer.join(timeout=5)
+        for feed in feeds:
+            feed.writer.join(timeout=5)
     if proc.returncode != 0:
         err = stderr.decode("utf-8", "replace").strip()
         for rule in rules:  # filter-repo may echo expressions: never show them
