@@ -175,13 +175,29 @@ def name_at_end(text: str) -> re.Match[str] | None:
     return NAME_AT_END_RE.match(text, start.start()) if start else None
 
 
+# The bracket a value sits in is nearly always just before it: the syntax before a value is
+# found in stretches from the end, this long and then twice as long each time, where finding all
+# of it (LOOKBEHIND characters of a single-line JSON export: 60 brackets and commas) cost
+# more than the rest of judging the value.
+SYNTAX_STRETCH = 128
+
+
+def _syntax_backwards(text: str) -> Iterator[tuple[int, str]]:
+    """Each bracket, comma and semicolon of ``text`` with its place, the last first."""
+    end, stretch = len(text), SYNTAX_STRETCH
+    while end:
+        start = max(0, end - stretch)
+        for syntax in reversed(list(CALL_SYNTAX_RE.finditer(text, start, end))):
+            yield syntax.start(), syntax.group()
+        end, stretch = start, stretch * 2
+
+
 def _open_brackets(before: str) -> Iterator[tuple[int, str, int]]:
     """The brackets still open at the end of ``before``, innermost first, each with the commas
     between it and the end at its own depth (the value's argument index); a ``;`` outside any
     bracket ends the statement, and the walk."""
     depth = commas = 0
-    for syntax in reversed(list(CALL_SYNTAX_RE.finditer(before))):
-        pos, char = syntax.start(), syntax.group()
+    for pos, char in _syntax_backwards(before):
         if char in ")]}":
             depth += 1
         elif char in "([{":
@@ -342,6 +358,8 @@ def enclosing_calls(before: str) -> list[str]:
     """Names of the calls a value sits in, innermost first, through literals and keyword
     arguments: ``ccxt.kucoin({'apiKey': '…'})``, ``Py3CW(key='…')``."""
     names: list[str] = []
+    if "(" not in before:  # no call (JSON, YAML): the walk back would find none
+        return names
     for pos, char, _ in _open_brackets(before):
         if char == "(":
             match = name_at_end(before[:pos].rstrip())

@@ -973,6 +973,9 @@ def _newlines(data: bytes, start: int, end: int) -> int:
     return count
 
 
+CONFIDENCES = tuple(Confidence)  # by rank: a candidate's confidence indexes it
+
+
 def _type_of(cand: _Candidate) -> str:
     return SECRET_KEY if cand.role is Role.SECRET else API_KEY
 
@@ -1004,7 +1007,7 @@ def _to_finding(cand: _Candidate, path: str) -> Finding | None:
         line=cand.line,
         column=cand.column,
         secret=cand.value,
-        confidence=list(Confidence)[cand.confidence],
+        confidence=CONFIDENCES[cand.confidence],
         reasons=tuple(reasons),
         public_example=published is not None,
         pair=pair,
