@@ -3,9 +3,11 @@ server answering with the documented shapes: paginated lists, Link headers, erro
 
 from __future__ import annotations
 
+import datetime
 import http.server
 import json
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +29,8 @@ class GitHub:
     def __init__(self, repos: list[dict[str, Any]]) -> None:
         self.repos = repos
         self.requests: list[tuple[str, str | None]] = []
+        # A query part -> the rate-limit headers of a 403 answered to it, once.
+        self.limited: dict[str, dict[str, str]] = {}
         github = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -37,6 +41,10 @@ class GitHub:
                 if url.path != "/api/v3/orgs/acme/repos":
                     body = {"message": "Not Found", "documentation_url": "https://docs.github.com"}
                     return self._send(404, body, {})
+                limit = next((q for q in github.limited if url.query.endswith(q)), None)
+                if limit is not None:
+                    body = {"message": "API rate limit exceeded for installation ID 1."}
+                    return self._send(403, body, github.limited.pop(limit))
                 page = int(query.get("page", ["1"])[0])
                 pages = -(-len(github.repos) // 2)
                 links = []
@@ -309,3 +317,47 @@ def test_a_clone_redirected_to_another_host_does_not_carry_the_token(tmp_path: P
     assert by_repo(doc)["moved"]["status"] == "incomplete"
     assert {f["repo"] for f in doc["findings"]} == {"acme/bot"}
     assert "test-token-123" not in json.dumps(doc) and header not in json.dumps(doc)
+
+
+@pytest.mark.parametrize(
+    "limit",
+    [
+        {"Retry-After": "1"},  # a secondary rate limit (GitHub answers 403 or 429)
+        {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "{now}"},  # the hourly one
+    ],
+)
+def test_a_short_rate_limit_is_waited_out(
+    github: GitHub, tmp_path: Path, limit: dict[str, str]
+) -> None:
+    """GitHub's documented answer: wait Retry-After seconds, or until X-RateLimit-Reset."""
+    github.limited = {"page=2": ({k: v.format(now=int(time.time())) for k, v in limit.items()})}
+    doc = fleet(tmp_path / "cache", "--github-org", "acme", "--github-api-url", github.api)
+    assert set(by_repo(doc)) == {"bot", "web", "bot-fork", "old"}
+    assert [path.rsplit("&", 1)[-1] for path, _ in github.requests[1:]] == [
+        "page=2",
+        "page=2",
+        "page=3",
+    ]
+
+
+def test_a_long_rate_limit_is_one_error_line_saying_when_it_ends(
+    github: GitHub, tmp_path: Path
+) -> None:
+    reset = int(time.time()) + 3000
+    github.limited = {"page=2": {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}}
+    proc = run_cli(
+        "fleet",
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--github-org",
+        "acme",
+        "--github-api-url",
+        github.api,
+        env={"GITHUB_TOKEN": "test-token-123"},
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("binance-guard: error: GitHub API rate limit exceeded")
+    until = datetime.datetime.fromtimestamp(reset, datetime.UTC).strftime("%H:%M:%SZ")
+    assert until in line and "test-token-123" not in proc.stdout + proc.stderr
+    assert len(github.requests) == 2  # not hammered

@@ -4,11 +4,13 @@ list file, or an organisation on GitHub (REST API, every page)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import http.client
 import json
 import os
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -132,6 +134,7 @@ def _printable(text: str) -> str:
 
 
 MAX_PAGE_BYTES = 32 << 20  # a page of 100 repositories is about 0.5 MB
+MAX_WAIT = 60.0  # seconds a rate-limited page waits to be asked again; longer is an error
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:
@@ -173,6 +176,21 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+def _rate_limit_wait(error: urllib.error.HTTPError) -> float | None:
+    """Seconds GitHub asks a client to wait before asking again (its documented rate-limit
+    answers: 403 or 429 with Retry-After, or with no requests left until X-RateLimit-Reset),
+    or None for another error."""
+    if error.code not in (403, 429):
+        return None
+    retry = error.headers.get("Retry-After", "")
+    if retry.isdigit():
+        return float(retry)
+    reset = error.headers.get("X-RateLimit-Reset", "")
+    if error.headers.get("X-RateLimit-Remaining") == "0" and reset.isdigit():
+        return max(0.0, int(reset) - time.time())
+    return 60.0 if error.code == 429 else None  # "wait at least one minute"
+
+
 def github_org(
     org: str,
     api_url: str = DEFAULT_GITHUB_API,
@@ -191,7 +209,7 @@ def github_org(
     if token:
         headers["Authorization"] = f"Bearer {token}"
     specs: list[RepoSpec] = []
-    pages = 0
+    pages = waits = 0
     opener = urllib.request.build_opener(_SameOrigin)
     while url is not None:
         pages += 1
@@ -212,6 +230,18 @@ def github_org(
                 message = str(json.loads(exc.read()).get("message", ""))
             except (ValueError, AttributeError):
                 message = ""
+            wait = _rate_limit_wait(exc)
+            if wait is not None and wait <= MAX_WAIT and waits < 3:
+                waits += 1
+                pages -= 1
+                time.sleep(wait)
+                continue  # the same page again
+            if wait is not None:
+                until = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=wait)
+                raise GitHubError(
+                    f"GitHub API rate limit exceeded until {until:%Y-%m-%d %H:%M:%SZ} "
+                    f"({_printable(message)}); run again then"
+                ) from None
             raise GitHubError(
                 f"GitHub API {exc.code} for organisation {_printable(org)}: {_printable(message)}"
             ) from None
