@@ -66,6 +66,9 @@ def test_baseline_works_in_another_venv_with_a_separate_detect_secrets(
     detect-secrets (binance-guard reached through PATH, as with pipx or pre-commit)."""
     written = run_cli("scan", "..", "--write-baseline", "../.secrets.baseline", cwd=project / "src")
     assert written.returncode == 0, written.stderr
+    # what is left, in the repository's terms: commit both files, give the hooks the baseline
+    assert ".binance-guard/detect_secrets_plugin.py" in written.stderr
+    assert "args: [--baseline, .secrets.baseline]" in written.stderr
     text = (project / ".secrets.baseline").read_text()
     assert str(tmp_path) not in text and "site-packages" not in text and str(BIN) not in text
     commit(

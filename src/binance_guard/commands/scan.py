@@ -56,11 +56,12 @@ def run(
         if incomplete(report, allow=allow_incomplete):
             return EXIT_ERROR  # a baseline of what could be read would hide nothing, but say so
 
-        baseline.write(not_a_link_in(write_baseline, root), report.findings, root)
-        print(
-            f"binance-guard: wrote {len(report.findings)} finding(s) to {write_baseline}",
-            file=sys.stderr,
-        )
+        from binance_guard.report.advice import baseline_written
+
+        target = not_a_link_in(write_baseline, root)
+        baseline.write(target, report.findings, root)
+        relative = os.path.relpath(os.path.abspath(target), root).replace(os.sep, "/")
+        sys.stderr.write(baseline_written(len(report.findings), relative, baseline.SHIM))
         return EXIT_CLEAN
     sys.stdout.write(render(report, fmt, show_secrets=show_secrets, verbose=verbose))
     return outcome(report, bool(report.blocking), allow_incomplete=allow_incomplete)

@@ -23,6 +23,16 @@ What to do now:
      or accept it in a baseline: binance-guard scan --write-baseline .secrets.baseline,
      then add `args: [--baseline, .secrets.baseline]` to both hooks in .pre-commit-config.yaml"""
 
+def baseline_written(count: int, baseline: str, shim: str) -> str:
+    """What ``scan --write-baseline`` leaves to do: a baseline left uncommitted, or given to
+    no hook, accepts nothing. Paths relative to the repository's top, where hooks run."""
+    return (
+        f"binance-guard: wrote {count} finding(s) to {baseline}\n"
+        f"Next: commit it with {shim} (the plugins detect-secrets loads for it),\n"
+        f"and pass it to both hooks in .pre-commit-config.yaml: args: [--baseline, {baseline}]\n"
+    )
+
+
 HISTORY_ADVICE = """\
 What to do now:
   1. Delete every key listed above in Binance (Profile > API Management), even those only in
