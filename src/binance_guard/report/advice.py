@@ -23,6 +23,7 @@ What to do now:
      or accept it in a baseline: binance-guard scan --write-baseline .secrets.baseline,
      then add `args: [--baseline, .secrets.baseline]` to both hooks in .pre-commit-config.yaml"""
 
+
 def baseline_written(count: int, baseline: str, shim: str) -> str:
     """What ``scan --write-baseline`` leaves to do: a baseline left uncommitted, or given to
     no hook, accepts nothing. Paths relative to the repository's top, where hooks run."""
