@@ -45,6 +45,23 @@ def test_every_scanning_command_shares_options_and_documents_exits(command: str)
         assert marker in proc.stdout, (command, marker)
 
 
+def test_every_command_and_argument_has_help_and_exit_codes_are_said() -> None:
+    """An option listed without a word of help (audit --format, fleet --format, REPO) or a
+    command that never says what its exit code means (scrub: 1 is a dry run that found)."""
+    import argparse
+
+    from binance_guard.commands import parser
+
+    (commands,) = [a for a in parser.build()._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, command in commands.choices.items():
+        assert command.description, name
+        for action in command._actions:
+            assert action.help, (name, action.option_strings or action.dest)
+        if name != "plugin-path":
+            said = f"{command.description}\n{command.epilog or ''}"
+            assert "exit codes:" in said or "Exit 0" in said, name
+
+
 def test_fail_on_is_documented_for_unverified_keys() -> None:
     text = " ".join(run_cli("ci", "--help").stdout.split())
     assert "--fail-on" in text and "Without --verify" in text and "never critical" in text

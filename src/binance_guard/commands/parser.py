@@ -186,7 +186,9 @@ def build() -> argparse.ArgumentParser:
         "--verify", action="store_true", help="ask Binance whether found keys are live"
     )
     in_repo = argparse.ArgumentParser(add_help=False)
-    in_repo.add_argument("repo", nargs="?", default=".", metavar="REPO")
+    in_repo.add_argument(
+        "repo", nargs="?", default=".", metavar="REPO", help="the git repository (default: .)"
+    )
     readable = argparse.ArgumentParser(add_help=False)
     readable.add_argument(
         "--allow-incomplete",
@@ -196,7 +198,13 @@ def build() -> argparse.ArgumentParser:
         "instead of exiting 2",
     )
     files = argparse.ArgumentParser(add_help=False)
-    files.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    files.add_argument(
+        "paths",
+        nargs="*",
+        default=["."],
+        metavar="PATH",
+        help="files and directories (default: .); - reads standard input",
+    )
     files.add_argument(
         "--all-files",
         action="store_true",
@@ -253,8 +261,15 @@ def build() -> argparse.ArgumentParser:
         "from BINANCE_API_KEY and BINANCE_API_SECRET, or --private-key-file for Ed25519/RSA "
         f"keys (passphrase in {PASSPHRASE_ENV}). Exit 0: low risk, 1: needs action, 2: error.",
     )
-    audit.add_argument("--private-key-file", metavar="PEM")
-    audit.add_argument("--format", choices=("text", "json"), default="text")
+    audit.add_argument(
+        "--private-key-file",
+        metavar="PEM",
+        help="the Ed25519 or RSA private key of the key in BINANCE_API_KEY, instead of "
+        "BINANCE_API_SECRET",
+    )
+    audit.add_argument(
+        "--format", choices=("text", "json"), default="text", help="report format (default: text)"
+    )
 
     hook = commands.add_parser(
         "hook",
@@ -307,6 +322,14 @@ def build() -> argparse.ArgumentParser:
         help="rewrite history to remove leaked keys (git-filter-repo)",
         description="Replace every leaked secret in all refs with a marker. Dry run unless "
         "--yes; works on a new mirror clone unless --in-place; verifies the result.",
+        epilog="""\
+exit codes:
+  0  nothing to scrub, or rewritten and proven (or --rollback done)
+  1  dry run: secrets found, nothing changed (run again with --yes)
+  2  usage or runtime error, a failed proof, an interruption, or history that
+     could not be read entirely, unless --allow-incomplete accepts it
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     scrub.add_argument(
         "--findings",
@@ -405,7 +428,12 @@ def build() -> argparse.ArgumentParser:
     fleet.add_argument(
         "--workers", type=int, metavar="N", help="local cluster size (default: one per CPU)"
     )
-    fleet.add_argument("--format", choices=("text", "json", "sarif", "html"), default="text")
+    fleet.add_argument(
+        "--format",
+        choices=("text", "json", "sarif", "html"),
+        default="text",
+        help="report format (default: text; html: one self-contained page)",
+    )
     fleet.add_argument("--output", metavar="FILE", help="write the report here")
     fleet.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
@@ -440,5 +468,10 @@ def build() -> argparse.ArgumentParser:
         metavar="SHA",
         help="full commit SHA to pin (default: the commit this copy was installed from)",
     )
-    commands.add_parser("plugin-path", help="print the detect-secrets plugin file path")
+    commands.add_parser(
+        "plugin-path",
+        help="print the detect-secrets plugin file path",
+        description="Print the path of the detect-secrets plugin file, for `detect-secrets "
+        "scan --plugin`. A baseline written by `scan --write-baseline` names a portable copy.",
+    )
     return parser
