@@ -133,7 +133,8 @@ def build() -> argparse.ArgumentParser:
         type=positive_int,
         default=DEFAULT_MAX_BYTES,
         metavar="N",
-        help=f"skip files larger than N bytes (default: {DEFAULT_MAX_BYTES})",
+        help=f"skip files larger than N bytes (default: {DEFAULT_MAX_BYTES}); one that holds "
+        "something key-shaped makes the run incomplete instead",
     )
     common.add_argument(
         "--exclude-files",
