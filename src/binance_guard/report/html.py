@@ -17,7 +17,8 @@ from binance_guard.fleet.run import FleetResult
 from binance_guard.fleet.store import Record
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-COLOURS = {"critical": "#7a0019", "high": "#c62828", "medium": "#ef6c00", "low": "#607d8b"}
+# Each under white text at WCAG AA contrast (4.5:1 or more).
+COLOURS = {"critical": "#7a0019", "high": "#c62828", "medium": "#b45309", "low": "#546e7a"}
 
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1d2330;
@@ -35,7 +36,7 @@ border-bottom:1px solid #e3e6ea;vertical-align:top}th{font-weight:600;color:#555
 code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;word-break:break-all}
 .sev{color:#fff;border-radius:4px;padding:1px 7px;font-size:12px;font-weight:700}
 .tag{border:1px solid #bbb;border-radius:4px;padding:0 5px;font-size:12px;margin-left:4px}
-.new{background:#fdecea}.gone{color:#888;text-decoration:line-through}
+.new{background:#fdecea}.gone{color:#666;text-decoration:line-through}
 .head{color:#c62828;font-weight:700}.bad{color:#c62828}
 .key{border-top:1px solid #e3e6ea;padding:10px 0}.key:first-of-type{border-top:0}
 """
@@ -54,9 +55,8 @@ def _day(stamp: str) -> datetime.datetime | None:
 
 
 def _severity(level: str) -> str:
-    return (
-        f'<span class="sev" style="background:{COLOURS.get(level, "#607d8b")}">{_t(level)}</span>'
-    )
+    colour = COLOURS.get(level, COLOURS["low"])
+    return f'<span class="sev" style="background:{colour}">{_t(level)}</span>'
 
 
 def _timeline(keys: list[report.Key]) -> str:
@@ -83,7 +83,7 @@ def _timeline(keys: list[report.Key]) -> str:
     for index, (when, key) in enumerate(points):
         x = 10 + (width - 20) * (when - start).total_seconds() / span
         y = 40 + row * index
-        colour = COLOURS.get(key.severity, "#607d8b")
+        colour = COLOURS.get(key.severity, COLOURS["low"])
         label = f"{when.date()} {report.label(key.type)} {key.redacted}"
         label += f" ({len(key.repos)} repo{'s' * (len(key.repos) != 1)})"
         parts += [
