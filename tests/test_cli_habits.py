@@ -62,6 +62,20 @@ def test_every_command_and_argument_has_help_and_exit_codes_are_said() -> None:
             assert "exit codes:" in said or "Exit 0" in said, name
 
 
+@pytest.mark.parametrize(("command", "effect"), [("scan", True), ("history", False)])
+def test_verbose_says_what_it_does_where_it_is_accepted(
+    leaky: Path, command: str, effect: bool
+) -> None:
+    """``-v`` was "list skipped files" on every command, and changed nothing on history."""
+    (leaky / "logo.png").write_bytes(b"\x89PNG\x00\x00")
+    commit(leaky, {"notes.md": "# notes\n"})
+    quiet, loud = (run_cli(command, ".", *v, cwd=leaky).stdout for v in ((), ("-v",)))
+    assert (quiet != loud) is effect
+    helped = " ".join(run_cli(command, "--help").stdout.split())
+    assert ("-v, --verbose list skipped files" in helped) is effect
+    assert ("-v, --verbose no effect" in helped) is not effect
+
+
 def test_fail_on_is_documented_for_unverified_keys() -> None:
     text = " ".join(run_cli("ci", "--help").stdout.split())
     assert "--fail-on" in text and "Without --verify" in text and "never critical" in text

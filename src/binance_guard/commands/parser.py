@@ -149,7 +149,17 @@ def build() -> argparse.ArgumentParser:
         help="ignore findings on lines matching this regular expression (repeatable; "
         "detect-secrets' flag, the settings file's allowlist.regexes)",
     )
-    common.add_argument("-v", "--verbose", action="store_true", help="list skipped files")
+    # -v lists the files scan and the commit hook skip; the commands reading git objects have
+    # nothing more to say, and take -v (gitleaks' habit) saying so.
+    listing = argparse.ArgumentParser(add_help=False)
+    listing.add_argument("-v", "--verbose", action="store_true", help="list skipped files")
+    counting = argparse.ArgumentParser(add_help=False)
+    counting.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="no effect on this command (accepted: -v is a habit)",
+    )
 
     remote = argparse.ArgumentParser(add_help=False)
     remote.add_argument(
@@ -234,7 +244,7 @@ def build() -> argparse.ArgumentParser:
 
     scan = commands.add_parser(
         "scan",
-        parents=[common, files, readable, reporting, verifiable],
+        parents=[common, listing, files, readable, reporting, verifiable],
         help="scan files and directories",
         description="Scan files; directories default to the files git would track.",
         epilog=epilog("credentials found", FINDINGS_TEXT),
@@ -247,7 +257,7 @@ def build() -> argparse.ArgumentParser:
     )
     commands.add_parser(
         "verify",
-        parents=[common, files, readable, reporting, remote],
+        parents=[common, listing, files, readable, reporting, remote],
         help="scan, then ask Binance whether each key is live and what it can do",
         description="Scan PATHs and verify each API key with its secret or private key by a "
         "signed GET /sapi/v1/account/apiRestrictions. Only the signature is sent.",
@@ -274,7 +284,7 @@ def build() -> argparse.ArgumentParser:
 
     hook = commands.add_parser(
         "hook",
-        parents=[common, readable, reporting],
+        parents=[common, listing, readable, reporting],
         help="pre-commit hook: scan the lines this commit adds",
         description="Scan the lines the staged change adds, with the whole staged files as "
         "context. A clean commit costs about one `git diff`.",
@@ -290,7 +300,7 @@ def build() -> argparse.ArgumentParser:
 
     history = commands.add_parser(
         "history",
-        parents=[common, in_repo, readable, reporting, verifiable],
+        parents=[common, counting, in_repo, readable, reporting, verifiable],
         help="scan every blob and commit message in history",
         description="Scan every blob reachable from all refs once (or those of --rev ranges) "
         "and say which commit introduced each secret.",
@@ -319,7 +329,7 @@ def build() -> argparse.ArgumentParser:
 
     scrub = commands.add_parser(
         "scrub",
-        parents=[common, in_repo, readable],
+        parents=[common, counting, in_repo, readable],
         help="rewrite history to remove leaked keys (git-filter-repo)",
         description="Replace every leaked secret in all refs with a marker. Dry run unless "
         "--yes; works on a new mirror clone unless --in-place; verifies the result.",
@@ -364,7 +374,7 @@ exit codes:
 
     ci = commands.add_parser(
         "ci",
-        parents=[common, in_repo, readable, reporting, verifiable],
+        parents=[common, counting, in_repo, readable, reporting, verifiable],
         help="GitHub Actions: scan the commits the event brings (SARIF, annotations, summary)",
         description="Reads GITHUB_EVENT_NAME/GITHUB_EVENT_PATH and scans only the commits of "
         "the pull request or push, with annotations, a job summary and optional SARIF. "
@@ -382,7 +392,7 @@ exit codes:
     )
     pre_push = commands.add_parser(
         "pre-push",
-        parents=[common, readable, reporting],
+        parents=[common, counting, readable, reporting],
         help="pre-push hook: scan the commits being pushed",
         description='As .git/hooks/pre-push (`binance-guard pre-push "$@"`): scans every '
         "ref git says it pushes (stdin), new branches included. Through pre-commit: "
@@ -395,7 +405,7 @@ exit codes:
 
     fleet = commands.add_parser(
         "fleet",
-        parents=[common, readable, verifiable],
+        parents=[common, counting, readable, verifiable],
         help="scan many repositories' histories incrementally, on Dask",
         description="Mirror every repository (paths, directories of repositories, clone URLs, "
         "--from FILE, --github-org), scan each blob no earlier run has scanned exactly once "
