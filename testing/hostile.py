@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 PIECES = (
     "\x00\x07\x08\t\n\r\x1b\x7f\x85\x9b\u202e\u2066\u200f\ufeff\udcff\udc80\udce9"
+    "\u00ad\u180e\u2028\u2029\u206a\ufff9\U000e0041\U000e007f"
     "%:,|`\\*_<>[]&~'\" "
 )
 SEQUENCES = (
@@ -26,8 +27,12 @@ SEQUENCES = (
     "<img src=x>",
 )
 # What must never reach a terminal raw: C0 (newline and tab included, inside a value), DEL,
-# C1, a non-UTF-8 byte, a bidi override or isolate.
-RAW_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\udc80-\udcff\u202a-\u202e\u2066-\u2069]")
+# C1, a non-UTF-8 byte, a bidi override or isolate, a line separator, an invisible character
+# (soft hyphen, zero-width, tag characters).
+RAW_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
+    "\ufff9-\ufffb\udc80-\udcff\U000e0000-\U000e007f]"
+)
 
 
 def text(max_size: int = 12) -> st.SearchStrategy[str]:

@@ -20,6 +20,7 @@ from typing import IO
 from binance_guard.errors import GuardError, UsageError
 from binance_guard.regex import compile_now
 from binance_guard.report.redact import strip_credentials
+from binance_guard.report.sanitize import shown
 
 URL_RE = compile_now(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|[\w.-]+@[\w.-]+:)")
 DEFAULT_GITHUB_API = "https://api.github.com"
@@ -129,10 +130,6 @@ def _next_link(header: str | None) -> str | None:
     return None
 
 
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)[:200]
-
-
 MAX_PAGE_BYTES = 32 << 20  # a page of 100 repositories is about 0.5 MB
 MAX_WAIT = 60.0  # seconds a rate-limited page waits to be asked again; longer is an error
 
@@ -153,7 +150,7 @@ def _token_goes_to(clone_url: str, api_url: str) -> bool:
 
 def _elsewhere(what: str, url: str) -> GitHubError:
     return GitHubError(
-        f"GitHub API: {what} another host ({_printable(strip_credentials(url))}): not "
+        f"GitHub API: {what} another host ({shown(strip_credentials(url))}): not "
         "followed, the token goes to the API's host only"
     )
 
@@ -240,13 +237,13 @@ def github_org(
                 until = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=wait)
                 raise GitHubError(
                     f"GitHub API rate limit exceeded until {until:%Y-%m-%d %H:%M:%SZ} "
-                    f"({_printable(message)}); run again then"
+                    f"({shown(message)}); run again then"
                 ) from None
             raise GitHubError(
-                f"GitHub API {exc.code} for organisation {_printable(org)}: {_printable(message)}"
+                f"GitHub API {exc.code} for organisation {shown(org)}: {shown(message)}"
             ) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise GitHubError(f"GitHub API unreachable: {_printable(str(exc))}") from None
+            raise GitHubError(f"GitHub API unreachable: {shown(str(exc))}") from None
         if not isinstance(body, list):
             raise GitHubError("GitHub API: expected a list of repositories")
         for repo in body:

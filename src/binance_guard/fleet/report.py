@@ -30,6 +30,7 @@ from binance_guard.finding import (
     Verification,
 )
 from binance_guard.fleet.run import FleetResult, RepoOutcome
+from binance_guard.report.sanitize import terminal
 from binance_guard.verify import unchecked
 
 STATUSES = ("new", "unchanged", "gone", "known")
@@ -166,13 +167,6 @@ def render_json(result: FleetResult, verified: dict[str, Verification]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def terminal_safe(text: str) -> str:
-    """Control characters (escape sequences, carriage returns) shown, not obeyed."""
-    return "".join(
-        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text
-    )
-
-
 def render_text(result: FleetResult, verified: dict[str, Verification]) -> str:
     found = findings(result, verified)
     s = summary(result, found)
@@ -187,13 +181,10 @@ def render_text(result: FleetResult, verified: dict[str, Verification]) -> str:
     ]
     for outcome in result.repos:
         for note in outcome.notes:
-            out.append(f"note: {terminal_safe(outcome.spec.name)}: {terminal_safe(note)}")
+            out.append(f"note: {terminal(outcome.spec.name)}: {terminal(note)}")
     if result.incomplete:
         out += ["", "NOT fully scanned (exit 2; run again to resume):"]
-        out += [
-            f"  {terminal_safe(o.spec.name)}: {terminal_safe(o.error or '')}"
-            for o in result.incomplete
-        ]
+        out += [f"  {terminal(o.spec.name)}: {terminal(o.error or '')}" for o in result.incomplete]
     for key in keys(found):
         state = (
             "gone from all refs"
@@ -211,10 +202,10 @@ def render_text(result: FleetResult, verified: dict[str, Verification]) -> str:
             verification = f.get("verification")
             verdict = f"  verified: {verification['status']}" if verification else ""
             out.append(
-                f"  {f['status'].upper():9} {terminal_safe(f['repo'])}  "
-                f"{terminal_safe(f['path'])}:{f['line']}  "
-                f"{str(f.get('commit', ''))[:12]} {terminal_safe(str(f.get('date', '')))} "
-                f"{terminal_safe(str(f.get('author', '')))}  {where}{verdict}"
+                f"  {f['status'].upper():9} {terminal(f['repo'])}  "
+                f"{terminal(f['path'])}:{f['line']}  "
+                f"{str(f.get('commit', ''))[:12]} {terminal(str(f.get('date', '')))} "
+                f"{terminal(str(f.get('author', '')))}  {where}{verdict}"
             )
     if any(k.live for k in keys(found)):
         out += [

@@ -15,6 +15,7 @@ from binance_guard.finding import Verification
 from binance_guard.fleet import report
 from binance_guard.fleet.run import FleetResult
 from binance_guard.fleet.store import Record
+from binance_guard.report.sanitize import terminal
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 # Each under white text at WCAG AA contrast (4.5:1 or more).
@@ -43,7 +44,7 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;word-bre
 
 
 def _t(value: object) -> str:
-    return html.escape(report.terminal_safe(str(value)), quote=True)
+    return html.escape(terminal(str(value)), quote=True)
 
 
 def _day(stamp: str) -> datetime.datetime | None:

@@ -13,7 +13,6 @@ applies one to every string inside a report.
 from __future__ import annotations
 
 import enum
-import re
 
 from binance_guard.record import fields, is_record, replace
 from binance_guard.regex import compile_later
@@ -25,42 +24,43 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-# C0 controls (newline and tab included: inside one value they only forge lines), DEL, C1
-# controls (0x9b is a one-byte CSI), the bytes of a name that is not UTF-8 (decoded with
-# surrogateescape), and the invisible characters that reorder or hide text (Trojan Source).
-# All of them are unprintable (str.isprintable), which spares most strings the regex.
-_UNSAFE = compile_later(
-    "[\x00-\x1f\x7f-\x9f\udc80-\udcff\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
-)
 _SURROGATE = compile_later("[\udc80-\udcff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
 # Markdown that changes meaning in a GFM table cell; & for entities like &#124;.
 _MARKDOWN = compile_later(r"([\\`*_\[\]<>|~&])")
 
 
-def _not_utf8(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()) - 0xDC00:02x}"
-
-
-def _visible(match: re.Match[str]) -> str:
-    char = match.group()
+def _visible(char: str) -> str:
     code = ord(char)
     if char in _NAMED:
         return _NAMED[char]
     if 0xDC80 <= code <= 0xDCFF:
-        return _not_utf8(match)  # the byte the file name really holds
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+        return f"\\x{code - 0xDC00:02x}"  # the byte the file name really holds
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def terminal(text: str) -> str:
-    """Every control, non-UTF-8 byte and bidi/invisible character shown as an escape."""
-    return text if text.isprintable() else _UNSAFE.sub(_visible, text)
+    """Every character str.isprintable() refuses shown as an escape: controls (newline and
+    tab too: inside one value they only forge lines; 0x9b is a one-byte CSI), the bytes of a
+    name that is not UTF-8 (decoded with surrogateescape), line and paragraph separators, and
+    the invisible characters that reorder or hide text (bidi overrides, zero-width, soft
+    hyphen, tag characters: Trojan Source). A list of the dangerous ones always misses one."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _visible(c) for c in text)
+
+
+def shown(text: str, limit: int = 120) -> str:
+    """A server's words, safe to print (:func:`terminal`), cut at ``limit`` characters."""
+    return terminal(text[:limit]) + ("…" if len(text) > limit else "")
 
 
 def workflow_data(text: str) -> str:
     """The message of a workflow command (``::error ...::DATA``): encoded the way the runner
     decodes it, so a file name with a newline stays that name and forges no command."""
-    text = _SURROGATE.sub(_not_utf8, text)  # the runner reads UTF-8
+    text = _SURROGATE.sub(lambda match: _visible(match.group()), text)  # the runner reads UTF-8
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

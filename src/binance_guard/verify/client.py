@@ -23,10 +23,10 @@ import math
 import socket
 import ssl
 import time
-import unicodedata
 import urllib.parse
 from typing import Any
 
+from binance_guard.report.sanitize import shown
 from binance_guard.verify import InsecureURL, Settings
 from binance_guard.verify.signing import Signer
 
@@ -72,19 +72,6 @@ STOPPERS: dict[int, tuple[type[VerifyFailure], str]] = {
     418: (RateLimited, "Binance banned this IP for ignoring rate limits"),
     451: (Unreachable, "Binance serves no API to this location"),
 }
-
-
-def shown(text: str, limit: int = 120) -> str:
-    """Server text made safe to print: control, format and separator characters escaped,
-    cut at ``limit`` characters."""
-    cut = text[:limit]
-    safe = "".join(
-        c.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(c)[0] in "CZ" and c != " "
-        else c
-        for c in cut
-    )
-    return safe + ("…" if len(text) > limit else "")
 
 
 def as_json(value: object) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from binance_guard.finding import API_KEY, PRIVATE_KEY, SECRET_KEY, Finding, Verification
 from binance_guard.record import replace
 from binance_guard.regex import compile_now
+from binance_guard.report.sanitize import shown
 from binance_guard.verify import PASSPHRASE_ENV, severity
 from binance_guard.verify.client import (
     MIN_TIME_MS,
@@ -23,7 +24,6 @@ from binance_guard.verify.client import (
     InvalidAnswer,
     VerifyFailure,
     as_json,
-    shown,
 )
 from binance_guard.verify.signing import Signer, UnusableKey, hmac_signer, private_key_signer
 
