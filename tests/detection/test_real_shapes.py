@@ -714,3 +714,24 @@ def test_a_caption_naming_a_key_before_a_secret_captions_both(
     values = "\n".join(f"<code>{key()}</code>" for _ in types)
     findings = scan(f"<p>{caption}</p>\n{values}\n", "docs/setup.html")
     assert blocking(findings) == [(kind, 2 + i) for i, kind in enumerate(types)]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [('"listenKey"', []), ('"api_key"', [(API_KEY, 4)]), (":secret_key", [(SECRET_KEY, 4)])],
+)
+def test_a_value_on_the_line_after_an_arrow_is_named_by_it(
+    name: str, expected: list[tuple[str, int]]
+) -> None:
+    """mix format and rubocop break ``"listenKey" => "<value>"`` after the arrow: the name
+    on the line above still names the value (a recorded listenKey is not a key)."""
+    text = f'# Binance.CoinFutures\nassert %{{\n  {name} =>\n    "{key()}"\n}}\n'
+    assert blocking(scan(text, "test/coin_test.exs")) == expected
+
+
+@pytest.mark.parametrize("call", ["check_valid_api_and_secret", "client.setKeyAndSecret"])
+def test_a_call_named_for_a_key_and_a_secret_takes_them_in_order(call: str) -> None:
+    """A setter names its one argument (setSecretKey("…")); a call named for both takes
+    the key first and the secret second, over one line or two."""
+    text = f'# binance account check\n{call}("{key()}",\n    "{key()}")\n'
+    assert blocking(scan(text, "modules.py")) == [(API_KEY, 2), (SECRET_KEY, 3)]

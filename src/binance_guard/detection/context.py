@@ -341,8 +341,9 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
         return Slot(name=match.group(1) if match and _plausible_name(match.group(1)) else None)
     if not before.strip() and previous_lines:
         above = previous_lines[-1].rstrip()
-        if above.endswith(("=", ":")) and ASSIGNMENT_END_RE.search(above):
-            # const api_key =\n    "<value>";  (a formatter broke the line after the operator)
+        if above.endswith(("=", ":", "=>")) and ASSIGNMENT_END_RE.search(above):
+            # const api_key =\n    "<value>";  "listenKey" =>\n  "<value>" (a formatter broke
+            # the line after the operator)
             return _assigned(above[-LOOKBEHIND:])
     joined = "\n".join([*previous_lines[-CALL_LOOKBACK_LINES:], before])
     return _enclosing_call(joined[-LOOKBEHIND:])
@@ -462,9 +463,15 @@ def role_of(slot: Slot) -> Role | None:
         if call_role is Role.NEGATIVE:
             return Role.NEGATIVE
         method = slot.call.rsplit(".", 1)[-1]
-        if slot.index == 0 and method[:1].islower() and call_role in (Role.KEY, Role.SECRET):
+        if (
+            slot.index == 0
+            and method[:1].islower()
+            and call_role in (Role.KEY, Role.SECRET)
+            and "and" not in name_words(method)
+        ):
             # A setter or builder step names its one argument: setSecretKey("…"),
-            # .apiSecret("…"); a constructor (HmacKeys(key, secret)) does not.
+            # .apiSecret("…"); a constructor (HmacKeys(key, secret)) does not, nor a call
+            # named for both (check_valid_api_and_secret(key, secret), setKeyAndSecret).
             return call_role
         if slot.index == 0:
             return Role.KEY
