@@ -48,7 +48,14 @@ GIT = ("git", "-c", "core.quotePath=false", "--no-replace-objects")
 # --format and --output ask for a report even of a clean commit: the full path writes it.
 REPORT_OPTIONS = frozenset({"--format", "--output"})
 VALUE_OPTIONS = frozenset(
-    {"--baseline", "--min-confidence", "--max-bytes", "--exclude-files", "--config"}
+    {
+        "--baseline",
+        "--min-confidence",
+        "--max-bytes",
+        "--exclude-files",
+        "--exclude-lines",
+        "--config",
+    }
     | REPORT_OPTIONS
 )
 FLAG_OPTIONS = frozenset(
