@@ -9,7 +9,7 @@ import json
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from binance_guard.fleet import discovery
 from testing import synthetic
 from testing.cli import run_cli
 from testing.fleet import KEYS, by_repo, env_file, fleet
-from testing.hostile_http import localhost_tls
+from testing.hostile_http import Behaviour, Hostile, answer, localhost_tls, serving
 from testing.services import GitHTTP, Request, https
 
 
@@ -361,3 +361,37 @@ def test_a_long_rate_limit_is_one_error_line_saying_when_it_ends(
     until = datetime.datetime.fromtimestamp(reset, datetime.UTC).strftime("%H:%M:%SZ")
     assert until in line and "test-token-123" not in proc.stdout + proc.stderr
     assert len(github.requests) == 2  # not hammered
+
+
+def _hostile_api(page: Callable[[str], Behaviour]) -> Hostile:
+    """A GitHub API answering every request with ``page(its own URL)``."""
+    hostile = Hostile(lambda wire: page(hostile.url)(wire))
+    return hostile
+
+
+def _discover(hostile: Hostile) -> str:
+    """The error discovery ends with against ``hostile``."""
+    with pytest.raises(discovery.GitHubError) as failure:
+        discovery.github_org("acme", hostile.url, "test-token-123")
+    return str(failure.value)
+
+
+def test_a_next_page_that_links_back_stops_at_once() -> None:
+    """A Link loop (page 2 -> page 2) is an error at the first repeat, not 10,000 pages."""
+    repos = [{"full_name": "acme/a", "clone_url": "https://127.0.0.1/acme/a.git"}]
+
+    def page(url: str) -> Behaviour:
+        return answer(200, repos, {"Link": f'<{url}/orgs/acme/repos?page=2>; rel="next"'})
+
+    with serving(_hostile_api(page)) as hostile:
+        message = _discover(hostile)
+        assert len(hostile.requests) == 2
+    assert "links back to a page already read" in message
+
+
+def test_a_page_of_more_repositories_than_asked_for_is_refused() -> None:
+    """per_page=100: a page listing more (a million small entries fit in 32 MiB, each page
+    anew) is not a GitHub's, and every one would become a repository to clone."""
+    repos = [{"clone_url": f"https://127.0.0.1/acme/{i}.git"} for i in range(101)]
+    with serving(_hostile_api(lambda url: answer(200, repos))) as hostile:
+        assert "more than 100 repositories" in _discover(hostile)

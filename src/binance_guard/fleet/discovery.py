@@ -131,6 +131,7 @@ def _next_link(header: str | None) -> str | None:
 
 
 MAX_PAGE_BYTES = 32 << 20  # a page of 100 repositories is about 0.5 MB
+PER_PAGE = 100  # what each page is asked for: a page with more is not GitHub's
 MAX_WAIT = 60.0  # seconds a rate-limited page waits to be asked again; longer is an error
 
 
@@ -197,7 +198,9 @@ def github_org(
 ) -> list[RepoSpec]:
     """Every repository of ``org`` (``GET /orgs/{org}/repos``, 100 a page, ``Link: next``)."""
     base = api_url.rstrip("/")
-    url: str | None = f"{base}/orgs/{urllib.parse.quote(org, safe='')}/repos?per_page=100&type=all"
+    url: str | None = (
+        f"{base}/orgs/{urllib.parse.quote(org, safe='')}/repos?per_page={PER_PAGE}&type=all"
+    )
     headers = {
         "Accept": "application/vnd.github+json",
         "X-GitHub-Api-Version": "2022-11-28",
@@ -207,11 +210,14 @@ def github_org(
         headers["Authorization"] = f"Bearer {token}"
     specs: list[RepoSpec] = []
     pages = waits = 0
+    read: set[str] = set()  # a Link loop would otherwise be read 10,000 times
     opener = urllib.request.build_opener(_SameOrigin)
     while url is not None:
         pages += 1
         if pages > 10_000:
             raise GitHubError("GitHub API: more than 10000 pages; stopping")
+        if url in read:
+            raise GitHubError("GitHub API: the next page links back to a page already read")
         if _origin(url) != _origin(base):
             raise _elsewhere("the next page on", url)
         request = urllib.request.Request(url, headers=headers)
@@ -246,6 +252,9 @@ def github_org(
             raise GitHubError(f"GitHub API unreachable: {shown(str(exc))}") from None
         if not isinstance(body, list):
             raise GitHubError("GitHub API: expected a list of repositories")
+        if len(body) > PER_PAGE:
+            raise GitHubError(f"GitHub API: a page of more than {PER_PAGE} repositories")
+        read.add(request.full_url)
         for repo in body:
             if not isinstance(repo, dict) or not isinstance(repo.get("clone_url"), str):
                 continue
