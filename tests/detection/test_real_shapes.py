@@ -735,3 +735,26 @@ def test_a_call_named_for_a_key_and_a_secret_takes_them_in_order(call: str) -> N
     the key first and the secret second, over one line or two."""
     text = f'# binance account check\n{call}("{key()}",\n    "{key()}")\n'
     assert blocking(scan(text, "modules.py")) == [(API_KEY, 2), (SECRET_KEY, 3)]
+
+
+def pay_secret() -> str:
+    """A Binance Pay merchant secret: lower-case letters and digits."""
+    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(64))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'CryptoJS.HmacSHA512(\n  payload,\n  "{v}"\n)',
+        "crypto.createHmac('sha512', '{v}').update(payload)",
+        'hex(hmac("sha512", payload.getBytes(), "{v}".getBytes()))',
+    ],
+)
+def test_the_key_argument_of_an_hmac_call_is_a_secret(call: str) -> None:
+    """An HMAC call's name says digest ('hmac', 'sha512'), but a literal passed to it is the
+    key it signs with: Binance Pay's merchant secret in its request signing."""
+    text = "// https://bpay.binanceapi.com/binancepay/openapi/v3/order\n" + call.format(
+        v=pay_secret()
+    )
+    findings = blocking(scan(text + "\n", "src/query.ts"))
+    assert [kind for kind, _ in findings] == [SECRET_KEY]

@@ -445,10 +445,12 @@ def label_role(lines: list[str]) -> tuple[Role, str] | None:
 
 def _signs_with(call: str) -> bool:
     """A call that makes a signature takes the secret it signs with: sign(secret, query),
-    generateSignature(uri, "<secret>"); verifySignature(…) takes a signature."""
+    generateSignature(uri, "<secret>"), HmacSHA512(payload, "<secret>"), createHmac('sha256',
+    "<secret>"); verifySignature(…) and compareHmac(…) take a signature."""
     words = name_words(call.rsplit(".", 1)[-1])
     return bool(words) and (
-        words[0] == "sign" or (words[0] in SIGNING_VERBS and "signature" in words)
+        words[0] in ("sign", "hmac")
+        or (words[0] in SIGNING_VERBS and ("signature" in words or "hmac" in words))
     )
 
 
