@@ -310,6 +310,51 @@ def test_parallel_readers_find_what_one_reader_finds(
     assert signalled  # the attribution walk may start before the blob pass ends
 
 
+def test_readers_started_afresh_while_a_thread_runs_find_the_same(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread (the progress bar's) makes forking unsafe: the readers are spawned instead."""
+    import threading
+
+    from binance_guard.history import scan as history_scan
+    from binance_guard.policy import Policy
+    from binance_guard.sources.objects import inventory
+
+    for i in range(3):
+        commit(repo, {f"f{i}.env": _env(K[i])})
+    stock = inventory(str(repo), None, 1 << 20)
+    monkeypatch.setattr(history_scan, "PARALLEL_MIN_BYTES", 0)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        parts = history_scan._scan_blobs(
+            str(repo), stock, Policy(), None, 2, lambda: None, lambda: None
+        )
+    finally:
+        stop.set()
+        thread.join()
+    assert len({oid for part in parts for oid in part.found}) == 3
+    assert sum(part.blobs for part in parts) == len(stock.blobs)
+
+
+def test_a_readers_error_is_raised_by_the_scan(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from binance_guard.history import scan as history_scan
+    from binance_guard.policy import Policy
+    from binance_guard.sources import git as git_source
+    from binance_guard.sources.objects import inventory
+
+    commit(repo, {"a.env": _env(K[0])})
+    stock = inventory(str(repo), None, 1 << 20)
+    monkeypatch.setattr(history_scan, "PARALLEL_MIN_BYTES", 0)
+    with pytest.raises(git_source.GitError):  # git cannot start in a directory that is gone
+        history_scan._scan_blobs(
+            str(tmp_path / "gone"), stock, Policy(), None, 2, lambda: None, lambda: None
+        )
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_jobs_flag_gives_the_same_report(repo: Path, jobs: str) -> None:
     for i in range(3):
