@@ -411,6 +411,28 @@ def test_key_in_an_annotated_tag_message(repo: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("reached_by", ["a tag of it", "refs/original"])
+def test_key_in_a_tag_no_refs_tags_ref_names(repo: Path, reached_by: str) -> None:
+    """A tag of a tag (`git tag -a outer inner`, inner deleted) pushes both messages, and git
+    filter-branch keeps old tags under refs/original/: both were called clean, exit 0."""
+    commit(repo, {"a.txt": "a\n"})
+    git(repo, "tag", "-a", "inner", "-m", f"BINANCE_API_KEY={K[5]}")
+    inner = git(repo, "rev-parse", "inner").strip()
+    date = git(repo, "for-each-ref", "--format=%(taggerdate:iso-strict)", "refs/tags/inner")
+    if reached_by == "a tag of it":
+        git(repo, "-c", "advice.nestedTag=false", "tag", "-a", "outer", "-m", "outer", "inner")
+        ref = "refs/tags/outer"
+    else:
+        ref = "refs/original/refs/tags/inner"
+        git(repo, "update-ref", ref, "inner")
+    git(repo, "tag", "-d", "inner")
+    code, doc = _history(repo)
+    finding = _by_path(doc)["(tag message)"]
+    assert (code, finding["commit"], finding["refs"]) == (1, inner, [ref])
+    assert finding["author"] == "Test Committer <committer@example.com>"
+    assert finding["date"] == date.strip()
+
+
 def test_a_file_of_many_keys_is_scanned_once_per_blob_not_once_per_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

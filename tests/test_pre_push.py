@@ -391,6 +391,16 @@ def test_plain_hook_force_push_checks_only_what_the_remote_lacks(plain: Plain) -
     _plain_blocked(plain.push("--force", "origin", "main"))
 
 
+def test_plain_hook_stops_a_tag_of_a_tag_whose_inner_message_holds_a_key(plain: Plain) -> None:
+    """Pushing `outer` sends the tag it tags too, message and all: that message went out."""
+    git(plain.repo, "tag", "-a", "inner", "-m", f"BINANCE_API_KEY={KEY}")
+    git(plain.repo, "-c", "advice.nestedTag=false", "tag", "-a", "outer", "-m", "ok", "inner")
+    git(plain.repo, "tag", "-d", "inner")
+    output = _plain_blocked(plain.push("origin", "outer"))
+    assert "(tag message)" in output
+    assert plain.remote_rev("refs/tags/outer") is None
+
+
 def test_pre_push_rejects_malformed_input(plain: Plain) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "binance_guard", "pre-push", "origin", str(plain.remote)],

@@ -850,6 +850,19 @@ def test_key_only_in_a_tag_message_is_scrubbed(tmp_path: Path) -> None:
     assert "K[9]" not in _secrets_in(_reachable_objects(repo))
 
 
+def test_key_only_in_a_tag_of_a_tag_is_scrubbed(tmp_path: Path) -> None:
+    """The inner tag's message was never scanned (nothing to scrub, exit 0), and a ref to a
+    tag of a tag was refused as pointing 'at a file or tree'."""
+    repo = _one_key_repo(tmp_path / "nested")
+    git(repo, "tag", "-a", "inner", "-m", f"release with BINANCE_API_KEY={K[10]}")
+    git(repo, "-c", "advice.nestedTag=false", "tag", "-a", "outer", "-m", "outer", "inner")
+    git(repo, "tag", "-d", "inner")
+    proc = _cli("scrub", "--in-place", "--yes", str(repo))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 secret(s) to remove" in proc.stdout
+    assert not _secrets_in(_reachable_objects(repo))
+
+
 # --- at a terminal ----------------------------------------------------------------------------
 
 

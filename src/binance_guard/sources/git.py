@@ -432,11 +432,21 @@ def refs(repo: str) -> dict[str, str]:
 
 
 def refs_to_non_commits(repo: str) -> list[str]:
+    """Refs that reach no commit: to a tree or a blob, directly or through tags."""
     out = run(
         ["for-each-ref", "--format=%(refname) %(objecttype) %(*objecttype)"], cwd=repo
     ).decode()
     rows = [line.split(" ") for line in out.splitlines()]
-    return [row[0] for row in rows if (row[2] or row[1]) not in ("commit", "")]
+    kinds = {row[0]: row[2] or row[1] for row in rows}
+    nested = [ref for ref, kind in kinds.items() if kind == "tag"]  # %(*...) peels one tag
+    if nested:
+        peeled = run(
+            ["cat-file", "--batch-check=%(objecttype)"],
+            cwd=repo,
+            stdin="".join(f"{ref}^{{}}\n" for ref in nested).encode(),
+        ).decode()
+        kinds.update(zip(nested, peeled.split(), strict=True))
+    return [ref for ref, kind in kinds.items() if kind != "commit"]
 
 
 def reachable_objects(repo: str, revs: Sequence[str]) -> set[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Generator, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
 
 from binance_guard.record import field, record
 from binance_guard.regex import compile_now
@@ -283,26 +284,53 @@ class TagMessage:
 
 
 def tag_messages(repo: str) -> Iterator[TagMessage]:
-    """Messages of annotated tags: pushed with ``--tags``, and no commit holds them."""
+    """Messages of the annotated tags the refs reach: pushed with ``--tags``, and no commit
+    holds them. Those under other refs too (``refs/original/`` of git filter-branch, a
+    remote's tags fetched elsewhere), and a tag of a tag, whose own ref may be gone."""
     files = git.ref_files(repo)
-    if files is not None and not any(name.startswith(b"refs/tags/") for name, _ in files.refs):
-        return  # no tag: no git to start (a fleet asks this of every repository)
+    if files is not None and all(name.startswith(b"refs/heads/") for name, _ in files.refs):
+        return  # git refuses a tag object under refs/heads/: no git to start (fleet asks)
     out = git.run(
         [
             "for-each-ref",
-            "--format=%01%(objecttype)%00%(objectname)%00%(refname)%00"
-            "%(taggername) %(taggeremail)%00%(taggerdate:iso-strict)%00%(contents)",
-            "refs/tags",
+            "--format=%(if:equals=tag)%(objecttype)%(then)%01tag%00%(objectname)%00%(refname)"
+            "%00%(taggername) %(taggeremail)%00%(taggerdate:iso-strict)%00%(*objecttype)"
+            "%00%(*objectname)%00%(contents)%(end)",
         ],
         cwd=repo,
     )
+    nested: dict[str, str] = {}  # a tag a tag points at -> a ref that reaches it
     for entry in _TAG_RECORD.split(out)[1:]:
-        kind, oid, ref, tagger, date, text = entry.split(b"\x00", 5)
-        if kind == b"tag":
-            yield TagMessage(
-                oid.decode(),
-                os.fsdecode(ref),
-                tagger.decode("utf-8", "replace"),
-                date.decode(),
-                text,
-            )
+        _, oid, ref, tagger, date, inner_kind, inner, text = entry.split(b"\x00", 7)
+        yield TagMessage(
+            oid.decode(),
+            os.fsdecode(ref),
+            tagger.decode("utf-8", "replace"),
+            date.decode(),
+            text,
+        )
+        if inner_kind == b"tag":
+            nested.setdefault(inner.decode(), os.fsdecode(ref))
+    seen: set[str] = set()
+    while nested.keys() - seen:
+        raw = git.blob_contents(sorted(nested.keys() - seen), cwd=repo)
+        seen.update(nested)
+        for oid, data in raw.items():
+            message, target = _tag_object(oid, nested[oid], data)
+            yield message
+            if target is not None:
+                nested.setdefault(target, nested[oid])
+
+
+def _tag_object(oid: str, ref: str, raw: bytes) -> tuple[TagMessage, str | None]:
+    """A tag object's message as ``for-each-ref`` gives it, and the tag it points at if any."""
+    head, _, text = raw.partition(b"\n\n")
+    fields = dict(line.split(b" ", 1) for line in head.split(b"\n") if b" " in line)
+    tagger, date = b"", ""
+    if b"tagger" in fields:
+        tagger, stamp, zone = fields[b"tagger"].rsplit(b" ", 2)
+        offset = (1 if zone[:1] == b"+" else -1) * (int(zone[1:3]) * 60 + int(zone[3:5]))
+        when = datetime.fromtimestamp(int(stamp), timezone(timedelta(minutes=offset)))
+        date = when.isoformat()
+    target = fields[b"object"].decode() if fields.get(b"type") == b"tag" else None
+    return TagMessage(oid, ref, tagger.decode("utf-8", "replace"), date, text), target
