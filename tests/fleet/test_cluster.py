@@ -144,9 +144,9 @@ def test_a_killed_run_resumes_without_rescanning_finished_work(org: Path, tmp_pa
     assert found(resumed) == EXPECTED
 
 
-@pytest.fixture
-def banner() -> Iterator[str]:
-    """tcp://127.0.0.1:PORT where something other than Dask answers first (as sshd does)."""
+def _not_dask(greeting: bytes) -> Iterator[str]:
+    """tcp://127.0.0.1:PORT where something other than Dask accepts connections and sends
+    ``greeting`` (as sshd does), or nothing at all, and keeps them open."""
     server = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
 
@@ -158,7 +158,7 @@ def banner() -> Iterator[str]:
                 except OSError:
                     return
                 with conn:
-                    conn.sendall(b"SSH-2.0-OpenSSH_9.6p1 Debian-3\r\n")
+                    conn.sendall(greeting)
                     stop.wait()
 
     threading.Thread(target=serve, daemon=True).start()
@@ -167,13 +167,32 @@ def banner() -> Iterator[str]:
     server.close()
 
 
-@pytest.mark.parametrize("address", ["nonsense", "tcp://127.0.0.1:port", "banner"])
+@pytest.fixture
+def sshd() -> Iterator[str]:
+    yield from _not_dask(b"SSH-2.0-OpenSSH_9.6p1 Debian-3\r\n")
+
+
+@pytest.fixture
+def silent() -> Iterator[str]:
+    yield from _not_dask(b"")
+
+
+@pytest.mark.parametrize("address", ["nonsense", "tcp://127.0.0.1:port", "sshd", "silent"])
 def test_a_scheduler_that_is_not_there_is_one_error_line(
-    tmp_path: Path, address: str, banner: str
+    tmp_path: Path, address: str, request: pytest.FixtureRequest
 ) -> None:
-    address = banner if address == "banner" else address
+    if not address.startswith(("nonsense", "tcp")):
+        address = request.getfixturevalue(address)
     repo = synthetic.repository(tmp_path / "r", "r", 2, 1)
-    proc = run_cli("fleet", "--cache-dir", str(tmp_path / "c"), "--scheduler", address, str(repo))
+    proc = run_cli(
+        "fleet",
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--scheduler",
+        address,
+        str(repo),
+        env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"},
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     (line,) = proc.stderr.splitlines()
     assert line.startswith(f"binance-guard: error: --scheduler {address}: cannot connect to a")

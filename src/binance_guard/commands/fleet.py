@@ -39,6 +39,30 @@ LOCAL_CONFIG = {
 }
 
 
+def _connect(scheduler: str) -> Client:
+    """A client of the cluster, within Dask's connect timeout (30 s unless configured):
+    distributed's Client waits for the scheduler's handshake with no deadline, so one
+    handshake goes first, with one (an endpoint that accepts and never answers hung)."""
+    import asyncio
+
+    import dask
+    from dask.utils import parse_timedelta
+    from distributed import Client
+    from distributed.comm.core import connect
+
+    seconds = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s")
+
+    async def handshake() -> None:
+        try:
+            comm = await asyncio.wait_for(connect(scheduler, timeout=seconds), seconds)
+        except TimeoutError:
+            raise OSError(f"no answer within {seconds:g} s") from None
+        await comm.close()
+
+    asyncio.run(handshake())
+    return Client(scheduler, timeout=seconds)
+
+
 @contextlib.contextmanager
 def cluster(scheduler: str | None, workers: int | None) -> Iterator[Client]:
     """An existing cluster, or a local one sized to the machine for the command's lifetime."""
@@ -52,7 +76,7 @@ def cluster(scheduler: str | None, workers: int | None) -> Iterator[Client]:
         ) from None
     if scheduler:
         try:
-            client = Client(scheduler, timeout="30s")
+            client = _connect(scheduler)
         # Not only OSError: a malformed address is a ValueError, and whatever else answers
         # there (an SSH banner, a web server) fails the handshake with any error at all.
         except Exception as exc:
