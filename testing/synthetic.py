@@ -66,3 +66,8 @@ def fork(source: Path, path: Path, name: str, commits: int = 1, files: int = 1) 
     subprocess.run(["git", "clone", "-q", "--bare", str(source), str(path)], check=True)
     _import(path, _commits(name, 10_000, commits, files, {}, "refs/heads/main^0"))
     return path
+
+
+def add_commit(path: Path, name: str, bot_env: str) -> None:
+    """One more commit on main of a repository made here, writing config/bot.env."""
+    _import(path, _commits(name, 20_000, 1, 1, {20_000: bot_env}, "refs/heads/main^0"))

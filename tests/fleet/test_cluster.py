@@ -214,3 +214,28 @@ def test_a_repository_that_cannot_be_fetched_keeps_its_known_findings(
     assert found(down, "known") == found(first) == EXPECTED
     assert down["summary"]["findings"] == {"new": 0, "unchanged": 0, "gone": 0, "known": 6}
     assert {k["redacted"] for k in down["keys"]} == {k["redacted"] for k in first["keys"]}
+
+
+def test_two_runs_at_once_on_one_cache_both_report_everything(org: Path, tmp_path: Path) -> None:
+    """Both clone the same mirrors (a lock each), scan and record the same blobs (SQLite, WAL)
+    and, after a new key, fetch the same mirror: each report is whole either way."""
+    cache, listing = tmp_path / "cache", tmp_path / "repos.txt"
+    expected = EXPECTED
+    with git_daemon(org) as url:
+        listing.write_text("".join(f"{url}/{p.name}\n" for p in _repos(org)))
+        for again in (False, True):
+            procs = [_start(cache, "--from", str(listing), "--workers", "1") for _ in range(2)]
+            docs = []
+            for proc in procs:
+                out, err = proc.communicate(timeout=600)
+                assert proc.returncode == 1, err + out
+                docs.append(json.loads(out))
+            for doc in docs:
+                assert {r["status"] for r in doc["repos"]} <= {"complete", "unchanged"}
+                assert found(doc) == expected
+            if not again:
+                synthetic.add_commit(org / "b05", "b05", env_file(KEYS[2]))
+                expected = EXPECTED | {("b05", 2, "config/bot.env")}
+    # The new key is new to one of the two runs (whichever recorded it first).
+    assert ("b05", 2, "config/bot.env") in found(docs[0], "new") | found(docs[1], "new")
+    assert _stored_blobs(cache) == len(unique_blobs(*_repos(org)))
