@@ -67,7 +67,7 @@ def fleet(
     )
     for key in KEYS:
         assert key not in proc.stdout + proc.stderr
-    assert proc.returncode in code, proc.stderr
+    assert proc.returncode in code, proc.stderr + proc.stdout[:6000]
     assert "Traceback" not in proc.stderr, proc.stderr
     document: dict[str, Any] = json.loads(proc.stdout)
     document["exit"] = proc.returncode
