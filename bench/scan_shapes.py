@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from binance_guard.detection import context, scanner
+from binance_guard.detection import scanner
 from binance_guard.detection.prefilter import alnum_runs
-from testing.shapes import SHAPES
+from testing.shapes import SHAPES, forget_memos
 
 MB = 1_000_000
 
@@ -35,7 +35,7 @@ MB = 1_000_000
 def _median(run: Callable[[bytes], object], data: bytes, runs: int) -> float:
     times = []
     for _ in range(runs):
-        _forget()
+        forget_memos()
         start = time.process_time()
         run(data)
         times.append(time.process_time() - start)
@@ -44,11 +44,6 @@ def _median(run: Callable[[bytes], object], data: bytes, runs: int) -> float:
 
 def _scan(data: bytes) -> object:
     return scanner.scan_bytes(data, "bundle.js")
-
-
-def _forget() -> None:
-    for memo in (scanner._slot_after, scanner._value_verdict, context.classify_name):
-        memo.cache_clear()
 
 
 def main() -> int:

@@ -8,11 +8,21 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from binance_guard.detection import context, scanner
 from testing.keys import fake_hex_key, fake_key
 
 # Distinct values, cycled: more than pairing looks ahead at, and cheap to build.
 KEYS = [fake_key(i) for i in range(101)]
 HEX_KEYS = [fake_hex_key(i) for i in range(101)]
+
+
+def forget_memos() -> None:
+    """Forget what the scanner memoises (bounded, 2,048 judgements each), so that every
+    measured scan is a first scan of its bytes: a repeated scan of a small input hits the
+    memos for all its values while a large one cycles through them, a growth that is no
+    property of the scanner."""
+    for memo in (scanner._slot_after, scanner._value_verdict, context.classify_name):
+        memo.cache_clear()
 
 
 def _key(i: int) -> str:
