@@ -758,3 +758,34 @@ def test_the_key_argument_of_an_hmac_call_is_a_secret(call: str) -> None:
     )
     findings = blocking(scan(text + "\n", "src/query.ts"))
     assert [kind for kind, _ in findings] == [SECRET_KEY]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'secret = b"{v}"',  # Python bytes, raw, f- and u-strings
+        "secret = rb'{v}'",
+        'secret = f"{v}"',
+        'secret = u"{v}"',
+        'pub static secret: &\'static str = "{v}";',  # Rust lifetime, raw string
+        'let secret: &\'a str = "{v}";',
+        'let secret = r#"{v}"#;',
+        'var secret = @"{v}";',  # C# verbatim and interpolated
+        'string secret = $"{v}";',
+        "secret=$'{v}'",  # shell ANSI-C quoting
+        'std::string secret = R"({v})";',  # C++ raw string
+        "secret = ~s({v})",  # Elixir sigil
+        'val secret: String? = "{v}"',  # Kotlin nullable, TypeScript optional
+        'secret?: string = "{v}"',
+    ],
+)
+@pytest.mark.parametrize(("name", "kind"), [("api_key", API_KEY), ("api_secret", SECRET_KEY)])
+def test_a_string_literals_opener_is_not_its_name(line: str, name: str, kind: str) -> None:
+    """The letters glued to a literal's quote (``b"…"``, ``@"…"``, ``r#"…"#``) or a type's
+    lifetime and optional mark were taken for the value's name: a lone secret became an API
+    key at medium confidence (``assigned to 'b'``), a key and secret could swap."""
+    text = f"# binance\n{line.replace('secret', name).format(v=key())}\n"
+    findings = scan(text, "bot/settings.txt")
+    assert blocking(findings) == [(kind, 2)]
+    assert findings[0].confidence == Confidence.HIGH
+    assert f"assigned to '{name}'" in findings[0].reasons

@@ -56,6 +56,12 @@ REGISTRY_WORDS = frozenset(
 # A string first argument short enough to be a name (a 64-character key never is).
 FIRST_STRING_RE = compile_now(r"""^\s*["'](-{0,2}[A-Za-z_][\w.\-]{0,47})["']\s*,""")
 QUOTES_AND_ESCAPES = " \t\"'`\\"
+# A string literal's opener glued to its quote (Python b"…" rb'…' f"…", C# @"…" $"…", shell
+# $'…', Rust r#"…"#, C++ R"(…)", Elixir ~s(…)): its letters are not the value's name.
+LITERAL_OPENER_RE = compile_now(
+    r"""(?<![\w$@#])(?:(?:[bBrRuUfF]{1,2}|[@$]{1,2})["']{1,3}|b?r#+"|R"[^\s()\\"]{0,16}\(|~[a-zA-Z]["'(\[{<|/])$"""
+)
+LITERAL_OPENER_MAX = 24  # searched in the last characters only: an end anchor retries each one
 CALL_SYNTAX_RE = compile_now(r"[()\[\]{},;]")
 NAME_START_RE = compile_now(r"[A-Za-z_]")
 # C# auto-property accessors between a name and its initialiser: ``Key { get; set; } = …``.
@@ -285,11 +291,16 @@ def _assigned(before: str) -> Slot:
     """``name = `` / ``"name": `` / ``name => ``: the name left of the operator, skipping a
     type annotation (``API_SECRET: str =``, ``const k: string =``, ``var k string =``)."""
     # "]" closes a subscript; "*" closes Markdown emphasis (``- **API Key**: `…```).
-    head = ASSIGNMENT_END_RE.sub("", before).rstrip(QUOTES_AND_ESCAPES + "]*")
+    head = ASSIGNMENT_END_RE.sub("", before).rstrip(QUOTES_AND_ESCAPES + "]*?")
     head = ACCESSORS_RE.sub("", head)
     match = name_at_end(head)
     if match and match.group(1).lstrip("&").lower() in TYPE_WORDS:
-        match = name_at_end(head[: match.start()].rstrip(" \t:&"))
+        # ``key: &'static str``, ``apiKey?: string``: the lifetime and the optional mark too.
+        rest = head[: match.start()].rstrip(" \t")
+        lifetime = rest.rfind("'")
+        if lifetime > 0 and rest[lifetime - 1] == "&" and rest[lifetime + 1 :].isidentifier():
+            rest = rest[:lifetime]
+        match = name_at_end(rest.rstrip(" \t:&?"))
     if match is None or not _plausible_name(match.group(1)):
         return Slot()
     label = LABEL_WORD_RE.search(head, 0, match.start())
@@ -306,7 +317,9 @@ def _assigned(before: str) -> Slot:
 def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
     """Find what a value at ``line[column:]`` is bound to, from at most LOOKBEHIND
     characters before it."""
-    before = line[max(0, column - LOOKBEHIND) : column].rstrip(QUOTES_AND_ESCAPES)
+    raw = line[max(0, column - LOOKBEHIND) : column]
+    opener = LITERAL_OPENER_RE.search(raw, max(0, len(raw) - LITERAL_OPENER_MAX))
+    before = (raw[: opener.start()] if opener else raw).rstrip(QUOTES_AND_ESCAPES)
     if before.endswith(FALLBACK_ENDINGS) and FALLBACK_END_RE.search(before):
         # API_SECRET = process.env.API_SECRET?.trim() || '…', key = os.getenv("K") or "…":
         # a default is named by what it is the default of.
