@@ -206,6 +206,35 @@ def test_a_name_holding_a_secret_is_refused(tmp_path: Path, where: str) -> None:
     assert not list(tmp_path.glob("*.bundle")) and not list(tmp_path.glob("*.scrubbed-*"))
 
 
+@pytest.mark.parametrize("in_place", [False, True])
+def test_git_dir_in_the_environment_is_refused(tmp_path: Path, in_place: bool) -> None:
+    """GIT_DIR reached the git of scrub's own repositories: the backup's `git init` and
+    `update-ref` ran on the user's repository (failing on its existing refs), and a dry run
+    pointed git-filter-repo at the user's history, stopped only by its fresh-clone check."""
+    repo = _repo(tmp_path / "repo")
+    refs = _refs(repo)
+    mode = ["--in-place", "--yes"] if in_place else []
+    proc = _cli("scrub", *mode, str(repo), env={"GIT_DIR": str(repo / ".git")})
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "error: GIT_DIR set" in proc.stderr
+    assert "env -u GIT_DIR binance-guard scrub PATH" in proc.stderr
+    assert _refs(repo) == refs and sorted(p.name for p in tmp_path.iterdir()) == ["repo"]
+
+
+def test_a_submodule_is_named_as_not_scrubbed(tmp_path: Path) -> None:
+    """A key in a submodule's repository is not this repository's history: 'nothing to
+    scrub' says which submodule it did not look into."""
+    sub = _repo(tmp_path / "sub")
+    top = make_repo(tmp_path / "top")
+    git(top, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "lib")
+    git(top, "commit", "-q", "-m", "add lib")
+    proc = _cli("scrub", "--in-place", "--yes", str(top))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "note: lib: submodule (gitlink) not followed; scan it separately" in proc.stdout
+    assert "nothing to scrub" in proc.stdout
+    assert K[0] in git(sub, "show", "HEAD:.env")  # the submodule's key is where it was
+
+
 def test_a_worktree_whose_directory_is_gone_is_pruned_not_removed(tmp_path: Path) -> None:
     """Deleted with rm -rf, a worktree stays registered (HEAD and index under .git/worktrees)
     until pruned: the refusal says which command forgets it, and then the scrub runs."""

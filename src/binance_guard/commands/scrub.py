@@ -21,7 +21,7 @@ from binance_guard.report.sanitize import terminal
 from binance_guard.scrub import Interrupted, ScrubError
 from binance_guard.scrub.journal import clean_stale_temp, refuse_after_interruption
 from binance_guard.scrub.journal import rollback as roll_back
-from binance_guard.scrub.preflight import preflight
+from binance_guard.scrub.preflight import preflight, refuse_repository_environment
 from binance_guard.scrub.proof import Outcome
 from binance_guard.scrub.run import push_remote, scrub
 
@@ -56,6 +56,7 @@ def run(
     rollback: bool,
     allow_incomplete: bool,
 ) -> int:
+    refuse_repository_environment()
     clean_stale_temp()
     try:
         if rollback:
@@ -101,6 +102,10 @@ def _run(
             "(fetch or repair the missing objects, or pass --allow-incomplete)"
         )
     findings = _selected_findings(findings_file, history.findings)
+    # What history did not follow (a submodule's own repository) is not scrubbed either.
+    noting = _printer(history.findings, sys.stdout)
+    for note in history.notes:
+        noting(f"note: {note}")
     if not findings:
         print("binance-guard: no secrets in history: nothing to scrub.")
         return EXIT_CLEAN

@@ -25,6 +25,31 @@ IN_PROGRESS = {
 }
 
 
+# Variables that point git at a repository other than the one its directory holds.
+REPOSITORY_ENV = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_NAMESPACE",
+)
+
+
+def refuse_repository_environment() -> None:
+    """scrub runs git in repositories of its own too (the backup's, a mirror clone): a
+    GIT_DIR set for the user's repository points those at it, and so the dry run's
+    git-filter-repo at the user's history (only its own fresh-clone check stopped it)."""
+    named = [name for name in REPOSITORY_ENV if name in os.environ]
+    if named:
+        unset = " ".join(f"-u {name}" for name in named)
+        raise ScrubError(
+            f"{', '.join(named)} set (as in a git hook or a --git-dir alias): scrub would run "
+            "the git of its backup and mirror clone against that repository; name the "
+            f"repository instead: env {unset} binance-guard scrub PATH {NOTHING_CHANGED}"
+        )
+
+
 def _version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text.split(".")[:2] if p.isdigit())
 
