@@ -47,6 +47,17 @@ def test_init_writes_everything_then_changes_nothing(repo: Path) -> None:
     assert run_cli("scan", ".", cwd=repo).returncode == 0  # the settings file is valid
 
 
+def test_a_different_rev_is_said_not_silently_kept(repo: Path) -> None:
+    """--rev (or a newer install) on a configuration that already runs both hooks changed
+    nothing and said only 'kept'."""
+    _init(repo)
+    assert "pins binance-guard" not in _init(repo).stdout
+    newer = "89abcdef" * 5
+    again = _init(repo, "--rev", newer)
+    assert f"pins binance-guard at rev {REV}, not {newer}: edit its rev: line" in again.stdout
+    assert yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())["repos"][0]["rev"] == REV
+
+
 def test_gitignore_ignores_key_files_but_not_examples(repo: Path) -> None:
     write(repo, ".gitignore", "node_modules/")  # no final newline: kept, extended
     _init(repo)

@@ -191,6 +191,17 @@ class _Init:
         }
         if set(HOOK_IDS) <= set(present):
             self.done.append(f"kept {name}: it already runs both binance-guard hooks")
+            pins = [
+                (r.get("rev"), {h.get("id") for h in _list(r.get("hooks")) if isinstance(h, dict)})
+                for r in repos
+                if isinstance(r, dict)
+            ]
+            pinned = {str(r) for r, hooks in pins if hooks & set(HOOK_IDS)}
+            if pinned - {rev}:  # --rev, or a newer install: it must not pass unheard
+                self.left.append(
+                    f"{name} pins binance-guard at rev {', '.join(sorted(pinned))}, not {rev}: "
+                    "edit its rev: line"
+                )
             if baseline and any("--baseline" not in present[h] for h in HOOK_IDS):
                 self.left.append(f"add `args: [--baseline, {baseline}]` to both hooks in {name}")
             return
