@@ -275,3 +275,29 @@ def test_a_large_blob_that_may_hold_a_key_leaves_its_repository_incomplete(tmp_p
     doc = fleet(cache, "--max-bytes", "5000", org, code=(1,))
     assert by_repo(doc)["logs"]["status"] == "complete"
     assert found(doc) == {("logs", 0, "bot.env"), ("logs", 1, "bot.log")}
+
+
+def test_ssh_urls_clone_through_the_users_ssh_command(tmp_path: Path) -> None:
+    """ssh:// and git@host:path go through the ssh command the user chose (a deploy key, a
+    jump host): here a GIT_SSH_COMMAND that runs the remote git command locally. Another
+    run with it in core.sshCommand instead reaches it too."""
+    repos = make_fleet(tmp_path / "org")
+    log = tmp_path / "ssh.log"
+    ssh = tmp_path / "bin" / "ssh"
+    ssh.parent.mkdir()
+    ssh.write_text(f'#!/bin/sh\necho "$@" >> {log}\nfor last; do :; done\nexec sh -c "$last"\n')
+    ssh.chmod(0o755)
+    urls = (f"ssh://git.example{repos['alpha']}", f"git@git.example:{repos['delta']}")
+    doc = fleet(tmp_path / "cache", *urls, env={"GIT_SSH_COMMAND": str(ssh)})
+    assert {r["status"] for r in doc["repos"]} == {"complete"}
+    assert found(doc) == ALPHA_KEYS | {
+        ("delta", 0, "vendor/bot.env"),
+        ("delta", 5, "vendor/bot.env"),
+    }
+    assert log.read_text().count("git.example") == 2
+
+    config = tmp_path / "gitconfig"
+    config.write_text(f"[core]\n\tsshCommand = {ssh}\n")
+    doc = fleet(tmp_path / "cache2", *urls, env={"GIT_CONFIG_GLOBAL": str(config)})
+    assert {r["status"] for r in doc["repos"]} == {"complete"}
+    assert log.read_text().count("git.example") == 4

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import functools
 import hashlib
 import os
 import re
@@ -21,11 +22,8 @@ from binance_guard.fleet.discovery import TOKEN_ENV, RepoSpec
 from binance_guard.sources import git
 
 # Never wait for a password or a host key prompt: a fleet runs unattended.
-GIT_ENV = {
-    "GIT_TERMINAL_PROMPT": "0",
-    "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=30",
-    "GIT_ASKPASS": "true",
-}
+GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
+SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30"
 # Give up on a stalled transfer instead of hanging the run.
 NETWORK_CONFIG = [("http.lowSpeedLimit", "1000"), ("http.lowSpeedTime", "60")]
 
@@ -47,6 +45,18 @@ def locked(mirror: str) -> Iterator[None]:
         os.close(fd)
 
 
+@functools.cache
+def _users_ssh() -> bool:
+    """Whether the user chose how git runs ssh (GIT_SSH_COMMAND, GIT_SSH, core.sshCommand: a
+    deploy key, a jump host): theirs is kept, where ours would override it."""
+    if os.environ.get("GIT_SSH_COMMAND") or os.environ.get("GIT_SSH"):
+        return True
+    try:
+        return bool(git.run(["config", "--get", "core.sshCommand"], cwd="/").strip())
+    except git.GitError:  # not set
+        return False
+
+
 def _env(source: str, auth: bool) -> dict[str, str]:
     """Settings travel in the environment: the token never in argv, and only to the
     source's own host. With the token, redirects are not followed: after one, git sends the
@@ -61,6 +71,8 @@ def _env(source: str, auth: bool) -> dict[str, str]:
             ("http.followRedirects", "false"),
         ]
     env = {**GIT_ENV, "GIT_CONFIG_COUNT": str(len(config))}
+    if not _users_ssh():
+        env["GIT_SSH_COMMAND"] = SSH_COMMAND
     for index, (key, value) in enumerate(config):
         env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
     return env
