@@ -262,12 +262,14 @@ TOKEN_SIGNING_MARKERS = (b"fastapi", b"hs256", b"access_token_expire", b"jwt", b
 # A blockchain wallet's private key is 64 hex characters too: named as a private key (or a
 # wallet's) in a file that holds a 0x address or drives web3, it signs transactions on BNB
 # Chain or Ethereum, not Binance API requests.
-WALLET_KEY_WORDS = frozenset({"private", "privkey", "pk", "wallet", "mnemonic", "seed"})
+WALLET_KEY_WORDS = frozenset({"private", "privkey", "priv", "pk", "wallet", "mnemonic", "seed"})
 WALLET_MARKERS_RE = compile_later(
     rb"(?<![0-9A-Za-z])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])|web3|ethers|eth_account"
     # BNB Beacon Chain and BSC: nodes under binance.org (the exchange's API is binance.com),
-    # bech32 bnb1/tbnb1 addresses, a wallet's mnemonic.
-    rb"|binance\.org|(?<![0-9A-Za-z])t?bnb1[02-9ac-hj-np-z]{38}(?![0-9a-z])|mnemonic"
+    # bech32 bnb1/tbnb1 addresses and bva1 validators, its DEX SDKs (com.binance.dex,
+    # BinanceDexApiClientFactory), a wallet's mnemonic.
+    rb"|binance\.org|(?<![0-9A-Za-z])t?(?:bnb|bva)1[02-9ac-hj-np-z]{38}(?![0-9a-z])|mnemonic"
+    rb"|binance\.dex|BinanceDex"
 )
 
 # Attribute names that say nothing about what a value is (``<input value="…">``): the label

@@ -107,7 +107,7 @@ _TAG_RE = compile_later(r"<[^<>]*>")
 _INDENT_MAX = 64
 FENCED_VALUES_MAX = 4  # a key and its secret, or two such pairs, pasted in one code block
 SERVICE_ACCOUNT_LOOKBACK = 512
-_WALLET_SIGNS = "0x or bnb1 addresses, web3 or a BNB Chain node here"
+_WALLET_SIGNS = "0x, bnb1 or bva1 addresses, web3, a BNB Chain node or SDK here"
 
 
 @record()
