@@ -91,13 +91,13 @@ def drip(prefix: bytes, byte: bytes = b" ", every: float = 0.05) -> Behaviour:
     return behave
 
 
-def flood(headers: dict[str, str] | None = None) -> Behaviour:
-    """A 200 whose body never ends (or is declared huge): 64 KiB blocks as fast as the client
-    takes them."""
+def flood(headers: dict[str, str] | None = None, status: int = 200) -> Behaviour:
+    """An answer whose body never ends (or is declared huge): 64 KiB blocks as fast as the
+    client takes them."""
     block = b" " * 65536
 
     def behave(wire: Wire) -> None:
-        wire.write(head(200, headers) + b"{")
+        wire.write(head(status, headers) + b"{")
         while wire.pause(0):
             wire.write(block)
 

@@ -19,7 +19,17 @@ from binance_guard.fleet import discovery
 from testing import synthetic
 from testing.cli import run_cli
 from testing.fleet import KEYS, by_repo, env_file, fleet
-from testing.hostile_http import Behaviour, Hostile, answer, localhost_tls, serving
+from testing.hostile_http import (
+    Behaviour,
+    Hostile,
+    answer,
+    drip,
+    flood,
+    hang,
+    head,
+    localhost_tls,
+    serving,
+)
 from testing.services import GitHTTP, Request, https
 
 
@@ -395,3 +405,36 @@ def test_a_page_of_more_repositories_than_asked_for_is_refused() -> None:
     repos = [{"clone_url": f"https://127.0.0.1/acme/{i}.git"} for i in range(101)]
     with serving(_hostile_api(lambda url: answer(200, repos))) as hostile:
         assert "more than 100 repositories" in _discover(hostile)
+
+
+@pytest.mark.parametrize(
+    "behaviour",
+    [
+        pytest.param(drip(head(200) + b"[", b" "), id="body-drip"),
+        pytest.param(drip(b"HTTP/1.1 200 OK\r\nX-Slow: ", b"a"), id="header-drip"),
+        pytest.param(hang, id="no-answer"),
+    ],
+)
+def test_a_slow_page_cannot_outlast_its_deadline(
+    behaviour: Behaviour, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A byte every 50 ms resets any per-read timeout: only a deadline on the whole page
+    ends it. A correctness bound, not a benchmark: a 1 s page is over long before 20 s."""
+    monkeypatch.setattr(discovery, "PAGE_DEADLINE", 1.0)
+    messages: list[str] = []
+    with serving(Hostile(behaviour)) as hostile:
+        done = threading.Thread(target=lambda: messages.append(_discover(hostile)), daemon=True)
+        done.start()
+        done.join(20.0)
+        assert hostile.requests
+    assert messages == ["GitHub API: no complete page within 1 s"]
+
+
+def test_an_error_page_that_never_ends_is_read_no_further_than_its_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An error's body holds GitHub's one-line message: a flood is not read to the end."""
+    monkeypatch.setattr(discovery, "PAGE_DEADLINE", 5.0)
+    with serving(Hostile(flood(status=404))) as hostile:
+        message = _discover(hostile)
+    assert message == "GitHub API 404 for organisation acme: "

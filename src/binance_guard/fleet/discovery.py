@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import http.client
 import json
 import os
 import re
+import socket
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator
-from typing import IO
+from typing import IO, Any
 
 from binance_guard.errors import GuardError, UsageError
+from binance_guard.net import DeadlineSocket, Expired
 from binance_guard.regex import compile_now
 from binance_guard.report.redact import strip_credentials
 from binance_guard.report.sanitize import shown
@@ -131,7 +134,9 @@ def _next_link(header: str | None) -> str | None:
 
 
 MAX_PAGE_BYTES = 32 << 20  # a page of 100 repositories is about 0.5 MB
+MAX_ERROR_BYTES = 64 << 10  # an error's body: GitHub's message and a documentation link
 PER_PAGE = 100  # what each page is asked for: a page with more is not GitHub's
+PAGE_DEADLINE = 120.0  # seconds for a page, redirects included: GitHub answers in about one
 MAX_WAIT = 60.0  # seconds a rate-limited page waits to be asked again; longer is an error
 
 
@@ -174,6 +179,68 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+class _Page:
+    """One page's exchanges (a redirect is another), every send and receive bounded by one
+    deadline: a byte every few seconds resets a socket's timeout, and would hang the run."""
+
+    def __init__(self) -> None:
+        self.ends = time.monotonic() + PAGE_DEADLINE
+        self.sockets: list[socket.socket] = []
+
+    def opener(self) -> urllib.request.OpenerDirector:
+        return urllib.request.build_opener(_SameOrigin, _HTTP(self), _HTTPS(self))
+
+    def remaining(self) -> float:
+        remaining = self.ends - time.monotonic()
+        if remaining <= 0:
+            raise Expired
+        return remaining
+
+    def bound(self, sock: socket.socket) -> DeadlineSocket:
+        self.sockets.append(sock)
+        return DeadlineSocket(sock, self.ends)
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+
+
+class _Bounded(http.client.HTTPConnection):
+    """A connection whose socket, once connected, stops at its page's deadline."""
+
+    def __init__(self, *args: Any, page: _Page, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.page = page
+
+    def connect(self) -> None:
+        self.timeout = self.page.remaining()  # for the connection and the TLS handshake
+        super().connect()
+        self.sock = self.page.bound(self.sock)
+
+
+class _BoundedTLS(_Bounded, http.client.HTTPSConnection):
+    pass
+
+
+class _HTTP(urllib.request.HTTPHandler):
+    def __init__(self, page: _Page) -> None:
+        super().__init__()
+        self.page = page
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_Bounded, page=self.page), req)
+
+
+class _HTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, page: _Page) -> None:
+        super().__init__()
+        self.page = page
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        context = self._context  # type: ignore[attr-defined]
+        return self.do_open(functools.partial(_BoundedTLS, page=self.page), req, context=context)
+
+
 def _rate_limit_wait(error: urllib.error.HTTPError) -> float | None:
     """Seconds GitHub asks a client to wait before asking again (its documented rate-limit
     answers: 403 or 429 with Retry-After, or with no requests left until X-RateLimit-Reset),
@@ -211,7 +278,6 @@ def github_org(
     specs: list[RepoSpec] = []
     pages = waits = 0
     read: set[str] = set()  # a Link loop would otherwise be read 10,000 times
-    opener = urllib.request.build_opener(_SameOrigin)
     while url is not None:
         pages += 1
         if pages > 10_000:
@@ -221,8 +287,9 @@ def github_org(
         if _origin(url) != _origin(base):
             raise _elsewhere("the next page on", url)
         request = urllib.request.Request(url, headers=headers)
+        page = _Page()
         try:
-            with opener.open(request, timeout=60) as reply:
+            with page.opener().open(request) as reply:
                 raw = reply.read(MAX_PAGE_BYTES + 1)
                 if len(raw) > MAX_PAGE_BYTES:
                     raise GitHubError("GitHub API: a page larger than 32 MiB; stopping")
@@ -230,7 +297,7 @@ def github_org(
                 url = _next_link(reply.headers.get("Link"))
         except urllib.error.HTTPError as exc:
             try:
-                message = str(json.loads(exc.read()).get("message", ""))
+                message = str(json.loads(exc.read(MAX_ERROR_BYTES)).get("message", ""))
             except (ValueError, AttributeError):
                 message = ""
             wait = _rate_limit_wait(exc)
@@ -249,7 +316,16 @@ def github_org(
                 f"GitHub API {exc.code} for organisation {shown(org)}: {shown(message)}"
             ) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
+            # Every socket timeout is what is left of the page's time (Expired is one too).
+            if isinstance(exc, TimeoutError) or isinstance(
+                getattr(exc, "reason", None), TimeoutError
+            ):
+                raise GitHubError(
+                    f"GitHub API: no complete page within {PAGE_DEADLINE:g} s"
+                ) from None
             raise GitHubError(f"GitHub API unreachable: {shown(str(exc))}") from None
+        finally:
+            page.close()
         if not isinstance(body, list):
             raise GitHubError("GitHub API: expected a list of repositories")
         if len(body) > PER_PAGE:

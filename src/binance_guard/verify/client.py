@@ -16,7 +16,6 @@ import base64
 import dataclasses
 import email.utils
 import http.client
-import io
 import ipaddress
 import json
 import math
@@ -26,6 +25,7 @@ import time
 import urllib.parse
 from typing import Any
 
+from binance_guard.net import DeadlineSocket, Expired
 from binance_guard.report.sanitize import shown
 from binance_guard.verify import InsecureURL, Settings
 from binance_guard.verify.signing import Signer
@@ -106,48 +106,6 @@ class Response:
     status: int
     body: dict[str, Any]
     retry_after: float | None = None
-
-
-class _Expired(Exception):
-    """The exchange's deadline passed."""
-
-
-class _DeadlineSocket:
-    """The little of a socket that ``http.client`` uses once connected, with every send and
-    receive bounded by what is left until one deadline."""
-
-    def __init__(self, sock: socket.socket, ends: float) -> None:
-        self.sock = sock
-        self.ends = ends
-
-    def arm(self) -> None:
-        remaining = self.ends - time.monotonic()
-        if remaining <= 0:
-            raise _Expired
-        self.sock.settimeout(remaining)
-
-    def sendall(self, data: bytes) -> None:
-        self.arm()
-        self.sock.sendall(data)
-
-    def makefile(self, mode: str) -> io.BufferedReader:
-        return io.BufferedReader(_DeadlineReader(self))
-
-    def close(self) -> None:
-        """http.client closes its socket as soon as it has the headers of a closing answer,
-        whose body is still to read: the exchange closes the real socket when done."""
-
-
-class _DeadlineReader(io.RawIOBase):
-    def __init__(self, owner: _DeadlineSocket) -> None:
-        self.owner = owner
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        self.owner.arm()
-        return self.owner.sock.recv_into(buffer)
 
 
 class Client:
@@ -259,7 +217,7 @@ class Client:
                 sock = self._tls_context().wrap_socket(sock, server_hostname=self._host)
             # Set, not connect()ed: http.client then only formats the request and parses the
             # answer, through reads and writes that all stop at the deadline.
-            connection.sock = _DeadlineSocket(sock, ends)
+            connection.sock = DeadlineSocket(sock, ends)
             connection.putrequest(
                 "GET", self._prefix + target, skip_host=True, skip_accept_encoding=True
             )
@@ -277,7 +235,7 @@ class Client:
             if answer.status == 429 or answer.status in STOPPERS:  # the status says it all
                 return Response(answer.status, {}, retry_after)
             return Response(answer.status, self._json(answer), retry_after)
-        except (_Expired, TimeoutError):
+        except (Expired, TimeoutError):
             raise Unreachable(
                 f"no complete answer within this key's {self._budget(ends)} "
                 "(--verify-timeout, --verify-deadline)"
@@ -301,7 +259,7 @@ class Client:
         (proxy_host, proxy_port), authorization = self._proxy
         target = f"[{self._host}]" if ":" in self._host else self._host
         tunnel = http.client.HTTPConnection(proxy_host, proxy_port)
-        tunnel.sock = _DeadlineSocket(sock, ends)
+        tunnel.sock = DeadlineSocket(sock, ends)
         tunnel.putrequest("CONNECT", f"{target}:{self._port}", True, True)
         tunnel.putheader("Host", f"{target}:{self._port}")
         if authorization:
@@ -319,7 +277,7 @@ class Client:
     def _remaining(self, ends: float) -> float:
         remaining = ends - time.monotonic()
         if remaining <= 0:
-            raise _Expired
+            raise Expired
         return remaining
 
     def _budget(self, ends: float) -> str:
