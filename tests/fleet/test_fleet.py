@@ -301,3 +301,17 @@ def test_ssh_urls_clone_through_the_users_ssh_command(tmp_path: Path) -> None:
     doc = fleet(tmp_path / "cache2", *urls, env={"GIT_CONFIG_GLOBAL": str(config)})
     assert {r["status"] for r in doc["repos"]} == {"complete"}
     assert log.read_text().count("git.example") == 4
+
+
+def test_the_cache_defaults_to_the_users_cache_directory(tmp_path: Path) -> None:
+    from testing.cli import run_cli
+
+    repo = make_fleet(tmp_path / "org")["delta"]
+    for env, cache in [
+        ({"XDG_CACHE_HOME": str(tmp_path / "xdg")}, tmp_path / "xdg"),
+        ({"XDG_CACHE_HOME": "", "HOME": str(tmp_path / "home")}, tmp_path / "home" / ".cache"),
+    ]:
+        proc = run_cli("fleet", "--workers", "1", str(repo), env=env)
+        assert proc.returncode == 1, proc.stderr
+        assert (cache / "binance-guard" / "fleet" / "state.sqlite3").is_file()
+        assert len(list((cache / "binance-guard" / "fleet" / "mirrors").glob("delta-*.git"))) == 1
