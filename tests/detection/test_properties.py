@@ -503,3 +503,23 @@ def test_identifiers_made_of_words_are_not_keys(
     assume(64 / _words_in(words) >= 4.5)
     data = _not_a_key_file(mention, [], context.format(i=ident, q=quote), suffix)
     assert _blocking(scan_bytes(data, "bot.py")) == [], data.decode()
+
+
+@SETTINGS
+@given(
+    seed=SEEDS,
+    size=st.integers(min_value=300, max_value=1200),
+    lead=st.sampled_from(["# ", "// ", "-- ", " * "]),
+    mention=MENTIONS,
+)
+def test_wrapped_base64_in_comments_is_not_a_key(
+    seed: int, size: int, lead: str, mention: list[str]
+) -> None:
+    """A blob wrapped at 64 columns behind comment marks (PowerShell's Authenticode
+    ``# SIG # Begin signature block``, a certificate pasted after ``//``): at least five
+    lines, so one within a few lines of any whole-key line holds a "+", "/" or its tail."""
+    blob = base64.b64encode(random.Random(seed).randbytes(size)).decode()
+    lines = [lead + blob[i : i + 64] for i in range(0, len(blob), 64)]
+    block = [f"{lead}SIG # Begin signature block", *lines, f"{lead}SIG # End signature block"]
+    data = ("\n".join([*mention, *block]) + "\n").encode()
+    assert _blocking(scan_bytes(data, "binance/Activate.ps1")) == [], data.decode()

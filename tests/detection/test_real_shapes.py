@@ -806,3 +806,14 @@ def test_a_binance_dex_sdk_wallet_key_is_not_an_api_secret(around: str) -> None:
     (finding,) = scan(text, "SideChainStakingNodeExample.java")
     assert finding.confidence is Confidence.LOW
     assert "blockchain wallet" in finding.reasons[0]
+
+
+def test_commented_keys_stay_keys_next_to_each_other() -> None:
+    """Two commented lines that are whole keys are a pair; the same lines inside a blob
+    wrapped in comments (a "+" in the line above) are base64."""
+    pair = f"// binance\n// {key()}\n// {key()}\n"
+    assert blocking(scan(pair, "bot.php")) == [(API_KEY, 2), (SECRET_KEY, 3)]
+    blob = (
+        f"# Binance\n# SIG # Begin signature block\n# MIIh+AYJKoZIhvcNAQcC/{'A' * 40}\n# {key()}\n"
+    )
+    assert blocking(scan(blob, "bot.ps1")) == []

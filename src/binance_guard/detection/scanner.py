@@ -105,6 +105,8 @@ _TOKEN_JOINERS = frozenset("-_.")
 _MARKUP = " \t|`'\"<>/{},;*"
 _TAG_RE = compile_later(r"<[^<>]*>")
 _INDENT_MAX = 64
+COMMENT_LEADS = ("#", "//", ";", "--", "*", "'")
+WRAPPED_WALK = 8  # lines looked at each way: 7 in 8 lines of a blob are no whole key
 FENCED_VALUES_MAX = 4  # a key and its secret, or two such pairs, pasted in one code block
 SERVICE_ACCOUNT_LOOKBACK = 512
 _WALLET_SIGNS = "0x, bnb1 or bva1 addresses, web3, a BNB Chain node or SDK here"
@@ -777,13 +779,39 @@ def _in_wrapped_base64(text: _Text, offset: int, value: str) -> bool:
     """A line that is just the value, next to other long base64 lines, is a wrapped blob;
     unless the lines are a Markdown fenced block of bare values (a key and its secret)."""
     if not text.holds_only(offset, value):
-        return False
+        return _in_commented_base64(text, offset, value)
     for neighbour in (text.previous_line_start(offset), text.next_line_start(offset)):
-        if neighbour is not None:
-            other = text.line_at(neighbour).strip()
-            # A long base64 line, or the short padded tail of a wrapped signature.
-            if (len(other) >= 40 or other.endswith("=")) and not NOT_BASE64_RE.search(other):
-                return not _fenced_values(text, offset)
+        if neighbour is not None and _is_base64_line(text.line_at(neighbour).strip()):
+            return not _fenced_values(text, offset)
+    return False
+
+
+def _is_base64_line(line: str) -> bool:
+    """A long base64 line, or the short padded tail of a wrapped signature."""
+    return (len(line) >= 40 or line.endswith("=")) and not NOT_BASE64_RE.search(line)
+
+
+def _in_commented_base64(text: _Text, offset: int, value: str) -> bool:
+    """``# <value>`` inside a blob wrapped in comments (PowerShell's ``# SIG # Begin
+    signature block``, a certificate pasted after ``//``): a line of the same comment within
+    WRAPPED_WALK lines holds base64 that is no key (a "+", "/" or "=", another length).
+    Two commented lines that are both whole keys (``// <key>`` ``// <secret>``) stay keys."""
+    line = text.line_at(offset).strip()
+    lead = next((mark for mark in COMMENT_LEADS if line.startswith(mark)), None)
+    if lead is None or line[len(lead) :].strip() != value:
+        return False
+    for step in (text.previous_line_start, text.next_line_start):
+        pos = step(offset)
+        for _ in range(WRAPPED_WALK):
+            if pos is None:
+                break
+            other = text.line_at(pos).strip()
+            body = other[len(lead) :].strip()
+            if not other.startswith(lead) or not _is_base64_line(body):
+                break
+            if len(body) != KEY_LENGTH or not body.isalnum():
+                return True
+            pos = step(pos)
     return False
 
 
