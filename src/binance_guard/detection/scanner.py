@@ -53,6 +53,7 @@ from binance_guard.detection.patterns import (
     RSA_OID_B64,
     STRING_JOIN_RE,
     TOKEN_SIGNING_MARKERS,
+    VENDORED_DIR_RE,
     WALLET_KEY_WORDS,
     WALLET_MARKERS_RE,
     WEB_FRAMEWORK_MARKERS,
@@ -459,6 +460,13 @@ def _private_keys(
                     else f"{kind} format (Binance takes PKCS#8 only): "
                     "reported as a generic private key"
                 )
+                vendored = VENDORED_DIR_RE.search(path)
+                if vendored:
+                    confidence = "low"
+                    reasons.append(
+                        f"in vendored third-party code ({vendored.group(1)}/): a library's "
+                        "test key, not this repository's"
+                    )
         published = EXAMPLE_PRIVATE_KEY_SOURCES.get(fingerprint(body))
         if published is not None:
             reasons.append(f"public example published in {published}")
