@@ -797,11 +797,14 @@ def test_a_string_literals_opener_is_not_its_name(line: str, name: str, kind: st
         'private String roseValidator = "bva1rxnydtfjccaz2tck7wrentntdylrnnqzmspush";',
         "Wallet wallet = new Wallet(jackPrivKey, BinanceDexEnvironment.PROD);",
         "import com.binance.dex.api.client.Wallet;",
+        '$keystoreData = $keystore->generateKeyStore($privateKey, "ABC123456@");',
+        '$keystore->RestoreKeyStore($keystoreData, "ABC123456@", "tbnb");',
     ],
 )
 def test_a_binance_dex_sdk_wallet_key_is_not_an_api_secret(around: str) -> None:
     """The BNB Beacon Chain (Binance DEX) SDKs name test wallets' hex keys jackPrivKey or
-    privateKey beside bva1 validators and com.binance.dex: wallet keys, not API secrets."""
+    privateKey beside bva1 validators, com.binance.dex or a keystore: wallet keys, not API
+    secrets."""
     text = f'// binance dex staking\nprivate String jackPrivKey = "{hex_key()}";\n{around}\n'
     (finding,) = scan(text, "SideChainStakingNodeExample.java")
     assert finding.confidence is Confidence.LOW

@@ -277,6 +277,9 @@ WALLET_MARKERS_RE = compile_later(
     # BinanceDexApiClientFactory), a wallet's mnemonic.
     rb"|binance\.org|(?<![0-9A-Za-z])t?(?:bnb|bva)1[02-9ac-hj-np-z]{38}(?![0-9a-z])|mnemonic"
     rb"|binance\.dex|BinanceDex"
+    # A wallet keystore (Binance\Crypto\Keystore, generateKeyStore) and the chain's "tbnb"
+    # or "bnb" address prefix passed as a string.
+    rb"|[Kk]ey[Ss]tore|[\"']t?bnb[\"']"
 )
 
 # Attribute names that say nothing about what a value is (``<input value="…">``): the label
