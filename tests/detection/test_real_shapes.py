@@ -840,3 +840,21 @@ def test_a_generic_private_key_in_vendored_code_is_low(path: str, confidence: Co
     pem = fake_ed25519_pem()  # no Binance word anywhere: a generic private key
     findings = scan(f"KEY = '''{pem}'''\n", path)
     assert [(f.type, f.confidence) for f in findings] == [(GENERIC_PRIVATE_KEY, confidence)]
+
+
+def test_a_yaml_sequence_item_is_named_by_the_key_above() -> None:
+    """VCR cassettes record headers as YAML lists ("X-Mbx-Apikey:" then "- <key>"): 101
+    recorded keys in two Ruby clients were medium, 'Binance context' their only reason."""
+    text = (
+        "    uri: https://api.binance.com/api/v3/account\n"
+        "    headers:\n"
+        "      User-Agent:\n"
+        "      - rest-client/2.0.2\n"
+        "      X-Mbx-Apikey:\n"
+        f"      - {key()}\n"
+        "      Accept:\n"
+        "      - application/json\n"
+    )
+    findings = scan(text, "spec/fixtures/vcr_cassettes/account.yml")
+    assert [(f.type, f.line, f.confidence) for f in findings] == [(API_KEY, 6, Confidence.HIGH)]
+    assert "assigned to 'X-Mbx-Apikey'" in findings[0].reasons

@@ -348,16 +348,18 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
         joined = "\n".join([*previous_lines[-CALL_LOOKBACK_LINES:], before])
         call = _enclosing_call(joined[-LOOKBEHIND:])
         return call if call.name else slot
+    item = before.strip() == "-"  # a YAML sequence's item: named by the key above it
+    if (item or not before.strip()) and previous_lines:
+        above = previous_lines[-1].rstrip()
+        endings = (":",) if item else ("=", ":", "=>")
+        if above.endswith(endings) and ASSIGNMENT_END_RE.search(above):
+            # const api_key =\n    "<value>";  "listenKey" =>\n  "<value>" (a formatter broke
+            # the line after the operator); a VCR cassette's "X-Mbx-Apikey:\n  - <value>"
+            return _assigned(above[-LOOKBEHIND:])
     if before and (before[-1].isalnum() or before[-1] in "_-"):
         # "ENV BINANCE_API_KEY <value>", "--api-key <value>", "X-MBX-APIKEY <value>"
         match = name_at_end(before)
         return Slot(name=match.group(1) if match and _plausible_name(match.group(1)) else None)
-    if not before.strip() and previous_lines:
-        above = previous_lines[-1].rstrip()
-        if above.endswith(("=", ":", "=>")) and ASSIGNMENT_END_RE.search(above):
-            # const api_key =\n    "<value>";  "listenKey" =>\n  "<value>" (a formatter broke
-            # the line after the operator)
-            return _assigned(above[-LOOKBEHIND:])
     joined = "\n".join([*previous_lines[-CALL_LOOKBACK_LINES:], before])
     return _enclosing_call(joined[-LOOKBEHIND:])
 
