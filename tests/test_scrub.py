@@ -23,6 +23,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from binance_guard.scrub.rules import Replacement
 from testing.cli import run_cli
 from testing.git_repo import GIT_ENV, commit, git, make_repo, write
 from testing.keys import fake_key
@@ -927,3 +928,57 @@ def test_the_proof_compares_each_rewritten_blob_once(
     assert "[ok] every file identical except the replaced spans" in capsys.readouterr().out
     # a name, a commit's identity and a blob each once (it was 31 + 30 + 30 * 31 / 2)
     assert len(calls) <= 3 * len(keys) + 1, len(calls)
+
+
+def _proven(
+    original: Path, mirror: Path, rules: list[Replacement], refs: dict[str, str]
+) -> dict[str, tuple[bool, str]]:
+    """The proof's checks of ``mirror`` against ``original``: name -> (ok, detail)."""
+    from binance_guard.policy import Policy
+    from binance_guard.scrub.proof import Outcome, prove
+
+    outcome = Outcome(target=str(mirror), dry_run=True)
+    prove(
+        str(original),
+        str(mirror),
+        rules,
+        found=set(),
+        scrubbed=set(),
+        refs_before=refs,
+        policy=Policy(),
+        max_bytes=1 << 20,
+        outcome=outcome,
+    )
+    return {check.name: (check.ok, check.detail) for check in outcome.checks}
+
+
+def test_the_proof_fails_where_the_rewrite_went_wrong(tmp_path: Path) -> None:
+    """Each check can fail: a ref on another commit, a commit lost, a file changed outside
+    the secrets, a secret left in a commit (the rewrite here replaced none of them)."""
+    from binance_guard.scrub.rewrite import filter_repo
+
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, {"README.md": "# bot\n"}, "first")
+    commit(repo, {".env": f"BINANCE_API_KEY={K[11]}\n"}, f"add {K[11]}")
+    commit(repo, {"a.txt": "a\n"}, "later")
+    refs = _refs(repo)
+    mirror = _mirror(repo, tmp_path / "mirror.git")
+    rules = [Replacement(K[11].encode(), MARKER)]
+    filter_repo(str(mirror), rules, fresh_clone=True)
+    assert all(ok for ok, _ in _proven(repo, mirror, rules, refs).values())
+    git(mirror, "update-ref", "refs/heads/main", "main~1")  # "later" is lost
+    ok, detail = _proven(repo, mirror, rules, refs)["commits per ref unchanged"]
+    assert not ok and detail.endswith(
+        ": lost, or its parents changed; refs/heads/main: on another commit"
+    )
+    checks = _proven(repo, mirror, [Replacement(K[11].encode(), b"other")], refs)
+    assert checks["every file identical except the replaced spans"][0] is False
+    assert (
+        "content differs outside the secrets"
+        in checks["every file identical except the replaced spans"][1]
+    )
+    assert checks["no commit or tag holds a scrubbed secret"][0] is True
+    unscrubbed = _mirror(repo, tmp_path / "unscrubbed.git")
+    filter_repo(str(unscrubbed), [Replacement(b"nothing like a key", b"x")], fresh_clone=True)
+    checks = _proven(repo, unscrubbed, rules, refs)
+    assert checks["no commit or tag holds a scrubbed secret"][0] is False

@@ -45,7 +45,7 @@ def prove(
     *,
     found: set[str],
     scrubbed: set[str],
-    before: dict[str, int],
+    refs_before: dict[str, str],
     policy: Policy,
     max_bytes: int,
     outcome: Outcome,
@@ -74,19 +74,18 @@ def prove(
             + ", ".join(oid[:12] for oid in holding[:5]),
         )
     )
-    counts = git.commit_counts(rewritten, list(before))
-    lost = [r for r in before if counts.get(r) != before[r]]
+    mapping = git.commit_map(rewritten)
+    outcome.changed_commits = len(mapping)
+    commits, moved = _graph_changes(original, rewritten, refs_before, mapping)
     outcome.checks.append(
         Check(
             "commits per ref unchanged",
-            not lost,
-            f"{len(before)} refs, {sum(before.values())} commits counted"
-            if not lost
-            else "changed: " + ", ".join(f"{r} {before[r]}->{counts.get(r)}" for r in lost),
+            not moved,
+            f"{len(refs_before)} refs, {commits} commits, each with its parents"
+            if not moved
+            else "; ".join(moved[:5]),
         )
     )
-    mapping = git.commit_map(rewritten)
-    outcome.changed_commits = len(mapping)
     bad: list[str] = []
     same: dict[tuple[str, str], bool] = {}
     for old, new_commit in mapping.items():
@@ -142,3 +141,58 @@ def _commits_and_tags_holding(repo: str, rules: Sequence[Replacement]) -> tuple[
         contents = git.blob_contents(oids[start : start + BATCH], cwd=repo)
         holding += [oid for oid, raw in contents.items() if any(r.old in raw for r in rules)]
     return len(oids), holding
+
+
+def _graph_changes(
+    original: str, rewritten: str, refs_before: dict[str, str], mapping: dict[str, str]
+) -> tuple[int, list[str]]:
+    """(commits the refs reached, what differs): the rewritten graph must be the original
+    with each commit replaced by its rewrite (none lost or merged into another, parents kept
+    in order) and every ref on its old commit's rewrite; then every ref reaches as many
+    commits as before. Two walks, where a ``git rev-list --count`` per ref was a walk per ref
+    (a mirror of a GitHub repository has refs for every pull request)."""
+
+    def image(commit: str) -> str:
+        return mapping.get(commit, commit)
+
+    old = _parents(original, list(refs_before.values()))
+    new = _parents(rewritten, list(git.refs(rewritten)))
+    changes = [
+        f"{commit[:12]}: lost, or its parents changed"
+        for commit, parents in old.items()
+        if new.get(image(commit)) != [image(p) for p in parents]
+    ]
+    if len({image(commit) for commit in old}) != len(old):
+        changes.append("commits were merged into one")
+    tips = _commits(original, list(refs_before.values()))
+    now = _commits(rewritten, list(refs_before))
+    changes += [
+        f"{ref}: on another commit"
+        for ref, target in refs_before.items()
+        if now[ref] is None or now[ref] != image(tips[target] or "")
+    ]
+    return len(old), changes
+
+
+def _parents(repo: str, revs: list[str]) -> dict[str, list[str]]:
+    """Commit -> its parents, for every commit ``revs`` (ids or ref names) reach."""
+    out = git.run(
+        ["rev-list", "--parents", "--stdin"],
+        cwd=repo,
+        stdin="".join(f"{r}\n" for r in revs).encode(),
+    )
+    return {row[0]: row[1:] for row in (line.split() for line in out.decode().splitlines())}
+
+
+def _commits(repo: str, revs: list[str]) -> dict[str, str | None]:
+    """The commit each of ``revs`` (ids or ref names) peels to; None where there is none."""
+    out = git.run(
+        ["cat-file", "--batch-check=%(objectname)"],
+        cwd=repo,
+        stdin="".join(f"{r}^{{commit}}\n" for r in revs).encode(),
+    )
+    answers = out.decode().splitlines()
+    return {
+        rev: None if answer.endswith(" missing") else answer
+        for rev, answer in zip(revs, answers, strict=True)
+    }

@@ -56,7 +56,6 @@ def scrub(
     refuse_names_holding_secrets(repo, rules)
     scrubbed = {f.fingerprint for f in findings}
     refs_before = git.refs(repo)
-    before = git.commit_counts(repo, list(refs_before))
     signed = signed_to_lose(repo, findings)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     if apply_changes and in_place:
@@ -75,7 +74,6 @@ def scrub(
                 rules,
                 found,
                 scrubbed,
-                before,
                 refs_before,
                 policy,
                 max_bytes,
@@ -106,7 +104,6 @@ def scrub(
                     rules,
                     found,
                     scrubbed,
-                    before,
                     refs_before,
                     policy,
                     max_bytes,
@@ -128,7 +125,6 @@ def _finish(
     rules: Sequence[Replacement],
     found: set[str],
     scrubbed: set[str],
-    before: dict[str, int],
     refs_before: dict[str, str],
     policy: Policy,
     max_bytes: int,
@@ -142,7 +138,7 @@ def _finish(
         rules,
         found=found,
         scrubbed=scrubbed,
-        before=before,
+        refs_before=refs_before,
         policy=policy,
         max_bytes=max_bytes,
         outcome=outcome,
@@ -156,7 +152,6 @@ def _in_place(
     rules: Sequence[Replacement],
     found: set[str],
     scrubbed: set[str],
-    before: dict[str, int],
     refs_before: dict[str, str],
     policy: Policy,
     max_bytes: int,
@@ -178,7 +173,7 @@ def _in_place(
         hold_stash(repo, stash)
         filter_repo(repo, rules, fresh_clone=False)
         rewrite_stash(repo, stash, rules)
-        _finish(repo, repo, rules, found, scrubbed, before, refs_before, policy, max_bytes, outcome)
+        _finish(repo, repo, rules, found, scrubbed, refs_before, policy, max_bytes, outcome)
     except BaseException as exc:
         say(_rolled_back(repo, exc))
         raise

@@ -481,10 +481,6 @@ def entry_names(repo: str) -> set[bytes]:
     return names
 
 
-def commit_counts(repo: str, names: Sequence[str]) -> dict[str, int]:
-    return {ref: int(run(["rev-list", "--count", ref, "--"], cwd=repo).strip()) for ref in names}
-
-
 def commit_map(repo: str) -> dict[str, str]:
     """Old commit -> new commit for each commit git-filter-repo's last run changed."""
     with open(git_path(repo, "filter-repo/commit-map"), encoding="ascii") as handle:
