@@ -112,6 +112,31 @@ def test_every_git_value_after_end_of_options(repo: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("audit", "--api-key", KEY), "unrecognized arguments: --api-key"),
+        (("scan", "--max-bytes", KEY), "argument --max-bytes: not a whole number"),
+        (("history", "--min-confidence", KEY), "argument --min-confidence: invalid choice"),
+        ((KEY,), "argument COMMAND: invalid choice"),
+        (("scan", "--format", "\x1b]0;owned\x07"), "argument --format: invalid choice"),
+        (("hook", "--max-bytes"), "argument --max-bytes: expected one argument"),
+    ],
+)
+def test_a_bad_command_line_is_one_line_without_the_key(
+    tmp_path: Path, args: tuple[str, ...], words: str
+) -> None:
+    """A key typed where an option was expected (audit reads its key from the environment,
+    and --api-key is a natural guess) is not repeated in full in the error, which CI logs
+    keep; the message is one line, escaped, like every other error."""
+    code, out, err = _bg(*args, cwd=tmp_path)
+    assert code == 2 and out == ""
+    _one_line_error(err)
+    assert words in err
+    _no_secret(err)
+    _safe_for_a_terminal(err)
+
+
+@pytest.mark.parametrize(
     ("args", "code", "words"),
     [
         ("scan -", 2, "(standard input): unreadable: standard input is closed"),

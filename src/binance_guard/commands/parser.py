@@ -6,6 +6,7 @@ import argparse
 import math
 import os
 import sys
+from typing import NoReturn
 
 from binance_guard import __version__
 from binance_guard.config import CONFIG_FILE
@@ -92,15 +93,29 @@ FINDINGS_TEXT = "findings grouped by incident: file:line, redacted value, why, w
 HISTORY_TEXT = "a table per secret: where, status (at HEAD or history only), commit, refs"
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is one line, like every other error (exit 2): the message escaped for the
+    terminal, a key typed as an argument not repeated in full (CI logs keep it), and where
+    to read the usage instead of all of it."""
+
+    def error(self, message: str) -> NoReturn:
+        from binance_guard.report.redact import key_shaped
+        from binance_guard.report.sanitize import terminal
+
+        self.exit(
+            2, f"binance-guard: error: {terminal(key_shaped(message))} (see {self.prog} --help)\n"
+        )
+
+
 def build() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="binance-guard",
         description="Find Binance API credentials before they leak through git.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--min-confidence",
         choices=Confidence.names(),
@@ -151,9 +166,9 @@ def build() -> argparse.ArgumentParser:
     )
     # -v lists the files scan and the commit hook skip; the commands reading git objects have
     # nothing more to say, and take -v (gitleaks' habit) saying so.
-    listing = argparse.ArgumentParser(add_help=False)
+    listing = _Parser(add_help=False)
     listing.add_argument("-v", "--verbose", action="store_true", help="list skipped files")
-    counting = argparse.ArgumentParser(add_help=False)
+    counting = _Parser(add_help=False)
     counting.add_argument(
         "-v",
         "--verbose",
@@ -161,7 +176,7 @@ def build() -> argparse.ArgumentParser:
         help="no effect on this command (accepted: -v is a habit)",
     )
 
-    remote = argparse.ArgumentParser(add_help=False)
+    remote = _Parser(add_help=False)
     remote.add_argument(
         "--api-url",
         metavar="URL",
@@ -192,15 +207,15 @@ def build() -> argparse.ArgumentParser:
         metavar="N",
         help=f"refuse server answers larger than N bytes (default: {MAX_RESPONSE_BYTES})",
     )
-    verifiable = argparse.ArgumentParser(add_help=False, parents=[remote])
+    verifiable = _Parser(add_help=False, parents=[remote])
     verifiable.add_argument(
         "--verify", action="store_true", help="ask Binance whether found keys are live"
     )
-    in_repo = argparse.ArgumentParser(add_help=False)
+    in_repo = _Parser(add_help=False)
     in_repo.add_argument(
         "repo", nargs="?", default=".", metavar="REPO", help="the git repository (default: .)"
     )
-    readable = argparse.ArgumentParser(add_help=False)
+    readable = _Parser(add_help=False)
     readable.add_argument(
         "--allow-incomplete",
         action="store_true",
@@ -208,7 +223,7 @@ def build() -> argparse.ArgumentParser:
         "objects, a partial or shallow clone's absent history, keys --verify could not check) "
         "instead of exiting 2",
     )
-    files = argparse.ArgumentParser(add_help=False)
+    files = _Parser(add_help=False)
     files.add_argument(
         "paths",
         nargs="*",
@@ -221,7 +236,7 @@ def build() -> argparse.ArgumentParser:
         action="store_true",
         help="scan every file under directories, not only those git would track",
     )
-    reporting = argparse.ArgumentParser(add_help=False)
+    reporting = _Parser(add_help=False)
     reporting.add_argument(
         "--format",
         choices=("text", "json", "sarif"),

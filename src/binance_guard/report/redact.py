@@ -25,6 +25,8 @@ MASK = "********"
 # are not secret, and masking them would hide what kind of key was found.
 _MATERIAL = compile_now(r"[A-Za-z0-9+/=_-]{16,}")
 _CREDENTIALS = compile_later(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
+# A value as long as a Binance key (64) or close: no option value, command or path word is.
+_KEY_SHAPED = compile_later(r"(?<![A-Za-z0-9])[A-Za-z0-9]{48,}(?![A-Za-z0-9])")
 
 
 class Redactor:
@@ -62,6 +64,14 @@ def strip_credentials(text: str) -> str:
     """URLs in ``text`` without the user and password they carry (``https://user:token@``):
     a remote or a repository named by such a URL (git passes it to pre-push as given)."""
     return _CREDENTIALS.sub(r"\1***@", text)
+
+
+def key_shaped(text: str) -> str:
+    """``text`` with every key-shaped run shown as a finding is (4 + 4 characters): for what
+    no detector judged, such as a command line the parser refused (``audit --api-key <key>``)."""
+    from binance_guard.finding import redact
+
+    return _KEY_SHAPED.sub(lambda match: redact(match.group()), text)
 
 
 def mask(value: T, secrets: Iterable[str]) -> T:
