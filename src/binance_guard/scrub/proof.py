@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
 
 from binance_guard.history.scan import scan_history
@@ -88,29 +89,38 @@ def prove(
     )
     bad: list[str] = []
     same: dict[tuple[str, str], bool] = {}
-    for old, new_commit in mapping.items():
-        old_text = git.identity_and_message(original, old)
-        if apply(old_text, rules) != git.identity_and_message(rewritten, new_commit):
-            bad.append(f"{old[:12]}: author, committer or message differ")
-        old_tree = git.tree_entries(original, old)
-        new_tree = git.tree_entries(rewritten, new_commit)
-        if old_tree.keys() != new_tree.keys():
-            bad.append(f"{old[:12]}: file list differs")
-            continue
-        differing = [p for p in old_tree if old_tree[p] != new_tree[p]]
+    pairs = list(mapping.items())
+    for start in range(0, len(pairs), BATCH):
+        chunk = pairs[start : start + BATCH]
+        olds = git.blob_contents([old for old, _ in chunk], cwd=original)
+        news = git.blob_contents([rewrite for _, rewrite in chunk], cwd=rewritten)
+        trees = []
+        for old, rewrite in chunk:
+            old_tree, old_text = _tree_and_text(olds[old])
+            new_tree, new_text = _tree_and_text(news[rewrite])
+            if apply(old_text, rules) != new_text:
+                bad.append(f"{old[:12]}: author, committer or message differ")
+            trees.append((old, old_tree, new_tree))
+        changes = _tree_changes(rewritten, trees)
         # A rewritten blob is in every later commit's tree: each (old, new) pair is compared
         # once, where comparing it again per commit made the proof cubic in the keys.
-        pairs = {
-            (old_tree[p][1], new_tree[p][1]) for p in differing if old_tree[p][0] == new_tree[p][0]
+        blobs = {
+            (a, b)
+            for _, _, (status, modes, a, b) in changes
+            if status == "M" and GITLINK not in modes
         } - same.keys()
-        if pairs:
-            olds = git.blob_contents([a for a, _ in pairs], cwd=original)
-            news = git.blob_contents([b for _, b in pairs], cwd=rewritten)
-            same.update({(a, b): apply(olds[a], rules) == news[b] for a, b in pairs})
-        for path in differing:
-            if old_tree[path][0] != new_tree[path][0]:
+        if blobs:
+            old_blobs = git.blob_contents([a for a, _ in blobs], cwd=original)
+            new_blobs = git.blob_contents([b for _, b in blobs], cwd=rewritten)
+            same.update({(a, b): apply(old_blobs[a], rules) == new_blobs[b] for a, b in blobs})
+        for old, path, (status, modes, a, b) in changes:
+            if status in "AD":
+                bad.append(f"{old[:12]}:{path}: file list differs")
+            elif status != "M" or modes[0] != modes[1]:
                 bad.append(f"{old[:12]}:{path}: mode differs")
-            elif not same[(old_tree[path][1], new_tree[path][1])]:
+            elif modes[0] == GITLINK:
+                bad.append(f"{old[:12]}:{path}: submodule commit differs")
+            elif not same[(a, b)]:
                 bad.append(f"{old[:12]}:{path}: content differs outside the secrets")
             else:
                 outcome.changed_files.add(path)
@@ -126,6 +136,42 @@ def prove(
 
 
 BATCH = 2000  # objects a ``git cat-file --batch`` reads in memory at once
+GITLINK = "160000"
+Change = tuple[str, str, tuple[str, tuple[str, str], str, str]]  # commit, path, diff-tree's
+
+
+def _tree_and_text(raw: bytes) -> tuple[str, bytes]:
+    """A commit's tree, and its author, committer and message: what a rewrite must keep
+    (signatures cannot survive)."""
+    headers, _, message = raw.partition(b"\n\n")
+    lines = headers.split(b"\n")
+    kept = [h for h in lines if h.startswith((b"author ", b"committer "))]
+    return lines[0].removeprefix(b"tree ").decode(), b"\n".join(kept) + b"\n\n" + message
+
+
+def _tree_changes(repo: str, trees: list[tuple[str, str, str]]) -> list[Change]:
+    """Every path whose entry differs between each (commit, old tree, new tree)'s trees, from
+    one ``git diff-tree --stdin`` (``repo`` holds both: the rewrite keeps the old objects),
+    where an ``ls-tree`` of each tree ran for each rewritten commit."""
+    waiting: dict[bytes, list[str]] = {}
+    for commit, old, new in trees:
+        waiting.setdefault(f"{old} {new}".encode(), []).append(commit)
+    lines = "".join(f"{old} {new}\n" for _, old, new in trees).encode()
+    out = git.run(["diff-tree", "-r", "-z", "--stdin"], cwd=repo, stdin=lines)
+    changes: list[Change] = []
+    commit, at = "", 0
+    while at < len(out):
+        if out[at : at + 1] != b":":  # the trees compared next, as they were given
+            end = out.index(b"\n", at)
+            commit, at = waiting[out[at:end]].pop(0), end + 1
+            continue
+        end = out.index(b"\0", at)
+        old_mode, new_mode, old, new, status = out[at + 1 : end].decode().split()
+        path_end = out.index(b"\0", end + 1)
+        path = os.fsdecode(out[end + 1 : path_end])
+        changes.append((commit, path, (status, (old_mode, new_mode), old, new)))
+        at = path_end + 1
+    return changes
 
 
 def _commits_and_tags_holding(repo: str, rules: Sequence[Replacement]) -> tuple[int, list[str]]:

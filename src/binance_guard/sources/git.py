@@ -486,22 +486,3 @@ def commit_map(repo: str) -> dict[str, str]:
     with open(git_path(repo, "filter-repo/commit-map"), encoding="ascii") as handle:
         rows = [line.split() for line in handle.read().splitlines()[1:]]
     return {old: new for old, new in rows if old != new}
-
-
-def tree_entries(repo: str, commit: str) -> dict[str, tuple[str, str]]:
-    """path -> (mode, object id) of every entry of a commit's tree, recursively."""
-    out = run(["ls-tree", "-r", "-z", "--full-tree", commit], cwd=repo)
-    result = {}
-    for entry in filter(None, out.split(b"\0")):
-        meta, _, path = entry.partition(b"\t")
-        mode, _kind, oid = meta.decode().split()
-        result[os.fsdecode(path)] = (mode, oid)
-    return result
-
-
-def identity_and_message(repo: str, commit: str) -> bytes:
-    """Author, committer and message: what a rewrite must keep (signatures cannot survive)."""
-    raw = run(["cat-file", "commit", commit], cwd=repo)
-    headers, _, message = raw.partition(b"\n\n")
-    kept = [h for h in headers.split(b"\n") if h.startswith((b"author ", b"committer "))]
-    return b"\n".join(kept) + b"\n\n" + message
