@@ -61,10 +61,10 @@ def _stored_blobs(cache: Path) -> int:
         return 0
 
 
-def _start(cache: Path, *args: str) -> subprocess.Popen[str]:
+def _start(cache: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "binance_guard", "fleet", "--cache-dir", str(cache), *ARGS, *args],
-        env={**os.environ, **GIT_ENV},
+        env={**os.environ, **GIT_ENV, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -239,3 +239,34 @@ def test_two_runs_at_once_on_one_cache_both_report_everything(org: Path, tmp_pat
     # The new key is new to one of the two runs (whichever recorded it first).
     assert ("b05", 2, "config/bot.env") in found(docs[0], "new") | found(docs[1], "new")
     assert _stored_blobs(cache) == len(unique_blobs(*_repos(org)))
+
+
+def test_a_scheduler_lost_mid_run_leaves_the_rest_incomplete(org: Path, tmp_path: Path) -> None:
+    """The run reports what it finished and, for the rest, that the scheduler went away:
+    exit 2, and the next run resumes."""
+    cluster = DaskCluster(tmp_path, workers=1)
+    cache = tmp_path / "cache"
+    try:
+        # The client stops waiting for the scheduler to come back after 5 s, not 30.
+        proc = _start(
+            cache,
+            str(org),
+            "--scheduler",
+            cluster.address,
+            env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "5s"},
+        )
+        _when_some_blobs_are_stored(cache, proc)
+        os.killpg(cluster.scheduler.pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=600)
+    finally:
+        cluster.close()
+    assert proc.returncode == 2, err
+    (line,) = err.splitlines()  # no log lines, no traceback
+    assert line.startswith("binance-guard: INCOMPLETE: "), err
+    doc = json.loads(out)
+    lost = [r["error"] for r in doc["repos"] if r["status"] == "incomplete"]
+    assert any("the Dask scheduler went away" in error for error in lost), lost
+    assert {r["status"] for r in doc["repos"]} <= {"complete", "incomplete"}
+    resumed = fleet(cache, str(org))
+    assert found(resumed) == EXPECTED
+    assert resumed["summary"]["blobs_scanned"] < len(unique_blobs(*_repos(org)))

@@ -75,17 +75,22 @@ def cluster(scheduler: str | None, workers: int | None) -> Iterator[Client]:
             "(in a checkout: pip install -e '.[fleet]')"
         ) from None
     if scheduler:
-        try:
-            client = _connect(scheduler)
-        # Not only OSError: a malformed address is a ValueError, and whatever else answers
-        # there (an SSH banner, a web server) fails the handshake with any error at all.
-        except Exception as exc:
-            reason = str(exc) or type(exc).__name__
-            raise UsageError(
-                f"--scheduler {scheduler}: cannot connect to a Dask scheduler: {reason}"
-            ) from None
-        with client:
-            yield client
+        from distributed.utils import silence_logging_cmgr
+
+        # Failures are reported per repository, as the local cluster's: not as log lines
+        # (a lost scheduler logged tracebacks).
+        with silence_logging_cmgr(logging.CRITICAL):
+            try:
+                client = _connect(scheduler)
+            # Not only OSError: a malformed address is a ValueError, and whatever else
+            # answers there (an SSH banner, a web server) fails the handshake with any error.
+            except Exception as exc:
+                reason = str(exc) or type(exc).__name__
+                raise UsageError(
+                    f"--scheduler {scheduler}: cannot connect to a Dask scheduler: {reason}"
+                ) from None
+            with client:
+                yield client
         return
     import dask
 

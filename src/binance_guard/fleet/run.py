@@ -18,7 +18,7 @@ import dataclasses
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from binance_guard.finding import Finding
@@ -176,29 +176,53 @@ class _Run:
         return True
 
     def loop(self) -> FleetResult:
+        from distributed.client import ClosedClientError
+
         started = time.monotonic()
-        self.start()
-        self._tick()
-        for future in self.stream:
-            _, step = self.futures.pop(future.key)
-            try:
-                # Waits if the worker holding the result died meanwhile: Dask recomputes it.
-                value = future.result()
-            except Exception as exc:  # the step's own error, KilledWorker, cancellation
-                self._step_failed(step, _error(exc))
-            else:
-                self._step_done(step, value)
-            future.release()
-            self._dispatch()
+        unfinished = "not finished"  # cannot happen while the scheduler stays
+        try:
+            self.start()
             self._tick()
+            for future in self._finished():
+                self._collect(future)
+                self._dispatch()
+                self._tick()
+        except ClosedClientError:  # the client gave up reconnecting to a lost scheduler
+            unfinished = "the Dask scheduler went away mid-run (run again to resume)"
         for repo, outcome in self.outcomes.items():
-            if outcome.status == "pending":  # cannot happen: every path ends a repository
-                outcome.fail("not finished")
+            if outcome.status == "pending":
+                outcome.fail(unfinished)
             if outcome.status == "incomplete" and not outcome.records:
                 # Not looked at again is not gone: what it leaked is leaked still.
                 outcome.records = self.store.current(repo, "known")
         self.result.seconds = time.monotonic() - started
         return self.result
+
+    def _finished(self) -> Iterator[Future[Any]]:
+        """The steps as they finish. Iterating as_completed alone waited for ever once the
+        client, having lost the scheduler, closed: some futures are then neither done nor
+        cancelled."""
+        from distributed.client import ClosedClientError
+
+        while not self.stream.is_empty():
+            if self.stream.has_ready():
+                yield next(self.stream)
+            elif self.client.status in ("closing", "closed"):
+                raise ClosedClientError(self.client.status)
+            else:
+                with self.stream.thread_condition:  # as as_completed waits itself
+                    self.stream.thread_condition.wait(timeout=0.1)
+
+    def _collect(self, future: Future[Any]) -> None:
+        _, step = self.futures.pop(future.key)
+        try:
+            # Waits if the worker holding the result died meanwhile: Dask recomputes it.
+            value = future.result()
+        except Exception as exc:  # the step's own error, KilledWorker, cancellation
+            self._step_failed(step, _error(exc))
+        else:
+            self._step_done(step, value)
+        future.release()
 
     def _tick(self) -> None:
         if self.progress is not None:
