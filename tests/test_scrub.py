@@ -816,6 +816,20 @@ def test_every_stash_entry_is_rewritten_and_keeps_its_message(tmp_path: Path, pr
     assert (repo / "README.md").read_text() == "first\n"
 
 
+def test_a_stash_reflog_edited_by_hand_leaves_the_stash_to_git_filter_repo(tmp_path: Path) -> None:
+    """Its newest entry dropped without moving refs/stash: rewriting the entries moved the
+    ref to the older entry's rewrite, the proof failed and the scrub was rolled back."""
+    repo = _one_key_repo(tmp_path / "edited")
+    for text in ("first\n", "second\n"):
+        write(repo, "README.md", text)
+        git(repo, "stash", "push", "-q", "-m", f"keep {text.strip()}")
+    git(repo, "reflog", "delete", "refs/stash@{0}")
+    proc = _cli("scrub", "--in-place", "--yes", str(repo))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert git(repo, "show", "refs/stash:README.md") == "second\n"
+    assert git(repo, "show", "refs/stash:.env") == "BINANCE_API_KEY=***REMOVED***\n"
+
+
 def test_notes_follow_the_rewritten_commits(tmp_path: Path) -> None:
     repo = _one_key_repo(tmp_path / "notes")
     git(repo, "notes", "add", "-m", "reviewed by ops", "HEAD")

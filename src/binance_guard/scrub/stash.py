@@ -13,7 +13,9 @@ StashEntry = tuple[str, str, str, str, str]  # commit, name, email, date, messag
 
 
 def stash_entries(repo: str) -> list[StashEntry]:
-    """The stash's reflog, oldest first: what ``git stash list`` shows and ``pop`` takes."""
+    """The stash's reflog, oldest first: what ``git stash list`` shows and ``pop`` takes.
+    Empty where its newest entry is not where refs/stash points (a reflog edited by hand):
+    rewriting the entries would move the ref, so git-filter-repo moves the ref alone."""
     if not git.has_ref(repo, "refs/stash"):
         return []
     out = git.run(
@@ -32,7 +34,8 @@ def stash_entries(repo: str) -> list[StashEntry]:
         sha, name, email, selector, message = os.fsdecode(record).split("\0", 4)
         date = selector[selector.index("@{") + 2 : -1]  # stash@{1700000000 +0100}
         entries.append((sha, name, email, date, message))
-    return entries[::-1]
+    tip = git.run(["rev-parse", "--verify", "refs/stash"], cwd=repo).decode().strip()
+    return entries[::-1] if entries and entries[0][0] == tip else []
 
 
 def _hold(index: int) -> str:
