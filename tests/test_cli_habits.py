@@ -76,6 +76,11 @@ def test_verbose_says_what_it_does_where_it_is_accepted(
     assert ("-v, --verbose no effect" in helped) is not effect
 
 
+def test_top_level_help_says_the_exit_codes() -> None:
+    text = " ".join(run_cli("--help").stdout.split())
+    assert "exit codes: 0 nothing found, 1 credentials found, 2 usage or runtime error" in text
+
+
 def test_fail_on_is_documented_for_unverified_keys() -> None:
     text = " ".join(run_cli("ci", "--help").stdout.split())
     assert "--fail-on" in text and "Without --verify" in text and "never critical" in text

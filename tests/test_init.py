@@ -41,6 +41,7 @@ def test_init_writes_everything_then_changes_nothing(repo: Path) -> None:
     config = yaml.safe_load(written[".pre-commit-config.yaml"])
     assert config["repos"][0]["rev"] == REV
     assert set(_hooks(repo)) == {"binance-guard", "binance-guard-pre-push"}
+    assert "created .gitignore" in first.stdout
     second = _init(repo)
     assert {name: (repo / name).read_text() for name in FILES} == written
     assert "kept .pre-commit-config.yaml" in second.stdout and "created" not in second.stdout

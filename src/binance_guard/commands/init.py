@@ -222,8 +222,9 @@ class _Init:
             # Any bytes: only our own lines are looked for, and appended.
             with open(target, encoding="utf-8", errors="surrogateescape", newline="") as handle:
                 text = handle.read()
+            existed = True
         except FileNotFoundError:
-            text = ""
+            text, existed = "", False
         have = {line.strip() for line in text.splitlines()}
         missing = [entry for entry in GITIGNORE if entry not in have]
         if not missing:
@@ -234,7 +235,8 @@ class _Init:
             block = eol.join(([GITIGNORE_HEADER] if GITIGNORE_HEADER not in have else []) + missing)
             with open(target, "a", encoding="utf-8", newline="") as handle:
                 handle.write(f"{prefix}{block}{eol}")
-            self.done.append(f"updated .gitignore: {', '.join(missing)}")
+            done = "updated" if existed else "created"
+            self.done.append(f"{done} .gitignore: {', '.join(missing)}")
         tracked = git.run(
             ["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"], cwd=self.root
         )

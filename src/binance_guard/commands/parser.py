@@ -111,6 +111,9 @@ def build() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="binance-guard",
         description="Find Binance API credentials before they leak through git.",
+        epilog="exit codes: 0 nothing found, 1 credentials found, 2 usage or runtime error or "
+        "an incomplete scan; `binance-guard COMMAND --help` says what each command means by "
+        "them, and what it accepts",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
