@@ -639,6 +639,7 @@ def test_action_inputs_reach_the_command_intact(project: Project, tmp_path: Path
         project.pr_payload(),
         program=recorder,
         exclude_files="\n".join(patterns) + "\n",
+        exclude_lines="# it's *\n\n$(whoami)\n",
         baseline="my baselines/$HOME *.json",
         config="conf dir/it's.toml",
         min_confidence="high",
@@ -662,6 +663,7 @@ def test_action_inputs_reach_the_command_intact(project: Project, tmp_path: Path
         "conf dir/it's.toml",
         "--allow-incomplete",
         *[arg for p in patterns for arg in ("--exclude-files", p)],
+        *("--exclude-lines", "# it's *", "--exclude-lines", "$(whoami)"),
     ]
 
 
