@@ -336,3 +336,20 @@ def test_record_separators_inside_messages_and_names(repo: Path) -> None:
         "(tag message)",
     ]
     _no_secret(out, err)
+
+
+def test_a_repository_configured_to_run_a_command_does_not_run_it(tmp_path: Path) -> None:
+    """A directory handed over with its .git (an archive, an artifact) carries its own
+    config: git runs core.fsmonitor's command whenever it looks at the work tree. Scanning
+    someone's repository must not run their commands."""
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, {"bot.env": LINE})
+    (repo / "bot.env").write_text(LINE + "# changed\n")
+    ran = tmp_path / "ran"
+    git(repo, "config", "core.fsmonitor", f"touch {ran}; false")
+    for args in (("scan", "."), ("history", "--no-progress", "."), ("scrub", ".")):
+        if args[0] == "scrub":
+            git(repo, "-c", "core.fsmonitor=false", "checkout", "bot.env")  # scrub: a clean tree
+        code, out, err = _bg(*args, cwd=repo)
+        assert code == 1, (args, out, err)
+        assert not ran.exists(), args

@@ -26,8 +26,9 @@ PACK_WINDOWS = ("-c", "core.packedGitWindowSize=16m", "-c", "core.packedGitLimit
 
 # Before every command: paths unquoted; objects as they are, not as ``git replace`` shows them
 # locally (push, clone and fetch send the originals: a leaky commit replaced by a clean twin
-# was invisible to history and pre-push, and still pushed).
-OPTIONS = ("-c", "core.quotePath=false", "--no-replace-objects")
+# was invisible to history and pre-push, and still pushed); no core.fsmonitor command (a
+# scanned directory's own .git/config names it, and git runs it to list the work tree).
+OPTIONS = ("-c", "core.quotePath=false", "-c", "core.fsmonitor=false", "--no-replace-objects")
 
 # A commit id: SHA-1 or SHA-256, full length (what event payloads and git's plumbing give).
 OBJECT_ID = compile_later(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")

@@ -42,8 +42,9 @@ PATCH_ARGS = (
 )
 # git as sources/git.py runs it (its OPTIONS; importing it here would cost the clean path ``re``):
 # names unquoted, and objects as they are, not as ``git replace`` shows them locally (a staged
-# blob replaced by a clean twin would be scanned as the twin, and committed as it is).
-GIT = ("git", "-c", "core.quotePath=false", "--no-replace-objects")
+# blob replaced by a clean twin would be scanned as the twin, and committed as it is), and no
+# core.fsmonitor command.
+GIT = ("git", "-c", "core.quotePath=false", "-c", "core.fsmonitor=false", "--no-replace-objects")
 # Hook options that take a value: their values are not file names (see commands/parser.py).
 # --format and --output ask for a report even of a clean commit: the full path writes it.
 REPORT_OPTIONS = frozenset({"--format", "--output"})
