@@ -71,21 +71,26 @@ def git_daemon(base: Path) -> Iterator[str]:
         stop(proc)
 
 
-def _dask(module: str, *args: str, log: Path) -> subprocess.Popen[bytes]:
+def _dask(
+    module: str, *args: str, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", f"distributed.cli.{module}", *args],
             start_new_session=True,
             stdout=out,
             stderr=subprocess.STDOUT,
+            env=None if env is None else {**os.environ, **env},
         )
 
 
 class DaskCluster:
     """A real ``dask scheduler`` and ``dask worker`` processes, each its own process."""
 
-    def __init__(self, tmp: Path, workers: int) -> None:
+    def __init__(self, tmp: Path, workers: int, env: dict[str, str] | None = None) -> None:
+        """``env``: added to the workers' environment (a PYTHONPATH with other code)."""
         self.tmp = tmp
+        self.env = env
         port = free_port()
         self.address = f"tcp://127.0.0.1:{port}"
         self.scheduler = _dask(
@@ -118,6 +123,7 @@ class DaskCluster:
             "--local-directory",
             str(self.tmp / name),
             log=self.tmp / f"{name}.log",
+            env=self.env,
         )
 
     def wait_for_workers(self, count: int, timeout: float = 120) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -270,3 +271,32 @@ def test_a_scheduler_lost_mid_run_leaves_the_rest_incomplete(org: Path, tmp_path
     resumed = fleet(cache, str(org))
     assert found(resumed) == EXPECTED
     assert resumed["summary"]["blobs_scanned"] < len(unique_blobs(*_repos(org)))
+
+
+def test_workers_judging_by_other_rules_are_refused(org: Path, tmp_path: Path) -> None:
+    """An external cluster's workers run their own install: verdicts by other detection rules
+    than the client's would be stored as its own (and never looked at again)."""
+    import binance_guard
+
+    other = tmp_path / "other"
+    shutil.copytree(Path(binance_guard.__file__).parent, other / "binance_guard")
+    with open(other / "binance_guard" / "detection" / "scanner.py", "a") as handle:
+        handle.write("# another release's rules\n")
+    cluster = DaskCluster(tmp_path, workers=1, env={"PYTHONPATH": str(other)})
+    try:
+        proc = run_cli(
+            "fleet",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            *ARGS,
+            str(org),
+            "--scheduler",
+            cluster.address,
+        )
+    finally:
+        cluster.close()
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("binance-guard: error: 1 Dask worker(s) (tcp://127.0.0.1:")
+    assert "judge by other detection rules than this client" in line
+    assert not (tmp_path / "cache" / "state.sqlite3").exists()  # nothing stored by them

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import stat
 from pathlib import Path
 
 from binance_guard.finding import fingerprint
+from testing.cli import run_cli
 from testing.fleet import (
     KEYS,
     by_repo,
@@ -123,6 +125,33 @@ def test_a_changed_allowlist_reaches_repositories_whose_refs_did_not_move(
     kept = {k for k in FLEET_KEYS if k[0] != "delta" and k[1] != 1}
     assert found(allowed) - found(allowed, "gone") == kept
     assert found(fleet(cache, org, "--no-config"), "new") == FLEET_KEYS - kept
+
+
+def test_a_cache_judged_by_other_rules_is_scanned_again(tmp_path: Path) -> None:
+    """Verdicts are stored once per blob: after an upgrade whose rules find what the old
+    ones missed, reusing them would keep calling old history clean forever."""
+    repos = make_fleet(tmp_path / "org")
+    cache, org = tmp_path / "cache", str(tmp_path / "org")
+    first = fleet(cache, org)
+    assert first["summary"]["rules_changed"] is False
+    missed = fingerprint(KEYS[1])
+    with sqlite3.connect(cache / "state.sqlite3") as db:  # as older rules would have left it
+        db.execute("UPDATE meta SET value = 'older-rules' WHERE key = 'detector'")
+        db.execute("DELETE FROM hit WHERE fingerprint = ?", (missed,))
+        db.execute("DELETE FROM finding WHERE fingerprint = ?", (missed,))
+    again = fleet(cache, org)
+    assert again["summary"]["rules_changed"] is True
+    assert again["summary"]["blobs_scanned"] == len(unique_blobs(*repos.values()))
+    assert found(again) == FLEET_KEYS
+    assert found(again, "new") == {k for k in FLEET_KEYS if k[1] == 1}
+    assert found(again, "unchanged") == {k for k in FLEET_KEYS if k[1] != 1}
+    text = run_cli("fleet", "--cache-dir", str(cache), "--workers", "1", org)
+    assert "other detection rules" not in text.stdout  # the same rules: nothing forgotten
+    with sqlite3.connect(cache / "state.sqlite3") as db:  # a cache from before the stamp
+        db.execute("DELETE FROM meta")
+    text = run_cli("fleet", "--cache-dir", str(cache), "--workers", "1", org)
+    assert text.returncode == 1
+    assert "other detection rules" in text.stdout and "every blob was scanned again" in text.stdout
 
 
 def test_bad_input_is_reported_per_repository_and_the_rest_completes(tmp_path: Path) -> None:

@@ -140,6 +140,7 @@ def summary(result: FleetResult, found: list[dict[str, Any]]) -> dict[str, Any]:
         "findings": count,
         "keys": len({f["fingerprint"] for f in found if f["status"] != "gone"}),
         "seconds": round(result.seconds, 3),
+        "rules_changed": result.rules_changed,
     }
 
 
@@ -179,6 +180,11 @@ def render_text(result: FleetResult, verified: dict[str, Verification]) -> str:
         f"{s['findings']['gone']} gone"
         + (f", {known} known from earlier runs (not scanned again)." if known else ".")
     ]
+    if result.rules_changed:
+        out.append(
+            "note: the cache's verdicts were given by other detection rules (another "
+            "binance-guard): every blob was scanned again, and what they no longer report is gone"
+        )
     for outcome in result.repos:
         for note in outcome.notes:
             out.append(f"note: {terminal(outcome.spec.name)}: {terminal(note)}")

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from binance_guard.errors import GuardError
 from binance_guard.finding import Finding
 from binance_guard.fleet import tasks
 from binance_guard.fleet.discovery import RepoSpec
@@ -74,6 +75,7 @@ class FleetResult:
     binary: int = 0
     unique_blobs: int = 0  # distinct blobs listed this run (unchanged repositories list none)
     seconds: float = 0.0
+    rules_changed: bool = False  # the cache's verdicts were other rules': all scanned again
 
     @property
     def incomplete(self) -> list[RepoOutcome]:
@@ -454,8 +456,19 @@ def run(
     """``relist``: attribute every repository again even if its refs did not change (the
     findings then carry their secrets in memory, as ``--verify`` needs); blobs are still
     scanned only once."""
+    detector = tasks.detector()
+    others = {w: d for w, d in client.run(tasks.detector).items() if d != detector}
+    if others:
+        shown = ", ".join(sorted(others)[:3]) + (" and more" if len(others) > 3 else "")
+        raise GuardError(
+            f"{len(others)} Dask worker(s) ({shown}) judge by other detection rules than this "
+            "client: install the same binance-guard on the workers and here"
+        )
     store = Store(os.path.join(cache_dir, STORE_NAME))
     try:
-        return _Run(client, store, specs, cache_dir, policy, max_bytes, progress, relist).loop()
+        changed = store.adopt(detector)
+        result = _Run(client, store, specs, cache_dir, policy, max_bytes, progress, relist).loop()
     finally:
         store.close()
+    result.rules_changed = changed
+    return result

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS hit (
 CREATE TABLE IF NOT EXISTS repo (
     id TEXT PRIMARY KEY, name TEXT, source TEXT, refs TEXT, scanned_at REAL
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS finding (
     repo TEXT, fingerprint TEXT, path TEXT, data TEXT,
     first_seen REAL, last_seen REAL, gone_at REAL,
@@ -71,6 +72,22 @@ class Store:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def adopt(self, detector: str) -> bool:
+        """Make ``detector`` (:func:`tasks.detector`) the judge of what is stored. Verdicts
+        other rules gave are forgotten, and with them each repository's refs, so every blob
+        is scanned and every repository listed again; findings stay, so the report says what
+        the new rules found or no longer report. True if something was forgotten."""
+        with self._write():
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'detector'").fetchone()
+            if row is not None and row[0] == detector:
+                return False
+            stale = row is not None or bool(self._db.execute("SELECT 1 FROM repo").fetchone())
+            if stale:
+                for table in ("hit", "blob", "repo"):
+                    self._db.execute(f"DELETE FROM {table}")
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('detector', ?)", (detector,))
+        return stale
 
     def scanned(self, oids: Sequence[str]) -> dict[str, list[Hit]]:
         """Those of these blobs some run has scanned, each with its secrets (mostly none),

@@ -8,8 +8,11 @@ task gives the same answer.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
+from importlib import metadata, resources
 from typing import Any, TypeVar
 
 from binance_guard.errors import GuardError
@@ -25,6 +28,19 @@ T = TypeVar("T")
 
 # Blob results are stored for every later policy: keep everything, the run's policy filters.
 EVERYTHING = Policy(min_confidence=Confidence.LOW, include_examples=True)
+
+
+@functools.cache
+def detector() -> str:
+    """Who judged a blob: binance-guard's version and its detection package's source. A store
+    written under other rules is scanned again, and a worker judging by other rules than the
+    client is refused (its verdicts would be stored as the client's)."""
+    digest = hashlib.sha256(metadata.version("binance-guard").encode())
+    package = resources.files("binance_guard.detection")
+    for entry in sorted(package.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".py"):
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclasses.dataclass(frozen=True)
