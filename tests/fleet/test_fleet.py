@@ -344,3 +344,14 @@ def test_the_cache_defaults_to_the_users_cache_directory(tmp_path: Path) -> None
         assert proc.returncode == 1, proc.stderr
         assert (cache / "binance-guard" / "fleet" / "state.sqlite3").is_file()
         assert len(list((cache / "binance-guard" / "fleet" / "mirrors").glob("delta-*.git"))) == 1
+
+
+def test_a_local_cluster_of_no_workers_is_a_usage_error(tmp_path: Path) -> None:
+    """0 or fewer workers would wait for ever (-1) or silently mean one per CPU (0)."""
+    from testing.cli import run_cli
+
+    for workers in ("0", "-1", "two"):
+        proc = run_cli("fleet", "--cache-dir", str(tmp_path), "--workers", workers, str(tmp_path))
+        assert proc.returncode == 2
+        (line,) = proc.stderr.splitlines()
+        assert "--workers" in line and "error" in line, line

@@ -438,3 +438,13 @@ def test_an_error_page_that_never_ends_is_read_no_further_than_its_message(
     with serving(Hostile(flood(status=404))) as hostile:
         message = _discover(hostile)
     assert message == "GitHub API 404 for organisation acme: "
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://127.0.0.1/api", "http://[::1/api", "https://"])
+def test_an_api_url_that_is_not_http_is_one_error_line(tmp_path: Path, url: str) -> None:
+    proc = run_cli(
+        "fleet", "--cache-dir", str(tmp_path / "c"), "--github-org", "acme",
+        "--github-api-url", url,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr == f"binance-guard: error: --github-api-url {url}: not an http(s) URL\n"

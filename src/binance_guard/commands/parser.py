@@ -43,7 +43,8 @@ def _byte_count(value: str) -> int:
 
 
 def positive_int(text: str) -> int:
-    """A size limit of 0 or less would skip every file and report the run clean."""
+    """A size limit of 0 or less would skip every file and report the run clean; no jobs or
+    workers would do nothing."""
     try:
         value = int(text)
     except ValueError:
@@ -455,7 +456,10 @@ exit codes:
         "--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask cluster's scheduler"
     )
     fleet.add_argument(
-        "--workers", type=int, metavar="N", help="local cluster size (default: one per CPU)"
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="local cluster size (default: one per CPU)",
     )
     fleet.add_argument(
         "--format",

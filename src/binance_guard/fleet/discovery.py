@@ -265,6 +265,12 @@ def github_org(
 ) -> list[RepoSpec]:
     """Every repository of ``org`` (``GET /orgs/{org}/repos``, 100 a page, ``Link: next``)."""
     base = api_url.rstrip("/")
+    try:
+        scheme, host, _ = _origin(base)
+    except ValueError:  # a malformed host or port
+        scheme, host = "", None
+    if scheme not in ("http", "https") or not host:
+        raise UsageError(f"--github-api-url {shown(api_url)}: not an http(s) URL")
     url: str | None = (
         f"{base}/orgs/{urllib.parse.quote(org, safe='')}/repos?per_page={PER_PAGE}&type=all"
     )
