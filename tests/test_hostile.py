@@ -353,3 +353,23 @@ def test_a_repository_configured_to_run_a_command_does_not_run_it(tmp_path: Path
         code, out, err = _bg(*args, cwd=repo)
         assert code == 1, (args, out, err)
         assert not ran.exists(), args
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("audit", "--private-key-file", "/dev/zero"), "--private-key-file"),
+        (("scrub", "--findings", "/dev/zero", "."), "--findings"),
+        (("fleet", "--from", "/dev/zero"), "--from"),
+    ],
+)
+def test_a_file_option_naming_an_endless_stream(
+    repo: Path, args: tuple[str, ...], option: str
+) -> None:
+    """A pipe or <(...) is a file as good as any, read whole; /dev/zero (or a pipe that never
+    ends) would fill the memory: read up to a limit, then one error line."""
+    commit(repo, {".env": LINE})
+    code, out, err = _bg(*args, cwd=repo, env={"BINANCE_API_KEY": KEY})
+    assert code == 2, (out, err)
+    _one_line_error(err)
+    assert f"{option} /dev/zero: larger than " in err

@@ -7,6 +7,7 @@ import os
 import sys
 import time
 
+from binance_guard.commands.common import read_option_file
 from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import redact
@@ -17,6 +18,8 @@ from binance_guard.verify.client import Client
 from binance_guard.verify.signing import UnusableKey, hmac_signer, private_key_signer
 from binance_guard.verify.verifier import verify_credential
 
+MAX_KEY_FILE = 1 << 20  # a PEM private key is a few hundred bytes
+
 
 def run(*, verify: Settings, private_key_file: str | None, fmt: str) -> int:
     api_key = os.environ.get("BINANCE_API_KEY", "")
@@ -25,8 +28,8 @@ def run(*, verify: Settings, private_key_file: str | None, fmt: str) -> int:
     try:
         if private_key_file:
             # Not UTF-8 is not PEM: decoded leniently, the signer says it is not a PEM key.
-            with open(private_key_file, encoding="utf-8", errors="replace") as handle:
-                secret = handle.read()
+            pem = read_option_file(private_key_file, "--private-key-file", MAX_KEY_FILE)
+            secret = pem.decode("utf-8", errors="replace")
             passphrase = os.environ.get(PASSPHRASE_ENV)
             sign = private_key_signer(secret, passphrase.encode() if passphrase else None)
         elif os.environ.get("BINANCE_API_SECRET"):

@@ -32,6 +32,19 @@ def not_a_link_in(path: str, root: str) -> str:
     return path
 
 
+def read_option_file(path: str, option: str, limit: int) -> bytes:
+    """The file an option names, whole: a pipe or ``<(...)`` as well as a file, but no more
+    than ``limit`` bytes (/dev/zero, or a pipe that never ends, would fill the memory)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise UsageError(f"{option} {path}: larger than {limit} bytes")
+    return data
+
+
 def verify_report(report: Report, settings: Settings) -> None:
     """Binance's answers on the report's findings. A key that could not be checked (network,
     deadline, back-off, a refused redirect) counts in ``report.incomplete`` like a file that

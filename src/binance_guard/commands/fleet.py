@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from binance_guard.commands.common import outcome
+from binance_guard.commands.common import outcome, read_option_file
 from binance_guard.errors import UsageError
 from binance_guard.finding import Verification
 from binance_guard.policy import Policy
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
     from binance_guard.fleet.discovery import RepoSpec
     from binance_guard.fleet.run import FleetResult
+
+
+MAX_LIST_FILE = 64 << 20  # --from: a line a repository
 
 
 def default_cache_dir() -> str:
@@ -121,7 +124,8 @@ def _specs(
 
     arguments = list(repos)
     if from_file:
-        arguments += discovery.read_list(from_file)
+        text = read_option_file(from_file, "--from", MAX_LIST_FILE)
+        arguments += discovery.read_list(text, from_file)
     specs = discovery.expand(arguments)
     if github_org:
         token = os.environ.get(discovery.TOKEN_ENV)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from binance_guard.commands.common import incomplete
+from binance_guard.commands.common import incomplete, read_option_file
 from binance_guard.errors import UsageError
 from binance_guard.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from binance_guard.finding import Finding
@@ -25,14 +25,16 @@ from binance_guard.scrub.preflight import preflight, refuse_repository_environme
 from binance_guard.scrub.proof import Outcome
 from binance_guard.scrub.run import push_remote, scrub
 
+MAX_FINDINGS_FILE = 1 << 30  # a --format json report: about a kilobyte a finding
+
 
 def _selected_findings(findings_file: str | None, found: list[Finding]) -> list[Finding]:
     if not findings_file:
         return found
+    report = read_option_file(findings_file, "--findings", MAX_FINDINGS_FILE)
     try:
-        with open(findings_file, encoding="utf-8") as handle:
-            wanted = {f["fingerprint"] for f in json.load(handle)["findings"]}
-    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        wanted = {f["fingerprint"] for f in json.loads(report)["findings"]}
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise UsageError(f"cannot read findings from {findings_file}: {exc}") from None
     present = {f.fingerprint for f in found}
     if wanted - present:

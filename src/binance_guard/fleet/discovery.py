@@ -102,12 +102,12 @@ def expand(arguments: Iterable[str]) -> list[RepoSpec]:
     return specs
 
 
-def read_list(path: str) -> list[str]:
-    """``--from FILE``: one repository per line; blank lines and ``#`` comments ignored."""
+def read_list(text: bytes, path: str) -> list[str]:
+    """``--from FILE`` (its ``text``): one repository per line; blank lines and ``#``
+    comments ignored."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            lines = [line.strip() for line in handle]
-    except (OSError, UnicodeDecodeError) as exc:
+        lines = [line.strip() for line in text.decode("utf-8").splitlines()]
+    except UnicodeDecodeError as exc:
         raise UsageError(f"--from {path}: {exc}") from None
     return [line for line in lines if line and not line.startswith("#")]
 
