@@ -31,7 +31,6 @@ STRING_JOIN_RE = compile_later(r"""["'`]\s*\+\s*["'`]""")
 # Escaped newlines as they appear in JSON, notebooks and .env files ("\n", "\\n").
 ESCAPED_NEWLINE_RE = compile_later(r"\\+[nrt]")
 NOT_BASE64_RE = compile_later(r"[^A-Za-z0-9+/=]")
-# "EXAMPLE" inside a body: documentation keys edited so that nobody mistakes them for real ones.
 # Directories of other people's code a repository carries: package managers' installs, a
 # committed virtualenv, vendored sources. Their PEM blocks are libraries' test keys (spdy,
 # pycryptodome's SelfTest, twisted): 255 of 284 generic private keys in 560 bot repositories.
@@ -39,6 +38,7 @@ VENDORED_DIR_RE = compile_later(
     r"(?:^|/)(node_modules|bower_components|jspm_packages|site-packages|dist-packages|vendor"
     r"|third[_-]party|Pods|Carthage|lib(?:64)?/python[23][.0-9]*)/"
 )
+# "EXAMPLE" inside a body: documentation keys edited so that nobody mistakes them for real ones.
 PEM_PLACEHOLDER_RE = compile_later(
     r"\.\.\.|…|<|>|your|x{4,}|\*{3}|redacted|changeme|example|sample|dummy", re.IGNORECASE
 )
