@@ -355,3 +355,26 @@ def test_a_local_cluster_of_no_workers_is_a_usage_error(tmp_path: Path) -> None:
         assert proc.returncode == 2
         (line,) = proc.stderr.splitlines()
         assert "--workers" in line and "error" in line, line
+
+
+def test_an_output_that_cannot_be_written_fails_before_the_run(tmp_path: Path) -> None:
+    """Not after hours of scanning: a second run would call the first's new findings
+    unchanged. A writable one is replaced whole by the report."""
+    import json
+
+    from testing.cli import run_cli
+
+    repo = make_fleet(tmp_path / "org")["delta"]
+    cache = tmp_path / "cache"
+    bad = tmp_path / "no-such-dir" / "report.json"
+    proc = run_cli("fleet", "--cache-dir", str(cache), "--output", str(bad), str(repo))
+    assert proc.returncode == 2
+    assert proc.stderr == f"binance-guard: error: --output {bad}: No such file or directory\n"
+    assert not cache.exists()  # nothing ran
+
+    report = tmp_path / "report.json"
+    report.write_text("x" * 100_000)
+    args = ("--cache-dir", str(cache), "--workers", "1", "--format", "json")
+    proc = run_cli("fleet", *args, "--output", str(report), str(repo))
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(report.read_text())["summary"]["findings"]["new"] == 2

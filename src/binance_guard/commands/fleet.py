@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from binance_guard.commands.common import outcome, read_option_file
 from binance_guard.errors import UsageError
@@ -170,10 +170,50 @@ def run(
     verify: Settings | None,
     allow_incomplete: bool,
 ) -> int:
+    with _output(output) if output else contextlib.nullcontext(sys.stdout) as out:
+        return _run(
+            out,
+            _specs(repos, from_file, github_org, github_api_url, not skip_forks, not skip_archived),
+            cache_dir=cache_dir,
+            scheduler=scheduler,
+            workers=workers,
+            policy=policy,
+            max_bytes=max_bytes,
+            fmt=fmt,
+            progress_bar=progress_bar,
+            verify=verify,
+            allow_incomplete=allow_incomplete,
+        )
+
+
+def _output(path: str) -> IO[str]:
+    """--output, opened before the run (which may take hours) and emptied only when the
+    report is ready: a path that cannot be written is an error at once, where it failed at
+    the end and a second run called the first's new findings unchanged."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise UsageError(f"--output {path}: {exc.strerror or exc}") from None
+    return open(fd, "w", encoding="utf-8", errors="surrogateescape")
+
+
+def _run(
+    out: IO[str],
+    specs: list[RepoSpec],
+    *,
+    cache_dir: str | None,
+    scheduler: str | None,
+    workers: int | None,
+    policy: Policy,
+    max_bytes: int,
+    fmt: str,
+    progress_bar: bool,
+    verify: Settings | None,
+    allow_incomplete: bool,
+) -> int:
     from binance_guard.fleet import report
     from binance_guard.fleet.run import run as run_fleet
 
-    specs = _specs(repos, from_file, github_org, github_api_url, not skip_forks, not skip_archived)
     cache = os.path.abspath(cache_dir or default_cache_dir())
     bar = None
     if progress_bar and sys.stderr.isatty():
@@ -205,11 +245,9 @@ def run(
         text = html_report.render(result, verifications)
     else:
         text = report.render_text(result, verifications)
-    if output:
-        with open(output, "w", encoding="utf-8", errors="surrogateescape") as handle:
-            handle.write(text)
-    else:
-        sys.stdout.write(text)
+    if out is not sys.stdout:
+        out.truncate(0)
+    out.write(text)
     found = report.findings(result, verifications)
     live = [f for f in found if f["status"] != "gone" and not f.get("public_example")]
     missed = Report(incomplete=report.incomplete(result, verifications))
