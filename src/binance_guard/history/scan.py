@@ -14,7 +14,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Set
-from typing import IO, TYPE_CHECKING, NoReturn, TypeVar
 
 from binance_guard.detection.heuristics import is_binary
 from binance_guard.detection.prefilter import has_candidates
@@ -39,10 +38,12 @@ from binance_guard.sources.objects import (
 
 UPPER_BOUND_PATH = "binance"
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing (~2 ms) to run a history
 if TYPE_CHECKING:
     from multiprocessing.sharedctypes import Synchronized
+    from typing import IO, NoReturn, TypeVar
 
-_Origin = TypeVar("_Origin")
+    _Origin = TypeVar("_Origin")
 Progress = Callable[[int, int, int], None]  # (blobs scanned, bytes scanned, blobs in all)
 
 

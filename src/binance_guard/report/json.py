@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from binance_guard.report import Report
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing (~2 ms) to print a report
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def render(report: Report, *, show_secrets: bool = False) -> str:
