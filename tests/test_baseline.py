@@ -111,6 +111,16 @@ def test_writing_into_an_existing_baseline_keeps_what_is_not_ours(repo: Path) ->
     assert final["results"]["creds.py"] == before["results"]["creds.py"]
 
 
+@pytest.mark.parametrize("option", [("--output", "report.json"), ("--format", "sarif")])
+def test_write_baseline_refuses_report_options(repo: Path, option: tuple[str, str]) -> None:
+    """It writes no report: an --output file was created empty and said to be written."""
+    commit(repo, {"bot.py": BOT})
+    proc = run_cli("scan", "--write-baseline", ".secrets.baseline", *option, cwd=repo)
+    assert proc.returncode == 2 and "--write-baseline writes only the baseline" in proc.stderr
+    assert not (repo / ".secrets.baseline").exists() and not (repo / "report.json").exists()
+    assert run_cli("scan", "--write-baseline", ".secrets.baseline", cwd=repo).returncode == 0
+
+
 def test_writing_is_deterministic(repo: Path) -> None:
     commit(repo, {"bot.py": BOT, "z/.env": f"BINANCE_API_KEY={fake_key('z')}\n"})
     first, second = repo / "one.baseline", repo / "two.baseline"

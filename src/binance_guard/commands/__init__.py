@@ -258,6 +258,9 @@ def _dispatch(options: argparse.Namespace, prefetch: Prefetch | None) -> int:
             verify=_verify(options),
             allow_incomplete=options.allow_incomplete,
         )
+    if getattr(options, "write_baseline", None) and (options.output or options.format != "text"):
+        # It writes the baseline and no report: an --output file was left empty, "written".
+        raise UsageError("--write-baseline writes only the baseline: drop --output and --format")
     if options.output and command != "ci":  # ci keeps its annotations on stdout
         import contextlib
 

@@ -275,7 +275,8 @@ def build() -> argparse.ArgumentParser:
     scan.add_argument(
         "--write-baseline",
         metavar="FILE",
-        help="accept the current findings: write them to a detect-secrets baseline",
+        help="accept the current findings: write them to a detect-secrets baseline (and no "
+        "report: not with --output or --format)",
     )
     commands.add_parser(
         "verify",
