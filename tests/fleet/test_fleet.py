@@ -378,3 +378,14 @@ def test_an_output_that_cannot_be_written_fails_before_the_run(tmp_path: Path) -
     proc = run_cli("fleet", *args, "--output", str(report), str(repo))
     assert proc.returncode == 1, proc.stderr
     assert json.loads(report.read_text())["summary"]["findings"]["new"] == 2
+
+
+def test_a_cache_dir_that_is_a_file_is_one_error_line(tmp_path: Path) -> None:
+    from testing.cli import run_cli
+
+    (tmp_path / "file").write_text("not a directory\n")
+    proc = run_cli("fleet", "--cache-dir", str(tmp_path / "file"), str(tmp_path))
+    assert proc.returncode == 2
+    assert (
+        proc.stderr == f"binance-guard: error: --cache-dir {tmp_path / 'file'}: not a directory\n"
+    )

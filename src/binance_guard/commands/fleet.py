@@ -215,6 +215,12 @@ def _run(
     from binance_guard.fleet.run import run as run_fleet
 
     cache = os.path.abspath(cache_dir or default_cache_dir())
+    try:
+        os.makedirs(cache, mode=0o700, exist_ok=True)
+    except FileExistsError:  # said before any cluster starts
+        raise UsageError(f"--cache-dir {cache}: not a directory") from None
+    except OSError as exc:
+        raise UsageError(f"--cache-dir {cache}: {exc.strerror or exc}") from None
     bar = None
     if progress_bar and sys.stderr.isatty():
         from binance_guard.report.progress import FleetProgress
