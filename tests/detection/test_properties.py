@@ -13,7 +13,7 @@ import random
 import string
 import uuid
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from binance_guard.detection.scanner import scan_bytes
@@ -384,6 +384,8 @@ def test_random_base64_is_not_a_key(
     mention=MENTIONS,
     indent=st.sampled_from(["", "  ", "    "]),
 )
+# A line of the blob spells "Sec" and stands above a whole-key line: no caption.
+@example(seed=13391216130136924662, size=603, width=64, mention=["# binance"], indent="")
 def test_wrapped_base64_is_not_a_key(
     seed: int, size: int, width: int, mention: list[str], indent: str
 ) -> None:
@@ -431,6 +433,32 @@ def test_a_fenced_key_and_secret_are_found(seeds: list[int], fence: str, caption
     assert [(f.type, f.line) for f in _blocking(scan_bytes(data, "README.md"))] == [
         (API, 5),
         (SECRET, 6),
+    ], data.decode()
+
+
+@SETTINGS
+@given(
+    seeds=st.lists(SEEDS, min_size=2, max_size=2, unique=True),
+    caption=st.sampled_from(
+        [
+            "Binance API key and secret:",
+            "binance keys",
+            "My Binance API Key / Secret",
+            "BINANCE API KEYS",
+        ]
+    ),
+    gap=st.sampled_from(["", "\n"]),
+)
+def test_a_captioned_key_and_secret_are_found(seeds: list[int], caption: str, gap: str) -> None:
+    """A key and its secret pasted one a line under a caption that names keys or secrets
+    (a notes file): found, key first, where the same two lines under a field's name
+    ("data: |", above) are a wrapped blob."""
+    k, s = (_key(seed) for seed in seeds)
+    data = f"{caption}\n{gap}{k}\n{s}\n".encode()
+    line = 3 if gap else 2
+    assert [(f.type, f.line) for f in _blocking(scan_bytes(data, "notes.txt"))] == [
+        (API, line),
+        (SECRET, line + 1),
     ], data.decode()
 
 

@@ -352,9 +352,14 @@ def slot_of(line: str, column: int, previous_lines: list[str]) -> Slot:
     if (item or not before.strip()) and previous_lines:
         above = previous_lines[-1].rstrip()
         endings = (":",) if item else ("=", ":", "=>")
-        if above.endswith(endings) and ASSIGNMENT_END_RE.search(above):
+        if (
+            above.endswith(endings)
+            and ASSIGNMENT_END_RE.search(above)
+            and not KEY_AND_SECRET_RE.search(above)
+        ):
             # const api_key =\n    "<value>";  "listenKey" =>\n  "<value>" (a formatter broke
-            # the line after the operator); a VCR cassette's "X-Mbx-Apikey:\n  - <value>"
+            # the line after the operator); a VCR cassette's "X-Mbx-Apikey:\n  - <value>";
+            # not a caption of both ("API key and secret:"): the values' order types them
             return _assigned(above[-LOOKBEHIND:])
     if before and (before[-1].isalnum() or before[-1] in "_-"):
         # "ENV BINANCE_API_KEY <value>", "--api-key <value>", "X-MBX-APIKEY <value>"
@@ -456,6 +461,14 @@ def label_role(lines: list[str]) -> tuple[Role, str] | None:
             elif word in KEY_WORDS and found is None:
                 found = (Role.KEY, word)
     return found
+
+
+def names_credentials(line: str) -> bool:
+    """A caption over values pasted below it: it names a key or a secret, and no digest."""
+    words = name_words(line)
+    return NEGATIVE_WORDS.isdisjoint(words) and any(
+        word in KEY_WORDS or is_secret_word(word) for word in words
+    )
 
 
 def _signs_with(call: str) -> bool:

@@ -24,6 +24,7 @@ from binance_guard.detection.context import (
     enclosing_calls,
     label_role,
     name_words,
+    names_credentials,
     object_fields,
     role_of,
     section_names,
@@ -108,7 +109,9 @@ _TAG_RE = compile_later(r"<[^<>]*>")
 _INDENT_MAX = 64
 COMMENT_LEADS = ("#", "//", ";", "--", "*", "'")
 WRAPPED_WALK = 8  # lines looked at each way: 7 in 8 lines of a blob are no whole key
-FENCED_VALUES_MAX = 4  # a key and its secret, or two such pairs, pasted in one code block
+PASTED_VALUES_MAX = 4  # a key and its secret, or two such pairs, pasted one a line
+_FENCES = ("```", "~~~")
+CAPTION_GAP = 2  # blank lines between a caption and the values under it
 SERVICE_ACCOUNT_LOOKBACK = 512
 _WALLET_SIGNS = "0x, bnb1 or bva1 addresses, web3, a BNB Chain node or SDK here"
 
@@ -785,12 +788,12 @@ def _after_comment_marker(data: bytes, offset: int) -> bool:
 
 def _in_wrapped_base64(text: _Text, offset: int, value: str) -> bool:
     """A line that is just the value, next to other long base64 lines, is a wrapped blob;
-    unless the lines are a Markdown fenced block of bare values (a key and its secret)."""
+    unless the lines are values pasted one a line (:func:`_pasted_values`)."""
     if not text.holds_only(offset, value):
         return _in_commented_base64(text, offset, value)
     for neighbour in (text.previous_line_start(offset), text.next_line_start(offset)):
         if neighbour is not None and _is_base64_line(text.line_at(neighbour).strip()):
-            return not _fenced_values(text, offset)
+            return not _pasted_values(text, offset)
     return False
 
 
@@ -823,25 +826,39 @@ def _in_commented_base64(text: _Text, offset: int, value: str) -> bool:
     return False
 
 
-def _fenced_values(text: _Text, offset: int) -> bool:
-    """The line at ``offset`` is one of at most FENCED_VALUES_MAX lines, each exactly one
-    64-character alphanumeric value, between a Markdown fence and its end. Base64 of binary
-    data wrapped at 64 columns has a "+" or "/" on seven lines in eight and a shorter tail:
-    a fenced block of nothing but whole key-shaped lines is values pasted one a line."""
+def _pasted_values(text: _Text, offset: int) -> bool:
+    """The line at ``offset`` is one of at most PASTED_VALUES_MAX lines, each exactly one
+    64-character alphanumeric value, set apart as values: between a Markdown fence and its
+    end, or under a caption naming keys or secrets ("Binance API key and secret:") with no
+    base64 below. Base64 of binary data wrapped at 64 columns has a "+" or "/" on seven lines
+    in eight and a shorter tail, and follows its field's name ("data: |"), not a caption."""
     count = 1
-    for step in (text.previous_line_start, text.next_line_start):
+    ends: list[str | None] = []
+    for upward, step in ((True, text.previous_line_start), (False, text.next_line_start)):
         pos = step(offset)
-        while pos is not None and count <= FENCED_VALUES_MAX:
+        while pos is not None and count <= PASTED_VALUES_MAX:
             line = text.line_at(pos).strip()
             if len(line) != KEY_LENGTH or not line.isascii() or not line.isalnum():
                 break
             count += 1
             pos = step(pos)
-        if pos is None or count > FENCED_VALUES_MAX:
+        if count > PASTED_VALUES_MAX:
             return False
-        if not text.line_at(pos).lstrip().startswith(("```", "~~~")):
-            return False
-    return True
+        ends.append(None if pos is None else text.line_at(pos).strip())
+        if upward:
+            for _ in range(CAPTION_GAP):  # a caption, a blank line, the values
+                if pos is None or ends[0]:
+                    break
+                pos = step(pos)
+                ends[0] = None if pos is None else text.line_at(pos).strip()
+    above, below = ends
+    if above is None:
+        return False
+    if above.startswith(_FENCES):
+        return below is not None and below.startswith(_FENCES)
+    if _is_base64_line(above) or (below is not None and _is_base64_line(below)):
+        return False  # the block is part of a blob ("...Sec..." spells no caption)
+    return names_credentials(above)
 
 
 def _evaluate(
