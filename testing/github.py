@@ -75,8 +75,9 @@ def line_hash(result: Mapping[str, Any]) -> str:
 
 def workflow_commands(log: str) -> list[str]:
     """The lines of a step's output the runner executes as workflow commands: lines (ended by
-    \\n, \\r or \\r\\n, as .NET reads them) starting with ``::``, except between
-    ``::stop-commands::TOKEN`` and ``::TOKEN::``."""
+    \\n, \\r or \\r\\n, as .NET reads them) starting with ``::`` after leading whitespace, or
+    holding the legacy ``##[`` anywhere (actions/runner's TryParseV2 and TryParse), except
+    between ``::stop-commands::TOKEN`` and ``::TOKEN::``."""
     commands, token = [], None
     for line in re.split(r"\r\n|\r|\n", log):
         if token is not None:
@@ -84,7 +85,7 @@ def workflow_commands(log: str) -> list[str]:
                 token = None
         elif line.startswith("::stop-commands::"):
             token = line.removeprefix("::stop-commands::")
-        elif line.startswith("::"):
+        elif line.lstrip().startswith("::") or "##[" in line:
             commands.append(line)
     return commands
 

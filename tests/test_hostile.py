@@ -225,9 +225,11 @@ def _bg(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, 
 
 
 def _safe_for_a_terminal(output: str) -> None:
-    """Lines, and inside them no control character, escape sequence or bidi override."""
+    """Lines, and inside them no control character, escape sequence or bidi override, and
+    nothing a GitHub runner would execute (its log is a terminal too)."""
     raw = RAW_CONTROL.search(output.replace("\n", ""))
     assert raw is None, f"raw {raw.group()!r} in output: {output[:2000]!r}"
+    assert workflow_commands(output) == []
 
 
 def _no_secret(*outputs: str) -> None:
@@ -308,9 +310,11 @@ def test_hostile_history_in_history_and_ci(name: bytes, message: str, author: st
         assert code == 1, (log, err)
         _no_secret(log, err, summary.read_text(), outputs.read_text(), sarif.read_text())
         # the runner executes exactly our four annotations, nothing a name or message forged;
-        # the rest of the log is shown as it is (a file property keeps the name, as it must)
+        # the rest of the log (our commands and the stop-commands block around the report
+        # aside: a file property keeps the name, as it must) is shown as it is
         commands_run = workflow_commands(log)
-        _safe_for_a_terminal("\n".join(set(log.split("\n")) - set(commands_run)) + err)
+        shown = [line for line in log.split("\n") if not line.startswith("::")]
+        _safe_for_a_terminal("\n".join(shown) + err)
         assert len(commands_run) == 4, commands_run
         assert all(
             re.match(r"::(error|warning) (file=[^:]*,line=\d+,col=\d+,)?title=", c)
@@ -373,3 +377,22 @@ def test_a_file_option_naming_an_endless_stream(
     assert code == 2, (out, err)
     _one_line_error(err)
     assert f"{option} /dev/zero: larger than " in err
+
+
+def test_names_and_messages_forge_no_workflow_command(repo: Path) -> None:
+    """The runner executes a log line starting with "::" after spaces, or holding the legacy
+    "##[" anywhere: scan's and the hook's lines start with a file name, and history's hold
+    authors. A pull request's names must not raise annotations, mask the log or stop the
+    step's commands when the hook runs in CI (pre-commit run --all-files)."""
+    names = ["::error::forged.env", " ::add-mask::x.env", "a##[error]forged.env"]
+    for text in (LINE, f"{LINE}BINANCE_API_KEY={MESSAGE_KEY}\n"):  # committed; staged
+        for name in names:
+            (repo / name).write_text(text)
+        git(repo, "add", "-A")  # "git add -- ::error::..." would read pathspec magic
+        if text == LINE:
+            message = "##[stop-commands]x\n\n::error::forged"
+            git(repo, "commit", "-q", "-m", message, "--author=##[warning]forged <a@b.c>")
+    for args in (("scan", "-v"), ("hook", *names), ("history", "--no-progress")):
+        code, out, err = _bg(*args, cwd=repo)
+        assert code == 1, (args, out, err)
+        assert workflow_commands(out + err) == [], args

@@ -18,6 +18,7 @@ from binance_guard.report.sanitize import (
     workflow_property,
 )
 from testing import hostile
+from testing.github import workflow_commands
 from testing.hostile import RAW_CONTROL
 from testing.keys import fake_key
 
@@ -35,7 +36,15 @@ def test_terminal_output_holds_no_control_character(text: str) -> None:
 
 @given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E)))
 def test_terminal_leaves_plain_text_alone(text: str) -> None:
-    assert terminal(text) == text
+    runner_command = "##[" in text or text.lstrip().startswith("::")
+    assert (terminal(text) == text) is not runner_command
+
+
+@given(st.lists(st.sampled_from([" ", ":", "#", "[", "x", "\t", "::", "##["])).map("".join))
+def test_a_value_starting_a_log_line_is_no_workflow_command(text: str) -> None:
+    """What the GitHub runner would execute: "::" after spaces at a line's start, "##["
+    anywhere in it."""
+    assert workflow_commands(f"  {terminal(text)}  {terminal(text)}") == []
 
 
 def test_terminal_names_what_it_escaped() -> None:

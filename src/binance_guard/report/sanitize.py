@@ -46,10 +46,18 @@ def terminal(text: str) -> str:
     tab too: inside one value they only forge lines; 0x9b is a one-byte CSI), the bytes of a
     name that is not UTF-8 (decoded with surrogateescape), line and paragraph separators, and
     the invisible characters that reorder or hide text (bidi overrides, zero-width, soft
-    hyphen, tag characters: Trojan Source). A list of the dangerous ones always misses one."""
-    if text.isprintable():
+    hyphen, tag characters: Trojan Source). A list of the dangerous ones always misses one.
+
+    A CI log is a terminal too: the GitHub runner executes a line that starts with "::"
+    after spaces, or holds the legacy "##[" anywhere, so a value that could make one (a file
+    name starting a line of scan's or the hook's output) shows that ":" or "[" escaped."""
+    if text.isprintable() and "##[" not in text and not text.lstrip().startswith("::"):
         return text
-    return "".join(c if c.isprintable() else _visible(c) for c in text)
+    shown = "".join(c if c.isprintable() else _visible(c) for c in text).replace("##[", "##\\x5b")
+    start = len(shown) - len(shown.lstrip())
+    if shown.startswith("::", start):
+        shown = f"{shown[:start]}\\x3a{shown[start + 1 :]}"
+    return shown
 
 
 def shown(text: str, limit: int = 120) -> str:
