@@ -397,6 +397,9 @@ def test_lfs_pointer_files_are_not_keys(repo: Path) -> None:
     commit(repo, {"binance/model.bin": pointer, ".gitattributes": "*.bin filter=lfs\n"})
     code, doc = _history(repo)
     assert (code, doc["findings"]) == (0, [])
+    # The file a pointer stands for is on the LFS server: not looked at, and said so.
+    (why,) = doc["skipped_objects"]
+    assert why.startswith("Git LFS pointer") and doc["skipped_objects"][why] == 1
 
 
 def test_key_in_an_annotated_tag_message(repo: Path) -> None:

@@ -115,6 +115,7 @@ def scan_history(
             corrupt.update(part.unreadable)
             found.update(part.found)
             result.skipped_objects["binary"] += part.binary
+            result.skipped_objects[LFS_SKIPPED] += part.lfs
             result.blobs += part.blobs
             result.bytes += part.bytes
         result.skipped_objects = +result.skipped_objects  # drop zero counts
@@ -308,6 +309,10 @@ def _account_for_unreadable(
 
 
 UNATTRIBUTED = "secret(s) in no commit (a tag of a blob or tree?)"
+# A pointer is scanned as text; the file it stands for sits on the LFS server (pushed by git
+# lfs, never by git): not looked at, and said so.
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\n"
+LFS_SKIPPED = "Git LFS pointer, its file stored outside git (scan a checkout: git lfs pull)"
 PARALLEL_MIN_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
 
 
@@ -317,6 +322,7 @@ class Part:
     blobs: int = 0
     bytes: int = 0
     binary: int = 0
+    lfs: int = 0  # Git LFS pointers: the file they stand for is not in git
     unreadable: list[str] = field(default_factory=list)  # git could not inflate
 
 
@@ -350,6 +356,7 @@ def scan_chunk(repo: str, oids: list[str], policy: Policy, also_in: Sequence[str
     for blob in stream_blobs(repo, oids, also_in, part.unreadable):
         part.blobs += 1
         part.bytes += len(blob.data)
+        part.lfs += blob.data.startswith(LFS_POINTER)
         candidate = versions.candidate_runs(blob.data)
         if candidate is not None:
             runs, markers = candidate
