@@ -816,6 +816,22 @@ def test_every_stash_entry_is_rewritten_and_keeps_its_message(tmp_path: Path, pr
     assert (repo / "README.md").read_text() == "first\n"
 
 
+def test_a_stash_does_not_stop_the_dry_run_or_the_mirror(tmp_path: Path) -> None:
+    """A mirror clone carries refs/stash, which git-filter-repo's fresh-clone test refuses
+    ('has stashed changes'): the first command anyone runs, the dry run, failed with exit 2."""
+    repo = _one_key_repo(tmp_path / "stashed")
+    write(repo, "README.md", "work in progress\n")
+    git(repo, "stash", "-q")
+    refs = _refs(repo)
+    dry = _cli("scrub", str(repo))
+    assert dry.returncode == 1 and "[ok] no ref reaches" in dry.stdout, dry.stdout + dry.stderr
+    mirror = tmp_path / "clean.git"
+    proc = _cli("scrub", "--yes", "--output", str(mirror), str(repo))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert git(mirror, "show", "refs/stash:.env") == "BINANCE_API_KEY=***REMOVED***\n"
+    assert _refs(repo) == refs
+
+
 def test_a_stash_reflog_edited_by_hand_leaves_the_stash_to_git_filter_repo(tmp_path: Path) -> None:
     """Its newest entry dropped without moving refs/stash: rewriting the entries moved the
     ref to the older entry's rewrite, the proof failed and the scrub was rolled back."""
@@ -978,7 +994,7 @@ def test_the_proof_fails_where_the_rewrite_went_wrong(tmp_path: Path) -> None:
     refs = _refs(repo)
     mirror = _mirror(repo, tmp_path / "mirror.git")
     rules = [Replacement(K[11].encode(), MARKER)]
-    filter_repo(str(mirror), rules, fresh_clone=True)
+    filter_repo(str(mirror), rules)
     assert all(ok for ok, _ in _proven(repo, mirror, rules, refs).values())
     git(mirror, "update-ref", "refs/heads/main", "main~1")  # "later" is lost
     ok, detail = _proven(repo, mirror, rules, refs)["commits per ref unchanged"]
@@ -993,6 +1009,6 @@ def test_the_proof_fails_where_the_rewrite_went_wrong(tmp_path: Path) -> None:
     )
     assert checks["no commit or tag holds a scrubbed secret"][0] is True
     unscrubbed = _mirror(repo, tmp_path / "unscrubbed.git")
-    filter_repo(str(unscrubbed), [Replacement(b"nothing like a key", b"x")], fresh_clone=True)
+    filter_repo(str(unscrubbed), [Replacement(b"nothing like a key", b"x")])
     checks = _proven(repo, unscrubbed, rules, refs)
     assert checks["no commit or tag holds a scrubbed secret"][0] is False

@@ -52,7 +52,7 @@ def _feed(option: str, data: bytes) -> _Feed:
     return _Feed(option, read_end, thread)
 
 
-def filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) -> None:
+def filter_repo(repo: str, rules: Sequence[Replacement]) -> None:
     # A previous run's state would make filter-repo merge its old commit map into this one
     # (or, a day later, ask a hidden Y/N question): each scrub is a run of its own.
     shutil.rmtree(git.git_path(repo, "filter-repo"), ignore_errors=True)
@@ -72,13 +72,14 @@ def filter_repo(repo: str, rules: Sequence[Replacement], *, fresh_clone: bool) -
     ]
     # --partial rewrites every ref where it stands (no refs/remotes/origin/* -> refs/heads/*
     # migration, origin kept for the push) and leaves reflogs and old objects alone. --force
-    # only replaces filter-repo's fresh-clone test when ours held: preflight passed and the
-    # backup (with reflog-only commits) exists. Empty and degenerate commits are kept.
+    # replaces filter-repo's fresh-clone test: in place, ours held (preflight passed, the
+    # backup with reflog-only commits exists); a mirror is a clone this run made, which the
+    # test refused when it carried refs/stash. Empty and degenerate commits are kept.
     args = [
         sys.executable,
         "-m",
         "git_filter_repo",
-        *([] if fresh_clone else ["--force"]),
+        "--force",
         "--quiet",
         "--partial",
         *(arg for feed in feeds for arg in (feed.option, f"/dev/fd/{feed.fd}")),

@@ -97,7 +97,7 @@ def scrub(
                         target,
                     ]
                 )
-                filter_repo(target, rules, fresh_clone=True)
+                filter_repo(target, rules)
                 _finish(
                     repo,
                     target,
@@ -171,7 +171,7 @@ def _in_place(
         write_backup(repo, backup, keep, work)
         say(f"backup of all refs written to {backup} (restore: git clone {shell(backup)})")
         hold_stash(repo, stash)
-        filter_repo(repo, rules, fresh_clone=False)
+        filter_repo(repo, rules)
         rewrite_stash(repo, stash, rules)
         _finish(repo, repo, rules, found, scrubbed, refs_before, policy, max_bytes, outcome)
     except BaseException as exc:
