@@ -436,6 +436,20 @@ def test_key_in_a_tag_no_refs_tags_ref_names(repo: Path, reached_by: str) -> Non
     assert finding["date"] == date.strip()
 
 
+def test_a_key_only_in_an_older_stash_entry_is_named_as_such(repo: Path) -> None:
+    """No ref reaches stash@{1}: it is noted, not reported, and the note says where to look."""
+    commit(repo, {"a.txt": "a\n"})
+    for text in (_env(K[6]), "later\n"):
+        write(repo, "a.txt", text)
+        git(repo, "stash", "-q")
+    code, doc = _history(repo)
+    assert (code, doc["findings"]) == (0, [])
+    assert doc["notes"] == [
+        "1 secret(s) only in unreachable objects (older stash entries, reset-away or deleted "
+        "commits): not reported"
+    ]
+
+
 def test_a_file_of_many_keys_is_scanned_once_per_blob_not_once_per_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

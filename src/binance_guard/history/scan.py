@@ -643,7 +643,12 @@ def _attribute(
         unattributed -= uncommitted
         notes.extend(_tagged_object_advice(repo, odd, outside))
     if unattributed:
-        where = "only in unreachable objects" if scanned_all else "already present before the range"
+        # No ref reaches them, a reflog may (git stash list, git reflog): local, never pushed.
+        where = (
+            "only in unreachable objects (older stash entries, reset-away or deleted commits)"
+            if scanned_all
+            else "already present before the range"
+        )
         notes.append(f"{len(unattributed)} secret(s) {where}: not reported")
 
     blob_data = git.blob_contents(list({b for v in intros.values() for _, b in v}), cwd=repo)
