@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from binance_guard.finding import fingerprint
 from testing.cli import run_cli
 from testing.git_repo import drop_from_pack, git
 from testing.github import (
@@ -90,6 +91,35 @@ def test_pull_request_synchronize_scans_the_whole_pull_request(project: Project)
     assert step.annotated_files() == {"pr.env", "sizing.py"}
     assert f"introduced in {new[:12]}" in step.stdout
     assert_no_secret(step.stdout, SECRETS)
+
+
+def test_a_pull_request_editing_the_settings_is_flagged_where_reviewers_look(
+    project: Project,
+) -> None:
+    """The settings are read from the checkout under review: a pull request that allowlists
+    its own key passes, so the change to the settings file is a warning on that file and a
+    note in the job summary (a pull request that leaves it alone gets neither)."""
+    plain = project.run_pr(project.pr_checkout(), project.pr_payload())
+    assert not any("settings changed" in a for a in plain.annotations)
+    assert "edits .binance-guard.toml" not in plain.summary
+    before = project.head
+    project.commit(
+        {
+            ".binance-guard.toml": "[[allowlist.fingerprints]]\n"
+            f'fingerprint = "{fingerprint(PR_KEY)}"\nreason = "a test key"\n'
+        },
+        "quiet the check",
+    )
+    project.update_pull_request()
+    step = project.run_pr(project.pr_checkout(), project.pr_payload("synchronize", before))
+    assert step.code == 0, step.explain()  # the pull request's own settings silenced its key
+    (warning,) = [a for a in step.annotations if a.startswith("::warning ")]
+    assert warning.startswith(
+        "::warning file=.binance-guard.toml,title=binance-guard%3A settings changed::"
+    )
+    assert "a pull request can silence its own key there" in warning
+    assert "**Note:** This change edits .binance-guard.toml" in step.summary
+    assert_no_secret(step.stdout + step.summary, SECRETS)
 
 
 def test_only_the_base_branch_has_a_key(project: Project) -> None:

@@ -8,11 +8,14 @@ import secrets
 import sys
 
 from binance_guard.commands.common import not_a_link_in, outcome, scan_range
+from binance_guard.config import CONFIG_FILE
 from binance_guard.policy import Policy, fails, unverified_high
 from binance_guard.record import replace
 from binance_guard.report import Report, render
+from binance_guard.report.advice import SETTINGS_EDITED
 from binance_guard.report.redact import mask
-from binance_guard.report.sanitize import terminal
+from binance_guard.report.sanitize import markdown, terminal, workflow_data, workflow_property
+from binance_guard.sources import git
 from binance_guard.sources.ranges import github_range
 from binance_guard.verify import Settings
 
@@ -48,6 +51,12 @@ def run(
     sys.stdout.write(render(report, "text"))
     print(f"::{token}::")
     sys.stdout.write(render(report, "annotations"))
+    # The settings come from the checkout under review: say so where the reviewer looks.
+    edited = git.paths_changed(repo, span.revs, [CONFIG_FILE]) if span.revs else []
+    warnings = [SETTINGS_EDITED.format(name=name) for name in edited]
+    for name, warning in zip(edited, warnings, strict=True):
+        title = workflow_property("binance-guard: settings changed")
+        print(f"::warning file={workflow_property(name)},title={title}::{workflow_data(warning)}")
     server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
     for path, form in ((sarif_file, "sarif"), (output, fmt)):
         if path:
@@ -72,6 +81,7 @@ def run(
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
             handle.write(render(report, "summary", scanned=scanned))
+            handle.writelines(f"\n**Note:** {markdown(w)}\n" for w in warnings)
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as handle:
             handle.write(f"findings={len(findings)}\n")

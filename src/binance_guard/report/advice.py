@@ -59,6 +59,12 @@ REMEDIATION = (
     "manager. Then remove it from history (binance-guard scrub)."
 )
 
+SETTINGS_EDITED = (
+    "This change edits {name}, the settings that decide what this check reports (allowlist, "
+    "exclusions, minimum confidence): a pull request can silence its own key there. Review "
+    "that file's diff before trusting a pass."
+)
+
 ANNOTATION = "Delete it in Binance API Management first, then load it from a secret store."
 
 SUMMARY = (

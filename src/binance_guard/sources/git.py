@@ -450,6 +450,12 @@ def refs_to_non_commits(repo: str) -> list[str]:
     return [ref for ref, kind in kinds.items() if kind != "commit"]
 
 
+def paths_changed(repo: str, revs: Sequence[str], paths: Sequence[str]) -> list[str]:
+    """Which of ``paths`` the commits ``revs`` select change."""
+    out = run(["log", "--format=", "--name-only", *revisions(revs), "--", *paths], cwd=repo)
+    return sorted({os.fsdecode(name) for name in out.split(b"\n") if name})
+
+
 def reachable_objects(repo: str, revs: Sequence[str]) -> set[str]:
     """Every object ``revs`` reach (for a few refs: those naming a tree or blob)."""
     out = run(
