@@ -44,3 +44,17 @@ def test_cost_grows_linearly(shape: str) -> None:
         if growth[-1] <= MAX_GROWTH:
             break
     assert min(growth) <= MAX_GROWTH, f"{shape}: 4x the input cost {growth} times as much"
+
+
+def test_a_megabyte_line_of_binance_words_grows_linearly() -> None:
+    """A cost per candidate proportional to its line only shows at this scale: copying the
+    line for each of its candidates (9f0b7eb) was 1.3x at 32 KB -> 128 KB, 6.5x at 256 KB ->
+    1 MB and 12.6x at 1 MB -> 4 MB, the 5.3 MB bundle of issue 10 again."""
+    shape = SHAPES["many Binance words"]
+    small, large = shape(8 * SIZE), shape(32 * SIZE)
+    growth = []
+    for _ in range(3):
+        growth.append(_cost(large) / max(_cost(small), 1e-6))
+        if growth[-1] <= MAX_GROWTH:
+            break
+    assert min(growth) <= MAX_GROWTH, f"4x the input cost {growth} times as much"
