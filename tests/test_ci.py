@@ -120,6 +120,15 @@ def test_a_pull_request_editing_the_settings_is_flagged_where_reviewers_look(
     assert "a pull request can silence its own key there" in warning
     assert "**Note:** This change edits .binance-guard.toml" in step.summary
     assert_no_secret(step.stdout + step.summary, SECRETS)
+    full = project.run_ci(  # the same commits as a full history: no change under review
+        project.pr_checkout(),
+        "workflow_dispatch",
+        project.payload("workflow_dispatch"),
+        sha=project.merge,
+        ref="refs/heads/main",
+    )
+    assert "full history" in _scanned(full.stdout), full.explain()
+    assert not any("settings changed" in a for a in full.annotations)
 
 
 def test_only_the_base_branch_has_a_key(project: Project) -> None:

@@ -51,8 +51,9 @@ def run(
     sys.stdout.write(render(report, "text"))
     print(f"::{token}::")
     sys.stdout.write(render(report, "annotations"))
-    # The settings come from the checkout under review: say so where the reviewer looks.
-    edited = git.paths_changed(repo, span.revs, [CONFIG_FILE]) if span.revs else []
+    # The settings come from the checkout under review: say so where the reviewer looks. Only
+    # for a range (a pull request, a push): a full history always holds the file's creation.
+    edited = git.paths_changed(repo, span.revs, [CONFIG_FILE]) if len(span.revs) > 1 else []
     warnings = [SETTINGS_EDITED.format(name=name) for name in edited]
     for name, warning in zip(edited, warnings, strict=True):
         title = workflow_property("binance-guard: settings changed")
