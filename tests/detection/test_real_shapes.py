@@ -858,3 +858,46 @@ def test_a_yaml_sequence_item_is_named_by_the_key_above() -> None:
     findings = scan(text, "spec/fixtures/vcr_cassettes/account.yml")
     assert [(f.type, f.line, f.confidence) for f in findings] == [(API_KEY, 6, Confidence.HIGH)]
     assert "assigned to 'X-Mbx-Apikey'" in findings[0].reasons
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "const exchanges = {{\n  binance: {{ apiKey: '{k}', secret: '{s}' }},\n"
+        "  gate: {{ apiKey: '{gk}', secret: '{gs}' }},\n}};\n",
+        "ACCOUNTS = {{\n    'binance': {{'apiKey': '{k}', 'secret': '{s}'}},\n"
+        "    'gateio': {{'apiKey': '{gk}', 'secret': '{gs}'}},\n}}\n",
+    ],
+)
+def test_an_object_bound_to_another_exchange_on_its_line_vetoes_its_secret(template: str) -> None:
+    """Gate.io's secrets are 64 hex characters; a one-line block named after Gate holds one."""
+    text = template.format(k=key(), s=key(), gk=secrets.token_hex(16), gs=hex_key())
+    findings = scan(text, "keys.js")
+    assert blocking(findings) == [(API_KEY, 2), (SECRET_KEY, 2)]
+    (gate,) = [f for f in findings if f.line == 3]
+    assert gate.reasons[0].startswith("inside 'gate")
+    # A block named after infrastructure may hold the Binance key itself.
+    stored = f"# binance\ndb_row = {{'api_key': '{key()}', 'api_secret': '{key()}'}}\n"
+    assert blocking(scan(stored, "seed.py")) == [(API_KEY, 2), (SECRET_KEY, 2)]
+
+
+def test_a_passphrase_is_not_a_binance_credential() -> None:
+    """A TradingView alert's (or OKX's, KuCoin's) passphrase: Binance API keys have none."""
+    text = (
+        '{\n  "passphrase": "' + key() + '",\n  "exchange": "BINANCE",\n  "ticker": "BTCUSDT"\n}\n'
+    )
+    (finding,) = scan(text, "alert.json")
+    assert finding.confidence is Confidence.LOW
+    assert "another service's secret" in finding.reasons[0]
+
+
+def test_flask_app_secret_key_is_the_frameworks() -> None:
+    text = (
+        "from flask import Flask\nfrom binance.client import Client\n"
+        f'app = Flask(__name__)\napp.secret_key = "{key()}"\n'
+        f'client.secret_key = "{key()}"\n'
+    )
+    findings = scan(text, "app.py")
+    assert blocking(findings) == [(SECRET_KEY, 5)]
+    (flask,) = [f for f in findings if f.line == 4]
+    assert "web framework" in flask.reasons[0]

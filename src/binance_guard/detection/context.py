@@ -439,9 +439,20 @@ def section_names(lines_above: list[str], line: str) -> list[str]:
 
 def object_fields(before: str) -> list[str]:
     """What the fields of the object a value sits in name, on its own line: an account
-    exported as ``{"exchange": "Gate", "apiKey": "…", "secret": "…"}`` is Gate's."""
+    exported as ``{"exchange": "Gate", "apiKey": "…", "secret": "…"}`` is Gate's; and the
+    exchange or service it is bound to there, ``'gateio': {'apiKey': …}``, ``gate: { … }``
+    (a block named after infrastructure, ``db = {…}``, may hold a Binance key)."""
     opened = next((pos for pos, char, _ in _open_brackets(before) if char == "{"), None)
-    return [] if opened is None else [m.group(1) for m in INLINE_FIELD_RE.finditer(before, opened)]
+    if opened is None:
+        return []
+    names = [m.group(1) for m in INLINE_FIELD_RE.finditer(before, opened)]
+    head = before[: opened + 1]
+    bound = _assigned(head).name if ASSIGNMENT_END_RE.search(head) else None
+    if bound and (
+        "binance" in bound.lower() or not OTHER_SERVICE_WORDS.isdisjoint(name_words(bound))
+    ):
+        names.append(bound)
+    return names
 
 
 def label_role(lines: list[str]) -> tuple[Role, str] | None:

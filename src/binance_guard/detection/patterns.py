@@ -171,6 +171,10 @@ INFRASTRUCTURE_WORDS = frozenset(
         "fernet",
         "oauth",
         "refresh",
+        # A webhook's or another exchange's passphrase (TradingView alerts, OKX, KuCoin):
+        # Binance API keys have none.
+        "passphrase",
+        "passphase",
     }
 )
 # Other services, and the client calls named after them (ccxt.kucoin(…), TelegramClient(…)).
@@ -260,6 +264,8 @@ OTHER_SECRET_WORDS = INFRASTRUCTURE_WORDS | OTHER_SERVICE_WORDS
 FRAMEWORK_SECRET_NAMES = frozenset(
     {"SECRET_KEY", "secret_key", "SECRET_KEY_BASE", "secret_key_base"}
 )
+# The objects that carry it as an attribute: Flask's ``app.secret_key``, ``settings.SECRET_KEY``.
+FRAMEWORK_OBJECTS = frozenset({"app", "application", "server", "settings", "config"})
 WEB_FRAMEWORK_MARKERS = (b"django", b"installed_apps", b"flask", b"app.config", b"rails")
 # A hex SECRET_KEY (``openssl rand -hex 32``) beside these signs JWTs, as FastAPI's tutorial
 # has it; a mixed-case one is still taken for a Binance secret (those are never hex-only

@@ -43,6 +43,7 @@ from binance_guard.detection.patterns import (
     ESCAPED_NEWLINE_RE,
     EXAMPLE_KEY_SOURCES,
     EXAMPLE_PRIVATE_KEY_SOURCES,
+    FRAMEWORK_OBJECTS,
     FRAMEWORK_SECRET_NAMES,
     GENERIC_VALUE_NAMES,
     NOT_BASE64_RE,
@@ -669,13 +670,12 @@ def _hmac_candidates(
             and "binance" not in (cand.slot.name or "").lower()
         ):
             _section_veto(cand, data, text, offset)
-        if cand.slot.name in FRAMEWORK_SECRET_NAMES and web_framework is None:
+        framework_secret = _framework_secret(cand.slot.name)
+        if framework_secret and web_framework is None:
             lowered = data.lower()
             web_framework = any(marker in lowered for marker in WEB_FRAMEWORK_MARKERS)
             token_signing = web_framework or any(m in lowered for m in TOKEN_SIGNING_MARKERS)
-        if cand.slot.name in FRAMEWORK_SECRET_NAMES and (
-            web_framework or (token_signing and cand.hex_only)
-        ):
+        if framework_secret and (web_framework or (token_signing and cand.hex_only)):
             cand.role = Role.OTHER
             cand.reasons.insert(
                 0, f"'{cand.slot.name}' of a web framework (Django, Flask, FastAPI, JWT signing)"
@@ -689,6 +689,17 @@ def _hmac_candidates(
                     0, f"'{cand.slot.name}' of a blockchain wallet ({_WALLET_SIGNS})"
                 )
         yield cand
+
+
+def _framework_secret(name: str | None) -> bool:
+    """``SECRET_KEY``, or that attribute of a framework's object (Flask's ``app.secret_key``,
+    ``settings.SECRET_KEY``); not ``client.secret_key``."""
+    if name is None:
+        return False
+    owner, _, attribute = name.rpartition(".")
+    return attribute in FRAMEWORK_SECRET_NAMES and (
+        not owner or owner.rsplit(".", 1)[-1].lower() in FRAMEWORK_OBJECTS
+    )
 
 
 def _file_role(file_name: str) -> Role | None:
