@@ -96,9 +96,9 @@ def test_pull_request_synchronize_scans_the_whole_pull_request(project: Project)
 def test_a_pull_request_editing_the_settings_is_flagged_where_reviewers_look(
     project: Project,
 ) -> None:
-    """The settings are read from the checkout under review: a pull request that allowlists
-    its own key passes, so the change to the settings file is a warning on that file and a
-    note in the job summary (a pull request that leaves it alone gets neither)."""
+    """A change to the settings file is a warning on that file and a note in the job summary
+    (a pull request that leaves it alone gets neither); the pull request's own allowlist entry
+    applies once merged (tests/test_ci_settings.py)."""
     plain = project.run_pr(project.pr_checkout(), project.pr_payload())
     assert not any("settings changed" in a for a in plain.annotations)
     assert "edits .binance-guard.toml" not in plain.summary
@@ -112,12 +112,12 @@ def test_a_pull_request_editing_the_settings_is_flagged_where_reviewers_look(
     )
     project.update_pull_request()
     step = project.run_pr(project.pr_checkout(), project.pr_payload("synchronize", before))
-    assert step.code == 0, step.explain()  # the pull request's own settings silenced its key
+    assert step.code == 1, step.explain()  # the base branch's settings judge it
     (warning,) = [a for a in step.annotations if a.startswith("::warning ")]
     assert warning.startswith(
         "::warning file=.binance-guard.toml,title=binance-guard%3A settings changed::"
     )
-    assert "a pull request can silence its own key there" in warning
+    assert "the edits apply once merged" in warning
     assert "**Note:** This change edits .binance-guard.toml" in step.summary
     assert_no_secret(step.stdout + step.summary, SECRETS)
     full = project.run_ci(  # the same commits as a full history: no change under review
@@ -683,6 +683,7 @@ def test_action_inputs_reach_the_command_intact(project: Project, tmp_path: Path
         config="conf dir/it's.toml",
         min_confidence="high",
         fail_on="critical",
+        settings_from="head",
         sarif_file="out dir/[a].sarif",
         allow_incomplete="true",
     )
@@ -694,6 +695,8 @@ def test_action_inputs_reach_the_command_intact(project: Project, tmp_path: Path
         "out dir/[a].sarif",
         "--fail-on",
         "critical",
+        "--settings-from",
+        "head",
         "--min-confidence",
         "high",
         "--baseline",

@@ -87,6 +87,11 @@ def _read(path: str) -> dict[str, Any]:
             data = handle.read()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    return _toml(path, data)
+
+
+def _toml(path: str, data: bytes) -> dict[str, Any]:
+    """``data`` (the file ``path``, as messages name it) as TOML."""
     try:
         text = data.decode()
     except UnicodeDecodeError:  # a repository's own settings file may be anything
@@ -260,21 +265,63 @@ def _strings(text: str, pos: int) -> tuple[list[str], int]:
     return values, pos + 1
 
 
-def load(root: str, explicit: str | None = None) -> Config:
-    """The config for a repository rooted at ``root``, or the ``--config`` file."""
+def find_at(repo: str, commit: str) -> tuple[str, dict[str, Any]] | None:
+    """:func:`find` in ``commit``'s tree instead of the work tree (``ci``'s base commit)."""
+    from binance_guard.sources import git
+
+    try:
+        own = git.file_at(repo, commit, CONFIG_FILE)
+        project = None if own is not None else git.file_at(repo, commit, PYPROJECT)
+    except git.GitError as exc:
+        raise ConfigError(str(exc)) from None
+    if own is not None:
+        return f"{CONFIG_FILE} at {commit[:12]}", _toml(f"{CONFIG_FILE} at {commit[:12]}", own)
+    if project is not None and b"binance-guard" in project:
+        name = f"{PYPROJECT} at {commit[:12]}"
+        table = _tool_table(name, _toml(name, project))
+        if table is not None:
+            return name, table
+    return None
+
+
+def load(root: str, explicit: str | None = None, at: str | None = None) -> Config:
+    """The config for a repository rooted at ``root``, or the ``--config`` file; with ``at``
+    (a commit), files of the repository as that commit has them, and defaults when it has
+    none (the change under review adds it: it applies once merged)."""
+    from binance_guard.sources.source import in_repository
+
+    named = None if explicit is None or at is None else in_repository(explicit, root)
+    if at is not None and (explicit is None or named is not None):
+        from binance_guard.sources import git
+
+        if named is None:
+            found = find_at(root, at)
+            return parse(found[1], found[0]) if found else Config()
+        try:
+            data = git.file_at(root, at, named)
+        except git.GitError as exc:
+            raise ConfigError(f"--config {explicit}: {exc}") from None
+        if data is None and explicit is not None and not os.path.isfile(explicit):
+            raise ConfigError(f"--config {explicit}: no such file")
+        name = f"{named} at {at[:12]}"
+        return Config() if data is None else _named(named, name, _toml(name, data))
     if explicit is not None:
         if not os.path.isfile(explicit):
             raise ConfigError(f"--config {explicit}: no such file")
-        table = _read(explicit)
-        if os.path.basename(explicit) == PYPROJECT:
-            # Named on purpose: settings that are not there must not pass for defaults.
-            own = _tool_table(explicit, table)
-            if own is None:
-                raise ConfigError(f"--config {explicit}: no [tool.binance-guard] table")
-            table = own
-        return parse(table, explicit)
+        return _named(explicit, explicit, _read(explicit))
     found = find(root)
     return parse(found[1], found[0]) if found else Config()
+
+
+def _named(explicit: str, name: str, table: dict[str, Any]) -> Config:
+    """The settings of the file ``--config`` names (``name``: as messages call it)."""
+    if os.path.basename(explicit) == PYPROJECT:
+        # Named on purpose: settings that are not there must not pass for defaults.
+        own = _tool_table(name, table)
+        if own is None:
+            raise ConfigError(f"--config {name}: no [tool.binance-guard] table")
+        table = own
+    return parse(table, name)
 
 
 def parse(table: dict[str, Any], source: str) -> Config:

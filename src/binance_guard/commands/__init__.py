@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Sequence
 
+    from binance_guard.integrations.baseline import Baseline
     from binance_guard.sources.staged import Prefetch
     from binance_guard.verify import Settings
 
@@ -117,13 +118,17 @@ def user_policy(
     baseline: str | None,
     exclude_files: Sequence[str],
     exclude_lines: Sequence[str],
+    at: str | None = None,
 ) -> Policy:
-    """The user's filters: flags over the settings file (at ``root``) over defaults."""
+    """The user's filters: flags over the settings file (at ``root``) over defaults. With
+    ``at`` (a commit), the settings and baseline files inside the repository are read as that
+    commit has them, not from the work tree (``ci``: a change under review cannot loosen the
+    check of itself)."""
     import re
 
     from binance_guard import config
 
-    settings = config.Config() if no_config else config.load(root, config_file)
+    settings = config.Config() if no_config else config.load(root, config_file, at)
 
     def any_of(patterns: Sequence[str]) -> AnyOf | None:
         return AnyOf(tuple(re.compile(p) for p in patterns)) if patterns else None
@@ -140,7 +145,7 @@ def user_policy(
     if baseline:
         from binance_guard.integrations.baseline import Baseline
 
-        accepted = Baseline.load(baseline)
+        accepted = Baseline.load(baseline) if at is None else _baseline_at(root, at, baseline)
     return Policy(
         min_confidence=Confidence(min_confidence or settings.min_confidence or Confidence.MEDIUM),
         include_examples=include_examples,
@@ -153,7 +158,23 @@ def user_policy(
     )
 
 
-def _policy(options: argparse.Namespace, root: str) -> Policy:
+def _baseline_at(root: str, at: str, path: str) -> Baseline:
+    """The baseline ``path`` as the commit ``at`` has it when it is in the repository (none
+    when the commit lacks it: the change adds it), else the file outside, as named."""
+    from binance_guard.integrations.baseline import Baseline
+    from binance_guard.sources import git
+    from binance_guard.sources.source import in_repository
+
+    named = in_repository(path, root)
+    if named is None:
+        return Baseline.load(path)
+    data = git.file_at(root, at, named)
+    if data is None and not os.path.isfile(path):
+        raise UsageError(f"--baseline {path}: no such file")
+    return Baseline(set()) if data is None else Baseline.parse(f"{named} at {at[:12]}", data)
+
+
+def _policy(options: argparse.Namespace, root: str, at: str | None = None) -> Policy:
     """The user's filters, from the options every scanning command shares."""
     return user_policy(
         root,
@@ -164,6 +185,7 @@ def _policy(options: argparse.Namespace, root: str) -> Policy:
         baseline=options.baseline,
         exclude_files=options.exclude_files or (),
         exclude_lines=options.exclude_lines or (),
+        at=at,
     )
 
 
@@ -221,6 +243,9 @@ def _dispatch(options: argparse.Namespace, prefetch: Prefetch | None) -> int:
             rev=options.rev,
         )
     root = _repo_root(options)
+    if command == "ci":
+        code = _ci(options, root)
+        return EXIT_CLEAN if options.exit_zero and code == EXIT_FINDINGS else code
     policy = _policy(options, root)
     if command == "scrub":
         from binance_guard.commands import scrub
@@ -261,7 +286,7 @@ def _dispatch(options: argparse.Namespace, prefetch: Prefetch | None) -> int:
     if getattr(options, "write_baseline", None) and (options.output or options.format != "text"):
         # It writes the baseline and no report: an --output file was left empty, "written".
         raise UsageError("--write-baseline writes only the baseline: drop --output and --format")
-    if options.output and command != "ci":  # ci keeps its annotations on stdout
+    if options.output:
         import contextlib
 
         from binance_guard.commands.common import not_a_link_in
@@ -276,6 +301,38 @@ def _dispatch(options: argparse.Namespace, prefetch: Prefetch | None) -> int:
     else:
         code = _report(options, policy, root, prefetch)
     return EXIT_CLEAN if options.exit_zero and code == EXIT_FINDINGS else code
+
+
+def _settings_files(options: argparse.Namespace, root: str) -> list[str]:
+    """The repository's files ci's settings come from: the settings file (or the --config
+    one) and the --baseline, when they are in the repository."""
+    from binance_guard.config import CONFIG_FILE
+    from binance_guard.sources.source import in_repository
+
+    config = in_repository(options.config, root) if options.config else CONFIG_FILE
+    baseline = in_repository(options.baseline, root) if options.baseline else None
+    return sorted({name for name in (config, baseline) if name})
+
+
+def _ci(options: argparse.Namespace, root: str) -> int:
+    """ci reads its settings once it knows the event's base commit; its --output file gets
+    the report, its standard output the annotations."""
+    from binance_guard.commands import ci
+
+    return ci.run(
+        options.repo,
+        policy=lambda at: _policy(options, root, at),
+        settings_from=options.settings_from,
+        settings_files=_settings_files(options, root),
+        max_bytes=options.max_bytes,
+        sarif_file=options.sarif_file,
+        fail_on=options.fail_on,
+        verify=_verify(options),
+        allow_incomplete=options.allow_incomplete,
+        output=options.output,
+        fmt=options.format,
+        show_secrets=options.show_secrets,
+    )
 
 
 def _report(
@@ -340,21 +397,6 @@ def _report(
             verify=_verify(options),
             allow_incomplete=options.allow_incomplete,
             jobs=options.jobs,
-        )
-    if command == "ci":
-        from binance_guard.commands import ci
-
-        return ci.run(
-            options.repo,
-            policy=policy,
-            max_bytes=options.max_bytes,
-            sarif_file=options.sarif_file,
-            fail_on=options.fail_on,
-            verify=_verify(options),
-            allow_incomplete=options.allow_incomplete,
-            output=options.output,
-            fmt=options.format,
-            show_secrets=options.show_secrets,
         )
     raise AssertionError(f"unhandled command {command!r}")  # the parser knows every command
 

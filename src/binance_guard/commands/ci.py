@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Callable, Sequence
 
 from binance_guard.commands.common import not_a_link_in, outcome, scan_range
-from binance_guard.config import CONFIG_FILE
 from binance_guard.policy import Policy, fails, unverified_high
 from binance_guard.record import replace
 from binance_guard.report import Report, render
-from binance_guard.report.advice import SETTINGS_EDITED
+from binance_guard.report.advice import SETTINGS_EDITED, SETTINGS_FROM
 from binance_guard.report.redact import mask
 from binance_guard.report.sanitize import markdown, terminal, workflow_data, workflow_property
 from binance_guard.sources import git
@@ -23,7 +23,9 @@ from binance_guard.verify import Settings
 def run(
     repo: str,
     *,
-    policy: Policy,
+    policy: Callable[[str | None], Policy],
+    settings_from: str,
+    settings_files: Sequence[str],
     max_bytes: int,
     sarif_file: str | None,
     fail_on: str,
@@ -33,15 +35,23 @@ def run(
     fmt: str = "text",
     show_secrets: bool = False,
 ) -> int:
+    """``policy``: the user's filters with the settings files as a commit has them (None:
+    the work tree); ``settings_files``: their names in the repository, watched for edits."""
     span, notes = github_range(os.environ, repo)
+    # A change is judged by the settings of the branch it goes to: its own edits to them
+    # (an allowlist entry for its key) apply once merged.
+    trusted = span.base if settings_from == "base" else None
     report = (
-        scan_range(repo, span.revs, policy=policy, max_bytes=max_bytes, verify=verify)
+        scan_range(repo, span.revs, policy=policy(trusted), max_bytes=max_bytes, verify=verify)
         if span.revs
         else Report(history=True)
     )
     # The payload's ref names: a branch can be named after the key it brings.
     scanned = mask(span.description, [f.secret for f in report.findings])
     print(f"binance-guard: scanning {terminal(scanned)}")
+    if trusted is not None:
+        base = "none: their defaults" if trusted == git.empty_tree(repo) else trusted[:12]
+        print(f"binance-guard: settings as the base commit has them ({base})")
     report = replace(report, notes=notes + report.notes)
     findings = report.findings
     # The runner reads every line of the log that starts with "::" as a command, and a table
@@ -51,10 +61,10 @@ def run(
     sys.stdout.write(render(report, "text"))
     print(f"::{token}::")
     sys.stdout.write(render(report, "annotations"))
-    # The settings come from the checkout under review: say so where the reviewer looks. Only
-    # for a range (a pull request, a push): a full history always holds the file's creation.
-    edited = git.paths_changed(repo, span.revs, [CONFIG_FILE]) if len(span.revs) > 1 else []
-    warnings = [SETTINGS_EDITED.format(name=name) for name in edited]
+    # Edits to the settings are what the reviewer must read: say so where they look. Only for
+    # a range (a pull request, a push): a full history always holds the files' creation.
+    edited = git.paths_changed(repo, span.revs, settings_files) if len(span.revs) > 1 else []
+    warnings = [SETTINGS_EDITED.format(name=name) + SETTINGS_FROM[settings_from] for name in edited]
     for name, warning in zip(edited, warnings, strict=True):
         title = workflow_property("binance-guard: settings changed")
         print(f"::warning file={workflow_property(name)},title={title}::{workflow_data(warning)}")

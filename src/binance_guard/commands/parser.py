@@ -413,6 +413,15 @@ exit codes:
         default="any",
         help=FAIL_ON_HELP,
     )
+    ci.add_argument(
+        "--settings-from",
+        choices=("base", "head"),
+        default="base",
+        help="for a pull request or a push, read the settings file, and a --config or "
+        "--baseline file inside the repository, from the base commit (default): the change "
+        "under review cannot loosen its own check, its edits apply once merged. 'head' reads "
+        "them from the checkout under review, so a pull request can allowlist its own key",
+    )
     pre_push = commands.add_parser(
         "pre-push",
         parents=[common, counting, readable, reporting],

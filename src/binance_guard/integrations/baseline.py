@@ -61,14 +61,21 @@ class Baseline:
         try:
             regular = stat.S_ISREG(os.stat(path).st_mode)
             if regular:  # a repository's .secrets.baseline can link to /dev/urandom or a FIFO
-                with open(path, encoding="utf-8") as handle:
-                    data = json.load(handle)
+                with open(path, "rb") as handle:
+                    text = handle.read()
         except OSError as exc:
             raise BaselineError(f"cannot read baseline {path}: {exc.strerror}") from None
-        except (ValueError, RecursionError) as exc:  # RecursionError: [[[[…
-            raise BaselineError(f"baseline {path} is not valid JSON: {exc}") from None
         if not regular:  # read for ever, or never (its hook configuration passes --baseline)
             raise BaselineError(f"baseline {path} is not a regular file")
+        return cls.parse(path, text)
+
+    @classmethod
+    def parse(cls, path: str, text: bytes) -> Baseline:
+        """The baseline in ``text``, the file ``path`` (as messages name it) holds."""
+        try:
+            data = json.loads(text.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:  # RecursionError: [[[[…
+            raise BaselineError(f"baseline {path} is not valid JSON: {exc}") from None
         if isinstance(data, dict) and "results" not in data and "findings" in data:
             return cls._from_report(path, data["findings"])
         results = data.get("results") if isinstance(data, dict) else None

@@ -60,10 +60,16 @@ REMEDIATION = (
 )
 
 SETTINGS_EDITED = (
-    "This change edits {name}, the settings that decide what this check reports (allowlist, "
-    "exclusions, minimum confidence): a pull request can silence its own key there. Review "
-    "that file's diff before trusting a pass."
+    "This change edits {name}, which decides what this check reports (allowlist, exclusions, "
+    "baseline, minimum confidence)."
 )
+# ci's --settings-from: how the edit counts in this run.
+SETTINGS_FROM = {
+    "base": " This run read it as the base commit has it: the edits apply once merged, and "
+    "can then silence keys. Review that file's diff.",
+    "head": " This run read it from the change itself (settings-from: head): a pull request "
+    "can silence its own key there. Review that file's diff before trusting a pass.",
+}
 
 ANNOTATION = "Delete it in Binance API Management first, then load it from a secret store."
 

@@ -456,6 +456,37 @@ def paths_changed(repo: str, revs: Sequence[str], paths: Sequence[str]) -> list[
     return sorted({os.fsdecode(name) for name in out.split(b"\n") if name})
 
 
+def commit_of(repo: str, rev: str) -> str:
+    """The id of the commit ``rev`` names now (a ref can move while a run reads it)."""
+    out = run(["rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}"], cwd=repo)
+    return out.strip().decode()
+
+
+def empty_tree(repo: str) -> str:
+    """The id of the tree with nothing in it, which every repository has: the settings of a
+    range with no commit to trust are those of no file."""
+    return run(["hash-object", "-t", "tree", "--stdin"], cwd=repo, stdin=b"").strip().decode()
+
+
+def file_at(repo: str, commit: str, path: str) -> bytes | None:
+    """The file at ``path`` (relative to the top) in ``commit``'s tree, from git's objects and
+    not the work tree; None when the tree has no such entry. A directory, link or submodule
+    there is a GitError: taken for absent, other settings would apply without a word."""
+    listed = run(
+        ["ls-tree", "-z", "--full-tree", "--end-of-options", commit, "--", path],
+        cwd=repo,
+        env={"GIT_LITERAL_PATHSPECS": "1"},
+    )
+    entry = listed.split(b"\0")[0]
+    if not entry:
+        return None
+    meta, _, _name = entry.partition(b"\t")
+    mode, _kind, oid = meta.split()
+    if mode not in (b"100644", b"100755"):
+        raise GitError(f"{path} in commit {commit[:12]}: not a file")
+    return blob_contents([oid.decode()], cwd=repo)[oid.decode()]
+
+
 def reachable_objects(repo: str, revs: Sequence[str]) -> set[str]:
     """Every object ``revs`` reach (for a few refs: those naming a tree or blob)."""
     out = run(

@@ -28,6 +28,9 @@ class Range:
     revs: list[str]
     description: str
     head: str | None = None
+    # The commit whose settings apply to a change: the target branch's tip before it (the
+    # empty tree when there is none); None for a full history, which has no change.
+    base: str | None = None
 
 
 def _ensure(repo: str, *shas: str) -> list[str]:
@@ -87,11 +90,13 @@ def _new_branch(
     if other and git.has_ref(repo, f"origin/{other}"):
         revs = [after, f"^origin/{other}"]
         what = f"new branch {branch}: commits not on {other}"
+        base = git.commit_of(repo, f"origin/{other}")
     else:
         revs = [after, "--not", f"--exclude=origin/{branch}", "--remotes"]
         what = f"new branch {branch}: commits on no other remote branch"
+        base = git.empty_tree(repo)
     count = git.count_commits(repo, revs)
-    return Range(revs, f"{what} ({count} commit(s) up to {after[:12]})", after)
+    return Range(revs, f"{what} ({count} commit(s) up to {after[:12]})", after, base)
 
 
 def _field(payload: Mapping[str, Any], path: str) -> object:
@@ -151,6 +156,7 @@ def github_range(env: Mapping[str, str], repo: str) -> tuple[Range, list[str]]:
             f"pull request #{number if isinstance(number, int) else '?'}: {count} commit(s) "
             f"from merge base {merge_base.decode()[:12]} to head {head[:12]}",
             head,
+            base,
         ), notes
     if event == "push" and "after" in payload:
         after = _commit_id(payload, "after")
@@ -173,7 +179,7 @@ def github_range(env: Mapping[str, str], repo: str) -> tuple[Range, list[str]]:
         forced = " (force push)" if payload.get("forced") is True else ""
         count = git.count_commits(repo, revs)
         return Range(
-            revs, f"push{forced}: {count} commit(s) {before[:12]}..{after[:12]}", after
+            revs, f"push{forced}: {count} commit(s) {before[:12]}..{after[:12]}", after, before
         ), notes
     head = env.get("GITHUB_SHA") or "HEAD"
     if head != "HEAD" and not git.OBJECT_ID.fullmatch(head):

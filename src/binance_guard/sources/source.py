@@ -119,6 +119,16 @@ def is_within(path: str, top: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def in_repository(path: str, top: str) -> str | None:
+    """``path``'s name relative to the repository ``top`` ('/'-separated), taken as written
+    (no link resolved: a link in a checkout under review is its content); None outside."""
+    absolute = os.path.abspath(path)
+    for root in {os.path.abspath(top), os.path.realpath(top)}:
+        if absolute.startswith(root.rstrip(os.sep) + os.sep):
+            return os.path.relpath(absolute, root).replace(os.sep, "/")
+    return None
+
+
 def failed(display: str, what: str, exc: OSError, unread: str = UNREADABLE_FILES) -> Skipped:
     """A file (or directory) gone since it was listed (deleted, renamed) holds nothing to
     scan; one that is there and cannot be read (permissions, I/O) makes the run incomplete."""
