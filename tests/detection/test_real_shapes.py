@@ -738,8 +738,12 @@ def test_a_call_named_for_a_key_and_a_secret_takes_them_in_order(call: str) -> N
 
 
 def pay_secret() -> str:
-    """A Binance Pay merchant secret: lower-case letters and digits."""
-    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(64))
+    """A Binance Pay merchant secret: lower-case letters and digits (one in about 120 such
+    strings reads as words or a placeholder, and would make the test fail at random)."""
+    while True:
+        value = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(64))
+        if random_key_verdict(value) is None:
+            return value
 
 
 @pytest.mark.parametrize(
@@ -901,3 +905,41 @@ def test_flask_app_secret_key_is_the_frameworks() -> None:
     assert blocking(findings) == [(SECRET_KEY, 5)]
     (flask,) = [f for f in findings if f.line == 4]
     assert "web framework" in flask.reasons[0]
+
+
+@pytest.mark.parametrize("name", ["api_key", "keys.txt", "credentials.txt"])
+def test_a_file_named_for_keys_holds_a_key_then_its_secret(name: str) -> None:
+    """A committed ``api_key`` file of two lines: the key, then the secret."""
+    findings = scan(f"# binance\n{key()}\n{key()}\n", name)
+    assert blocking(findings) == [(API_KEY, 2), (SECRET_KEY, 3)]
+    assert findings[1].reasons[0] == f"alone on a line of a file named '{name}'"
+
+
+def test_a_hex_secret_key_beside_a_binance_secret_named_as_such() -> None:
+    """A bot's .env names its Binance pair BINANCE_API_*; the hex SECRET_KEY under it is the
+    app's (``openssl rand -hex 32``), filled in or not."""
+    for binance in (
+        f"BINANCE_API_KEY={key()}\nBINANCE_API_SECRET={key()}\n",
+        "BINANCE_API_SECRET=\n",
+    ):
+        findings = scan(
+            binance + f"SECRET_KEY={hex_key()}\nDATABASE_URL=postgresql://db/bot\n", ".env"
+        )
+        (app,) = [f for f in findings if f.secret.islower()]
+        assert app.confidence is Confidence.LOW
+        assert "has a name of its own" in app.reasons[0]
+    # A mixed-case one is still a Binance secret (those are hex only on the futures testnet).
+    mixed = f"BINANCE_API_SECRET=\nSECRET_KEY={key()}\n"
+    assert blocking(scan(mixed, ".env")) == [(SECRET_KEY, 2)]
+
+
+def test_a_flask_sqlalchemy_config_class_keeps_its_secret_key() -> None:
+    text = (
+        "class Config:\n"
+        '    BINANCE_API_KEY = os.getenv("BINANCE_API_KEY")\n'
+        f'    SECRET_KEY = "{key()}"\n'
+        '    SQLALCHEMY_DATABASE_URI = "sqlite:///bot.db"\n'
+    )
+    (finding,) = scan(text, "config.py")
+    assert finding.confidence is Confidence.LOW
+    assert "web framework" in finding.reasons[0]

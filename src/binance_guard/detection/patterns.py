@@ -266,11 +266,21 @@ FRAMEWORK_SECRET_NAMES = frozenset(
 )
 # The objects that carry it as an attribute: Flask's ``app.secret_key``, ``settings.SECRET_KEY``.
 FRAMEWORK_OBJECTS = frozenset({"app", "application", "server", "settings", "config"})
-WEB_FRAMEWORK_MARKERS = (b"django", b"installed_apps", b"flask", b"app.config", b"rails")
+WEB_FRAMEWORK_MARKERS = (
+    b"django",
+    b"installed_apps",
+    b"flask",
+    b"app.config",
+    b"rails",
+    b"sqlalchemy_database_uri",  # a Flask-SQLAlchemy config class
+)
 # A hex SECRET_KEY (``openssl rand -hex 32``) beside these signs JWTs, as FastAPI's tutorial
 # has it; a mixed-case one is still taken for a Binance secret (those are never hex-only
 # except on the futures testnet).
 TOKEN_SIGNING_MARKERS = (b"fastapi", b"hs256", b"access_token_expire", b"jwt", b"jose")
+# A Binance secret under its own name (BINANCE_API_SECRET=, binance_secret_key:): a hex
+# SECRET_KEY beside it is the application's.
+BINANCE_SECRET_NAME_RE = compile_later(rb"binance[\w.\-]{0,24}?secret")
 
 # A blockchain wallet's private key is 64 hex characters too: named as a private key (or a
 # wallet's) in a file that holds a 0x address or drives web3, it signs transactions on BNB

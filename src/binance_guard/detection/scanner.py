@@ -37,6 +37,7 @@ from binance_guard.detection.patterns import (
     ARMOR_END_RE,
     ARMOR_MAX_BODY,
     ARMOR_MAX_SPAN,
+    BINANCE_SECRET_NAME_RE,
     EC_OID_B64,
     ED25519_PKCS8_DER,
     ED25519_PKCS8_PREFIX,
@@ -629,6 +630,7 @@ def _hmac_candidates(
     file_role = _file_role(file_name)
     web_framework: bool | None = None  # decided on the first SECRET_KEY seen
     token_signing = False  # ditto: "openssl rand -hex 32" for JWTs (FastAPI's recipe)
+    binance_secret_named = False  # ditto: BINANCE_API_SECRET= elsewhere in the file
     wallet: bool | None = None  # decided on the first hex value named like a wallet's key
     items = [(offset, False) for offset in runs] + [(offset, True) for offset in encoded]
     items.sort()
@@ -675,10 +677,17 @@ def _hmac_candidates(
             lowered = data.lower()
             web_framework = any(marker in lowered for marker in WEB_FRAMEWORK_MARKERS)
             token_signing = web_framework or any(m in lowered for m in TOKEN_SIGNING_MARKERS)
+            binance_secret_named = BINANCE_SECRET_NAME_RE.search(lowered) is not None
         if framework_secret and (web_framework or (token_signing and cand.hex_only)):
             cand.role = Role.OTHER
             cand.reasons.insert(
                 0, f"'{cand.slot.name}' of a web framework (Django, Flask, FastAPI, JWT signing)"
+            )
+        elif framework_secret and cand.hex_only and binance_secret_named:
+            cand.role = Role.OTHER
+            cand.reasons.insert(
+                0,
+                f"a hex '{cand.slot.name}' where the Binance secret has a name of its own",
             )
         if cand.hex_only and _wallet_named(cand.slot.name):
             if wallet is None:
@@ -703,9 +712,13 @@ def _framework_secret(name: str | None) -> bool:
 
 
 def _file_role(file_name: str) -> Role | None:
-    """The role a file's name gives the bare values in it: credentials.txt, api_key, secret.txt."""
+    """The role a file's name gives the bare values in it: credentials.txt, api_key, secret.txt.
+    A file named for keys (api_key, keys.txt) holds a key and its secret as often as a key
+    alone: like credentials.txt's, its values are typed by their order."""
     role = classify_name(file_name.split(".", 1)[0])
-    return role if role in (Role.KEY, Role.SECRET, Role.CREDENTIAL) else None
+    if role in (Role.KEY, Role.CREDENTIAL):
+        return Role.CREDENTIAL
+    return role if role is Role.SECRET else None
 
 
 def _decoded(data: bytes, offset: int) -> tuple[str, str | None]:
