@@ -17,8 +17,11 @@ GIT_ENV = {
 }
 
 
-def git(repo: Path | str, *args: str, check: bool = True) -> str:
-    env = {**os.environ, **GIT_ENV, "HOME": str(repo)}
+def git(
+    repo: Path | str, *args: str, check: bool = True, env: Mapping[str, str] | None = None
+) -> str:
+    """``env``: more variables (another author or committer: GIT_COMMITTER_NAME...)."""
+    env = {**os.environ, **GIT_ENV, "HOME": str(repo), **(env or {})}
     proc = subprocess.run(
         ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=False
     )

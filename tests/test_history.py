@@ -436,6 +436,45 @@ def test_key_in_a_tag_no_refs_tags_ref_names(repo: Path, reached_by: str) -> Non
     assert finding["date"] == date.strip()
 
 
+def test_keys_in_author_committer_and_tagger_names_and_emails(repo: Path) -> None:
+    """git-filter-repo (scrub) rewrites names and emails, and git pushes them in every commit
+    made with them: a key pasted as user.name was in no file or message, and exit 0."""
+    commit(repo, {"a.txt": "a\n"})
+    leaky = {"GIT_COMMITTER_NAME": f"BINANCE_API_KEY={K[0]}"}
+    stage(repo, {"a.txt": "b\n"})
+    git(repo, "commit", "-q", "-m", "b", f"--author=binance {K[1]} <a@example.com>", env=leaky)
+    by_committer = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "tag", "-a", "v1", "-m", "v1", env=leaky)
+    tag_object = git(repo, "rev-parse", "v1").strip()
+    commit(repo, {"a.txt": "c\n"})  # the author alone: the committer is the usual one
+    git(repo, "checkout", "-q", "--detach", "HEAD~2")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "d", f"--author=binance {K[1]} <a@b.c>")
+    side = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "branch", "side")
+    git(repo, "checkout", "-q", "main")
+    code, doc = _history(repo)
+    found = sorted(
+        (f["location"], f["path"], f["commit"], f["in_head"], tuple(f["refs"]))
+        for f in doc["findings"]
+    )
+    assert code == 1
+    assert found == sorted(
+        [
+            ("author", "(author)", by_committer, True, ("refs/heads/main", "refs/tags/v1")),
+            ("author", "(author)", side, False, ("refs/heads/side",)),
+            ("committer", "(committer)", by_committer, True, ("refs/heads/main", "refs/tags/v1")),
+            ("tagger", "(tagger)", tag_object, False, ("refs/tags/v1",)),
+        ]
+    )
+    assert {f["fingerprint"] for f in doc["findings"]} == {_fp(K[0]), _fp(K[1])}
+
+
+def _fp(secret: str) -> str:
+    from binance_guard.finding import fingerprint
+
+    return fingerprint(secret)
+
+
 def test_a_key_only_in_an_older_stash_entry_is_named_as_such(repo: Path) -> None:
     """No ref reaches stash@{1}: it is noted, not reported, and the note says where to look."""
     commit(repo, {"a.txt": "a\n"})

@@ -401,6 +401,27 @@ def test_plain_hook_stops_a_tag_of_a_tag_whose_inner_message_holds_a_key(plain: 
     assert plain.remote_rev("refs/tags/outer") is None
 
 
+@pytest.mark.parametrize("where", ["message", "author", "committer", "tagger"])
+def test_plain_hook_stops_a_key_in_a_message_or_an_identity(plain: Plain, where: str) -> None:
+    """Names, emails and messages go out with the commits and tags that hold them."""
+    leaky = f"BINANCE_API_KEY={KEY}"
+    message = leaky if where == "message" else "clean"
+    author = [f"--author={leaky} <bot@example.com>"] if where == "author" else []
+    env = {"GIT_COMMITTER_NAME": leaky} if where in ("committer", "tagger") else {}
+    git(plain.repo, "commit", "-q", "--allow-empty", "-m", message, *author, env=env)
+    if where == "tagger":
+        git(plain.repo, "push", "-q", "--no-verify", "origin", "main")
+        git(plain.repo, "tag", "-a", "v1", "-m", "v1", env=env)
+        output = _plain_blocked(plain.push("origin", "v1"))
+        assert plain.remote_rev("refs/tags/v1") is None
+    else:
+        before = plain.remote_rev("main")
+        output = _plain_blocked(plain.push("origin", "main"))
+        assert plain.remote_rev("main") == before
+    label = "(commit message)" if where == "message" else f"({where})"
+    assert label in output
+
+
 def test_pre_push_rejects_malformed_input(plain: Plain) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "binance_guard", "pre-push", "origin", str(plain.remote)],

@@ -70,11 +70,15 @@ class Severity(_Ordered):
 
 class Location(enum.StrEnum):
     """What a finding's ``path`` names: a file, or (history only) a commit or tag message,
-    which has no file; reporters must not point at one."""
+    or the name and email of a commit's author or committer or a tag's tagger, which have no
+    file; reporters must not point at one."""
 
     FILE = "file"
     COMMIT_MESSAGE = "commit_message"
     TAG_MESSAGE = "tag_message"
+    AUTHOR = "author"
+    COMMITTER = "committer"
+    TAGGER = "tagger"
 
     @property
     def label(self) -> str:

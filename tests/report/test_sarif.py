@@ -28,8 +28,9 @@ from testing.keys import fake_hex_key, fake_key
 KEY, SECRET, OTHER = fake_key("sarif-key"), fake_key("sarif-secret"), fake_key("sarif-other")
 HEX = fake_hex_key("sarif-hex")
 MESSAGE_KEY = fake_key("sarif-message")
+AUTHOR_KEY = fake_key("sarif-author")
 NAME_KEY, NAME_SECRET = fake_key("sarif-name-key"), fake_key("sarif-name-secret")
-SECRETS = (KEY, SECRET, OTHER, HEX, MESSAGE_KEY)
+SECRETS = (KEY, SECRET, OTHER, HEX, MESSAGE_KEY, AUTHOR_KEY)
 PAIR = f"BINANCE_API_KEY={KEY}\nBINANCE_API_SECRET={SECRET}\n"
 
 
@@ -43,6 +44,7 @@ def _findings_repo(path: Path) -> Path:
     commit(repo, {"deploy/bot.env": PAIR}, "credentials")
     commit(repo, {"testnet.py": f'exchange = "binance"\nclient_key = "{HEX}"  # binance\n'})
     commit(repo, {"other.env": f"BINANCE_API_KEY={OTHER}\n"}, f"BINANCE_API_KEY={MESSAGE_KEY}")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "x", f"--author=binance {AUTHOR_KEY} <a@b.c>")
     return repo
 
 
@@ -94,10 +96,13 @@ def test_sarif_with_findings_is_valid(tmp_path: Path, producer: str) -> None:
     (run,) = document["runs"]
     found = results(document)
     in_files = [r for r in found if "physicalLocation" in r["locations"][0]]
-    for result in found:  # commit and tag messages have no file: the commit is their place
+    logical = set()
+    for result in found:  # messages and identities have no file: the commit is their place
         if result not in in_files:
             (place,) = result["locations"][0]["logicalLocations"]
             assert re.fullmatch(r"[0-9a-f]{40}", place["name"])
+            logical.add(place["fullyQualifiedName"].split("/")[0])
+    assert logical == (set() if producer == "scan" else {"commit_message", "author"})
     locations = {uri(r) for r in in_files}
     assert {"deploy/bot.env", "testnet.py", "other.env"} <= locations
     assert {r["ruleId"] for r in found} >= {"BG001", "BG002"}

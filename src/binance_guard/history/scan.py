@@ -728,19 +728,32 @@ def _message_findings(
 def _commit_message_hits(
     messages: Iterable[Message], policy: Policy
 ) -> list[tuple[Commit, Finding]]:
-    texts = [
-        (message.text, Commit(message.sha, message.author, message.date)) for message in messages
-    ]
-    return _message_hits(texts, Location.COMMIT_MESSAGE, policy)
+    """Secrets in each commit's message, and in its author's and committer's name and email
+    (a key pasted as user.name is in every commit made with it: git pushes it, and scrub
+    rewrites it). Each identity is scanned once however many commits carry it; a committer
+    only where it is not the author."""
+    texts = []
+    identities: dict[tuple[str, Location], list[Commit]] = {}
+    for message in messages:
+        commit = Commit(message.sha, message.author, message.date)
+        texts.append((message.text, commit))
+        identities.setdefault((message.author, Location.AUTHOR), []).append(commit)
+        if message.committer != message.author:
+            identities.setdefault((message.committer, Location.COMMITTER), []).append(commit)
+    hits = _message_hits(texts, Location.COMMIT_MESSAGE, policy)
+    for (identity, location), commits in identities.items():
+        for _, finding in _message_hits([(identity.encode(), None)], location, policy):
+            hits += [(commit, finding) for commit in commits]
+    return hits
 
 
 def _scan_tag_messages(repo: str, policy: Policy, only: set[str] | None = None) -> list[Finding]:
-    """Every tag's message, or those of the tag objects ``only``."""
-    hits = _message_hits(
-        ((tag.text, tag) for tag in tag_messages(repo) if only is None or tag.oid in only),
-        Location.TAG_MESSAGE,
-        policy,
-    )
+    """Every tag's message and tagger, or those of the tag objects ``only``."""
+    tags = [tag for tag in tag_messages(repo) if only is None or tag.oid in only]
+    hits = [
+        *_message_hits(((tag.text, tag) for tag in tags), Location.TAG_MESSAGE, policy),
+        *_message_hits(((tag.tagger.encode(), tag) for tag in tags), Location.TAGGER, policy),
+    ]
     return [
         _message_finding(finding, Commit(tag.oid, tag.tagger, tag.date), (tag.ref,), in_head=False)
         for tag, finding in hits

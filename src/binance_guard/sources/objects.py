@@ -110,13 +110,8 @@ def inventory_and_messages(
             if data[at] == 1:  # \x01<id>\x00author\x00date\x00message\x00\x02<id>\x02
                 sha = data[at + 1 : data.index(b"\x00", at)]
                 end = data.index(b"\x00\x02" + sha + b"\x02\n", at)
-                _, author, date, text = data[at + 1 : end].split(b"\x00", 3)
                 # git log's record: the message and the newline that ends each record.
-                messages.append(
-                    Message(
-                        sha.decode(), author.decode("utf-8", "replace"), date.decode(), text + b"\n"
-                    )
-                )
+                messages.append(_message(data[at + 1 : end] + b"\n"))
                 ids.append(sha)
                 at = end + len(sha) + 4
                 continue
@@ -230,8 +225,9 @@ def _quoted(path: str) -> str:
 @record(frozen=True)
 class Message:
     sha: str
-    author: str
+    author: str  # name <email>, as the commit holds them (no .mailmap)
     date: str
+    committer: str
     text: bytes = field(repr=False)
 
 
@@ -241,7 +237,8 @@ _COMMIT_RECORD = compile_now(rb"\x01(?=[0-9a-f]{40}(?:[0-9a-f]{24})?\x00)")
 _TAG_RECORD = compile_now(rb"\x01(?=[a-z]+\x00[0-9a-f]{40}(?:[0-9a-f]{24})?\x00)")
 
 
-MESSAGE_FORMAT = "%x01%H%x00%an <%ae>%x00%aI%x00%B"
+# Each name is followed by " <" and each email by ">", never by the \x00 that ends a field.
+MESSAGE_FORMAT = "%x01%H%x00%an <%ae>%x00%aI%x00%cn <%ce>%x00%B"
 
 
 def start_commit_messages(repo: str, revs: Sequence[str] | None) -> git.Spool:
@@ -265,13 +262,19 @@ def commit_messages(
     with started or start_commit_messages(repo, revs) as spool:
         data = spool.output().read()
     for entry in _COMMIT_RECORD.split(data)[1:]:
-        sha, author, date, text = entry.split(b"\x00", 3)
-        yield Message(
-            sha.decode(),
-            author.decode("utf-8", "replace"),
-            date.decode(),
-            text,
-        )
+        yield _message(entry)
+
+
+def _message(entry: bytes) -> Message:
+    """A record of :data:`MESSAGE_FORMAT` without its leading \x01."""
+    sha, author, date, committer, text = entry.split(b"\x00", 4)
+    return Message(
+        sha.decode(),
+        author.decode("utf-8", "replace"),
+        date.decode(),
+        committer.decode("utf-8", "replace"),
+        text,
+    )
 
 
 @record(frozen=True)
