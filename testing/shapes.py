@@ -115,6 +115,16 @@ def many_pem_headers(size: int) -> bytes:
     return _fill(unit, size)
 
 
+def url_encoded_keys(size: int) -> bytes:
+    """URL-encoded keys, a few to a line and on many lines: each line is decoded once."""
+
+    def unit(i: int) -> str:
+        sep = "\n" if i % 3 == 2 else "%26"
+        return f"binance%22apiKey_{i}%22%3A%22{_key(i)}%22{sep}"
+
+    return _fill(unit, size)
+
+
 SHAPES: dict[str, Callable[[int], bytes]] = {
     "minified bundle": minified_bundle,
     "many candidates": many_candidates,
@@ -124,4 +134,5 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "single-line JSON": single_line_json,
     "long lines then keys": long_lines_then_keys,
     "many PEM headers": many_pem_headers,
+    "URL-encoded keys": url_encoded_keys,
 }

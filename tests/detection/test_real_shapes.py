@@ -191,6 +191,32 @@ def test_kubernetes_secret_base64_data(newline: str) -> None:
     assert findings[0].reasons[0].startswith("base64-encoded once")
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "hook?cfg=%7B%22exchange%22%3A%22binance%22%2C%22apiKey%22%3A%22{k}%22%2C"
+        "%22secretKey%22%3A%22{s}%22%7D",
+        "POST https://api.binance.com/x body=apikey%3d{k}%26secret%3d{s}%26recvWindow%3D5000",
+    ],
+)
+def test_url_encoded_key_is_found_on_its_decoded_line(line: str) -> None:
+    """JSON or a form body nested in a URL: the escape's hex digits join the key's run, and
+    its name and quotes are escapes too; the line is read decoded."""
+    k, s = key(), key()
+    findings = scan("# binance webhook\n" + line.format(k=k, s=s) + "\n", "notes/webhooks.txt")
+    assert blocking(findings) == [(API_KEY, 2), (SECRET_KEY, 2)]
+    assert [f.secret for f in findings] == [k, s]
+    assert findings[0].reasons[0].startswith("URL-encoded")
+    assert "assigned to 'secret" in " ".join(findings[1].reasons)
+
+
+def test_url_encoded_base64_is_not_a_key() -> None:
+    """A base64 blob URL-encoded ('+' as %2B, '/' as %2F) stays a blob once decoded."""
+    k = key()
+    text = f"binance image: data%3Aimage%2Fpng%3Bbase64%2C%2B{k}%2FAAAA%3D\n"
+    assert blocking(scan(text, "page.html")) == []
+
+
 def test_base64_that_is_not_a_key_is_ignored() -> None:
     blob = base64.b64encode(secrets.token_bytes(64)).decode()
     text = f"# binance bot state\ndata:\n  BINANCE_STATE: {blob}\n"

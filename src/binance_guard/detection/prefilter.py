@@ -54,9 +54,20 @@ ENCODED_PADDING = {86: b"==", 87: b"="}
 ENCODED_LEADS = b"MNOPQRSTUVWXYZabcde"
 
 
+# A key URL-encoded (a form body or query string nested in a URL, JSON in a query parameter):
+# "apiKey%3D<key>%26", "%22apiKey%22%3A%22<key>%22". The escape's two hex digits join the run.
+PERCENT_RUN = KEY_LENGTH + 2
+_HEX_DIGITS = b"0123456789ABCDEFabcdef"
+
+
+def _is_hex_pair(data: bytes, pos: int) -> bool:
+    return not data[pos : pos + 2].translate(None, _HEX_DIGITS)
+
+
 def key_runs(data: bytes) -> "tuple[list[int], list[int]]":
-    """Start offsets of runs of exactly 64 ASCII alphanumerics, and of base64-encoded ones.
-    One pass: the encoded kind costs a comparison on runs of 64 or more, nothing else."""
+    """Start offsets of runs of exactly 64 ASCII alphanumerics (or of 66 behind a "%": a
+    URL-encoded key, its offset past the escape's digits), and of base64-encoded ones. One
+    pass: the other kinds cost a comparison on runs of 64 or more, nothing else."""
     mapped = data.translate(ALNUM_TABLE)
     starts = []
     encoded = []
@@ -68,6 +79,8 @@ def key_runs(data: bytes) -> "tuple[list[int], list[int]]":
         length = end - pos
         if length == KEY_LENGTH:
             starts.append(pos)
+        elif length == PERCENT_RUN and data[pos - 1 : pos] == b"%" and _is_hex_pair(data, pos):
+            starts.append(pos + 2)
         elif (
             length in ENCODED_PADDING
             and data.startswith(ENCODED_PADDING[length], end)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from bisect import bisect_right
 from functools import lru_cache
 
 from binance_guard.detection import heuristics
@@ -261,6 +262,11 @@ def scan_bytes(
         prefiltered = markers = None  # those of the undecoded bytes
     runs, encoded = key_runs(data) if prefiltered is None else prefiltered
     private, bare = key_markers(data) if markers is None else markers
+    escaped = [offset for offset in runs if _percent_escaped(data, offset)]
+    url_decoded: list[tuple[int, int]] = []
+    if escaped:
+        data, url_decoded = _percent_decoded(data, escaped)
+        runs, encoded = key_runs(data)
     has_key = private or bare
     if not runs and not encoded and not has_key:
         return []
@@ -289,6 +295,12 @@ def scan_bytes(
     candidates = list(
         _hmac_candidates(data, runs, encoded, text, context, armor, path, identifiers)
     )
+    if url_decoded:
+        starts = [start for start, _ in url_decoded]
+        for cand in candidates:
+            start, end = url_decoded[max(0, bisect_right(starts, cand.offset) - 1)]
+            if start <= cand.offset < end:
+                cand.reasons.insert(0, "URL-encoded (the %XX escapes of its line decoded)")
     candidates = _named_elsewhere(candidates, identifiers)
     _pair(candidates, data)
     for cand in candidates:
@@ -302,6 +314,45 @@ def scan_bytes(
     findings = [f for f in findings if lines is None or f.line in lines]
     findings.sort(key=lambda f: (f.line, f.column))
     return findings
+
+
+_PERCENT_ESCAPE_RE = compile_later(rb"%([0-9A-Fa-f]{2})")
+_NEWLINE_ESCAPES = (b"0A", b"0a", b"0D", b"0d")
+
+
+def _percent_escaped(data: bytes, offset: int) -> bool:
+    """A run that key_runs found behind a %XX escape (``apiKey%3D<key>``): a plain run never
+    follows an alphanumeric."""
+    return offset >= 3 and data[offset - 3] == 0x25 and chr(data[offset - 1]).isalnum()
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    pair = match.group(1)
+    return match.group(0) if pair in _NEWLINE_ESCAPES else bytes((int(pair, 16),))
+
+
+def _percent_decoded(data: bytes, offsets: list[int]) -> tuple[bytes, list[tuple[int, int]]]:
+    """``data`` with the %XX escapes decoded on the lines holding a URL-encoded key (a form
+    body or JSON in a query string: ``%22apiKey%22%3A%22<key>%22``), so its name and quotes
+    read as usual; and the spans of those lines in the result. A newline's escape stays, so
+    lines keep their numbers (columns on those lines are the decoded line's)."""
+    parts: list[bytes] = []
+    spans: list[tuple[int, int]] = []
+    done = size = 0
+    for offset in offsets:
+        if offset < done:
+            continue  # on the line decoded already
+        start = data.rfind(b"\n", done, offset) + 1
+        end = data.find(b"\n", offset)
+        end = len(data) if end == -1 else end
+        line = _PERCENT_ESCAPE_RE.sub(_unescape, data[start:end])
+        parts += (data[done:start], line)
+        size += start - done
+        spans.append((size, size + len(line)))
+        size += len(line)
+        done = end
+    parts.append(data[done:])
+    return b"".join(parts), spans
 
 
 def _lines_before(window: bytes) -> tuple[str, list[str]]:
