@@ -217,29 +217,39 @@ def test_a_repository_that_cannot_be_fetched_keeps_its_known_findings(
     assert {k["redacted"] for k in down["keys"]} == {k["redacted"] for k in first["keys"]}
 
 
-def test_two_runs_at_once_on_one_cache_both_report_everything(org: Path, tmp_path: Path) -> None:
-    """Both clone the same mirrors (a lock each), scan and record the same blobs (SQLite, WAL)
-    and, after a new key, fetch the same mirror: each report is whole either way."""
-    cache, listing = tmp_path / "cache", tmp_path / "repos.txt"
-    expected = EXPECTED
-    with git_daemon(org) as url:
-        listing.write_text("".join(f"{url}/{p.name}\n" for p in _repos(org)))
-        for again in (False, True):
-            procs = [_start(cache, "--from", str(listing), "--workers", "1") for _ in range(2)]
-            docs = []
-            for proc in procs:
-                out, err = proc.communicate(timeout=600)
-                assert proc.returncode == 1, err + out
-                docs.append(json.loads(out))
-            for doc in docs:
-                assert {r["status"] for r in doc["repos"]} <= {"complete", "unchanged"}
-                assert found(doc) == expected
-            if not again:
-                synthetic.add_commit(org / "b05", "b05", env_file(KEYS[2]))
-                expected = EXPECTED | {("b05", 2, "config/bot.env")}
-    # The new key is new to one of the two runs (whichever recorded it first).
-    assert ("b05", 2, "config/bot.env") in found(docs[0], "new") | found(docs[1], "new")
-    assert _stored_blobs(cache) == len(unique_blobs(*_repos(org)))
+def test_a_second_run_on_one_cache_is_refused_while_the_first_runs(
+    org: Path, tmp_path: Path
+) -> None:
+    """Two runs on one cache would list, clone and scan the same work and interleave their
+    records: the second is refused, naming the first; a run killed holding the cache leaves
+    no lock behind (the OS drops it with the process)."""
+    cache = tmp_path / "cache"
+    first = _start(cache, str(org), "--workers", "1")
+    _when_some_blobs_are_stored(cache, first)
+    os.killpg(first.pid, signal.SIGSTOP)  # it holds the cache for as long as the test needs
+    second = _start(cache, str(org), "--workers", "1")
+    try:
+        # Without the lock it waited for the stopped run's mirror locks: not for ever here.
+        out, err = second.communicate(timeout=300)
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
+        if second.poll() is None:
+            os.killpg(second.pid, signal.SIGKILL)
+    assert second.returncode == 2, err + out
+    (line,) = err.splitlines()
+    assert line.startswith(f"binance-guard: error: another fleet run (pid {first.pid}) is using")
+    assert out == ""
+    out, err = first.communicate(timeout=600)
+    assert first.returncode == 1, err + out
+    assert found(json.loads(out)) == EXPECTED
+
+    stale = tmp_path / "stale"
+    killed = _start(stale, str(org), "--workers", "1")
+    _when_some_blobs_are_stored(stale, killed)
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert (stale / "run.lock").read_text() == f"{killed.pid}\n"  # the file stays, not the lock
+    assert found(fleet(stale, str(org))) == EXPECTED
 
 
 def test_a_scheduler_lost_mid_run_leaves_the_rest_incomplete(org: Path, tmp_path: Path) -> None:

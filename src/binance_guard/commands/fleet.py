@@ -213,6 +213,7 @@ def _run(
 ) -> int:
     from binance_guard.fleet import report
     from binance_guard.fleet.run import run as run_fleet
+    from binance_guard.fleet.store import exclusive
 
     cache = os.path.abspath(cache_dir or default_cache_dir())
     try:
@@ -227,7 +228,8 @@ def _run(
 
         bar = FleetProgress(len(specs))
     try:
-        with cluster(scheduler, workers) as client:
+        # Refused before any cluster starts.
+        with exclusive(cache), cluster(scheduler, workers) as client:
             result = run_fleet(
                 client,
                 specs,

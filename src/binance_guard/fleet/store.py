@@ -5,13 +5,16 @@ runs), which of them hold secrets (fingerprints only), each repository's refs at
 complete scan, and every finding with the time it was first seen. Secrets are never stored:
 findings are kept in their serialised form, which holds fingerprints and redacted previews.
 
-Concurrent runs share it: WAL mode, a busy timeout, and one short transaction per update.
+One run at a time uses a cache directory (:func:`exclusive`): two would list, clone and scan
+the same work twice and interleave their records. Each update is one short transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
+import fcntl
 import json
 import os
 import sqlite3
@@ -19,6 +22,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from binance_guard.errors import GuardError
 from binance_guard.fleet.tasks import Hit
 
 SCHEMA = """
@@ -38,6 +42,32 @@ CREATE TABLE IF NOT EXISTS finding (
 );
 """
 CHUNK = 500  # ids per query: far below SQLite's variable limit
+LOCK_NAME = "run.lock"
+
+
+@contextlib.contextmanager
+def exclusive(cache_dir: str) -> Iterator[None]:
+    """Hold the cache directory for one run, or refuse at once naming the run that holds it.
+    An OS lock (flock), not a pid file: it dies with its process, so a killed run leaves
+    nothing stale behind. The holder's pid is written in the file only to be named."""
+    fd = os.open(os.path.join(cache_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                raise
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise GuardError(
+                f"another fleet run (pid {holder if holder.isdigit() else 'unknown'}) is "
+                f"using the cache directory {cache_dir}: wait for it to finish, or give "
+                "another --cache-dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 @dataclasses.dataclass(frozen=True)
