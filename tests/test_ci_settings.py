@@ -227,3 +227,63 @@ def test_a_settings_file_that_is_a_link_at_base_is_an_error(project: Project) ->
     assert step.proc.stderr == (
         f"binance-guard: error: .binance-guard.toml in commit {project.base[:12]}: not a file\n"
     )
+
+
+# --- inline allow comments ---------------------------------------------------------------------
+
+INLINE_KEY, NEXTLINE_KEY, OLD_KEY = fake_key("inline"), fake_key("nextline"), fake_key("old")
+
+
+def test_keys_a_pull_request_allows_inline_pass_and_are_shown(project: Project) -> None:
+    """An allow comment the pull request writes is honoured (the developer's word, on the
+    line) and shown: a warning on the line and a row in the job summary. One the base branch
+    already had is not the pull request's doing, nor one in a path the base excludes."""
+    git(project.work, "checkout", "-q", "main")
+    project.commit(
+        {
+            "ops.env": f"BINANCE_API_KEY={OLD_KEY}  # gitleaks:allow\n",
+            ".binance-guard.toml": 'exclude_paths = ["^docs/"]\n',
+        },
+        "old key",
+    )
+    git(project.work, "checkout", "-q", "-B", "feature", "main")
+    inline = project.commit(
+        {
+            "sizing.py": f'api_key = "{INLINE_KEY}"  # binance, gitleaks:allow\n',
+            "ops.env": f"BINANCE_API_KEY={OLD_KEY}  # gitleaks:allow\nSYMBOL=BTCUSDT\n",
+            "docs/a.env": f"BINANCE_API_KEY={OLD_KEY}  # ggignore\n",
+        },
+        "sizing",
+    )
+    nextline = project.commit(
+        {"bot.env": f"# pragma: allowlist nextline secret\nBINANCE_API_KEY={NEXTLINE_KEY}\n"},
+        "bot",
+    )
+    project.update_pull_request()
+    step = project.run_pr(project.pr_checkout(), project.pr_payload())
+    assert step.code == 0, step.explain()
+    assert step.outputs["findings"] == "0"
+    allowed = [a for a in step.annotations if "allowed inline in this change" in a]
+    assert len(allowed) == 2, step.explain()
+    assert allowed[0].startswith("::warning file=sizing.py,line=1,title=binance-guard%3A ")
+    assert f"on a line {inline[:12]} marks allowed by an inline comment" in allowed[0]
+    assert allowed[1].startswith("::warning file=bot.env,line=2,")
+    assert "**Allowed by an inline comment this change writes (2):**" in step.summary
+    assert f"| Binance API key | bot.env:2 | `{NEXTLINE_KEY[:4]}" in step.summary
+    assert f"| {nextline[:12]} |" in step.summary
+    for path in ("ops.env", "docs/a.env"):
+        assert path not in step.summary and path not in "".join(step.annotations)
+    assert_no_secret(step.stdout + step.summary, (*SECRETS, INLINE_KEY, NEXTLINE_KEY, OLD_KEY))
+    # the control: the same change without its comments fails on both keys
+    git(project.work, "checkout", "-q", "main")
+    git(project.work, "checkout", "-q", "-B", "feature", "main")
+    project.commit(
+        {
+            "sizing.py": f'api_key = "{INLINE_KEY}"  # binance\n',
+            "bot.env": f"BINANCE_API_KEY={NEXTLINE_KEY}\n",
+        },
+        "unmarked",
+    )
+    project.update_pull_request()
+    plain = project.run_pr(project.pr_checkout(), project.pr_payload())
+    assert plain.code == 1 and plain.annotated_files() == {"sizing.py", "bot.env"}, plain.explain()

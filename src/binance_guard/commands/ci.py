@@ -8,11 +8,13 @@ import secrets
 import sys
 from collections.abc import Callable, Sequence
 
+from binance_guard.commands import ci_allowed
 from binance_guard.commands.common import not_a_link_in, outcome, scan_range
 from binance_guard.policy import Policy, fails, unverified_high
 from binance_guard.record import replace
 from binance_guard.report import Report, render
 from binance_guard.report.advice import SETTINGS_EDITED, SETTINGS_FROM
+from binance_guard.report.github import MAX_ANNOTATIONS
 from binance_guard.report.redact import mask
 from binance_guard.report.sanitize import markdown, terminal, workflow_data, workflow_property
 from binance_guard.sources import git
@@ -41,13 +43,18 @@ def run(
     # A change is judged by the settings of the branch it goes to: its own edits to them
     # (an allowlist entry for its key) apply once merged.
     trusted = span.base if settings_from == "base" else None
+    rules = policy(trusted)
     report = (
-        scan_range(repo, span.revs, policy=policy(trusted), max_bytes=max_bytes, verify=verify)
+        scan_range(repo, span.revs, policy=rules, max_bytes=max_bytes, verify=verify)
         if span.revs
         else Report(history=True)
     )
+    # Only for a range (a pull request, a push): a full history has no change to review.
+    change = len(span.revs) > 1
+    allowed = ci_allowed.allowed_inline(repo, span.revs, rules, max_bytes) if change else []
     # The payload's ref names: a branch can be named after the key it brings.
-    scanned = mask(span.description, [f.secret for f in report.findings])
+    secrets_seen = [f.secret for f in (*report.findings, *(f for f, _ in allowed))]
+    scanned = mask(span.description, secrets_seen)
     print(f"binance-guard: scanning {terminal(scanned)}")
     if trusted is not None:
         base = "none: their defaults" if trusted == git.empty_tree(repo) else trusted[:12]
@@ -61,13 +68,19 @@ def run(
     sys.stdout.write(render(report, "text"))
     print(f"::{token}::")
     sys.stdout.write(render(report, "annotations"))
-    # Edits to the settings are what the reviewer must read: say so where they look. Only for
-    # a range (a pull request, a push): a full history always holds the files' creation.
-    edited = git.paths_changed(repo, span.revs, settings_files) if len(span.revs) > 1 else []
+    # Edits to the settings, and inline allow comments, are what the reviewer must read: say
+    # so where they look.
+    edited = git.paths_changed(repo, span.revs, settings_files) if change else []
     warnings = [SETTINGS_EDITED.format(name=name) + SETTINGS_FROM[settings_from] for name in edited]
     for name, warning in zip(edited, warnings, strict=True):
         title = workflow_property("binance-guard: settings changed")
         print(f"::warning file={workflow_property(name)},title={title}::{workflow_data(warning)}")
+    sys.stdout.write(ci_allowed.annotate(allowed, MAX_ANNOTATIONS - len(edited)))
+    if allowed:
+        print(
+            f"binance-guard: {len(allowed)} finding(s) allowed by inline comments this change "
+            "writes: not failing, listed in the annotations and the job summary"
+        )
     server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
     for path, form in ((sarif_file, "sarif"), (output, fmt)):
         if path:
@@ -93,6 +106,8 @@ def run(
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
             handle.write(render(report, "summary", scanned=scanned))
             handle.writelines(f"\n**Note:** {markdown(w)}\n" for w in warnings)
+            if allowed:
+                handle.write(ci_allowed.summary(allowed))
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as handle:
             handle.write(f"findings={len(findings)}\n")

@@ -141,8 +141,9 @@ class _Text:
     in ascending order, so what is known about the current line (bounds, decoded text, last
     column, allowlist pragma) is kept: many candidates on one long line cost it once."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, inline_allow: bool = True) -> None:
         self.data = data
+        self.inline_allow = inline_allow
         self._mark = (0, 1)  # an offset and its line number, to count forward from
         self._line = (0, -1)  # bounds of the current line
         self._column = (0, 1)  # an offset on the current line and its column
@@ -226,6 +227,8 @@ class _Text:
         """detect-secrets' inline pragmas, on the line or as ``nextline`` on the one before,
         and the other scanners' markers on the line."""
         start, _ = self.bounds(offset)
+        if not self.inline_allow:
+            return False
         if self._allowlisted is None:
             line = self.line_at(start)
             before = self.previous_line_start(start)
@@ -244,10 +247,12 @@ def scan_bytes(
     *,
     prefiltered: tuple[list[int], list[int]] | None = None,
     markers: tuple[bool, bool] | None = None,
+    inline_allow: bool = True,
 ) -> list[Finding]:
     """Findings in ``data``; with ``lines``, only those starting on these line numbers.
     ``prefiltered``: ``key_runs(data)``, when the caller has them already (the prefilter's
-    ``candidate_runs``); ``markers``: ``key_markers(data)``, likewise.
+    ``candidate_runs``); ``markers``: ``key_markers(data)``, likewise. ``inline_allow``
+    False: inline allow comments are not honoured (ci shows what a change allows that way).
 
     Context (Binance words, the partner of a pair) is always taken from the whole buffer,
     so a hook that reports only added lines still sees the import at the top of the file.
@@ -284,7 +289,7 @@ def scan_bytes(
         runs = [r for r in runs if not heuristics.is_hex(data[r : r + KEY_LENGTH].decode())]
         if not runs and not encoded and not has_key:
             return []
-    text = _Text(data)
+    text = _Text(data, inline_allow)
     # Armour matters to a private key, or to a value inside a block (a certificate's line).
     armor = _armor_spans(data) if has_key or _armor_near(data, [*runs, *encoded]) else []
 

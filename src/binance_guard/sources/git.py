@@ -487,6 +487,35 @@ def file_at(repo: str, commit: str, path: str) -> bytes | None:
     return blob_contents([oid.decode()], cwd=repo)[oid.decode()]
 
 
+def changes_matching(
+    repo: str, revs: Sequence[str], regex: str
+) -> list[tuple[str, str, str | None, str]]:
+    """(commit, path, blob before or None, blob after) of each file the commits ``revs``
+    select change with an added or removed line matching the extended ``regex``, case
+    ignored (a first sieve: the caller reads the lines); oldest first. Merges are not diffed."""
+    out = run(
+        [
+            *("log", "-z", "--raw", "--no-abbrev", "--no-renames", "--no-textconv"),
+            *("--reverse", "--format=%x00%H", "-i", f"-G{regex}", *revisions(revs), "--"),
+        ],
+        cwd=repo,
+    )
+    changes: list[tuple[str, str, str | None, str]] = []
+    commit, meta = "", b""
+    for token in out.split(b"\0"):
+        if meta:  # the path after a change's modes and ids, whatever it looks like
+            _old_mode, new_mode, old, new, _status = meta.split()
+            if new_mode in (b"100644", b"100755"):
+                before = None if old.strip(b"0") == b"" else old.decode()
+                changes.append((commit, os.fsdecode(token), before, new.decode()))
+            meta = b""
+        elif token.lstrip(b"\n").startswith(b":"):
+            meta = token.lstrip(b"\n")[1:]
+        elif token:
+            commit = token.decode()
+    return changes
+
+
 def reachable_objects(repo: str, revs: Sequence[str]) -> set[str]:
     """Every object ``revs`` reach (for a few refs: those naming a tree or blob)."""
     out = run(
