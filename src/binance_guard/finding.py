@@ -257,6 +257,7 @@ class Finding:
     confidence: Confidence
     reasons: tuple[str, ...]
     public_example: bool = False
+    published_in: str | None = None  # where a public example was published
     algorithm: str | None = None
     pair: Pair | None = None
     attribution: Attribution | None = None
@@ -304,6 +305,8 @@ class Finding:
         }
         if self.algorithm:
             data["algorithm"] = self.algorithm
+        if self.published_in:
+            data["published_in"] = self.published_in
         if self.attribution:
             data.update(self.attribution.as_dict())
         if self.verification:

@@ -70,9 +70,16 @@ def test_same_line_different_columns_are_separate_incidents() -> None:
 
 
 def test_public_examples_are_labelled_and_need_no_advice() -> None:
-    example = _single(path="docs.md", secret=EXAMPLE, public_example=True)
+    """The title names where Binance printed the key; one from a store without it still
+    says it is a public example."""
+    (example,) = scan_bytes(f"curl -H 'X-MBX-APIKEY: {EXAMPLE}'\n".encode(), "docs.md")
     out = render(Report([example]))
-    assert "(public example from Binance's API docs: not a leak)" in out
+    assert (
+        "(public example published in Binance's spot API docs (binance/binance-spot-api-docs: "
+        "rest-api.md SIGNED request examples): not a leak)" in out
+    )
+    stored = _single(path="docs.md", secret=EXAMPLE, public_example=True)
+    assert "Binance API key (public example: not a leak)" in render(Report([stored]))
     assert "What to do now" not in out
     mixed = render(Report([example, _single()]))
     assert mixed.count("public example") == 1

@@ -311,16 +311,59 @@ PLACEHOLDER_WORDS = ("example", "sample", "dummy", "placeholder", "redacted", "c
 # Runs a human types when inventing a "key".
 SEQUENCES = ("0123456789", "abcdefghij", "ABCDEFGHIJ", "qwertyuiop", "QWERTYUIOP")
 
-# Printed in Binance's own API documentation: public, never a leak (see binance-facts.md).
-_REST_DOCS = "Binance's API docs (binance-spot-api-docs)"
-_DERIVATIVES_DOCS = "Binance's futures/options/portfolio-margin API docs"
-_LISTEN_KEYS = "a listenKey example in Binance's API docs"
-_CONNECTOR_TESTS = "the unit tests of Binance's connectors (binance-connector-*)"
-_PYTHON_BINANCE = "python-binance's test suite (published testnet keys)"
-_NODE_BINANCE = "node-binance-api's test suite (published keys)"
-_SIGNATURE_EXAMPLES = "Binance's signing examples (binance-signature-examples)"
-_FIX_DOCS = "Binance's FIX API docs (example Ed25519 key)"
-_TOOLBOX = "Binance's toolbox examples (binance-toolbox-*: testnet keys)"
+# Keys published by Binance (and by the libraries whose tests copy them), with where they are
+# printed: public, never a leak (see binance-facts.md). The source is shown with each finding.
+_SPOT_DOCS = "Binance's spot API docs (binance/binance-spot-api-docs: {})"
+_REST_DOCS = _SPOT_DOCS.format("rest-api.md SIGNED request examples")
+_WS_DOCS = _SPOT_DOCS.format("web-socket-api.md request examples")
+_FIX_DOCS = _SPOT_DOCS.format("fix-api.md Logon examples")
+_KEY_TYPES_FAQ = _SPOT_DOCS.format("faqs/api_key_types.md")
+_TESTNET_DOCS = _SPOT_DOCS.format("testnet/general-info.md")
+_RSA_DOCS = _SPOT_DOCS.format("RSA signature examples, 2023-2025")
+_DERIVATIVES_DOCS = (
+    "Binance's derivatives API docs (developers.binance.com: USDⓈ-M and COIN-M futures, "
+    "options, portfolio margin; SIGNED and WebSocket API examples)"
+)
+_LISTEN_KEYS = (
+    "a listenKey example of Binance's (binance/binance-spot-api-docs: user-data-stream.md, "
+    "binance-api-postman, connector tests)"
+)
+_SPECIAL_KEYS = (
+    "the margin special-key examples of Binance's connectors (binance/binance-connector-python, "
+    "-js, -go, -rust: margin_trading trade API tests)"
+)
+_SIGNATURE_EXAMPLES = (
+    "Binance's signing examples (binance/binance-signature-examples: python/private_key.pem, "
+    "python/encrypted_private_key.pem; also binance-connector-python and -dotnet tests)"
+)
+_HMAC_EXAMPLE = (
+    "Binance's HMAC signing example (binance/binance-signature-examples: typescript/request.ts; "
+    "binance-futures-connector-python README.md)"
+)
+_FIX_KEY = _SPOT_DOCS.format("fix-api.md, its example Ed25519 private key")
+_JAVA_TESTS = (
+    "binance/binance-connector-java's unit tests (clients/*/src/test/resources/test-*-prv-key.pem)"
+)
+_JAVA_ED25519 = (
+    "the unit tests of binance/binance-connector-java and binance-futures-connector-java "
+    "(src/test/java/unit/signature/Ed25519PrivateKeyExample.pem)"
+)
+_ED25519_TESTS = (
+    "the Ed25519 test key of binance/binance-connector-python (tests/lib/test_authentication.py) "
+    "and binance-connector-rust (src/utils.rs)"
+)
+_RUST_TESTS = (
+    "binance/binance-connector-rust's and binance-spot-connector-rust's tests (src/utils.rs)"
+)
+_FIX_CONNECTOR = "binance/binance-fix-connector-python's tests (tests/unit_test_key.pem)"
+_TOOLBOX = (
+    "Binance's toolbox examples (binance/binance-toolbox-java: src/main/java/PrivateConfig.java)"
+)
+_PYTHON_BINANCE = (
+    "python-binance's test suite (tests/conftest.py, .github/workflows/python-app.yml)"
+)
+_PYTHON_BINANCE_KEYS = "python-binance's test suite (tests/test_cryptography.py)"
+_NODE_BINANCE = "node-binance-api's test suite (test.js)"
 EXAMPLE_KEY_SOURCES: dict[str, str] = {
     value: source
     for source, values in (
@@ -329,32 +372,52 @@ EXAMPLE_KEY_SOURCES: dict[str, str] = {
             (
                 "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
                 "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
-                "CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ",
                 "4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO",
-                "Fhs4lGae2qAi6VNjbJjebUAwXrIChb7mlf372UOICMwdKaNdNBGKtfdeUff2TTTT",
+                "245UFWkiW1elpgtVAmJPbogcAv6rSlokztAfWk296ZJXzRDYAtzGH0gq7CgSJKfH",
+            ),
+        ),
+        (_RSA_DOCS, ("CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ",)),
+        (
+            _WS_DOCS,
+            (
                 "u5lgqJb97QWXWfgeV4cROuHbReSJM9rgQL0IvYcYc7BVeA5lpAqqc3a5p2OARIFk",
                 "Rf07JlnL9PHVxjs27O5CvKNyOsV4qJ5gXdrRfpvlOdvMZbGZbPO5Ce2nIwfRP0iA",
-                "sBRXrJx2DsOraMXOaUovEhgVRcjOvCtQwnWj8VxkOh1xqboS02SPGfKi2h8spZJb",
                 "nQ6kG5gDExDd5MZSO0MfOOWEVZmdkRllpNMfm1FjMjkMnmw1NUd3zPDfvcnDJlil",
                 "mjcKCrJzTU6TChLsnPmgnQJJMR616J4yWvdZWDUeXkk6vL6dLyS7rcVOQlADlVjA",
                 "duwNf97YPLqhFIk7kZF0dDdGYVAXStA7BeEz0fIT9RAhUbixJtyS6kJ3hhzJsRXC",
                 "aHb4Ur1cK1biW3sgibqUFs39SE58f9d5Xwf4uEW0tFh7ibun5g035QKSktxoOBfE",
-                "W5rcOD30c0gT4jHK8oX5d5NbzWoa0k4SFVoTHIFNJVZ3NuRpYb6ZyJznj8THyx5d",
                 "T59MTDLWlpRW16JVeZ2Nju5A5C98WkMm8CSzWC4oqynUlTm1zXOxyauT8LmwXEv9",
                 "Rl1KOMDCpSg6xviMYOkNk9ENUB5QOTnufXukVe0Ijd40yduAlpHn78at3rJyJN4F",
                 "N3Swv7WaBF7S2rzA12UkPunM3udJiDddbgv1W7CzFGnsQXH9H62zzSCST0CndjeE",
                 "2wiKgTLyllTCu0QWXaEtKWX9tUQ5iQMiDQqTQPdUe2bZ1IVT9aXoS6o19wkYIKl2",
-                "245UFWkiW1elpgtVAmJPbogcAv6rSlokztAfWk296ZJXzRDYAtzGH0gq7CgSJKfH",
+            ),
+        ),
+        (
+            _FIX_DOCS,
+            (
+                "sBRXrJx2DsOraMXOaUovEhgVRcjOvCtQwnWj8VxkOh1xqboS02SPGfKi2h8spZJb",
+                "W5rcOD30c0gT4jHK8oX5d5NbzWoa0k4SFVoTHIFNJVZ3NuRpYb6ZyJznj8THyx5d",
+            ),
+        ),
+        (
+            _KEY_TYPES_FAQ,
+            (
+                "Fhs4lGae2qAi6VNjbJjebUAwXrIChb7mlf372UOICMwdKaNdNBGKtfdeUff2TTTT",
                 "8nUlqtrrxC8DEOAczw9SKATDYZN9nbLfYlbBFfHzRQUXdAtYCPI6XtxmJBS7aOBb",
-                "hPMuBVVD3IhjBfIc7EEM438LbtayMDx4dviPWwm127jwn8qd9H3kv5JBoDfsdYMB",
+            ),
+        ),
+        (_TESTNET_DOCS, ("hPMuBVVD3IhjBfIc7EEM438LbtayMDx4dviPWwm127jwn8qd9H3kv5JBoDfsdYMB",)),
+        (
+            _HMAC_EXAMPLE,
+            (
+                "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9",
+                "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83",
             ),
         ),
         # Found in copies of those docs shipped by python-binance (utils/*_docs.txt).
         (
             _DERIVATIVES_DOCS,
             (
-                "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9",
-                "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83",
                 "vE3BDAL1gP1UaexugRLtteaAHg3UO8Nza20uexEuW1Kh3tVwQfFHdAiyjjY428o2",
                 "yeqKcXjtA9Eu4Tr3nJk61UJAGzXsEmFqqfVterxpMpR4peNfqE7Zl7oans8Qj089",
                 "HMOchcfii9ZRZnhjp2XjGXhsOBd6msAhKz9joQaWwZ7arcJTlD2hGPHQj1lGdTjR",
@@ -376,11 +439,12 @@ EXAMPLE_KEY_SOURCES: dict[str, str] = {
                 "OfYGbUzi3PraNagEkdKuFwUHn48brFsItTdsuiIXrucEvD0rhRXZ7I6URWfE8YE8",
                 "3HBntNTepshgEdjIwSUIBgB9keLyOCg5qv3n6bYAtktG8ejcaW5HXz9Vx1JgIieg",
                 "gN0SiRrevtS4O0ufdCpzd4N0MzHu2lVmwbHh6hj4g9eTT9Yfe55eUc4klmsEhnwC",
+                "vmNt6gl1so8bXVsaAY153FG5tf63QaODxUarKUM8V8rY4ElSwEe431DNIYNKOkQp",
             ),
         ),
         # The "special key" (low-latency margin) API's example responses.
         (
-            _CONNECTOR_TESTS,
+            _SPECIAL_KEYS,
             (
                 "npOzOAeLVgr2TuxWfNo43AaPWpBbJEoKezh1o8mSQb6ryE2odE11A4AoVlJbQoGx",
                 "87ssWB7azoy6ACRfyp6OVOL5U3rtZptX31QWw2kWjl1jHEYRbyM1pd6qykRBQw8p",
@@ -415,28 +479,87 @@ EXAMPLE_KEY_SOURCES: dict[str, str] = {
     )
     for value in values
 }
-DOCUMENTED_EXAMPLE_KEYS = frozenset(EXAMPLE_KEY_SOURCES)
+
+# Keys Binance's own examples once held as someone's working (testnet) keys, found by scanning
+# the whole history of Binance's repositories: public since, copied with the examples, so
+# informational; kept by sha256 of the value, as they were never meant as examples.
+_COMMITTED = "a key committed to Binance's {} (public in its history)"
+EXAMPLE_KEY_FINGERPRINTS: dict[str, str] = {
+    fingerprint: _COMMITTED.format(where)
+    for where, fingerprints in (
+        (
+            "binance-connector-go examples/c2c/GetC2CTradeHistory/GetC2CTradeHistory.go",
+            (
+                "e3b2f88011bc6ca17b7a0b0ffecc7847369016ec01b071ef403fae0a1253aae2",
+                "fe7ae7f14e84ea2e7d94175349561a7a4974e907e8622003a38c69dbb9946016",
+            ),
+        ),
+        (
+            "binance-connector-java src/test/java/examples/PrivateConfig.java",
+            ("c4afd71ab7b75cdf28e749303d14472fe867e8cfaadc3ea25fcfc197449c99db",),
+        ),
+        (
+            "binance-connector-python clients/convert/examples (list_all_convert_pairs.py)",
+            (
+                "ba0def0d89b0fd3077e2cf0ac2ab1d82a6cb0dd40245d0068a51a57d33d241b6",
+                "1ddf3901c52fabb03f9049d81a501a6f1c6cb472a3d4d903cc047e4f055e29d4",
+            ),
+        ),
+        (
+            "binance-connector-python examples/websocket/spot (all.py, user_data.py)",
+            (
+                "12843c55e9c45e8fdb29f01de349896733396e2a8e8008c37642f5c238d2163b",
+                "0b657c3b32b075a12ace1f6f3e76409f81e76484d20ea95cc409d184b088ae5e",
+            ),
+        ),
+        (
+            "binance-connector-python examples/spot/blvt/user_limit_info.py",
+            (
+                "837c36e0e488641f69d273dfe538bf13bcca586f04322630b87812623e91340a",
+                "9620a6a5f4b28bdcdb0219c2045c20b8fc5b9fe8fc39e17ed929674ed282aaed",
+            ),
+        ),
+        (
+            "binance-connector-python examples/futures/account/change_position_side.py",
+            (
+                "25b06ff6dd81bbb405c9fe22ead1fccff58ed6142bcca308837163630acd8b63",
+                "fbb5d1d8bdb1ea2eef31bc33068cd5139b147fbb2e3e0636292d033221c78984",
+            ),
+        ),
+        (
+            "binance-connector-python examples/testnet-intial.py",
+            (
+                "1f303d764551577aec8156dfbe4424a7d6b13ddb2b5c775ea5a457935e54b8a3",
+                "b7dc3abe56063a5a89b5289b82551b5401e15ef9be0f156d5951ac839d40a167",
+            ),
+        ),
+        (
+            "binance-futures-connector-python README.md",
+            (
+                "88dbb106d035e0bc06e19b75433582eb1de9b6c801aa06843fb5cd64f826852d",
+                "0650076ad34c0b9a91504801e2cc3d560284773f83ec159c80c1de340be610f7",
+            ),
+        ),
+    )
+    for fingerprint in fingerprints
+}
 
 # Private keys Binance publishes, by sha256 of the PEM body's base64 (armour, newlines and
-# "\n" escapes removed): the signing examples' RSA keys, the FIX API docs' Ed25519 key, the
-# Rust connector's and python-binance's test keys.
+# "\n" escapes removed), so that any wrapping or quoting of a copy matches.
 EXAMPLE_PRIVATE_KEY_SOURCES: dict[str, str] = {
     "b608935f7ef9f033854043a898e181c6382c9fbb99f377646f8a3b5b0afbc948": _SIGNATURE_EXAMPLES,
     "0a43f2da37197a03bef77c986aa65c3763bf6a6612f0834ab32bbbc30c321212": _SIGNATURE_EXAMPLES,
-    "5053ebf5ac726b85783e41f802c78d0144c7c675236324d218ffe9090963528e": _FIX_DOCS,
-    "a3f08b75ebcbed21f68a43ad58b69ca50a8b6228239929b59d027e0ae507b920": _CONNECTOR_TESTS,
-    # binance-connector-java's modular clients: src/test/resources/test-*-prv-key.pem.
-    "bba6cbcfdae18dfc26b8e44fd327b254263f88abca390ebda781ce5bd0ec33c7": _CONNECTOR_TESTS,
-    "52f7a9e619e1d0788f0d45eff616af0e29506ea4e6ffa6ebfbf23b11b403585b": _CONNECTOR_TESTS,
-    "ffa3908055e4c4b8741db9b6b9284bf3ea05ccebf2f7d85628efc45679dfde8c": _CONNECTOR_TESTS,
-    "62ed44339c2ee4ea12644b6aa9a34a4c93068a12ea538627fa1c0a90a774dd65": _CONNECTOR_TESTS,
-    # binance-futures-connector-java: src/test/java/unit/signature/Ed25519PrivateKeyExample.pem.
-    "3b170255f79fdd0517956136cbd165cf4f182d99fdee4a5ccbe5c96c395e513a": _CONNECTOR_TESTS,
-    # binance-fix-connector-python: tests/unit_test_key.pem.
-    "e9e08f9eac93655af6521cdad358720a2cd9f16a53b837f5586d4a7ba77795da": _CONNECTOR_TESTS,
-    # binance-connector-rust (2022-2023): src/utils.rs, its RSA test key plain and encrypted.
-    "bc6a3677d7a95c660a643dda4c61dea6722aecd9688fb10cfe3472e834d705a8": _CONNECTOR_TESTS,
-    "5c7e4ebaf4d9f40c6d680b0186f0bc581f1edd47a5cad02023b6f5a16db5a20c": _CONNECTOR_TESTS,
-    "074e981635519756cf6f1e500796f418f2edd1e58bacb9119aa0df712bacce61": _PYTHON_BINANCE,
-    "a2679d72737928799000dd61bb04799a8e99ad065a593ab51fb51e710db9f870": _PYTHON_BINANCE,
+    "5053ebf5ac726b85783e41f802c78d0144c7c675236324d218ffe9090963528e": _FIX_KEY,
+    "a3f08b75ebcbed21f68a43ad58b69ca50a8b6228239929b59d027e0ae507b920": _ED25519_TESTS,
+    "bba6cbcfdae18dfc26b8e44fd327b254263f88abca390ebda781ce5bd0ec33c7": _JAVA_TESTS,
+    "52f7a9e619e1d0788f0d45eff616af0e29506ea4e6ffa6ebfbf23b11b403585b": _JAVA_TESTS,
+    "ffa3908055e4c4b8741db9b6b9284bf3ea05ccebf2f7d85628efc45679dfde8c": _JAVA_TESTS,
+    "62ed44339c2ee4ea12644b6aa9a34a4c93068a12ea538627fa1c0a90a774dd65": _JAVA_TESTS,
+    "3b170255f79fdd0517956136cbd165cf4f182d99fdee4a5ccbe5c96c395e513a": _JAVA_ED25519,
+    "e9e08f9eac93655af6521cdad358720a2cd9f16a53b837f5586d4a7ba77795da": _FIX_CONNECTOR,
+    # binance-connector-rust (2022-2023): its RSA test key plain and encrypted.
+    "bc6a3677d7a95c660a643dda4c61dea6722aecd9688fb10cfe3472e834d705a8": _RUST_TESTS,
+    "5c7e4ebaf4d9f40c6d680b0186f0bc581f1edd47a5cad02023b6f5a16db5a20c": _RUST_TESTS,
+    "074e981635519756cf6f1e500796f418f2edd1e58bacb9119aa0df712bacce61": _PYTHON_BINANCE_KEYS,
+    "a2679d72737928799000dd61bb04799a8e99ad065a593ab51fb51e710db9f870": _PYTHON_BINANCE_KEYS,
 }

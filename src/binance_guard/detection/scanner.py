@@ -43,6 +43,7 @@ from binance_guard.detection.patterns import (
     ED25519_PKCS8_DER,
     ED25519_PKCS8_PREFIX,
     ESCAPED_NEWLINE_RE,
+    EXAMPLE_KEY_FINGERPRINTS,
     EXAMPLE_KEY_SOURCES,
     EXAMPLE_PRIVATE_KEY_SOURCES,
     FRAMEWORK_OBJECTS,
@@ -547,6 +548,7 @@ def _private_keys(
             reasons=tuple(reasons),
             algorithm=algorithm,
             public_example=published is not None,
+            published_in=published,
         )
 
 
@@ -631,6 +633,7 @@ def _bare_finding(body: str, pos: int, text: _Text, path: str, context: BinanceC
         reasons=tuple(reasons),
         algorithm="ed25519",
         public_example=published is not None,
+        published_in=published,
     )
 
 
@@ -1127,7 +1130,9 @@ def _to_finding(cand: _Candidate, path: str) -> Finding | None:
     if cand.confidence < 0:
         return None
     reasons = list(cand.reasons)
-    published = EXAMPLE_KEY_SOURCES.get(cand.value)
+    published = EXAMPLE_KEY_SOURCES.get(cand.value) or EXAMPLE_KEY_FINGERPRINTS.get(
+        fingerprint(cand.value)
+    )
     if published is not None:
         reasons.append(f"public example published in {published}")
     pair = None
@@ -1153,5 +1158,6 @@ def _to_finding(cand: _Candidate, path: str) -> Finding | None:
         confidence=CONFIDENCES[cand.confidence],
         reasons=tuple(reasons),
         public_example=published is not None,
+        published_in=published,
         pair=pair,
     )

@@ -76,6 +76,8 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     if finding.pair:
         message += f", paired with the {finding.pair.type.replace('_', ' ')} at line "
         message += str(finding.pair.line)
+    if finding.published_in:
+        message += f"; public example published in {finding.published_in}: not a leak"
     if finding.verification:
         message += f"; verified: {finding.verification.status}"
     properties: dict[str, Any] = {
@@ -85,6 +87,8 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "fingerprint": finding.fingerprint,
         "publicExample": finding.public_example,
     }
+    if finding.published_in:
+        properties["publishedIn"] = finding.published_in
     if finding.attribution:
         properties.update(finding.attribution.as_dict())
     if finding.verification:

@@ -28,11 +28,15 @@ def incidents(findings: Sequence[Finding]) -> list[list[Finding]]:
     return list(groups.values())
 
 
+_IN_TITLE = ("paired with", "public example published in")
+
+
 def _incident(group: list[Finding]) -> list[str]:
     confidence = max(f.confidence for f in group)
     title = " + ".join(FINDING_TYPES[f.type].label for f in group)
     if any(f.public_example for f in group):
-        title += " (public example from Binance's API docs: not a leak)"
+        source = next((f.published_in for f in group if f.published_in), None)
+        title += f" (public example{f' published in {source}' if source else ''}: not a leak)"
     lines = [f"[{confidence.upper()}] {title}"]
     for finding in group:
         label = FINDING_TYPES[finding.type].label
@@ -40,7 +44,8 @@ def _incident(group: list[Finding]) -> list[str]:
         lines.append(
             f"  {finding.path}:{finding.line}:{finding.column}  {label}{algo}  {finding.redacted}"
         )
-        why = [r for r in finding.reasons if not r.startswith("paired with")]
+        # The pair and a public example's source are in the incident's title already.
+        why = [r for r in finding.reasons if not r.startswith(_IN_TITLE)]
         lines.append("      why: " + "; ".join(why))
     verification = next((f.verification for f in group if f.verification), None)
     if verification is not None:
@@ -147,7 +152,7 @@ def _history_rows(groups: list[list[Finding]]) -> list[tuple[list[str], ...]]:
         head = group[0]
         secret = [f"{FINDING_TYPES[head.type].label} [{head.confidence}]", head.redacted]
         if head.public_example:
-            secret.append("public example (Binance docs)")
+            secret.append(f"public example ({head.published_in or 'published'})")
         if head.pair:
             secret.append(f"paired: {head.pair.path}:{head.pair.line}")
         if head.verification:
