@@ -969,3 +969,16 @@ def test_a_flask_sqlalchemy_config_class_keeps_its_secret_key() -> None:
     (finding,) = scan(text, "config.py")
     assert finding.confidence is Confidence.LOW
     assert "web framework" in finding.reasons[0]
+
+
+def test_a_hex_key_right_under_a_wallets_mnemonic_is_the_wallets() -> None:
+    """binance-chain/swift-sdk: ``let key = "<hex>"`` under ``let mnemonic = "…"``, both
+    handed to Wallet(…); a pair named as API credentials there stays one."""
+    phrase = "quality mind spend rigid ladder toast settle toward nature drop witness phrase"
+    wallet = f'// BinanceChain wallet test\nlet mnemonic = "{phrase}"\nlet key = "{hex_key()}"\n'
+    (finding,) = scan(wallet, "Sources/Util/Test.swift")
+    assert finding.confidence is Confidence.LOW
+    assert "blockchain wallet" in finding.reasons[0]
+    api = f'# binance futures testnet\nmnemonic = "{phrase}"\napi_key = "{hex_key()}"\n'
+    api += f'api_secret = "{hex_key()}"\n'
+    assert blocking(scan(api, "bot.py")) == [(API_KEY, 3), (SECRET_KEY, 4)]

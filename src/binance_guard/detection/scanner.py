@@ -62,6 +62,7 @@ from binance_guard.detection.patterns import (
     WALLET_KEY_WORDS,
     WALLET_MARKERS_RE,
     WEB_FRAMEWORK_MARKERS,
+    is_secret_word,
 )
 from binance_guard.detection.prefilter import (
     ARMOR_MARKER,
@@ -748,7 +749,7 @@ def _hmac_candidates(
                 0,
                 f"a hex '{cand.slot.name}' where the Binance secret has a name of its own",
             )
-        if cand.hex_only and _wallet_named(cand.slot.name):
+        if cand.hex_only and (_wallet_named(cand.slot.name) or _beside_mnemonic(cand, text)):
             if wallet is None:
                 wallet = WALLET_MARKERS_RE.search(data) is not None
             if wallet:
@@ -1031,6 +1032,16 @@ def _base_confidence(cand: _Candidate) -> int:
 
 def _wallet_named(name: str | None) -> bool:
     return name is not None and not WALLET_KEY_WORDS.isdisjoint(name_words(name))
+
+
+def _beside_mnemonic(cand: _Candidate, text: _Text) -> bool:
+    """``let mnemonic = "…"`` right above ``let key = "<hex>"``: the key the same wallet is
+    made from, not an API key (one named as such, ``api_key``, ``secret``, stays one)."""
+    words = name_words(cand.slot.name or "")
+    if "api" in words or "binance" in words or any(is_secret_word(w) for w in words):
+        return False
+    _, previous = text.window_before(cand.offset)
+    return any("mnemonic" in line.lower() for line in previous[-CALL_LOOKBACK_LINES:])
 
 
 def _may_pair(cand: _Candidate) -> bool:
