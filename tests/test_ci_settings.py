@@ -154,6 +154,35 @@ def test_a_baseline_in_the_repository_is_read_at_base(project: Project) -> None:
     assert merged.outputs["findings"] == "0"
 
 
+def test_a_baseline_the_workflow_makes_in_the_checkout_is_read_as_named(
+    project: Project,
+) -> None:
+    """A file no commit holds (an earlier step wrote it into the workspace) is not the
+    change's: it is read from the disk, as before."""
+    checkout = project.pr_checkout()
+    written = run_cli("history", ".", "--format", "json", "--output", "known.json", cwd=checkout)
+    assert written.returncode == 1, written.stderr
+    step = project.run_pr(checkout, project.pr_payload(), "--baseline", "known.json")
+    assert step.code == 0, step.explain()
+    assert step.outputs["findings"] == "0" and step.annotations == []
+    assert "settings as the base commit has them" in step.stdout
+
+
+def test_pull_request_target_is_judged_by_the_base_settings_too(project: Project) -> None:
+    before = project.head
+    project.commit({".binance-guard.toml": _allowlist(PR_KEY)}, "quiet the check")
+    project.update_pull_request()
+    step = project.run_ci(
+        project.pr_checkout(),
+        "pull_request_target",
+        project.pr_payload("synchronize", before),
+        sha=project.base,
+        ref="refs/heads/main",
+    )
+    assert step.code == 1, step.explain()
+    assert step.annotated_files() == {"pr.env", ".binance-guard.toml"}
+
+
 def _push(project: Project, before: str, after: str, branch: str) -> Step:
     payload = project.payload("push_existing_branch", BEFORE_SHA=before, AFTER_SHA=after)
     data = json.loads(payload.read_text())

@@ -286,25 +286,23 @@ def find_at(repo: str, commit: str) -> tuple[str, dict[str, Any]] | None:
 
 def load(root: str, explicit: str | None = None, at: str | None = None) -> Config:
     """The config for a repository rooted at ``root``, or the ``--config`` file; with ``at``
-    (a commit), files of the repository as that commit has them, and defaults when it has
+    (a commit), the repository's files as that commit has them, and defaults when it has
     none (the change under review adds it: it applies once merged)."""
-    from binance_guard.sources.source import in_repository
-
-    named = None if explicit is None or at is None else in_repository(explicit, root)
-    if at is not None and (explicit is None or named is not None):
+    if at is not None and explicit is None:
+        found = find_at(root, at)
+        return parse(found[1], found[0]) if found else Config()
+    if at is not None and explicit is not None:
         from binance_guard.sources import git
+        from binance_guard.sources.source import as_committed
 
-        if named is None:
-            found = find_at(root, at)
-            return parse(found[1], found[0]) if found else Config()
         try:
-            data = git.file_at(root, at, named)
+            committed = as_committed(explicit, root, at)
         except git.GitError as exc:
             raise ConfigError(f"--config {explicit}: {exc}") from None
-        if data is None and explicit is not None and not os.path.isfile(explicit):
-            raise ConfigError(f"--config {explicit}: no such file")
-        name = f"{named} at {at[:12]}"
-        return Config() if data is None else _named(named, name, _toml(name, data))
+        if committed is not None:
+            named, data = committed
+            name = f"{named} at {at[:12]}"
+            return Config() if data is None else _named(named, name, _toml(name, data))
     if explicit is not None:
         if not os.path.isfile(explicit):
             raise ConfigError(f"--config {explicit}: no such file")

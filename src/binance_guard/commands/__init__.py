@@ -159,18 +159,15 @@ def user_policy(
 
 
 def _baseline_at(root: str, at: str, path: str) -> Baseline:
-    """The baseline ``path`` as the commit ``at`` has it when it is in the repository (none
-    when the commit lacks it: the change adds it), else the file outside, as named."""
+    """The baseline ``path`` as the commit ``at`` has it when it is the repository's (none
+    when the commit lacks it: the change adds it), else the file, as named."""
     from binance_guard.integrations.baseline import Baseline
-    from binance_guard.sources import git
-    from binance_guard.sources.source import in_repository
+    from binance_guard.sources.source import as_committed
 
-    named = in_repository(path, root)
-    if named is None:
+    committed = as_committed(path, root, at)
+    if committed is None:
         return Baseline.load(path)
-    data = git.file_at(root, at, named)
-    if data is None and not os.path.isfile(path):
-        raise UsageError(f"--baseline {path}: no such file")
+    named, data = committed
     return Baseline(set()) if data is None else Baseline.parse(f"{named} at {at[:12]}", data)
 
 

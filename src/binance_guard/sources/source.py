@@ -129,6 +129,22 @@ def in_repository(path: str, top: str) -> str | None:
     return None
 
 
+def as_committed(path: str, top: str, at: str) -> tuple[str, bytes | None] | None:
+    """A file an option names, in the repository ``top`` as the commit ``at`` has it: its
+    name there and content (None: the change under review adds it). None when it is not the
+    repository's: outside it, or a file neither ``at`` nor the checkout's commit holds (one
+    the workflow made), to read as named."""
+    from binance_guard.sources import git
+
+    named = in_repository(path, top)
+    if named is None:
+        return None
+    data = git.file_at(top, at, named)
+    if data is None and git.file_at(top, "HEAD", named) is None:
+        return None
+    return named, data
+
+
 def failed(display: str, what: str, exc: OSError, unread: str = UNREADABLE_FILES) -> Skipped:
     """A file (or directory) gone since it was listed (deleted, renamed) holds nothing to
     scan; one that is there and cannot be read (permissions, I/O) makes the run incomplete."""
