@@ -5,23 +5,27 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from binance_guard.finding import fingerprint
 from testing import synthetic
 from testing.cli import run_cli
-from testing.fleet import KEYS, env_file, fleet, found, unique_blobs
-from testing.git_repo import GIT_ENV
+from testing.fleet import KEYS, env_file, fleet, found, store_bytes, unique_blobs
+from testing.git_repo import GIT_ENV, commit, make_repo
 from testing.services import DaskCluster, git_daemon
 
 BASES = 10
@@ -310,3 +314,56 @@ def test_workers_judging_by_other_rules_are_refused(org: Path, tmp_path: Path) -
     assert line.startswith("binance-guard: error: 1 Dask worker(s) (tcp://127.0.0.1:")
     assert "judge by other detection rules than this client" in line
     assert not (tmp_path / "cache" / "state.sqlite3").exists()  # nothing stored by them
+
+
+@pytest.mark.parametrize("verify", [False, True])
+def test_no_secret_leaves_a_worker_unless_the_client_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verify: bool
+) -> None:
+    """What the workers send back (as Dask pickles it) has the findings' fingerprints and no
+    secret: a key pair in a file, a key in a commit message, a key in its file's name too.
+    Only --verify's client gets the keys it signs with. The state store on disk holds none."""
+    from binance_guard.fleet import discovery
+    from binance_guard.fleet import run as fleet_run
+    from binance_guard.policy import Policy
+    from binance_guard.sources.source import DEFAULT_MAX_BYTES
+
+    held = make_repo(tmp_path / "org" / "held")
+    commit(held, {"bot.env": env_file(KEYS[0], KEYS[5])}, "add bot key")
+    commit(held, {f"keys/{KEYS[0]}.env": env_file(KEYS[0])}, "a file named by its key")
+    said = make_repo(tmp_path / "org" / "said")
+    commit(said, {"README.md": "hi\n"}, f"BINANCE_API_KEY={KEYS[1]}")
+    received: list[bytes] = []
+
+    class Recording(fleet_run._Run):
+        def _step_done(self, step: Any, result: Any) -> None:
+            received.append(pickle.dumps(result))
+            super()._step_done(step, result)
+
+    monkeypatch.setattr(fleet_run, "_Run", Recording)
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    specs = discovery.expand([str(tmp_path / "org")])
+    cluster = DaskCluster(tmp_path, workers=1)
+    try:
+        from distributed import Client
+
+        with Client(cluster.address) as client:
+            result = fleet_run.run(
+                client, specs, str(cache), Policy(), DEFAULT_MAX_BYTES, verify=verify
+            )
+    finally:
+        cluster.close()
+    assert {r.status for r in result.repos} == {"complete"}
+    travelled = b"".join(received)
+    signed = {KEYS[0], KEYS[1], KEYS[5]}
+    assert {k for k in signed if k.encode() in travelled} == (signed if verify else set())
+    for key in signed:
+        assert fingerprint(key).encode() in travelled
+    assert {f.secret for r in result.repos for f in r.credentials} == (signed if verify else set())
+    files = sorted(cache.glob("state.sqlite3*"))
+    assert files and {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o600}
+    stored = store_bytes(cache)
+    assert fingerprint(KEYS[0]).encode() in stored
+    for key in KEYS:
+        assert key.encode() not in stored

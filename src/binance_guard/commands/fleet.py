@@ -143,7 +143,7 @@ def _verify(result: FleetResult, settings: Settings) -> dict[str, Verification]:
     from binance_guard.commands.common import verify_report
     from binance_guard.report.redact import mask
 
-    everything = Report(findings=[f for outcome in result.repos for f in outcome.findings])
+    everything = Report(findings=[f for outcome in result.repos for f in outcome.credentials])
     verify_report(everything, settings)
     everything = mask(everything, [f.secret for f in everything.findings])
     for note in everything.notes:
@@ -237,7 +237,7 @@ def _run(
                 policy,
                 max_bytes,
                 bar.update if bar else None,
-                relist=verify is not None,
+                verify=verify is not None,
             )
     finally:
         if bar:

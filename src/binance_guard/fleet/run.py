@@ -29,7 +29,7 @@ from binance_guard.fleet.mirrors import mirror_path
 from binance_guard.fleet.store import Record, Store
 from binance_guard.fleet.tasks import Hit
 from binance_guard.policy import Policy
-from binance_guard.report.redact import mask, strip_credentials
+from binance_guard.report.redact import strip_credentials
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -52,7 +52,8 @@ class RepoOutcome:
     oversized: int = 0
     notes: list[str] = dataclasses.field(default_factory=list)
     records: list[Record] = dataclasses.field(default_factory=list)
-    findings: list[Finding] = dataclasses.field(default_factory=list)  # this run's, for --verify
+    # --verify only: this run's findings it signs with, with their secrets (tasks.Attributed)
+    credentials: list[Finding] = dataclasses.field(default_factory=list)
 
     def fail(self, error: str) -> None:
         self.status, self.error = "incomplete", strip_credentials(error)
@@ -125,11 +126,11 @@ class _Run:
         policy: Policy,
         max_bytes: int,
         progress: Progress | None,
-        relist: bool,
+        verify: bool,
     ) -> None:
         from distributed import as_completed
 
-        self.relist = relist
+        self.verify = verify
         self.client, self.store, self.policy, self.max_bytes = client, store, policy, max_bytes
         self.key = policy_key(policy)
         self.progress = progress
@@ -161,7 +162,7 @@ class _Run:
                 outcome.fail(outcome.spec.error)
                 continue
             refs, _, key = (self.store.known_refs(repo) or "").partition(":")
-            known = refs if key == self.key and not self.relist else None
+            known = refs if key == self.key and not self.verify else None
             if known and self._unchanged(outcome, known):
                 continue
             self.lists.append((repo, (outcome.spec, outcome.mirror, known)))
@@ -236,7 +237,13 @@ class _Run:
         while len(self.futures) < 2 * self.threads and (composed := self._next_step()):
             step, args = composed
             future = self.client.submit(
-                tasks.step, *args, self.max_bytes, self.policy, retries=RETRIES, pure=False
+                tasks.step,
+                *args,
+                self.max_bytes,
+                self.policy,
+                self.verify,
+                retries=RETRIES,
+                pure=False,
             )
             self.futures[future.key] = (future, step)
             self.stream.add(future)
@@ -419,18 +426,16 @@ class _Run:
 
     def _attribute_done(self, repo: str, attributed: tasks.Attributed) -> None:
         outcome = self.outcomes[repo]
-        outcome.findings, outcome.notes = attributed.findings, outcome.notes + attributed.notes
+        outcome.credentials = attributed.credentials
+        outcome.notes = outcome.notes + attributed.notes
         suspects = self.suspects.pop(repo, 0)
         # Findings are recorded either way; refs marked incomplete are listed again next run.
-        # What is stored and reported has no secret, not even as a path or an author's name:
-        # masked here, the last place that knows the secrets.
-        stored = mask(attributed.findings, [f.secret for f in attributed.findings])
         outcome.records = self.store.finish_repo(
             repo,
             outcome.spec.name,
             outcome.spec.display,
             f"{self.refs[repo]}:{self.key}" + (":incomplete" if suspects else ""),
-            [f.as_dict() for f in stored],
+            attributed.found,
         )
         if suspects:
             outcome.fail(
@@ -451,11 +456,11 @@ def run(
     policy: Policy,
     max_bytes: int,
     progress: Progress | None = None,
-    relist: bool = False,
+    verify: bool = False,
 ) -> FleetResult:
-    """``relist``: attribute every repository again even if its refs did not change (the
-    findings then carry their secrets in memory, as ``--verify`` needs); blobs are still
-    scanned only once."""
+    """``verify``: the client verifies: every repository is attributed again even if its
+    refs did not change, and the findings it signs with come back with their secrets
+    (:class:`tasks.Attributed`); blobs are still scanned only once."""
     detector = tasks.detector()
     others = {w: d for w, d in client.run(tasks.detector).items() if d != detector}
     if others:
@@ -467,7 +472,7 @@ def run(
     store = Store(os.path.join(cache_dir, STORE_NAME))
     try:
         changed = store.adopt(detector)
-        result = _Run(client, store, specs, cache_dir, policy, max_bytes, progress, relist).loop()
+        result = _Run(client, store, specs, cache_dir, policy, max_bytes, progress, verify).loop()
     finally:
         store.close()
     result.rules_changed = changed

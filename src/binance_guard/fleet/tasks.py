@@ -1,8 +1,11 @@
 """The work a fleet run sends to Dask workers; workers import it from the installed package.
 
 Tasks read blobs themselves from the mirror path and send back only what they found (blob
-ids and fingerprints), never contents. Each is safe to run twice: a retried or duplicated
-task gives the same answer.
+ids, fingerprints, findings in their serialised form with redacted previews), never contents
+and never a secret: the Dask connection, on an external cluster a network, carries none. The
+one exception is ``--verify``, which signs with the secrets on the client (see
+:class:`Attributed`). Each task is safe to run twice: a retried or duplicated task gives the
+same answer.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from importlib import metadata, resources
 from typing import Any, TypeVar
 
 from binance_guard.errors import GuardError
-from binance_guard.finding import Confidence, Finding
+from binance_guard.finding import API_KEY, PRIVATE_KEY, SECRET_KEY, Confidence, Finding
 from binance_guard.fleet import mirrors
 from binance_guard.fleet.discovery import RepoSpec
 from binance_guard.history import scan as history
 from binance_guard.policy import Policy
+from binance_guard.report.redact import mask
 from binance_guard.sources import git
 from binance_guard.sources.objects import inventory_and_messages
 
@@ -43,10 +47,33 @@ def detector() -> str:
     return digest.hexdigest()[:16]
 
 
+# What verification signs with: the API keys and what verify.verifier pairs them with.
+SIGNING = frozenset({API_KEY, SECRET_KEY, PRIVATE_KEY})
+
+
 @dataclasses.dataclass(frozen=True)
 class Attributed:
-    findings: list[Finding]  # with secrets: kept in memory for --verify, never stored
+    """A repository's findings as they leave the worker: serialised (fingerprints, redacted
+    previews) and masked, so no secret travels, not even as a path or an author's name.
+
+    ``--verify`` alone adds the findings it signs with, secrets and all: it verifies on the
+    client, not on the workers, because it runs in the user's environment (the private-key
+    passphrase, HTTPS_PROXY, what --api-url reaches: workers may have no way out at all),
+    checks each key once for the whole fleet within one deadline, and asks Binance from the
+    user's address (an IP-restricted key answers by caller)."""
+
+    found: list[dict[str, Any]]
     notes: list[str]
+    credentials: list[Finding]  # empty unless the client verifies
+
+
+def attributed(findings: Sequence[Finding], notes: Sequence[str], verify: bool) -> Attributed:
+    secrets = [f.secret for f in findings]
+    return Attributed(
+        [f.as_dict() for f in mask(list(findings), secrets)],
+        mask(list(notes), secrets),
+        [f for f in findings if f.type in SIGNING] if verify else [],
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,14 +120,16 @@ def step(
     lists: Sequence[tuple[RepoSpec, str, str | None]],
     max_bytes: int,
     policy: Policy,
+    verify: bool,
 ) -> StepResult:
     """One task: :func:`scan_batch`, :func:`attribute_many` and :func:`list_many` on what the
     client has ready, since each Dask task costs milliseconds of the client's and the
-    worker's CPU. A part that fails gives its error, not the step's."""
+    worker's CPU. A part that fails gives its error, not the step's. ``verify``: the client
+    verifies (:class:`Attributed`)."""
     return StepResult(
         None if scan is None else _or_error(scan_batch, scan),
-        attribute_many(attribute, policy),
-        list_many(lists, max_bytes, policy),
+        attribute_many(attribute, policy, verify),
+        list_many(lists, max_bytes, policy, verify),
     )
 
 
@@ -115,7 +144,12 @@ def unchanged(spec: RepoSpec, mirror: str, known_refs: str, ask_git: bool = True
 
 
 def _list(
-    spec: RepoSpec, mirror: str, known_refs: str | None, max_bytes: int, policy: Policy
+    spec: RepoSpec,
+    mirror: str,
+    known_refs: str | None,
+    max_bytes: int,
+    policy: Policy,
+    verify: bool,
 ) -> Listing:
     if known_refs and unchanged(spec, mirror, known_refs):
         return Listing(known_refs, unchanged=True)
@@ -137,24 +171,29 @@ def _list(
         stock.sizes,
         len(stock.oversized),
         suspects,
-        Attributed(findings, notes),
+        attributed(findings, notes, verify),
     )
 
 
 def sync_and_list(
-    spec: RepoSpec, mirror: str, known_refs: str | None, max_bytes: int, policy: Policy
+    spec: RepoSpec,
+    mirror: str,
+    known_refs: str | None,
+    max_bytes: int,
+    policy: Policy,
+    verify: bool,
 ) -> Listing:
     """Clone or fetch the mirror and list the blobs all its refs reach (unless its refs are
     ``known_refs``). A mirror git cannot update or read is cloned afresh once; it is kept if
     the source cannot be cloned either."""
     with mirrors.locked(mirror):
         try:
-            return _list(spec, mirror, known_refs, max_bytes, policy)
+            return _list(spec, mirror, known_refs, max_bytes, policy, verify)
         except git.GitError:
             if not os.path.isdir(mirror):
                 raise
         mirrors.clone(spec, mirror)
-        return _list(spec, mirror, None, max_bytes, policy)
+        return _list(spec, mirror, None, max_bytes, policy, verify)
 
 
 def scan_batch(parts: Mapping[str, str]) -> Batch:
@@ -179,28 +218,29 @@ def scan_batch(parts: Mapping[str, str]) -> Batch:
 
 
 def list_many(
-    jobs: Sequence[tuple[RepoSpec, str, str | None]], max_bytes: int, policy: Policy
+    jobs: Sequence[tuple[RepoSpec, str, str | None]], max_bytes: int, policy: Policy, verify: bool
 ) -> list[Listing | str]:
     """:func:`sync_and_list` for several repositories; one that fails gives its error, not
     the group's."""
     return [
-        _or_error(sync_and_list, spec, mirror, known, max_bytes, policy)
+        _or_error(sync_and_list, spec, mirror, known, max_bytes, policy, verify)
         for spec, mirror, known in jobs
     ]
 
 
 def attribute_many(
-    jobs: Sequence[tuple[str, Mapping[str, Sequence[str]]]], policy: Policy
+    jobs: Sequence[tuple[str, Mapping[str, Sequence[str]]]], policy: Policy, verify: bool
 ) -> list[Attributed | str]:
     """``history``'s second pass on each mirror: who introduced each secret, where, whether
     HEAD still has it (and the commit and tag messages). ``found`` maps each blob id with
     secrets to their fingerprints."""
-    return [_or_error(_attribute, mirror, found, policy) for mirror, found in jobs]
+    return [_or_error(_attribute, mirror, found, policy, verify) for mirror, found in jobs]
 
 
-def _attribute(mirror: str, found: Mapping[str, Sequence[str]], policy: Policy) -> Attributed:
-    findings, notes = history.attribute(mirror, None, False, found, policy)
-    return Attributed(findings, notes)
+def _attribute(
+    mirror: str, found: Mapping[str, Sequence[str]], policy: Policy, verify: bool
+) -> Attributed:
+    return attributed(*history.attribute(mirror, None, False, found, policy), verify)
 
 
 def _or_error(fn: Callable[..., T], *args: Any) -> T | str:
