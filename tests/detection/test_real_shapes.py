@@ -982,3 +982,17 @@ def test_a_hex_key_right_under_a_wallets_mnemonic_is_the_wallets() -> None:
     api = f'# binance futures testnet\nmnemonic = "{phrase}"\napi_key = "{hex_key()}"\n'
     api += f'api_secret = "{hex_key()}"\n'
     assert blocking(scan(api, "bot.py")) == [(API_KEY, 3), (SECRET_KEY, 4)]
+
+
+def test_a_default_in_parentheses_after_or_is_named_by_its_assignment() -> None:
+    """``BINANCE_SECRET_KEY = _env or (\\n "<secret>"\\n if testnet else None\\n)``: the
+    parentheses group a default, they are no call named "or" (whose first argument was
+    taken for a key)."""
+    text = (
+        "    # binance testnet fallback\n    x = 1\n"
+        f'    BINANCE_SECRET_KEY = _env_secret_key or (\n        "{key()}"\n'
+        "        if _is_testnet else None\n    )\n"
+    )
+    (finding,) = scan(text, "config.py")
+    assert (finding.type, finding.line) == (SECRET_KEY, 4)
+    assert finding.reasons[0] == "assigned to 'BINANCE_SECRET_KEY'"

@@ -236,6 +236,13 @@ def _enclosing_call(before: str, unwrap: bool = True) -> Slot:
     head = before[:pos].rstrip()
     if ASSIGNMENT_END_RE.search(head) and not commas:
         return _assigned(head)  # api_key = (\n    "value"\n)
+    if not commas and head.endswith(FALLBACK_ENDINGS) and FALLBACK_END_RE.search(head):
+        # API_SECRET = os.getenv("S") or (\n    "value"\n    if testnet else None\n): a
+        # default in parentheses is named by what it is the default of, not a call "or".
+        statement = head.rsplit("\n", 1)[-1]
+        operator = FIRST_ASSIGNMENT_RE.search(statement)
+        if operator:
+            return _assigned(statement[: operator.end()])
     match = name_at_end(head)
     call = match.group(1) if match else None
     if call is not None and not commas:
