@@ -534,6 +534,10 @@ EXAMPLE_KEY_FINGERPRINTS: dict[str, str] = {
             ),
         ),
         (
+            "binance-public-data download_api notebook (pull requests 81-82, by a Binance author)",
+            ("3be828096fe22a570434f2c6c55f7178f88b39299c46bbd74f723210a78fb4e6",),
+        ),
+        (
             "binance-futures-connector-python README.md",
             (
                 "88dbb106d035e0bc06e19b75433582eb1de9b6c801aa06843fb5cd64f826852d",
