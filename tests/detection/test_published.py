@@ -18,6 +18,7 @@ from binance_guard.detection.patterns import (
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import API_KEY, PRIVATE_KEY, SECRET_KEY, Finding, fingerprint
 from binance_guard.report import Report
+from binance_guard.report.github import annotated, summary, workflow_commands
 from binance_guard.report.json import render as render_json
 from binance_guard.report.sarif import render as render_sarif
 from testing.keys import fake_key
@@ -165,3 +166,27 @@ def test_json_and_sarif_name_the_source_not_the_key() -> None:
     assert "public example published in Binance's spot API docs" in result["message"]["text"]
     body = _body(ED25519_PEM)
     assert body not in render_json(report) and body not in render_sarif(findings)
+
+
+def test_an_included_example_is_a_note_ranked_after_a_leak() -> None:
+    """With --include-examples a published key is shown as a note (SARIF), a notice (GitHub)
+    naming its source, after the user's own key, and is never told to be revoked."""
+    leak = f'BINANCE_API_KEY = "{fake_key("github-leak")}"\n'
+    findings = scan_bytes(f"# binance FIX logon key\n{ED25519_PEM}{leak}".encode(), "bot.py")
+    example, key = sorted(findings, key=lambda f: f.public_example, reverse=True)
+    assert example.public_example and not key.public_example
+    results = json.loads(render_sarif(findings))["runs"][0]["results"]
+    assert {
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]: r["level"] for r in results
+    } == {
+        example.line: "note",
+        key.line: "error",
+    }
+    commands = workflow_commands(findings).splitlines()
+    assert (
+        commands[0].startswith("::error ") and "Delete it in Binance API Management" in commands[0]
+    )
+    assert commands[1].startswith("::notice ") and "a public example published in" in commands[1]
+    assert "fix-api.md" in commands[1] and "Delete" not in commands[1]
+    assert "| public example | " in summary(findings, "bot.py")
+    assert annotated([example, key], unread="") == [key, example]

@@ -15,9 +15,10 @@ INCOMPLETE = "INCOMPLETE: not everything was looked at (exit 2 unless --allow-in
 
 
 def annotated(findings: Sequence[Finding], unread: str = "") -> list[Finding]:
-    """The findings that get an annotation: the most severe first, at most MAX_ANNOTATIONS
-    (one fewer when ``unread``, what an incomplete run missed, takes the first)."""
-    ranked = sorted(findings, key=lambda f: f.severity.rank, reverse=True)
+    """The findings that get an annotation: the most severe first and public examples last,
+    at most MAX_ANNOTATIONS (one fewer when ``unread``, what an incomplete run missed, takes
+    the first)."""
+    ranked = sorted(findings, key=lambda f: (not f.public_example, f.severity.rank), reverse=True)
     return ranked[: MAX_ANNOTATIONS - bool(unread)]
 
 
@@ -41,11 +42,13 @@ def workflow_commands(findings: Sequence[Finding], unread: str = "") -> str:
         where = ""
         if finding.attribution:
             where = f" introduced in {finding.attribution.introduced.commit.sha[:12]}"
-        message = (
-            f"{FINDING_TYPES[finding.type].label} {finding.redacted} ({finding.severity}){where}. "
-            + ANNOTATION
-        )
-        level = "error" if finding.severity != "low" else "warning"
+        label = f"{FINDING_TYPES[finding.type].label} {finding.redacted}"
+        if finding.public_example:  # shown with --include-examples: no leak, nothing to do
+            source = f" published in {finding.published_in}" if finding.published_in else ""
+            message, level = f"{label}: a public example{source}{where}, not a leak.", "notice"
+        else:
+            message = f"{label} ({finding.severity}){where}. {ANNOTATION}"
+            level = "error" if finding.severity != "low" else "warning"
         lines.append(f"::{level} {','.join(props)}::{workflow_data(message)}")
     return "\n".join(lines) + ("\n" if lines else "")
 
@@ -79,8 +82,9 @@ def summary(findings: Sequence[Finding], scanned: str, unread: str = "") -> str:
     ]
     for f in findings:
         commit = f.attribution.introduced.commit.sha[:12] if f.attribution else ""
+        severity = "public example" if f.public_example else f.severity
         out.append(
-            f"| {f.severity} | {FINDING_TYPES[f.type].label} | {markdown(f.path)}:{f.line} | "
+            f"| {severity} | {FINDING_TYPES[f.type].label} | {markdown(f.path)}:{f.line} | "
             f"`{f.redacted}` | {commit} |"
         )
     return "\n".join(out) + "\n"

@@ -97,7 +97,8 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     return {
         "ruleId": kind.rule_id,
         "ruleIndex": rule_index,
-        "level": LEVELS.get(finding.severity, "error"),
+        # A public example (shown with --include-examples) is no leak: a note, never an error.
+        "level": "note" if finding.public_example else LEVELS.get(finding.severity, "error"),
         "message": {"text": message},
         "locations": [location],
         "partialFingerprints": {
