@@ -953,7 +953,10 @@ def test_a_hex_secret_key_beside_a_binance_secret_named_as_such() -> None:
         )
         (app,) = [f for f in findings if f.secret.islower()]
         assert app.confidence is Confidence.LOW
-        assert "has a name of its own" in app.reasons[0]
+        # (A random key that spells "jwt" or "rails" makes it a web framework's instead.)
+        assert "SECRET_KEY' " in app.reasons[0]
+    lone = f"BINANCE_API_SECRET=\nSECRET_KEY={hex_key()}\n"
+    assert "has a name of its own" in scan(lone, ".env")[0].reasons[0]
     # A mixed-case one is still a Binance secret (those are hex only on the futures testnet).
     mixed = f"BINANCE_API_SECRET=\nSECRET_KEY={key()}\n"
     assert blocking(scan(mixed, ".env")) == [(SECRET_KEY, 2)]
@@ -996,3 +999,22 @@ def test_a_default_in_parentheses_after_or_is_named_by_its_assignment() -> None:
     (finding,) = scan(text, "config.py")
     assert (finding.type, finding.line) == (SECRET_KEY, 4)
     assert finding.reasons[0] == "assigned to 'BINANCE_SECRET_KEY'"
+
+
+@pytest.mark.parametrize(
+    "name", ["KuCoinApiSecret", "ByBitApiSecret", "CoinBaseSecret", "coinMarketCapApiKey"]
+)
+def test_a_service_name_split_by_camel_case_still_names_it(name: str) -> None:
+    """KuCoin's, Bybit's and CoinMarketCap's own spellings split into "Ku"+"Coin",
+    "By"+"Bit", "Coin"+"Market"+"Cap": the words joined back name the service."""
+    text = f'// Binance and other exchanges\npublic static string {name} = "{key()}";\n'
+    (finding,) = scan(text, "Keys.cs")
+    assert finding.confidence is Confidence.LOW
+    assert "another service's secret" in finding.reasons[0]
+
+
+def test_a_cryptocompare_key_is_not_a_binance_key() -> None:
+    """CryptoCompare's API keys are 64 hex characters, beside a bot's Binance lines."""
+    text = f"BINANCE_API_KEY=\nBINANCE_API_SECRET=\nCRYPTOCOMPARE_API_KEY={hex_key()}\n"
+    (finding,) = scan(text, ".env")
+    assert finding.confidence is Confidence.LOW

@@ -150,6 +150,18 @@ def _unglued(word: str) -> list[str]:
     return [word]
 
 
+def names_service(words: list[str]) -> bool:
+    """Another service named among ``words``, also when camel case split its name in two or
+    three (KuCoin, ByBit, CoinBase, coinMarketCap, bscScan)."""
+    if not OTHER_SERVICE_WORDS.isdisjoint(words):
+        return True
+    return any(
+        "".join(words[start : start + size]) in OTHER_SERVICE_WORDS
+        for size in (2, 3)
+        for start in range(len(words) - size + 1)
+    )
+
+
 # A history judges the same few names again in every version of a file.
 @lru_cache(maxsize=2048)
 def classify_name(name: str) -> Role | None:
@@ -158,7 +170,7 @@ def classify_name(name: str) -> Role | None:
         return None
     if words[-1] in NEGATIVE_LAST_WORDS or any(w in NEGATIVE_WORDS for w in words):
         return Role.NEGATIVE
-    if any(w in OTHER_SECRET_WORDS for w in words) and (
+    if (any(w in OTHER_SECRET_WORDS for w in words) or names_service(words)) and (
         "binance" not in words or "webhook" in words
     ):
         return Role.OTHER
@@ -455,9 +467,7 @@ def object_fields(before: str) -> list[str]:
     names = [m.group(1) for m in INLINE_FIELD_RE.finditer(before, opened)]
     head = before[: opened + 1]
     bound = _assigned(head).name if ASSIGNMENT_END_RE.search(head) else None
-    if bound and (
-        "binance" in bound.lower() or not OTHER_SERVICE_WORDS.isdisjoint(name_words(bound))
-    ):
+    if bound and ("binance" in bound.lower() or names_service(name_words(bound))):
         names.append(bound)
     return names
 

@@ -256,6 +256,27 @@ OTHER_SERVICE_WORDS = frozenset(
         "pionex",
         "cryptohopper",
         "tradingview",
+        # Market-data and node services crypto bots use beside Binance (CryptoCompare's
+        # keys are 64 hex characters).
+        "cryptocompare",
+        "lunarcrush",
+        "glassnode",
+        "santiment",
+        "messari",
+        "coinapi",
+        "cryptopanic",
+        "taapi",
+        "finnhub",
+        "alphavantage",
+        "newsapi",
+        "twelvedata",
+        "bitquery",
+        "covalent",
+        "nansen",
+        "birdeye",
+        "ankr",
+        "quicknode",
+        "helius",
     }
 )
 OTHER_SECRET_WORDS = INFRASTRUCTURE_WORDS | OTHER_SERVICE_WORDS

@@ -26,6 +26,7 @@ from binance_guard.detection.context import (
     label_role,
     name_words,
     names_credentials,
+    names_service,
     object_fields,
     role_of,
     section_names,
@@ -50,7 +51,6 @@ from binance_guard.detection.patterns import (
     FRAMEWORK_SECRET_NAMES,
     GENERIC_VALUE_NAMES,
     NOT_BASE64_RE,
-    OTHER_SERVICE_WORDS,
     PEER_ALLOWLIST_MARKERS,
     PEM_HEADER_RE,
     PEM_PLACEHOLDER_RE,
@@ -832,7 +832,7 @@ def _section_veto(cand: _Candidate, data: bytes, text: _Text, offset: int) -> No
         words = name_words(call)
         if "binance" in words:
             break
-        if not OTHER_SERVICE_WORDS.isdisjoint(words) or "py3cw" in call.lower():
+        if names_service(words) or "py3cw" in call.lower():
             # ccxt.kucoin({'apiKey': '…'}), BybitClient(api_key='…'), 3Commas' Py3CW(key='…');
             # not db.insert({…}).
             cand.role = Role.OTHER
