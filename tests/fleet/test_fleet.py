@@ -6,6 +6,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import subprocess
 from pathlib import Path
 
 from binance_guard.finding import fingerprint
@@ -20,7 +21,7 @@ from testing.fleet import (
     store_bytes,
     unique_blobs,
 )
-from testing.git_repo import commit, damage_in_pack, git, make_repo
+from testing.git_repo import commit, damage_in_pack, drop_from_pack, git, make_repo
 
 ALPHA_KEYS = {
     ("alpha", 0, "deploy/bot.env"),
@@ -287,6 +288,48 @@ def test_an_object_git_cannot_read_leaves_its_repository_incomplete(tmp_path: Pa
     assert beta["status"] == "incomplete" and "corrupt or unreadable" in beta["error"]
     assert {r["status"] for name, r in by_repo(doc).items() if name != "beta"} == {"complete"}
     assert ("alpha", 0, "deploy/bot.env") in found(doc)
+
+
+def test_objects_a_local_source_lacks_are_counted_and_the_rest_is_scanned(
+    tmp_path: Path,
+) -> None:
+    """A partial clone (its history's blobs never fetched) and a repository that lost a blob
+    from its pack: fleet scans what they hold and counts what they lack, as history does
+    (incomplete, exit 2), and lists them again next run. git rev-list died on the first
+    missing object, and the whole repository failed with git's message."""
+    origin = make_repo(tmp_path / "origin")
+    commit(origin, {"old.env": env_file(KEYS[1])}, "a key")
+    git(origin, "rm", "-q", "old.env")
+    git(origin, "commit", "-q", "-m", "drop it")
+    commit(origin, {"bot.env": env_file(KEYS[0])}, "another key")
+    git(origin, "config", "uploadpack.allowFilter", "true")
+    org = tmp_path / "org"
+    shutil.copytree(origin, org / "intact")
+    subprocess.run(
+        ["git", "clone", "-q", "--filter=blob:none", f"file://{origin}", str(org / "partial")],
+        check=True,
+    )
+    shutil.copytree(origin, org / "lost")
+    drop_from_pack(org / "lost", git(origin, "rev-parse", "HEAD~2:old.env").strip())
+    cache = tmp_path / "cache"
+    for again in (False, True):
+        doc = fleet(cache, str(org), code=(2,))
+        repos = by_repo(doc)
+        assert repos["intact"]["status"] == ("unchanged" if again else "complete")
+        for name in ("partial", "lost"):
+            assert repos[name]["status"] == "incomplete" and repos[name]["unreadable"] == 1
+            assert repos[name]["error"].startswith("1 object(s) missing, corrupt or unreadable")
+        assert doc["incomplete"] == {
+            "object(s) missing, corrupt or unreadable": 2,
+            "repository(ies) not fully scanned": 2,
+        }
+        assert found(doc) == {
+            ("intact", 0, "bot.env"),
+            ("intact", 1, "old.env"),
+            ("partial", 0, "bot.env"),
+            ("lost", 0, "bot.env"),
+        }
+        assert doc["summary"]["blobs_scanned"] == (0 if again else 2)
 
 
 def test_a_large_blob_that_may_hold_a_key_leaves_its_repository_incomplete(tmp_path: Path) -> None:

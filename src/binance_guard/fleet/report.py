@@ -34,6 +34,7 @@ from binance_guard.report.sanitize import terminal
 from binance_guard.verify import unchecked
 
 STATUSES = ("new", "unchanged", "gone", "known")
+UNREADABLE = "object(s) missing, corrupt or unreadable"
 
 
 def label(kind: str) -> str:
@@ -89,8 +90,14 @@ def findings(result: FleetResult, verified: dict[str, Verification]) -> list[dic
 
 def incomplete(result: FleetResult, verified: dict[str, Verification]) -> Counter[str]:
     """What the run did not look at, counted as every command counts it: repositories not
-    fully scanned, and keys --verify could not check (each once)."""
-    counts = Counter({"repository(ies) not fully scanned": len(result.incomplete)})
+    fully scanned (with the objects they lack), and keys --verify could not check (each
+    once)."""
+    counts = Counter(
+        {
+            "repository(ies) not fully scanned": len(result.incomplete),
+            UNREADABLE: sum(r.unreadable for r in result.repos),
+        }
+    )
     api_keys = {f["fingerprint"] for f in findings(result, {}) if f["type"] == API_KEY}
     counts.update(unchecked(v for fp, v in verified.items() if fp in api_keys))
     return +counts
@@ -122,6 +129,7 @@ def _repo(outcome: RepoOutcome) -> dict[str, Any]:
         "error": outcome.error,
         "blobs": outcome.blobs,
         "scanned": outcome.scanned,
+        "unreadable": outcome.unreadable,
         "findings": sum(r.status != "gone" for r in outcome.records),
         "notes": outcome.notes,
     }

@@ -50,6 +50,7 @@ class RepoOutcome:
     blobs: int = 0  # blobs its refs reach
     scanned: int = 0  # blobs this run scanned from its mirror (first to list them)
     oversized: int = 0
+    unreadable: int = 0  # objects its refs reach that are missing or git cannot read
     notes: list[str] = dataclasses.field(default_factory=list)
     records: list[Record] = dataclasses.field(default_factory=list)
     # --verify only: this run's findings it signs with, with their secrets (tasks.Attributed)
@@ -299,6 +300,7 @@ class _Run:
             outcome.status, outcome.records = "unchanged", self.store.current(repo)
             return
         outcome.blobs, outcome.oversized = len(listing.blobs), listing.oversized
+        outcome.unreadable = listing.unreadable
         if outcome.oversized:
             outcome.notes.append(f"{outcome.oversized} blob(s) larger than --max-bytes: skipped")
         if listing.suspects:
@@ -429,19 +431,27 @@ class _Run:
         outcome.credentials = attributed.credentials
         outcome.notes = outcome.notes + attributed.notes
         suspects = self.suspects.pop(repo, 0)
+        missed = []
+        if outcome.unreadable:
+            missed.append(
+                f"{outcome.unreadable} object(s) missing, corrupt or unreadable at the source "
+                "(a partial clone? a damaged repository?): not scanned"
+            )
+        if suspects:
+            missed.append(
+                f"{suspects} blob(s) larger than --max-bytes may hold keys: not scanned "
+                "(raise --max-bytes to scan them)"
+            )
         # Findings are recorded either way; refs marked incomplete are listed again next run.
         outcome.records = self.store.finish_repo(
             repo,
             outcome.spec.name,
             outcome.spec.display,
-            f"{self.refs[repo]}:{self.key}" + (":incomplete" if suspects else ""),
+            f"{self.refs[repo]}:{self.key}" + (":incomplete" if missed else ""),
             attributed.found,
         )
-        if suspects:
-            outcome.fail(
-                f"{suspects} blob(s) larger than --max-bytes may hold keys: not scanned "
-                "(raise --max-bytes to scan them)"
-            )
+        if missed:
+            outcome.fail("; ".join(missed))
         else:
             outcome.status = "complete"
 

@@ -84,6 +84,7 @@ class Listing:
     sizes: list[int] = dataclasses.field(default_factory=list)
     oversized: int = 0
     suspects: int = 0  # of those, blobs the prefilter flags: the repository is not clean
+    unreadable: int = 0  # objects its refs reach that are missing or git cannot read
     # The attribution if no blob holds a secret (messages, tags, notes): most repositories
     # then need no attribution task.
     clean: Attributed | None = None
@@ -161,8 +162,6 @@ def _list(
     suspects = 0
     if stock.oversized:
         suspects = history.oversized_suspects(mirror, [o for o, _ in stock.oversized], unreadable)
-    if unreadable:  # listed by the refs, yet git cannot read them
-        raise git.GitError(f"{len(unreadable)} object(s) corrupt or unreadable")
     findings, notes = history.attribute(mirror, None, False, {}, policy, messages=messages)
     return Listing(
         refs,
@@ -171,6 +170,7 @@ def _list(
         stock.sizes,
         len(stock.oversized),
         suspects,
+        len(set(unreadable)),
         attributed(findings, notes, verify),
     )
 
@@ -184,11 +184,15 @@ def sync_and_list(
     verify: bool,
 ) -> Listing:
     """Clone or fetch the mirror and list the blobs all its refs reach (unless its refs are
-    ``known_refs``). A mirror git cannot update or read is cloned afresh once; it is kept if
-    the source cannot be cloned either."""
+    ``known_refs``). A mirror git cannot update or read, or that lacks objects, is cloned
+    afresh once; it is kept if the source cannot be cloned either. What a fresh clone lacks,
+    the source lacks (a partial clone, a lost object): counted, and the rest listed."""
     with mirrors.locked(mirror):
+        old = os.path.isdir(mirror)
         try:
-            return _list(spec, mirror, known_refs, max_bytes, policy, verify)
+            listing = _list(spec, mirror, known_refs, max_bytes, policy, verify)
+            if not (old and listing.unreadable):
+                return listing
         except git.GitError:
             if not os.path.isdir(mirror):
                 raise

@@ -97,9 +97,14 @@ def inventory_and_messages(
     """:func:`inventory` of what ``revs`` reach and what :func:`commit_messages` gives, from
     one ``git rev-list`` instead of a rev-list and a log: a fleet lists hundreds of small
     repositories, where starting git costs more than the listing. Each record ends with its
-    own id, which no message can hold (the id is the hash of the message)."""
+    own id, which no message can hold (the id is the hash of the message). An object the
+    refs reach but the repository lacks (a partial clone, a lost object) is ``unreadable``,
+    as one git cannot inflate, where git rev-list died on it."""
     record_format = f"{MESSAGE_FORMAT}%x00%x02%H%x02"
-    args = ["rev-list", "--objects", "--no-object-names", f"--format={record_format}"]
+    args = [
+        *("rev-list", "--objects", "--no-object-names", "--missing=print"),
+        f"--format={record_format}",
+    ]
     with git.Spool([*args, *git.revisions(revs), "--"], repo, "git rev-list") as spool:
         data = spool.output().read()
     messages: list[Message] = []
@@ -119,7 +124,7 @@ def inventory_and_messages(
             line = data[at:line_end]
             at = line_end + 1
             if not line.startswith(b"commit "):  # a record's header, else an object
-                ids.append(line)
+                ids.append(line.removeprefix(b"?"))  # cat-file then says it is missing
     except ValueError:
         raise git.GitError("git rev-list: a record without its end") from None
     with tempfile.TemporaryFile() as listed:
