@@ -1018,3 +1018,18 @@ def test_a_cryptocompare_key_is_not_a_binance_key() -> None:
     text = f"BINANCE_API_KEY=\nBINANCE_API_SECRET=\nCRYPTOCOMPARE_API_KEY={hex_key()}\n"
     (finding,) = scan(text, ".env")
     assert finding.confidence is Confidence.LOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "validatePrivateKey({{\n  chain: 'binance-smart-chain',\n  privateKey:\n    '{v}',\n}})\n",
+        "# Binance + Ethereum arbitrage\nETHEREUM_PRIVATE_KEY={v}\n",
+        "# binance smart chain\nBSC_PRIVATE_KEY={v}\n",
+    ],
+)
+def test_a_hex_private_key_where_a_chain_is_named_is_a_wallets(text: str) -> None:
+    """hummingbot's gateway tests: a wallet's hex privateKey for chain 'binance-smart-chain'."""
+    (finding,) = scan(text.format(v=hex_key()), "wallet.test.ts")
+    assert finding.confidence is Confidence.LOW
+    assert "blockchain wallet" in finding.reasons[0]

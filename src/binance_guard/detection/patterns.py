@@ -317,6 +317,8 @@ WALLET_MARKERS_RE = compile_later(
     # A wallet keystore (Binance\Crypto\Keystore, generateKeyStore) and the chain's "tbnb"
     # or "bnb" address prefix passed as a string.
     rb"|[Kk]ey[Ss]tore|[\"']t?bnb[\"']"
+    # A chain named (chain: 'binance-smart-chain', ETHEREUM_PRIVATE_KEY, BSC_…, "solana").
+    rb"|(?i:ethereum|solana|smart[-_ ]?chain|(?<![a-z])(?:bsc|evm)(?![a-z]))"
 )
 
 # Attribute names that say nothing about what a value is (``<input value="…">``): the label

@@ -119,7 +119,7 @@ PASTED_VALUES_MAX = 4  # a key and its secret, or two such pairs, pasted one a l
 _FENCES = ("```", "~~~")
 CAPTION_GAP = 2  # blank lines between a caption and the values under it
 SERVICE_ACCOUNT_LOOKBACK = 512
-_WALLET_SIGNS = "0x, bnb1 or bva1 addresses, web3, a BNB Chain node or SDK here"
+_WALLET_SIGNS = "0x, bnb1 or bva1 addresses, web3, a BNB Chain node or SDK, a chain named here"
 
 
 @record()
