@@ -475,17 +475,82 @@ def _fp(secret: str) -> str:
     return fingerprint(secret)
 
 
-def test_a_key_only_in_an_older_stash_entry_is_named_as_such(repo: Path) -> None:
-    """No ref reaches stash@{1}: it is noted, not reported, and the note says where to look."""
+def test_keys_only_in_older_stash_entries_are_reported_where_they_are(repo: Path) -> None:
+    """stash@{1} and older live only in refs/stash's reflog, which --all does not read: they
+    were a note, exit 0, while `git stash pop` brings them back and scrub rewrites them."""
     commit(repo, {"a.txt": "a\n"})
-    for text in (_env(K[6]), "later\n"):
+    write(repo, "a.txt", _env(K[6]))
+    git(repo, "stash", "-q")
+    in_file = git(repo, "rev-parse", "stash@{0}").strip()
+    write(repo, "a.txt", "b\n")
+    git(repo, "stash", "push", "-q", "-m", f"BINANCE_API_KEY={K[5]}")
+    in_message = git(repo, "rev-parse", "stash@{0}").strip()
+    for text in ("c\n", "d\n"):
         write(repo, "a.txt", text)
         git(repo, "stash", "-q")
     code, doc = _history(repo)
+    found = sorted((f["path"], f["commit"], f["in_head"], f["refs"]) for f in doc["findings"])
+    assert (code, doc["notes"]) == (1, [])
+    assert found == [
+        ("(commit message)", in_message, False, ["stash@{2}"]),
+        ("a.txt", in_file, False, ["stash@{3}"]),
+    ]
+
+
+def test_a_key_in_a_git_note_is_a_note_not_a_file(repo: Path) -> None:
+    """git push origin refs/notes/* sends notes, scrub rewrites them: a note's path is the id
+    of the commit it annotates, a file nobody has (SARIF pointed at it)."""
+    annotated = commit(repo, {"a.txt": "a\n"})
+    git(repo, "notes", "add", "-m", f"deployed with BINANCE_API_KEY={K[2]}", "HEAD")
+    notes_commit = git(repo, "rev-parse", "refs/notes/commits").strip()
+    code, doc = _history(repo)
+    (finding,) = doc["findings"]
+    assert (code, finding["location"], finding["path"], finding["commit"]) == (
+        1,
+        "note",
+        annotated,
+        notes_commit,
+    )
+    assert (finding["refs"], finding["in_head"]) == (["refs/notes/commits"], False)
+    sarif = json.loads(run_cli("history", str(repo), "--format", "sarif").stdout)
+    (result,) = sarif["runs"][0]["results"]
+    (place,) = result["locations"]
+    assert "physicalLocation" not in place
+    assert place["message"]["text"] == f"note on {annotated} in {notes_commit[:12]}, line 1"
+
+
+def test_keys_only_a_replace_ref_or_another_worktrees_head_reaches(
+    repo: Path, tmp_path: Path
+) -> None:
+    """git replace's refs/replace/* are pushed like any ref (and their objects with them);
+    a linked worktree's detached HEAD holds commits no ref names: both are walked."""
+    base = commit(repo, {"a.txt": "a\n"})
+    git(repo, "worktree", "add", "-q", "--detach", str(tmp_path / "wt"), "main")
+    elsewhere = commit(tmp_path / "wt", {"b.txt": _env(K[1])})
+    git(repo, "checkout", "-q", "--detach")
+    replacement = commit(repo, {"a.txt": _env(K[0])})
+    git(repo, "checkout", "-q", "main")
+    git(repo, "replace", "-f", base, replacement)
+    code, doc = _history(repo)
+    found = sorted((f["path"], f["commit"], f["refs"]) for f in doc["findings"])
+    assert code == 1
+    assert found == [
+        ("a.txt", replacement, [f"refs/replace/{base}"]),
+        ("b.txt", elsewhere, []),
+    ]
+
+
+def test_a_key_only_in_a_reset_away_commit_is_noted_not_reported(repo: Path) -> None:
+    """Only HEAD's reflog reaches it: never pushed or cloned, kept by scrub in its backup and
+    deleted with --prune (gitleaks --log-opts=--all and trufflehog read no reflog at all)."""
+    commit(repo, {"a.txt": "a\n"})
+    commit(repo, {"a.txt": _env(K[6])}, f"BINANCE_API_KEY={K[7]}")
+    git(repo, "reset", "-q", "--hard", "HEAD~1")
+    code, doc = _history(repo)
     assert (code, doc["findings"]) == (0, [])
     assert doc["notes"] == [
-        "1 secret(s) only in unreachable objects (older stash entries, reset-away or deleted "
-        "commits): not reported"
+        "1 secret(s) only in unreachable objects (reset-away or deleted commits: git reflog): "
+        "not reported"
     ]
 
 

@@ -70,8 +70,9 @@ class Severity(_Ordered):
 
 class Location(enum.StrEnum):
     """What a finding's ``path`` names: a file, or (history only) a commit or tag message,
-    or the name and email of a commit's author or committer or a tag's tagger, which have no
-    file; reporters must not point at one."""
+    the name and email of a commit's author or committer or a tag's tagger, or a git note
+    (its path: the id of the object it annotates), which have no file; reporters must not
+    point at one."""
 
     FILE = "file"
     COMMIT_MESSAGE = "commit_message"
@@ -79,6 +80,7 @@ class Location(enum.StrEnum):
     AUTHOR = "author"
     COMMITTER = "committer"
     TAGGER = "tagger"
+    NOTE = "note"
 
     @property
     def label(self) -> str:

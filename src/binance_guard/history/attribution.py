@@ -127,19 +127,28 @@ def introductions(
                 yield fp, path, item.commit, new
 
 
-def start_graph(repo: str) -> git.Spool:
-    """Start listing the commit graph for :func:`refs_containing` (it needs nothing else)."""
+def start_graph(repo: str, tips: Sequence[tuple[str, str]] = ()) -> git.Spool:
+    """Start listing the commit graph for :func:`refs_containing` (it needs nothing else);
+    ``tips``: (commit, name) of places no ref names (older stash entries), graphed too."""
     return git.Spool(
-        [*git.PACK_WINDOWS, "rev-list", "--all", "--parents", "--topo-order", "--reverse"],
+        [
+            *git.PACK_WINDOWS,
+            *("rev-list", "--all", "--parents", "--topo-order", "--reverse"),
+            *git.revisions([commit for commit, _ in tips]),
+        ],
         repo,
         "git rev-list",
     )
 
 
 def refs_containing(
-    repo: str, commits: Sequence[str], graph: git.Spool | None = None
+    repo: str,
+    commits: Sequence[str],
+    graph: git.Spool | None = None,
+    tips: Sequence[tuple[str, str]] = (),
 ) -> dict[str, list[str]]:
-    """For each commit, the refs whose history holds it.
+    """For each commit, the refs whose history holds it, and the names of the ``tips``
+    (commit, name: ``stash@{1}``, ``HEAD``) whose history holds it.
 
     One walk of the commit graph for all of them, parents first, each commit carrying the set
     (a bit mask) of the given commits it descends from: ``for-each-ref --contains`` per commit
@@ -152,7 +161,7 @@ def refs_containing(
     targets = list(dict.fromkeys(commits))
     bits = {sha.encode(): 1 << index for index, sha in enumerate(targets)}
     below: dict[bytes, int] = {}  # commit -> the targets it descends from (or is)
-    with contextlib.nullcontext(graph) if graph else start_graph(repo) as spool:
+    with contextlib.nullcontext(graph) if graph else start_graph(repo, tips) as spool:
         for line in spool.output():
             child, *parents = line.split()
             mask = bits.get(child, 0)
@@ -161,9 +170,9 @@ def refs_containing(
             if mask:
                 below[child] = mask
     found: dict[str, list[str]] = {sha: [] for sha in targets}
-    tips = git.run(["for-each-ref", "--format=%(objectname) %(*objectname) %(refname)"], cwd=repo)
-    for tip in tips.splitlines():
-        target, peeled, ref = tip.split(b" ", 2)
+    listed = git.run(["for-each-ref", "--format=%(objectname) %(*objectname) %(refname)"], cwd=repo)
+    named = [(c.encode(), b"", name.encode()) for c, name in tips]
+    for target, peeled, ref in [*(tip.split(b" ", 2) for tip in listed.splitlines()), *named]:
         mask = below.get(peeled or target, 0)
         while mask:
             low = mask & -mask

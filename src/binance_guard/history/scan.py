@@ -64,25 +64,30 @@ def scan_history(
     # Path-dependent rules wait for real paths (pass 2).
     first_pass = replace(policy, baseline=None, exclude_files=None, allow_paths=None)
 
+    # Older stash entries: only refs/stash's reflog reaches them, not --all; git stash pop
+    # brings them back and scrub rewrites them, so they are walked like refs.
+    tips = stash_tips(repo) if revs is None else []
+    walked = _walked(revs, tips)
+
     with contextlib.ExitStack() as running:
         # git lists the messages, and walks the commits once something was found, while the
         # blobs are read: neither needs anything from pass 1.
-        messages = running.enter_context(start_commit_messages(repo, revs))
+        messages = running.enter_context(start_commit_messages(repo, walked))
         walk: list[git.Spool] = []  # the changes, then the commit graph
 
         def found_something() -> None:
             if not walk:
-                walk.append(running.enter_context(attribution.start_walk(repo, revs)))
-                walk.append(running.enter_context(attribution.start_graph(repo)))
+                walk.append(running.enter_context(attribution.start_walk(repo, walked)))
+                walk.append(running.enter_context(attribution.start_graph(repo, tips)))
 
         # What the refs reach but is not here: a partial clone fetches it first (as git's lazy
         # fetch would); otherwise it is only counted, so git lists it while the blobs are read.
         promisor = _promisor(repo)
         listing = None
         if promisor is None:
-            listing = running.enter_context(git.Spool(_missing_args(revs), repo, "git rev-list"))
+            listing = running.enter_context(git.Spool(_missing_args(walked), repo, "git rev-list"))
         else:
-            missing = _account_for_unreadable(repo, revs, result, promisor, _missing(repo, revs))
+            missing = _account_for_unreadable(repo, revs, result, promisor, _missing(repo, walked))
         # Pass 1: every blob once, split between parallel readers.
         stock = inventory(repo, revs, max_bytes)
         result.skipped_objects[f"larger than {max_bytes} bytes"] += len(stock.oversized)
@@ -102,7 +107,9 @@ def scan_history(
         early: list[tuple[bool | None, git.Tree, list[Finding]]] = []
 
         def meanwhile() -> None:
-            message_hits.extend(_commit_message_hits(commit_messages(repo, revs, messages), policy))
+            message_hits.extend(
+                _commit_message_hits(commit_messages(repo, walked, messages), policy)
+            )
             if listing is not None:
                 read_missing.extend(_read_missing(listing))
             shallow = git.is_shallow(repo) if listing is not None else None  # else asked
@@ -140,6 +147,7 @@ def scan_history(
             incomplete=result.incomplete,
             head=head,
             tag_findings=tag_findings,
+            tips=tips,
         )
     result.findings.extend(findings)
     result.notes.extend(notes)
@@ -147,6 +155,16 @@ def scan_history(
 
 
 OVERSIZED_SUSPECTS = "blob(s) over --max-bytes that may hold keys"
+
+
+def stash_tips(repo: str) -> list[tuple[str, str]]:
+    """(commit, ``stash@{N}``) of each stash entry but the newest, which refs/stash names."""
+    return [(commit, f"stash@{{{n}}}") for n, commit in enumerate(git.stash_commits(repo)) if n]
+
+
+def _walked(revs: Sequence[str] | None, tips: Sequence[tuple[str, str]]) -> Sequence[str]:
+    """The commits to walk: ``revs``, or all refs and the ``tips``."""
+    return revs or ["--all", *(commit for commit, _ in tips)]
 
 
 def oversized_suspects(repo: str, oids: Sequence[str], unreadable: list[str]) -> int:
@@ -175,6 +193,7 @@ def attribute(
     incomplete: dict[str, int] | None = None,
     head: git.Tree | None = None,
     tag_findings: list[Finding] | None = None,
+    tips: Sequence[tuple[str, str]] = (),
 ) -> tuple[list[Finding], list[str]]:
     """Pass 2 for blobs scanned already (here or by ``fleet``): ``found`` maps each blob id
     with secrets to their fingerprints. Returns (attributed findings, notes); commit and tag
@@ -184,19 +203,22 @@ def attribute(
     (objects.inventory_and_messages); ``message_hits``: what they hold, scanned already
     (``_commit_message_hits``); ``tags``: the annotated tags in ``revs`` (a pushed tag);
     ``incomplete``: where to count secrets of ``revs`` no commit holds; ``head`` (HEAD's
-    tree) and ``tag_findings`` (``_tag_findings``): asked of git already."""
+    tree) and ``tag_findings`` (``_tag_findings``): asked of git already; ``tips``: (commit,
+    name) of places no ref names that ``found`` covers (:func:`stash_tips`)."""
     notes: list[str] = []
     if head is None:
         head = git.tree(repo, "HEAD")
     findings = _attribute(
-        repo, revs, has_worktree, head, found, policy, notes, walk, graph, incomplete
+        repo, revs, has_worktree, head, found, policy, notes, walk, graph, tips, incomplete
     )
     if message_hits is None:
         message_hits = _commit_message_hits(
-            messages if isinstance(messages, list) else commit_messages(repo, revs, messages),
+            messages
+            if isinstance(messages, list)
+            else commit_messages(repo, _walked(revs, tips), messages),
             policy,
         )
-    findings.extend(_message_findings(repo, message_hits, graph))
+    findings.extend(_message_findings(repo, message_hits, graph, tips))
     findings.extend(
         _tag_findings(repo, revs, tags, policy) if tag_findings is None else tag_findings
     )
@@ -591,6 +613,7 @@ def _attribute(
     notes: list[str],
     walk: git.Spool | None,
     graph: git.Spool | None,
+    tips: Sequence[tuple[str, str]],
     incomplete: dict[str, int] | None = None,
 ) -> list[Finding]:
     if not found:
@@ -624,7 +647,7 @@ def _attribute(
 
     intros: dict[tuple[str, str], list[tuple[Commit, str]]] = {}
     for fp, path, commit, blob in attribution.introductions(
-        noting(attribution.walk_changes(repo, revs, walk, found)),
+        noting(attribution.walk_changes(repo, _walked(revs, tips), walk, found)),
         set(found),
         has_secret,
         secrets_in,
@@ -643,9 +666,10 @@ def _attribute(
         unattributed -= uncommitted
         notes.extend(_tagged_object_advice(repo, odd, outside))
     if unattributed:
-        # No ref reaches them, a reflog may (git stash list, git reflog): local, never pushed.
+        # No ref or stash entry reaches them, a reflog may (git reflog): local, never pushed,
+        # kept by scrub in its backup and deleted with --prune.
         where = (
-            "only in unreachable objects (older stash entries, reset-away or deleted commits)"
+            "only in unreachable objects (reset-away or deleted commits: git reflog)"
             if scanned_all
             else "already present before the range"
         )
@@ -653,7 +677,7 @@ def _attribute(
 
     blob_data = git.blob_contents(list({b for v in intros.values() for _, b in v}), cwd=repo)
     refs_cache = attribution.refs_containing(
-        repo, list(dict.fromkeys(c.sha for v in intros.values() for c, _ in v)), graph
+        repo, list(dict.fromkeys(c.sha for v in intros.values() for c, _ in v)), graph, tips
     )
     # A file holding many secrets is scanned once per path (and blob), not once per secret.
     scans: dict[tuple[str | None, str, str], dict[str, Finding]] = {}
@@ -687,6 +711,7 @@ def _attribute(
         findings.append(
             replace(
                 current,
+                location=_file_or_note(refs),
                 attribution=Attribution(
                     introduced=introductions[0],
                     reintroduced=tuple(introductions[1:]),
@@ -699,6 +724,14 @@ def _attribute(
             )
         )
     return findings
+
+
+def _file_or_note(refs: Collection[str]) -> Location:
+    """A blob only notes refs reach is a git note: its path in their tree is the id of the
+    object it annotates (fanned out as ``ab/cdef…``), no file anyone checks out."""
+    if refs and all(ref.startswith("refs/notes/") for ref in refs):
+        return Location.NOTE
+    return Location.FILE
 
 
 def _line_of(found: Mapping[str, Finding], fp: str) -> int:
@@ -714,15 +747,32 @@ def _worktree_file(repo: str, path: str) -> bytes:
 
 
 def _message_findings(
-    repo: str, hits: list[tuple[Commit, Finding]], graph: git.Spool | None
+    repo: str,
+    hits: list[tuple[Commit, Finding]],
+    graph: git.Spool | None,
+    tips: Sequence[tuple[str, str]],
 ) -> list[Finding]:
+    """``in_head``: HEAD's history holds the commit, from the walk that finds its refs (a key
+    in user.name is in hundreds of commits: a ``merge-base`` each cost seconds)."""
+    if not hits:
+        return []
     shas = list(dict.fromkeys(commit.sha for commit, _ in hits))
-    refs = attribution.refs_containing(repo, shas, graph)
-    at_head = {sha: git.is_ancestor(repo, sha, "HEAD") for sha in shas}
+    head = git.resolve(repo, "HEAD^{commit}")
+    refs = attribution.refs_containing(
+        repo, shas, graph, [*tips, *([(head, HEAD)] if head else [])]
+    )
     return [
-        _message_finding(finding, commit, refs[commit.sha], in_head=at_head[commit.sha])
+        _message_finding(
+            finding,
+            commit,
+            [ref for ref in refs[commit.sha] if ref != HEAD],
+            in_head=HEAD in refs[commit.sha],
+        )
         for commit, finding in hits
     ]
+
+
+HEAD = "HEAD"
 
 
 def _commit_message_hits(

@@ -49,14 +49,18 @@ def _line_hash(finding: Finding) -> str:
 
 
 def _location(finding: Finding) -> dict[str, Any]:
-    """A file and line, or for a commit/tag message (no file) the commit as a logical place."""
+    """A file and line, or for a message, an identity or a note (no file) the commit or tag
+    as a logical place."""
     if finding.location is not Location.FILE:
         commit = finding.attribution.introduced.commit.sha if finding.attribution else ""
+        where = finding.location.value.replace("_", " ") + " of"
+        if finding.location is Location.NOTE:
+            where = f"note on {finding.path.replace('/', '')} in"
         return {
             "logicalLocations": [
                 {"name": commit, "fullyQualifiedName": f"{finding.location.value}/{commit}"}
             ],
-            "message": {"text": f"{finding.location.label} of {commit[:12]}, line {finding.line}"},
+            "message": {"text": f"{where} {commit[:12]}, line {finding.line}"},
         }
     return {
         "physicalLocation": {

@@ -174,8 +174,14 @@ def has_ref(repo: str, ref: str) -> bool:
     return succeeds(["rev-parse", "--verify", "-q", "--end-of-options", ref], repo)
 
 
-def is_ancestor(repo: str, commit: str, head: str) -> bool:
-    return succeeds(["merge-base", "--is-ancestor", "--end-of-options", commit, head], repo)
+def resolve(repo: str, rev: str) -> str | None:
+    """The object ``rev`` names, None if it names none (HEAD of an empty or bare repository)."""
+    try:
+        return (
+            run(["rev-parse", "--verify", "-q", "--end-of-options", rev], cwd=repo).decode().strip()
+        )
+    except GitError:
+        return None
 
 
 def is_bare(repo: str) -> bool:
@@ -193,6 +199,13 @@ def is_shallow(repo: str) -> bool:
 
 def has_commits(repo: str) -> bool:
     return bool(run(["rev-list", "-n", "1", "--all"], cwd=repo).strip())
+
+
+def stash_commits(repo: str) -> list[str]:
+    """The stash's entries, newest (stash@{0}, refs/stash) first; none without a stash. The
+    older ones live only in refs/stash's reflog, which ``--all`` does not read."""
+    out = run(["rev-list", "--walk-reflogs", "--ignore-missing", "refs/stash", "--"], cwd=repo)
+    return out.decode().split()
 
 
 def count_commits(repo: str, revs: Sequence[str]) -> int:
