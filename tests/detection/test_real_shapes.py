@@ -1033,3 +1033,12 @@ def test_a_hex_private_key_where_a_chain_is_named_is_a_wallets(text: str) -> Non
     (finding,) = scan(text.format(v=hex_key()), "wallet.test.ts")
     assert finding.confidence is Confidence.LOW
     assert "blockchain wallet" in finding.reasons[0]
+
+
+def test_a_key_id_beside_a_key_secret_is_the_api_key() -> None:
+    """cryptofeed's config.yaml names an exchange's pair key_id / key_secret: the id of an
+    API key is the key (an order_id or a tx_id stays an identifier)."""
+    text = f"binance_futures:\n    key_id: '{key()}'\n    key_secret: '{key()}'\n"
+    assert blocking(scan(text, "config.yaml")) == [(API_KEY, 2), (SECRET_KEY, 3)]
+    ids = f"# binance\norder_id = '{key()}'\ntx_id = '{hex_key()}'\n"
+    assert scan(ids, "orders.py") == []

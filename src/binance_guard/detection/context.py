@@ -168,7 +168,9 @@ def classify_name(name: str) -> Role | None:
     words = name_words(name)
     if not words:
         return None
-    if words[-1] in NEGATIVE_LAST_WORDS or any(w in NEGATIVE_WORDS for w in words):
+    # cryptofeed's key_id / key_secret, apiKeyId: the id of an API key is the key itself.
+    key_id = len(words) > 1 and words[-1] == "id" and words[-2] in KEY_WORDS
+    if (words[-1] in NEGATIVE_LAST_WORDS and not key_id) or any(w in NEGATIVE_WORDS for w in words):
         return Role.NEGATIVE
     if (any(w in OTHER_SECRET_WORDS for w in words) or names_service(words)) and (
         "binance" not in words or "webhook" in words
