@@ -1042,3 +1042,17 @@ def test_a_key_id_beside_a_key_secret_is_the_api_key() -> None:
     assert blocking(scan(text, "config.yaml")) == [(API_KEY, 2), (SECRET_KEY, 3)]
     ids = f"# binance\norder_id = '{key()}'\ntx_id = '{hex_key()}'\n"
     assert scan(ids, "orders.py") == []
+
+
+@pytest.mark.parametrize("name", ["LICENSE_API_TOKEN", "RECAPTCHA_SECRET", "WALLET_SEED"])
+def test_secrets_binance_never_issues_are_not_its_credentials(name: str) -> None:
+    """jesse's .env keeps its licence token beside the Binance sections; a CAPTCHA service's
+    secret and a wallet's seed are no Binance API credentials either."""
+    text = f"# Binance Perpetual Futures\nBINANCE_API_KEY=\n{name}={key()}\n"
+    (finding,) = scan(text, ".env")
+    assert finding.confidence is Confidence.LOW
+    assert "another service's secret" in finding.reasons[0]
+
+
+def test_an_initialisation_vector_is_no_key() -> None:
+    assert scan(f'# binance keys, encrypted\ncipher_iv = "{key()}"\n', "store.py") == []

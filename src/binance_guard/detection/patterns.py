@@ -138,7 +138,7 @@ NEGATIVE_WORDS = frozenset(
 )
 # "stream": a user-data stream is named after its listenKey.
 NEGATIVE_LAST_WORDS = frozenset(
-    {"id", "ids", "sum", "sig", "oid", "ref", "rev", "h1", "tx", "stream", "streams"}
+    {"id", "ids", "sum", "sig", "oid", "ref", "rev", "h1", "tx", "stream", "streams", "iv"}
 )
 
 # Words naming another service's secret: a 64-character JWT_SECRET, SESSION_SECRET,
@@ -175,6 +175,13 @@ INFRASTRUCTURE_WORDS = frozenset(
         # Binance API keys have none.
         "passphrase",
         "passphase",
+        # A vendor's licence (jesse's LICENSE_API_TOKEN), a CAPTCHA service's key, a
+        # wallet's seed: none is issued by Binance's API.
+        "license",
+        "licence",
+        "captcha",
+        "recaptcha",
+        "seed",
     }
 )
 # Other services, and the client calls named after them (ccxt.kucoin(…), TelegramClient(…)).
