@@ -217,6 +217,20 @@ def test_url_encoded_base64_is_not_a_key() -> None:
     assert blocking(scan(text, "page.html")) == []
 
 
+@pytest.mark.parametrize(
+    "name", ["CRYPTOCOMPARE_API_KEY", "COINGLASS_API_KEY", "AES_KEY", "LICENSE_KEY"]
+)
+@pytest.mark.parametrize("make", [key, hex_key])
+def test_market_data_and_purpose_names_veto(name: str, make: object) -> None:
+    """A bot's .env holds keys of market-data providers (a CryptoCompare key is 64 hex
+    characters) and of its own encryption beside the Binance pair: only the pair is Binance's."""
+    k, s, other = key(), key(), make()  # type: ignore[operator]
+    text = f"BINANCE_API_KEY={k}\nBINANCE_API_SECRET={s}\n{name}={other}\n"
+    findings = scan(text, ".env")
+    assert blocking(findings) == [(API_KEY, 1), (SECRET_KEY, 2)]
+    assert not [f for f in findings if f.line == 3 and f.confidence >= Confidence.MEDIUM]
+
+
 def test_base64_that_is_not_a_key_is_ignored() -> None:
     blob = base64.b64encode(secrets.token_bytes(64)).decode()
     text = f"# binance bot state\ndata:\n  BINANCE_STATE: {blob}\n"

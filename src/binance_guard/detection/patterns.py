@@ -169,6 +169,9 @@ INFRASTRUCTURE_WORDS = frozenset(
         "email",
         "encryption",
         "fernet",
+        "aes",
+        "license",
+        "licence",
         "oauth",
         "refresh",
         # A webhook's or another exchange's passphrase (TradingView alerts, OKX, KuCoin):
@@ -284,6 +287,10 @@ OTHER_SERVICE_WORDS = frozenset(
         "ankr",
         "quicknode",
         "helius",
+        "coinglass",
+        "coinpaprika",
+        "nomics",
+        "polygonscan",
     }
 )
 OTHER_SECRET_WORDS = INFRASTRUCTURE_WORDS | OTHER_SERVICE_WORDS
