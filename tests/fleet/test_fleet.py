@@ -259,20 +259,24 @@ def test_sarif_has_one_valid_run_per_repository_with_findings(tmp_path: Path) ->
         assert key not in proc.stdout
 
 
-def test_a_damaged_mirror_fails_only_the_repositories_needing_its_blobs(tmp_path: Path) -> None:
-    """Repositories listed together are scanned by one task: when one mirror's blob cannot be
-    inflated, the others are scanned again alone and complete."""
+def test_a_damaged_blob_fails_only_the_repositories_needing_it(tmp_path: Path) -> None:
+    """Repositories listed together are scanned by one task: a blob of one mirror git cannot
+    inflate leaves that repository incomplete, counted, with the rest of its blobs scanned
+    (its key is reported: it was not, the whole batch failed), and the others complete."""
     repos = make_fleet(tmp_path / "org")
     for index in range(4):  # enough repositories for groups of two per listing task
         commit(make_repo(tmp_path / "org" / f"extra{index}"), {"x.txt": f"{index}\n"})
+    commit(repos["beta"], {"bot.env": env_file(KEYS[2])}, "a key")
     git(repos["beta"], "repack", "-adq")
     damage_in_pack(repos["beta"], git(repos["beta"], "rev-parse", "HEAD:README.md").strip())
     doc = fleet(tmp_path / "cache", str(tmp_path / "org"), code=(2,))
     states = {name: repo["status"] for name, repo in by_repo(doc).items()}
     assert states.pop("beta") == "incomplete"
     assert set(states.values()) == {"complete"} and "alpha" in states
-    assert "beta" in by_repo(doc)["beta"]["error"]
-    assert found(doc) == FLEET_KEYS
+    beta = by_repo(doc)["beta"]
+    assert beta["unreadable"] == 1 and beta["error"].startswith("1 object(s) missing, corrupt")
+    assert doc["incomplete"]["object(s) missing, corrupt or unreadable"] == 1
+    assert found(doc) == FLEET_KEYS | {("beta", 2, "bot.env")}
 
 
 def test_an_object_git_cannot_read_leaves_its_repository_incomplete(tmp_path: Path) -> None:

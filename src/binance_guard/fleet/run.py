@@ -356,8 +356,12 @@ class _Run:
         self.outcomes[repo].fail(f"clone/fetch/list failed: {error}")
 
     def _batch_done(self, batch_id: int, batch: tasks.Batch) -> None:
+        """Blobs git could not inflate are not recorded (the next run tries again) and count
+        against each repository reaching them; the rest of the batch counts as usual."""
         oids = [oid for part in self.batches.pop(batch_id).values() for oid in part]
-        self.store.record_batch(oids, batch.hits)
+        unreadable = set(batch.unreadable)
+        self.store.record_batch([o for o in oids if o not in unreadable], batch.hits)
+        self.failed.update(unreadable)
         for hit in batch.hits:
             self.hits.setdefault(hit.oid, []).append(hit)
         self.result.blobs_scanned += batch.blobs
@@ -366,6 +370,8 @@ class _Run:
         for oid in oids:
             del self.planned[oid]
         for repo in self.waiting.pop(batch_id):
+            if unreadable:
+                self.outcomes[repo].unreadable += len(unreadable.intersection(self.blobs[repo]))
             self.needs[repo].discard(batch_id)
             if not self.needs[repo] and self.outcomes[repo].status == "pending":
                 self._attribute(repo)
@@ -434,8 +440,8 @@ class _Run:
         missed = []
         if outcome.unreadable:
             missed.append(
-                f"{outcome.unreadable} object(s) missing, corrupt or unreadable at the source "
-                "(a partial clone? a damaged repository?): not scanned"
+                f"{outcome.unreadable} object(s) missing, corrupt or unreadable (a partial "
+                "clone? a damaged repository?): not scanned"
             )
         if suspects:
             missed.append(

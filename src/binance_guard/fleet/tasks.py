@@ -106,6 +106,7 @@ class Batch:
     blobs: int
     bytes: int
     binary: int
+    unreadable: list[str]  # blobs git could not inflate: the rest is scanned
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,13 +203,14 @@ def sync_and_list(
 
 def scan_batch(parts: Mapping[str, str]) -> Batch:
     """Scan these blobs (``parts``: mirror -> blob ids, one a line) with the one scanner;
-    every one must be read. The new blobs of many small repositories are read by one git
-    (the other mirrors as alternates): starting git costs more than reading a few blobs."""
+    every one is read or said unreadable. The new blobs of many small repositories are read
+    by one git (the other mirrors as alternates): starting git costs more than reading a few
+    blobs."""
     repos = list(parts)
     oids = [oid for repo in repos for oid in parts[repo].split()]
     part = history.scan_chunk(repos[0], oids, EVERYTHING, repos[1:])
-    if part.blobs != len(oids):
-        missing = len(oids) - part.blobs
+    if part.blobs + len(part.unreadable) != len(oids):
+        missing = len(oids) - part.blobs - len(part.unreadable)
         raise git.GitError(f"{missing} blob(s) missing from the mirrors {', '.join(repos)}")
     hits: dict[tuple[str, str], Hit] = {}
     for oid, findings in part.found.items():
@@ -218,7 +220,7 @@ def scan_batch(parts: Mapping[str, str]) -> Batch:
                 hits[(oid, f.fingerprint)] = Hit(
                     oid, f.fingerprint, str(f.confidence), f.public_example
                 )
-    return Batch(list(hits.values()), part.blobs, part.bytes, part.binary)
+    return Batch(list(hits.values()), part.blobs, part.bytes, part.binary, part.unreadable)
 
 
 def list_many(
