@@ -363,7 +363,7 @@ _DERIVATIVES_DOCS = (
 )
 _LISTEN_KEYS = (
     "a listenKey example of Binance's (binance/binance-spot-api-docs: user-data-stream.md, "
-    "binance-api-postman, connector tests)"
+    "developers.binance.com derivatives user-data-streams, binance-api-postman, connector tests)"
 )
 _SPECIAL_KEYS = (
     "the margin special-key examples of Binance's connectors (binance/binance-connector-python, "
@@ -477,6 +477,9 @@ EXAMPLE_KEY_SOURCES: dict[str, str] = {
                 "3HBntNTepshgEdjIwSUIBgB9keLyOCg5qv3n6bYAtktG8ejcaW5HXz9Vx1JgIieg",
                 "gN0SiRrevtS4O0ufdCpzd4N0MzHu2lVmwbHh6hj4g9eTT9Yfe55eUc4klmsEhnwC",
                 "vmNt6gl1so8bXVsaAY153FG5tf63QaODxUarKUM8V8rY4ElSwEe431DNIYNKOkQp",
+                # COIN-M futures docs: user-data-streams.md, Event-User-Data-Stream-Expired.md.
+                "XaEAKTsQSRLZAGH9tuIu37plSRsdjmlAVBoNYPUITlTAko1WI22PgmBMpI1rS8Yh",
+                "WsCMN0a4KHUPTQuX6IUnqEZfB1inxmv1qR4kbf1LuEjur5VdbzqvyxqG9TSjVVxv",
             ),
         ),
         # The "special key" (low-latency margin) API's example responses.
