@@ -170,8 +170,6 @@ INFRASTRUCTURE_WORDS = frozenset(
         "encryption",
         "fernet",
         "aes",
-        "license",
-        "licence",
         "oauth",
         "refresh",
         # A webhook's or another exchange's passphrase (TradingView alerts, OKX, KuCoin):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from bisect import bisect_right
 from functools import lru_cache
 
 from binance_guard.detection import heuristics
@@ -303,6 +302,8 @@ def scan_bytes(
         _hmac_candidates(data, runs, encoded, text, context, armor, path, identifiers)
     )
     if url_decoded:
+        from bisect import bisect_right  # only here: ~0.2 ms of a blocked commit otherwise
+
         starts = [start for start, _ in url_decoded]
         for cand in candidates:
             start, end = url_decoded[max(0, bisect_right(starts, cand.offset) - 1)]
