@@ -114,6 +114,7 @@ COPIES: dict[str, Callable[[str], str]] = {
         "binance:\n  private_key: |\n    " + pem.strip().replace("\n", "\n    ")
     ),
     "JSON string": lambda pem: json.dumps({"binance_private_key": pem}),
+    "Markdown blockquote": lambda pem: "\n".join(f"> {line}" for line in pem.strip().splitlines()),
     "Java concatenation": lambda pem: (
         'String BINANCE_KEY = "' + '\\n" +\n    "'.join(pem.strip().splitlines()) + '";'
     ),

@@ -26,6 +26,9 @@ PRIVATE_KEY_LABEL_RE = compile_later(r"^(?:(ENCRYPTED|RSA|EC|DSA|OPENSSH) )?PRIV
 
 # RFC 1421 headers of a legacy encrypted key ("Proc-Type: 4,ENCRYPTED", "DEK-Info: …").
 PEM_HEADER_RE = compile_later(r"(?m)^[\s\"'`]*[A-Za-z][A-Za-z-]*:[^\n]*$")
+# Markdown blockquote marks starting a PEM body's lines ("> MIIEv…" in a quoted reply or a
+# callout): not the "<…>" of a placeholder.
+QUOTE_MARKS_RE = compile_later(r"(?m)^[ \t]*(?:>[ \t]?)+")
 # A PEM body split over string literals joined by "+" (Java, JS): the joins are not base64.
 STRING_JOIN_RE = compile_later(r"""["'`]\s*\+\s*["'`]""")
 # Escaped newlines as they appear in JSON, notebooks and .env files ("\n", "\\n").

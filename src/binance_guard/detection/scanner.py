@@ -54,6 +54,7 @@ from binance_guard.detection.patterns import (
     PEM_HEADER_RE,
     PEM_PLACEHOLDER_RE,
     PRIVATE_KEY_LABEL_RE,
+    QUOTE_MARKS_RE,
     RSA_OID_B64,
     STRING_JOIN_RE,
     TOKEN_SIGNING_MARKERS,
@@ -497,7 +498,8 @@ def _private_keys(
     context: BinanceContext,
     armor: list[tuple[int, int, str, str]],
 ) -> Iterator[Finding]:
-    for start, _end, label, raw_body in armor:
+    for start, _end, label, quoted_body in armor:
+        raw_body = QUOTE_MARKS_RE.sub("", quoted_body)
         label_match = PRIVATE_KEY_LABEL_RE.match(label)
         if not label_match or PEM_PLACEHOLDER_RE.search(raw_body) or text.is_allowlisted(start):
             continue
