@@ -316,8 +316,10 @@ def test_objects_a_local_source_lacks_are_counted_and_the_rest_is_scanned(
     shutil.copytree(origin, org / "lost")
     drop_from_pack(org / "lost", git(origin, "rev-parse", "HEAD~2:old.env").strip())
     cache = tmp_path / "cache"
+    mirrors: list[dict[str, int]] = []
     for again in (False, True):
         doc = fleet(cache, str(org), code=(2,))
+        mirrors.append({m.name.split("-")[0]: m.stat().st_ino for m in cache.glob("mirrors/*.git")})
         repos = by_repo(doc)
         assert repos["intact"]["status"] == ("unchanged" if again else "complete")
         for name in ("partial", "lost"):
@@ -334,6 +336,9 @@ def test_objects_a_local_source_lacks_are_counted_and_the_rest_is_scanned(
             ("lost", 0, "bot.env"),
         }
         assert doc["summary"]["blobs_scanned"] == (0 if again else 2)
+    # Listed again, the mirror lacking an object is cloned afresh once, but not the partial
+    # clone's (a new one would lack the same).
+    assert {name for name in mirrors[0] if mirrors[0][name] != mirrors[1][name]} == {"lost"}
 
 
 def test_a_large_blob_that_may_hold_a_key_leaves_its_repository_incomplete(tmp_path: Path) -> None:

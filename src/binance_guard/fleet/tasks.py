@@ -186,19 +186,24 @@ def sync_and_list(
 ) -> Listing:
     """Clone or fetch the mirror and list the blobs all its refs reach (unless its refs are
     ``known_refs``). A mirror git cannot update or read, or that lacks objects, is cloned
-    afresh once; it is kept if the source cannot be cloned either. What a fresh clone lacks,
-    the source lacks (a partial clone, a lost object): counted, and the rest listed."""
+    afresh once (unless its source is a partial clone: a new mirror would lack them too); it
+    is kept if the source cannot be cloned either. What a fresh clone lacks, the source lacks
+    (a partial clone, a lost object): counted, and the rest listed."""
     with mirrors.locked(mirror):
         old = os.path.isdir(mirror)
         try:
             listing = _list(spec, mirror, known_refs, max_bytes, policy, verify)
-            if not (old and listing.unreadable):
+            if not (old and listing.unreadable) or _partial(spec):
                 return listing
         except git.GitError:
             if not os.path.isdir(mirror):
                 raise
         mirrors.clone(spec, mirror)
         return _list(spec, mirror, None, max_bytes, policy, verify)
+
+
+def _partial(spec: RepoSpec) -> bool:
+    return os.path.isabs(spec.source) and history.partial_clone_remote(spec.source) is not None
 
 
 def scan_batch(parts: Mapping[str, str]) -> Batch:

@@ -82,7 +82,7 @@ def scan_history(
 
         # What the refs reach but is not here: a partial clone fetches it first (as git's lazy
         # fetch would); otherwise it is only counted, so git lists it while the blobs are read.
-        promisor = _promisor(repo)
+        promisor = partial_clone_remote(repo)
         listing = None
         if promisor is None:
             listing = running.enter_context(git.Spool(_missing_args(walked), repo, "git rev-list"))
@@ -256,7 +256,7 @@ def _missing(repo: str, revs: Sequence[str] | None) -> list[str]:
         return _read_missing(listing)
 
 
-def _promisor(repo: str) -> str | None:
+def partial_clone_remote(repo: str) -> str | None:
     """The remote a partial clone fetches missing objects from, if it is one."""
     try:
         out = git.run(["config", "--get-regexp", r"^remote\..*\.promisor$"], cwd=repo).decode()
