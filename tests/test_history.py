@@ -469,6 +469,37 @@ def test_keys_in_author_committer_and_tagger_names_and_emails(repo: Path) -> Non
     assert {f["fingerprint"] for f in doc["findings"]} == {_fp(K[0]), _fp(K[1])}
 
 
+def test_a_found_value_repeated_bare_in_a_message_or_an_identity_is_reported_there(
+    repo: Path,
+) -> None:
+    """Alone, `<key>@example.com` or a message quoting a key has no context the scanner
+    trusts; but scrub replaces every copy of a value it removes, so history names each."""
+    found_at = commit(repo, {"bot.env": _env(K[3])})
+    leaky = {"GIT_COMMITTER_EMAIL": f"{K[3]}@example.com"}
+    stage(repo, {"a.txt": "a\n"})
+    git(repo, "commit", "-q", "-m", f"rotate\n\nold one was {K[3]}", env=leaky)
+    repeated = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "tag", "-a", "v1", "-m", f"not {K[3]} any more", env=leaky)
+    tag_object = git(repo, "rev-parse", "v1").strip()
+    code, doc = _history(repo)
+    found = sorted(
+        (f["location"], f["commit"], f["line"], f["column"], f["fingerprint"] == _fp(K[3]))
+        for f in doc["findings"]
+    )
+    assert code == 1
+    assert found == sorted(
+        [
+            ("file", found_at, 1, 17, True),
+            ("commit_message", repeated, 3, 13, True),
+            ("committer", repeated, 1, 17, True),
+            ("tag_message", tag_object, 1, 5, True),
+            ("tagger", tag_object, 1, 17, True),
+        ]
+    )
+    repeat = next(f for f in doc["findings"] if f["location"] == "committer")
+    assert repeat["reasons"] == ["the value found at bot.env:1, repeated"]
+
+
 def _fp(secret: str) -> str:
     from binance_guard.finding import fingerprint
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Set
@@ -29,6 +30,7 @@ from binance_guard.sources import git
 from binance_guard.sources.objects import (
     Inventory,
     Message,
+    TagMessage,
     commit_messages,
     inventory,
     start_commit_messages,
@@ -102,14 +104,14 @@ def scan_history(
                 result.incomplete[OVERSIZED_SUSPECTS] = suspects
         # What git listed meanwhile is read while the workers scan, not after; so is what
         # attribution asks git that needs nothing from pass 1 (each git started costs time).
+        read_messages: list[Message] = []
         message_hits: list[tuple[Commit, Finding]] = []
         read_missing: list[str] = []
         early: list[tuple[bool | None, git.Tree, list[Finding]]] = []
 
         def meanwhile() -> None:
-            message_hits.extend(
-                _commit_message_hits(commit_messages(repo, walked, messages), policy)
-            )
+            read_messages.extend(commit_messages(repo, walked, messages))
+            message_hits.extend(_commit_message_hits(read_messages, policy))
             if listing is not None:
                 read_missing.extend(_read_missing(listing))
             shallow = git.is_shallow(repo) if listing is not None else None  # else asked
@@ -141,6 +143,7 @@ def scan_history(
             fingerprints,
             policy,
             walk=walk[0] if walk else None,
+            messages=read_messages,
             message_hits=message_hits,
             graph=walk[1] if walk else None,
             tags=stock.tags,
@@ -201,7 +204,8 @@ def attribute(
     started early (attribution.start_walk, objects.start_commit_messages,
     attribution.start_graph); ``messages`` may also be the messages, read already
     (objects.inventory_and_messages); ``message_hits``: what they hold, scanned already
-    (``_commit_message_hits``); ``tags``: the annotated tags in ``revs`` (a pushed tag);
+    (``_commit_message_hits``), the messages read too; ``tags``: the annotated tags in
+    ``revs`` (a pushed tag);
     ``incomplete``: where to count secrets of ``revs`` no commit holds; ``head`` (HEAD's
     tree) and ``tag_findings`` (``_tag_findings``): asked of git already; ``tips``: (commit,
     name) of places no ref names that ``found`` covers (:func:`stash_tips`)."""
@@ -211,17 +215,21 @@ def attribute(
     findings = _attribute(
         repo, revs, has_worktree, head, found, policy, notes, walk, graph, tips, incomplete
     )
+    if not isinstance(messages, list):
+        messages = list(commit_messages(repo, _walked(revs, tips), messages))
     if message_hits is None:
-        message_hits = _commit_message_hits(
-            messages
-            if isinstance(messages, list)
-            else commit_messages(repo, _walked(revs, tips), messages),
-            policy,
+        message_hits = _commit_message_hits(messages, policy)
+    if tag_findings is None:
+        tag_findings = _tag_findings(repo, revs, tags, policy)
+    known = [*findings, *(finding for _, finding in message_hits), *tag_findings]
+    if known:
+        again, tagged = _repeats(
+            messages, _pushed_tags(repo, revs, tags), known, message_hits, tag_findings
         )
+        message_hits = [*message_hits, *again]
+        tag_findings = [*tag_findings, *(_tag_finding(tag, f) for tag, f in tagged)]
     findings.extend(_message_findings(repo, message_hits, graph, tips))
-    findings.extend(
-        _tag_findings(repo, revs, tags, policy) if tag_findings is None else tag_findings
-    )
+    findings.extend(tag_findings)
     for link in head.gitlinks:
         notes.append(f"{link}: submodule (gitlink) not followed; scan it separately")
     return [f for f in findings if policy.keeps_commits(f)], notes
@@ -230,11 +238,98 @@ def attribute(
 def _tag_findings(
     repo: str, revs: Sequence[str] | None, tags: Collection[str], policy: Policy
 ) -> list[Finding]:
-    """Secrets in the messages of the tags ``revs`` push: all, or those it names (a range
-    holds the tags it names: a pushed tag's message)."""
-    if revs is None or tags:
-        return _scan_tag_messages(repo, policy, None if revs is None else set(tags))
-    return []
+    """Secrets in the messages and taggers of the tags ``revs`` push."""
+    tagged = _pushed_tags(repo, revs, tags)
+    hits = [
+        *_message_hits(((tag.text, tag) for tag in tagged), Location.TAG_MESSAGE, policy),
+        *_message_hits(((tag.tagger.encode(), tag) for tag in tagged), Location.TAGGER, policy),
+    ]
+    return [_tag_finding(tag, finding) for tag, finding in hits]
+
+
+def _pushed_tags(repo: str, revs: Sequence[str] | None, tags: Collection[str]) -> list[TagMessage]:
+    """The annotated tags ``revs`` push: all, or those it names (a range holds the tags it
+    names: a pushed tag's message)."""
+    if revs is None:
+        return list(tag_messages(repo))
+    return [tag for tag in tag_messages(repo) if tag.oid in tags] if tags else []
+
+
+def _places(message: Message) -> list[tuple[bytes, Location]]:
+    """What a commit holds besides its tree: its message, author and (if another) committer."""
+    places = [(message.text, Location.COMMIT_MESSAGE), (message.author.encode(), Location.AUTHOR)]
+    if message.committer != message.author:
+        places.append((message.committer.encode(), Location.COMMITTER))
+    return places
+
+
+def _tag_finding(tag: TagMessage, finding: Finding) -> Finding:
+    return _message_finding(
+        finding, Commit(tag.oid, tag.tagger, tag.date), (tag.ref,), in_head=False
+    )
+
+
+def _repeats(
+    messages: Sequence[Message],
+    tags: Sequence[TagMessage],
+    known: Sequence[Finding],
+    commit_hits: Sequence[tuple[Commit, Finding]],
+    tag_findings: Sequence[Finding],
+) -> tuple[list[tuple[Commit, Finding]], list[tuple[TagMessage, Finding]]]:
+    """The value of a credential found anywhere, repeated bare where the scanner sees no
+    context (a key as an email, in a message that only quotes it): scrub replaces every copy
+    of a value it removes, so each copy is reported too, as the finding it repeats."""
+    first: dict[bytes, Finding] = {}
+    for finding in known:
+        first.setdefault(finding.secret.encode("utf-8", "surrogateescape"), finding)
+    pattern = re.compile(b"|".join(map(re.escape, sorted(first, key=len, reverse=True))))
+    seen = {(c.sha, f.location, f.fingerprint) for c, f in commit_hits}
+    seen |= {
+        (f.attribution.introduced.commit.sha, f.location, f.fingerprint)
+        for f in tag_findings
+        if f.attribution
+    }
+    matches: dict[bytes, list[tuple[int, bytes]]] = {}
+
+    def found_in(text: bytes, location: Location, sha: str) -> Iterator[Finding]:
+        places = matches.get(text)
+        if places is None:
+            places = [(m.start(), m.group()) for m in pattern.finditer(text)]
+            if location not in (Location.COMMIT_MESSAGE, Location.TAG_MESSAGE):
+                matches[text] = places  # an identity: the same in many commits
+        for start, value in places:
+            original = first[value]
+            if (sha, location, original.fingerprint) in seen:
+                continue
+            seen.add((sha, location, original.fingerprint))
+            where = f"{original.path}:{original.line}"
+            yield replace(
+                original,
+                path=location.label,
+                line=text.count(b"\n", 0, start) + 1,
+                column=start - text.rfind(b"\n", 0, start),
+                location=location,
+                reasons=(f"the value found at {where}, repeated",),
+                pair=None,
+                attribution=None,
+            )
+
+    again = [
+        (Commit(message.sha, message.author, message.date), finding)
+        for message in messages
+        for text, location in _places(message)
+        for finding in found_in(text, location, message.sha)
+    ]
+    tagged = [
+        (tag, finding)
+        for tag in tags
+        for text, location in (
+            (tag.text, Location.TAG_MESSAGE),
+            (tag.tagger.encode(), Location.TAGGER),
+        )
+        for finding in found_in(text, location, tag.oid)
+    ]
+    return again, tagged
 
 
 def _missing_args(revs: Sequence[str] | None) -> list[str]:
@@ -783,31 +878,18 @@ def _commit_message_hits(
     rewrites it). Each identity is scanned once however many commits carry it; a committer
     only where it is not the author."""
     texts = []
-    identities: dict[tuple[str, Location], list[Commit]] = {}
+    identities: dict[tuple[bytes, Location], list[Commit]] = {}
     for message in messages:
         commit = Commit(message.sha, message.author, message.date)
-        texts.append((message.text, commit))
-        identities.setdefault((message.author, Location.AUTHOR), []).append(commit)
-        if message.committer != message.author:
-            identities.setdefault((message.committer, Location.COMMITTER), []).append(commit)
+        message_text, *people = _places(message)
+        texts.append((message_text[0], commit))
+        for person in people:
+            identities.setdefault(person, []).append(commit)
     hits = _message_hits(texts, Location.COMMIT_MESSAGE, policy)
     for (identity, location), commits in identities.items():
-        for _, finding in _message_hits([(identity.encode(), None)], location, policy):
+        for _, finding in _message_hits([(identity, None)], location, policy):
             hits += [(commit, finding) for commit in commits]
     return hits
-
-
-def _scan_tag_messages(repo: str, policy: Policy, only: set[str] | None = None) -> list[Finding]:
-    """Every tag's message and tagger, or those of the tag objects ``only``."""
-    tags = [tag for tag in tag_messages(repo) if only is None or tag.oid in only]
-    hits = [
-        *_message_hits(((tag.text, tag) for tag in tags), Location.TAG_MESSAGE, policy),
-        *_message_hits(((tag.tagger.encode(), tag) for tag in tags), Location.TAGGER, policy),
-    ]
-    return [
-        _message_finding(finding, Commit(tag.oid, tag.tagger, tag.date), (tag.ref,), in_head=False)
-        for tag, finding in hits
-    ]
 
 
 def _message_hits(
