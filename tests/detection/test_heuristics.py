@@ -88,6 +88,11 @@ def test_same_character_runs_in_random_keys_stay_under_the_limit() -> None:
     assert max(heuristics.longest_same_run(k) for k in KEYS) <= heuristics.MAX_SAME_RUN
 
 
+def test_generated_keys_never_count_up() -> None:
+    """The hand-typed-sequence test (a1b2c3…) leaves random keys, hex ones included, alone."""
+    assert [k for k in KEYS + HEX_KEYS if heuristics.counts_up(k)] == []
+
+
 def test_hex_testnet_keys_are_almost_never_taken_for_placeholders() -> None:
     """A run of 6 equal hex digits has p ~ 5e-5 per key: rare, and the only way in."""
     rejected = [k for k in HEX_KEYS if heuristics.is_placeholder(k)]
@@ -424,3 +429,18 @@ def test_key_markers_are_where_they_are() -> None:
     for _ in range(2000):
         data = b"".join(rng.choices(pieces, k=rng.randrange(1, 12)))
         assert key_markers(data) == (PRIVATE_KEY_MARKER in data, BARE_ED25519_MARKER in data)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6a7b8c9d0e1f2",
+        "AaBbCcDdEeFfGgHhIiJjKkLlMmNnOoPpQqRrSsTtUuVvWwXxYyZzAaBbCcDdEeFf",
+        "Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk1Ll2Mm3Nn4Oo5Pp6Qq7Rr8Ss9Tt0Uu1V",
+        "QwErTyUiOpAsDfGhJkLzXcVbNm1234567890QwErTyUiOpAsDfGhJkLzXcVbNm12",
+        "qazwsxedcrfvtgbyhnujmikolp1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0pQA",
+    ],
+)
+def test_hand_typed_sequences_are_placeholders(value: str) -> None:
+    """Interleaved alphabets, mixed-case keyboard rows and columns: obviously invented."""
+    assert heuristics.is_placeholder(value)

@@ -346,8 +346,9 @@ GENERIC_VALUE_NAMES = frozenset(
 # given letters, in either case, turn up in fewer than one random 64-character key in 400,000.
 PLACEHOLDER_WORDS = ("example", "sample", "dummy", "placeholder", "redacted", "changeme")
 
-# Runs a human types when inventing a "key".
-SEQUENCES = ("0123456789", "abcdefghij", "ABCDEFGHIJ", "qwertyuiop", "QWERTYUIOP")
+# Runs a human types when inventing a "key", in any case ("QwErTyUiOp"): a keyboard's row or
+# column too.
+SEQUENCES = ("0123456789", "abcdefghij", "qwertyuiop", "qazwsxedcr")
 
 # Keys published by Binance (and by the libraries whose tests copy them), with where they are
 # printed: public, never a leak (see binance-facts.md). The source is shown with each finding.
