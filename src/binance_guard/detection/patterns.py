@@ -526,66 +526,83 @@ EXAMPLE_KEY_SOURCES: dict[str, str] = {
 # the whole history of Binance's repositories: public since, copied with the examples, so
 # informational; kept by sha256 of the value, as they were never meant as examples.
 _COMMITTED = "a key committed to Binance's {} (public in its history)"
+_COMMITTED_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "binance-connector-go examples/c2c/GetC2CTradeHistory/GetC2CTradeHistory.go",
+        (
+            "e3b2f88011bc6ca17b7a0b0ffecc7847369016ec01b071ef403fae0a1253aae2",
+            "fe7ae7f14e84ea2e7d94175349561a7a4974e907e8622003a38c69dbb9946016",
+        ),
+    ),
+    (
+        "binance-connector-java src/test/java/examples/PrivateConfig.java",
+        ("c4afd71ab7b75cdf28e749303d14472fe867e8cfaadc3ea25fcfc197449c99db",),
+    ),
+    (
+        "binance-connector-python clients/convert/examples (list_all_convert_pairs.py)",
+        (
+            "ba0def0d89b0fd3077e2cf0ac2ab1d82a6cb0dd40245d0068a51a57d33d241b6",
+            "1ddf3901c52fabb03f9049d81a501a6f1c6cb472a3d4d903cc047e4f055e29d4",
+        ),
+    ),
+    (
+        "binance-connector-python examples/websocket/spot (all.py, user_data.py)",
+        (
+            "12843c55e9c45e8fdb29f01de349896733396e2a8e8008c37642f5c238d2163b",
+            "0b657c3b32b075a12ace1f6f3e76409f81e76484d20ea95cc409d184b088ae5e",
+        ),
+    ),
+    (
+        "binance-connector-python examples/spot/blvt/user_limit_info.py",
+        (
+            "837c36e0e488641f69d273dfe538bf13bcca586f04322630b87812623e91340a",
+            "9620a6a5f4b28bdcdb0219c2045c20b8fc5b9fe8fc39e17ed929674ed282aaed",
+        ),
+    ),
+    (
+        "binance-connector-python examples/futures/account/change_position_side.py",
+        (
+            "25b06ff6dd81bbb405c9fe22ead1fccff58ed6142bcca308837163630acd8b63",
+            "fbb5d1d8bdb1ea2eef31bc33068cd5139b147fbb2e3e0636292d033221c78984",
+        ),
+    ),
+    (
+        "binance-connector-python examples/testnet-intial.py",
+        (
+            "1f303d764551577aec8156dfbe4424a7d6b13ddb2b5c775ea5a457935e54b8a3",
+            "b7dc3abe56063a5a89b5289b82551b5401e15ef9be0f156d5951ac839d40a167",
+        ),
+    ),
+    (
+        "binance-public-data download_api notebook (pull requests 81-82, by a Binance author)",
+        ("3be828096fe22a570434f2c6c55f7178f88b39299c46bbd74f723210a78fb4e6",),
+    ),
+    (
+        "binance-futures-connector-python README.md",
+        (
+            "88dbb106d035e0bc06e19b75433582eb1de9b6c801aa06843fb5cd64f826852d",
+            "0650076ad34c0b9a91504801e2cc3d560284773f83ec159c80c1de340be610f7",
+        ),
+    ),
+)
+# php-binance-api's examples/constructor.php (2018 to now; composer installs it under
+# vendor/jaggedsoft/php-binance-api), whose first pair node-binance-api's test.js held in 2018.
+_PHP_BINANCE = (
+    "php-binance-api's examples (examples/constructor.php, in vendor/jaggedsoft/php-binance-api)"
+)
+_PHP_BINANCE_KEYS = (
+    "d0b9d1c98e839103403d8e493e8e62361073203d50bbfe0de500b0a1d2a48f50",
+    "ca717f948c37751b18e0ab2f3ccbe67343dbf53a4d0ada098412824700a691c1",
+    "0c6b2f7693aac237ecb75801ec87d83adf6f766d1efcf178cfec984574d21863",
+    "b5845dd10dcc0d1c368a3ec00d184ea8cdbde9e0323be23fe0450a9009371f99",
+    "db23d4509047670023695b152c4c2ddd4b22d3c58d2ef3c77de2a997a59d3ee5",
+    "5bb0bc4805025b6bf46e5d823348e2b999be7b1be08f9eba0eb83348635bae58",
+)
 EXAMPLE_KEY_FINGERPRINTS: dict[str, str] = {
-    fingerprint: _COMMITTED.format(where)
-    for where, fingerprints in (
-        (
-            "binance-connector-go examples/c2c/GetC2CTradeHistory/GetC2CTradeHistory.go",
-            (
-                "e3b2f88011bc6ca17b7a0b0ffecc7847369016ec01b071ef403fae0a1253aae2",
-                "fe7ae7f14e84ea2e7d94175349561a7a4974e907e8622003a38c69dbb9946016",
-            ),
-        ),
-        (
-            "binance-connector-java src/test/java/examples/PrivateConfig.java",
-            ("c4afd71ab7b75cdf28e749303d14472fe867e8cfaadc3ea25fcfc197449c99db",),
-        ),
-        (
-            "binance-connector-python clients/convert/examples (list_all_convert_pairs.py)",
-            (
-                "ba0def0d89b0fd3077e2cf0ac2ab1d82a6cb0dd40245d0068a51a57d33d241b6",
-                "1ddf3901c52fabb03f9049d81a501a6f1c6cb472a3d4d903cc047e4f055e29d4",
-            ),
-        ),
-        (
-            "binance-connector-python examples/websocket/spot (all.py, user_data.py)",
-            (
-                "12843c55e9c45e8fdb29f01de349896733396e2a8e8008c37642f5c238d2163b",
-                "0b657c3b32b075a12ace1f6f3e76409f81e76484d20ea95cc409d184b088ae5e",
-            ),
-        ),
-        (
-            "binance-connector-python examples/spot/blvt/user_limit_info.py",
-            (
-                "837c36e0e488641f69d273dfe538bf13bcca586f04322630b87812623e91340a",
-                "9620a6a5f4b28bdcdb0219c2045c20b8fc5b9fe8fc39e17ed929674ed282aaed",
-            ),
-        ),
-        (
-            "binance-connector-python examples/futures/account/change_position_side.py",
-            (
-                "25b06ff6dd81bbb405c9fe22ead1fccff58ed6142bcca308837163630acd8b63",
-                "fbb5d1d8bdb1ea2eef31bc33068cd5139b147fbb2e3e0636292d033221c78984",
-            ),
-        ),
-        (
-            "binance-connector-python examples/testnet-intial.py",
-            (
-                "1f303d764551577aec8156dfbe4424a7d6b13ddb2b5c775ea5a457935e54b8a3",
-                "b7dc3abe56063a5a89b5289b82551b5401e15ef9be0f156d5951ac839d40a167",
-            ),
-        ),
-        (
-            "binance-public-data download_api notebook (pull requests 81-82, by a Binance author)",
-            ("3be828096fe22a570434f2c6c55f7178f88b39299c46bbd74f723210a78fb4e6",),
-        ),
-        (
-            "binance-futures-connector-python README.md",
-            (
-                "88dbb106d035e0bc06e19b75433582eb1de9b6c801aa06843fb5cd64f826852d",
-                "0650076ad34c0b9a91504801e2cc3d560284773f83ec159c80c1de340be610f7",
-            ),
-        ),
+    fingerprint: source
+    for source, fingerprints in (
+        (_PHP_BINANCE, _PHP_BINANCE_KEYS),
+        *((_COMMITTED.format(where), keys) for where, keys in _COMMITTED_KEYS),
     )
     for fingerprint in fingerprints
 }
