@@ -316,3 +316,17 @@ def test_keys_a_pull_request_allows_inline_pass_and_are_shown(project: Project) 
     project.update_pull_request()
     plain = project.run_pr(project.pr_checkout(), project.pr_payload())
     assert plain.code == 1 and plain.annotated_files() == {"sizing.py", "bot.env"}, plain.explain()
+
+
+def test_a_file_too_large_to_scan_is_not_read_for_inline_comments(project: Project) -> None:
+    """--max-bytes bounds what ci reads for allow comments as it bounds the scan (which calls
+    the run incomplete): a change's large file is never read whole into memory."""
+    git(project.work, "checkout", "-q", "-B", "feature", "main")
+    line = f"BINANCE_API_KEY={INLINE_KEY}  # gitleaks:allow\n"
+    project.commit({"big.env": line + "#\n" * 600, "small.env": line}, "big")
+    project.update_pull_request()
+    step = project.run_pr(project.pr_checkout(), project.pr_payload(), "--max-bytes", "1000")
+    assert step.code == 2, step.explain()
+    allowed = [a for a in step.annotations if "allowed inline in this change" in a]
+    assert [a.split(",")[0] for a in allowed] == ["::warning file=small.env"], step.explain()
+    assert "1 blob(s) over --max-bytes that may hold keys" in step.stdout

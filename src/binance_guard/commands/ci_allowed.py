@@ -46,12 +46,19 @@ def allowed_inline(
     """(finding, commit) for each value the commits ``revs`` allow inline on a line they
     write: found with the comments ignored, and not without; one per path and value."""
     found: dict[tuple[str, str], tuple[Finding, str]] = {}
-    for commit, path, old, new in git.changes_matching(repo, revs, SIEVE):
-        blobs = git.blob_contents([new] if old is None else [new, old], cwd=repo)
+    changes = git.changes_matching(repo, revs, SIEVE)
+    blobs_named = {oid for _, _, old, new in changes for oid in (old, new) if oid}
+    sizes = git.blob_sizes(sorted(blobs_named), cwd=repo) if changes else {}
+    for commit, path, old, new in changes:
+        if sizes.get(new, max_bytes + 1) > max_bytes:
+            continue  # the history scan says what it skipped, and why
+        # An old side too large to read: every marked line counts as written here.
+        small = old if old is not None and sizes.get(old, max_bytes + 1) <= max_bytes else None
+        blobs = git.blob_contents([new] if small is None else [new, small], cwd=repo)
         data = blobs.get(new, b"")
-        if len(data) > max_bytes or is_binary(data):
-            continue  # the history scan says what it skipped
-        before = set(blobs.get(old or "", b"").split(b"\n"))
+        if is_binary(data):
+            continue
+        before = set(blobs.get(small, b"").split(b"\n")) if small else set()
         lines = set()
         for number, line in enumerate(data.split(b"\n"), 1):
             if line not in before and _marked(line):

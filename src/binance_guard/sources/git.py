@@ -131,6 +131,14 @@ def blob_contents(object_ids: Sequence[str], cwd: str | None = None) -> dict[str
     return parse_batch(out, object_ids)
 
 
+def blob_sizes(object_ids: Sequence[str], cwd: str) -> dict[str, int]:
+    """The sizes of blobs, without reading them (one ``cat-file --batch-check``)."""
+    stdin = "".join(f"{o}\n" for o in object_ids).encode()
+    out = run(["cat-file", "--batch-check=%(objectname) %(objectsize)"], cwd=cwd, stdin=stdin)
+    rows = [line.split() for line in out.decode().splitlines()]
+    return {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit()}
+
+
 def parse_batch(out: bytes, object_ids: Sequence[str]) -> dict[str, bytes]:
     """What ``git cat-file --batch`` answered to ``object_ids``: contents by id, missing
     objects left out."""
