@@ -78,6 +78,11 @@ def test_public_examples_are_labelled_and_need_no_advice() -> None:
         "(public example published in Binance's spot API docs (binance/binance-spot-api-docs: "
         "rest-api.md SIGNED request examples): not a leak)" in out
     )
+    docs_secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+    docs_pair = f"API_KEY={EXAMPLE}\nSECRET_KEY={docs_secret}\n"
+    pair = render(Report(scan_bytes(docs_pair.encode(), "binance.env")))
+    assert "Binance API key + Binance secret key (public example" in pair
+    assert "revoke" not in pair  # nothing to revoke
     stored = _single(path="docs.md", secret=EXAMPLE, public_example=True)
     assert "Binance API key (public example: not a leak)" in render(Report([stored]))
     assert "What to do now" not in out

@@ -50,7 +50,7 @@ def _incident(group: list[Finding]) -> list[str]:
     verification = next((f.verification for f in group if f.verification), None)
     if verification is not None:
         lines += [f"  {line}" for line in verification_lines(verification)]
-    if len(group) > 1:
+    if len(group) > 1 and not all(f.public_example for f in group):
         lines.append("  the key and its secret sit together: one leak, revoke the key")
     return lines
 
