@@ -314,9 +314,17 @@ def _repeats(
                 attribution=None,
             )
 
+    clean: set[str] = set()  # names and emails that hold none of the values
+
+    def bare(person: str) -> bool:
+        if person not in clean and pattern.search(person.encode()) is None:
+            clean.add(person)
+        return person in clean
+
     again = [
         (Commit(message.sha, message.author, message.date), finding)
         for message in messages
+        if pattern.search(message.text) or not (bare(message.author) and bare(message.committer))
         for text, location in _places(message)
         for finding in found_in(text, location, message.sha)
     ]
