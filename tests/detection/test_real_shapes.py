@@ -1070,3 +1070,15 @@ def test_secrets_binance_never_issues_are_not_its_credentials(name: str) -> None
 
 def test_an_initialisation_vector_is_no_key() -> None:
     assert scan(f'# binance keys, encrypted\ncipher_iv = "{key()}"\n', "store.py") == []
+
+
+def test_a_yaml_list_item_of_another_exchange_vetoes_its_secret() -> None:
+    """accounts: - exchange: gate / api_secret: <64 hex>: the item's own field names it."""
+    text = (
+        f"accounts:\n  - exchange: binance\n    api_key: {key()}\n    api_secret: {key()}\n"
+        f"  - exchange: gate\n    api_key: {secrets.token_hex(16)}\n    api_secret: {hex_key()}\n"
+    )
+    findings = scan(text, "accounts.yml")
+    assert blocking(findings) == [(API_KEY, 3), (SECRET_KEY, 4)]
+    (gate,) = [f for f in findings if f.line == 7]
+    assert gate.reasons[0].startswith("inside 'gate'")

@@ -89,6 +89,7 @@ TAG_NAME_ATTR_RE = compile_later(r"""\b(?:name|id|property|for)\s*=\s*["']([\w.:
 # A short comment line that heads what follows ("# Bybit", "// KuCoin API keys").
 COMMENT_HEADER_RE = compile_now(r"^\s*(?:#+|/{2,}|;+|--)\s*([A-Za-z][\w .&/-]{0,40}?)[\s:=#-]*$")
 SECTION_LOOKBACK_LINES = 12
+YAML_ITEM_RE = compile_now(r"[ \t]*-[ \t]+")
 # Longer names are spelled with separators; a longer unbroken run is a value.
 MAX_NAME = 48
 INDENT_RE = compile_now(r"[ \t]*")
@@ -436,6 +437,14 @@ def section_names(lines_above: list[str], line: str) -> list[str]:
         header = SECTION_HEADER_RE.match(above)
         if header:
             names.append(header.group(1))
+            break
+        item = YAML_ITEM_RE.match(above)
+        if item and item.end() == indent:
+            # "- exchange: gate" above "  api_key: …": the first line of a YAML list item
+            # whose fields the value's line continues; the item starts the block.
+            field = SECTION_FIELD_RE.match(above[item.end() :])
+            if field:
+                names.append(field.group(1))
             break
         own = _indent(above)
         if own >= indent:
