@@ -101,6 +101,9 @@ def test_documented_examples_are_opt_in_and_never_fail(repo: Path) -> None:
     assert code == 0
     assert [f["public_example"] for f in doc["findings"]] == [True]
     assert "public example" in run_cli("scan", "--include-examples", cwd=repo).stdout
+    history = run_cli("history", "--include-examples", "--no-progress", cwd=repo)
+    assert history.returncode == 0 and "public example (" in history.stdout
+    assert "What to do now" not in history.stdout  # nothing to delete or rotate
 
 
 def test_min_confidence(repo: Path) -> None:

@@ -279,7 +279,7 @@ def render_history(report: Report, *, advice: bool = True, show_secrets: bool = 
         f"{live} still at HEAD, {len(groups) - live} in history only:"
     )
     out += ["", _history_table(groups)]
-    if advice:
+    if advice and not all(f.public_example for f in findings):
         out += ["", HISTORY_ADVICE]
         out += _incident_steps(findings)
     if show_secrets:
