@@ -76,7 +76,7 @@ def test_pull_request_opened_reports_the_prs_key_and_not_the_base_branchs(
     assert f"| high | Binance API key | pr.env:1 | `{PR_KEY[:4]}********{PR_KEY[-4:]}` |" in (
         step.summary
     )
-    assert step.outputs == {"findings": "1", "sarif-file": str(sarif)}
+    assert step.outputs == {"findings": "1", "allowed-inline": "0", "sarif-file": str(sarif)}
 
 
 def test_pull_request_synchronize_scans_the_whole_pull_request(project: Project) -> None:
@@ -293,7 +293,7 @@ def test_clean_push_to_an_existing_branch(project: Project) -> None:
     assert step.code == 0, step.explain()
     assert step.annotations == []
     assert results(step.sarif) == []
-    assert step.outputs == {"findings": "0", "sarif-file": str(sarif)}
+    assert step.outputs == {"findings": "0", "allowed-inline": "0", "sarif-file": str(sarif)}
 
 
 def test_push_creating_a_branch_compares_with_the_default_branch(project: Project) -> None:
@@ -442,7 +442,12 @@ def test_summary_and_outputs_are_appended_to(project: Project) -> None:
     )
     assert "| severity | type | location | value | commit |" in step.summary
     assert f"| {project.added[:12]} |" in step.summary
-    assert step.outputs == {"coverage": "93", "findings": "1", "sarif-file": ""}
+    assert step.outputs == {
+        "coverage": "93",
+        "findings": "1",
+        "allowed-inline": "0",
+        "sarif-file": "",
+    }
     assert_no_secret(step.summary, SECRETS)
 
 
@@ -473,8 +478,8 @@ def test_action_is_a_composite_running_binance_guard_ci() -> None:
         "sarif-file",
     } <= set(action["inputs"])
     assert "args" not in action["inputs"]  # typed inputs, no free string to split
-    assert {"findings", "sarif-file"} <= set(action["outputs"])
-    for name in ("findings", "sarif-file"):
+    assert {"findings", "allowed-inline", "sarif-file"} <= set(action["outputs"])
+    for name in ("findings", "allowed-inline", "sarif-file"):
         assert action["outputs"][name]["value"] == f"${{{{ steps.scan.outputs.{name} }}}}"
     assert action["inputs"]["fail-on"]["default"] == "any"
     script = _scan_step()["run"]
@@ -533,7 +538,11 @@ def test_action_scan_step_with_its_defaults(project: Project) -> None:
     step = _run_action(project, checkout, project.pr_payload())
     assert step.code == 1, step.explain()
     assert step.annotated_files() == {"pr.env"}
-    assert step.outputs == {"findings": "1", "sarif-file": "binance-guard.sarif"}
+    assert step.outputs == {
+        "findings": "1",
+        "allowed-inline": "0",
+        "sarif-file": "binance-guard.sarif",
+    }
     assert [uri(r) for r in results(step.sarif)] == ["pr.env"]
 
 
@@ -551,7 +560,7 @@ def test_action_scan_step_with_inputs(project: Project) -> None:
         min_confidence="high",
     )
     assert excluded.code == 0, excluded.explain()
-    assert excluded.outputs == {"findings": "0", "sarif-file": "bg.sarif"}
+    assert excluded.outputs == {"findings": "0", "allowed-inline": "0", "sarif-file": "bg.sarif"}
     assert results(excluded.sarif) == []
 
 

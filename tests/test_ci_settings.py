@@ -291,7 +291,7 @@ def test_keys_a_pull_request_allows_inline_pass_and_are_shown(project: Project) 
     project.update_pull_request()
     step = project.run_pr(project.pr_checkout(), project.pr_payload())
     assert step.code == 0, step.explain()
-    assert step.outputs["findings"] == "0"
+    assert step.outputs["findings"] == "0" and step.outputs["allowed-inline"] == "2"
     allowed = [a for a in step.annotations if "allowed inline in this change" in a]
     assert len(allowed) == 2, step.explain()
     assert allowed[0].startswith("::warning file=sizing.py,line=1,title=binance-guard%3A ")

@@ -111,5 +111,6 @@ def run(
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as handle:
             handle.write(f"findings={len(findings)}\n")
+            handle.write(f"allowed-inline={len(allowed)}\n")
             handle.write(f"sarif-file={terminal(sarif_file or '')}\n")  # one line, always
     return outcome(report, fails(findings, fail_on), allow_incomplete=allow_incomplete)
