@@ -153,7 +153,8 @@ def test_every_private_key_source_names_where() -> None:
     """A source says which repository or docs page printed the key."""
     for source in {*EXAMPLE_PRIVATE_KEY_SOURCES.values(), *EXAMPLE_KEY_SOURCES.values()}:
         assert re.search(
-            r"binance/|developers\.binance\.com|python-binance|node-binance", source
+            r"binance/|developers\.binance\.com|python-binance|node-binance|rfc-editor\.org",
+            source,
         ), source
 
 

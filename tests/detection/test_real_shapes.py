@@ -1082,3 +1082,17 @@ def test_a_yaml_list_item_of_another_exchange_vetoes_its_secret() -> None:
     assert blocking(findings) == [(API_KEY, 3), (SECRET_KEY, 4)]
     (gate,) = [f for f in findings if f.line == 7]
     assert gate.reasons[0].startswith("inside 'gate'")
+
+
+def test_rfc_8032_test_vectors_are_public_examples() -> None:
+    """nautilus_trader's Binance adapter tests sign with RFC 8032's TEST 1 key, passed bare as
+    api_secret: a published test vector, informational; a key one character off blocks."""
+    test_1 = "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g"
+    text = f'// binance spot data client\napi_secret: Some(\n    "{test_1}".to_string(),\n),\n'
+    (finding,) = scan(text, "crates/adapters/binance/tests/spot/data_client.rs")
+    assert finding.public_example
+    assert "RFC 8032" in finding.reasons[-1]
+    other = test_1[:-2] + ("Ag" if test_1[-2:] != "Ag" else "Aw")
+    assert blocking(scan(text.replace(test_1, other), "data_client.rs")) == [
+        ("binance_private_key", 3)
+    ]

@@ -402,6 +402,7 @@ _PYTHON_BINANCE = (
     "python-binance's test suite (tests/conftest.py, .github/workflows/python-app.yml)"
 )
 _PYTHON_BINANCE_KEYS = "python-binance's test suite (tests/test_cryptography.py)"
+_RFC_8032 = "RFC 8032's Ed25519 test vectors (www.rfc-editor.org/rfc/rfc8032, section 7.1)"
 _NODE_BINANCE = "node-binance-api's test suite (test.js)"
 EXAMPLE_KEY_SOURCES: dict[str, str] = {
     value: source
@@ -625,4 +626,11 @@ EXAMPLE_PRIVATE_KEY_SOURCES: dict[str, str] = {
     "5c7e4ebaf4d9f40c6d680b0186f0bc581f1edd47a5cad02023b6f5a16db5a20c": _RUST_TESTS,
     "074e981635519756cf6f1e500796f418f2edd1e58bacb9119aa0df712bacce61": _PYTHON_BINANCE_KEYS,
     "a2679d72737928799000dd61bb04799a8e99ad065a593ab51fb51e710db9f870": _PYTHON_BINANCE_KEYS,
+    # RFC 8032's Ed25519 test vectors (TEST 1, 2, 3, 1024, SHA(abc)): Binance clients' tests
+    # sign with them (nautilus_trader's Binance adapter passes TEST 1 as its api_secret).
+    "264d6dd92426f38122f7d15401d8acec52e6938858064e18695129710368516c": _RFC_8032,
+    "eb591bdd633c3db3d3b85a2fcdb9733a678ae7f14336489fcac81dbfa90ac081": _RFC_8032,
+    "cf76db321a89154fe29e064ed6c16ed4f7d21ac365447f317d51ed2fc6193617": _RFC_8032,
+    "a02056003b674149f4f37a060f40a556f4ddaaa78ac7e4796bea79d03e5bdd1e": _RFC_8032,
+    "afc580cbf0d7f255ecbbda439c9c6a5d013268aa3fe2c2a1249f2e3dddaa53a0": _RFC_8032,
 }
