@@ -8,6 +8,7 @@ import random
 
 from binance_guard.detection.prefilter import (
     BARE_ED25519_MARKER,
+    BARE_RSA_MARKER,
     PRIVATE_KEY_MARKER,
     key_markers,
     key_runs,
@@ -22,7 +23,7 @@ def _line(rng: random.Random, markers: int = 0) -> bytes:
     kind = rng.randrange(10)
     key = fake_key(rng.randrange(1000)).encode()
     if markers and not rng.randrange(markers):
-        return rng.choice([PRIVATE_KEY_MARKER, BARE_ED25519_MARKER])
+        return rng.choice([PRIVATE_KEY_MARKER, BARE_ED25519_MARKER, BARE_RSA_MARKER])
     if kind == 0:
         return b'api_key = "' + key + b'"'
     if kind == 1:

@@ -24,6 +24,7 @@ from binance_guard.detection.context import (
 from binance_guard.detection.patterns import NAME_PART_RE
 from binance_guard.detection.prefilter import (
     BARE_ED25519_MARKER,
+    BARE_RSA_MARKER,
     BINARY_SNIFF,
     PRIVATE_KEY_MARKER,
     alnum_runs,
@@ -420,15 +421,17 @@ def test_short_wrapped_base64_signature_is_not_a_key() -> None:
 
 
 def test_key_markers_are_where_they_are() -> None:
-    """Walking the markers' "Y" finds what ``in`` finds: where "Y" is common (past the walk's
-    budget), where it ends a near miss, where a marker is first or last, or cut short."""
+    """Walking the markers' "Y" (and the RSA one's "Q") finds what ``in`` finds: where "Y" or
+    "Q" is common (past the walk's budget), where it ends a near miss, where a marker is first
+    or last, or cut short."""
     rng = random.Random("key markers")
-    pieces = [b"x" * 5000, b"Y" * 3000, b"Q\nV\n-", b"MC4C"]
-    for marker in (PRIVATE_KEY_MARKER, BARE_ED25519_MARKER):
+    pieces = [b"x" * 5000, b"Y" * 3000, b"Q" * 3000, b"Q\nV\n-", b"MC4C", b"BAQ"]
+    for marker in (PRIVATE_KEY_MARKER, BARE_ED25519_MARKER, BARE_RSA_MARKER):
         pieces += [marker, marker[:-1], marker[1:]]
-    for _ in range(2000):
+    for _ in range(3000):
         data = b"".join(rng.choices(pieces, k=rng.randrange(1, 12)))
-        assert key_markers(data) == (PRIVATE_KEY_MARKER in data, BARE_ED25519_MARKER in data)
+        bare = BARE_ED25519_MARKER in data or BARE_RSA_MARKER in data
+        assert key_markers(data) == (PRIVATE_KEY_MARKER in data, bare)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import string
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from binance_guard.detection.heuristics import random_key_verdict
 from binance_guard.detection.prefilter import has_candidates
@@ -482,6 +482,43 @@ def test_ed25519_private_key_without_its_armour() -> None:
         loaded = serialization.load_pem_private_key(findings[1].secret.encode(), None)
         assert isinstance(loaded, ed25519.Ed25519PrivateKey)
         assert findings[1].reasons[0] == "an Ed25519 PKCS#8 body without its PEM armour"
+
+
+def _rsa_pkcs8_body(public: bool = False) -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = (
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        if public
+        else key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return "".join(pem.decode().strip().split("\n")[1:-1])
+
+
+def test_rsa_private_key_without_its_armour() -> None:
+    """A Spring bot's ``binance.private-key=MIIEvQIBADAN…`` (devso95/bot-binance-api's
+    application.properties): the RSA PKCS#8 body on one line, no BEGIN/END lines. Reported as
+    the armoured key is; cut short, or a public key, it is not one."""
+    body = _rsa_pkcs8_body()
+    properties = f"binance.api-key={key()}\nbinance.private-key={body}\n"
+    findings = scan(properties, "src/main/resources/application.properties")
+    assert blocking(findings) == [(API_KEY, 1), ("binance_private_key", 2)]
+    assert findings[1].reasons[0] == "an RSA PKCS#8 body without its PEM armour"
+    assert findings[1].algorithm == "rsa"
+    loaded = serialization.load_pem_private_key(findings[1].secret.encode(), None)
+    assert isinstance(loaded, rsa.RSAPrivateKey)
+    (generic,) = scan(f"SIGNING_KEY={body}\n", ".env")
+    assert (generic.type, generic.confidence) == (GENERIC_PRIVATE_KEY, Confidence.MEDIUM)
+    (quoted,) = scan(f'{{"binance": {{"privateKey": "{body}"}}}}\n', "config.json")
+    assert quoted.type == "binance_private_key"
+    assert scan(f"binance\nKEY={body[:-40]}\n", ".env") == []
+    assert scan(f"binance\nPUBLIC_KEY={_rsa_pkcs8_body(public=True)}\n", ".env") == []
+    assert scan(f"binance\nKEY=x{body}\n", ".env") == []  # part of a longer token
 
 
 def test_bare_ed25519_placeholders_and_other_services() -> None:

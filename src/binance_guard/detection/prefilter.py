@@ -25,6 +25,11 @@ UTF32_BOMS = (b"\xff\xfe\0\0", b"\0\0\xfe\xff")
 # An Ed25519 private key's PKCS#8 body without its PEM armour (a one-line .env or JSON value):
 # the base64 of its DER prefix, the same 21 characters for every key.
 BARE_ED25519_MARKER = b"MC4CAQAwBQYDK2VwBCIEI"
+# An RSA private key's PKCS#8 body without its armour (``BINANCE_KEY=MIIEvQIBADAN…``): from its
+# seventh character on, the base64 of version 0 and the rsaEncryption identifier, whatever the
+# key's size. A public key (SubjectPublicKeyInfo, "MIIBIjANBgkq…AAOC") does not hold it.
+BARE_RSA_MARKER = b"IBADANBgkqhkiG9w0BAQEFAAS"
+BARE_RSA_OFFSET = 6  # "MIIEvQ": the DER header's bytes before the marker
 # Bytes looked at to tell text from binary (NULs) and UTF-16 from other text.
 BINARY_SNIFF = 8000
 # The markers of a private key, and each one's distinct bytes with their first place in it.
@@ -42,6 +47,10 @@ _RARE = b"Y"
 _PLACES = tuple(marker.index(_RARE) for marker in _KEY_MARKERS)
 _NEXT = tuple(marker.partition(_RARE)[2][:1] for marker in _KEY_MARKERS)  # what follows it
 _RARE_SHIFT = 10
+# The RSA marker holds no "Y" but one "Q", the next rarest (python-binance: one in 2 KB).
+_RSA_ANCHORS = tuple((byte, BARE_RSA_MARKER.index(byte)) for byte in dict.fromkeys(BARE_RSA_MARKER))
+_RSA_RARE = b"Q"
+_RSA_PLACE = BARE_RSA_MARKER.index(_RSA_RARE)
 
 
 # A key base64-encoded once (a Kubernetes Secret's ``data:``, ``echo key | base64``): 64 bytes
@@ -106,11 +115,33 @@ def _earliest(data: bytes, anchors: "tuple[tuple[int, int], ...]") -> int:
 
 
 def key_markers(data: bytes) -> "tuple[bool, bool]":
-    """Whether ``data`` holds PRIVATE_KEY_MARKER and BARE_ED25519_MARKER, found together from
-    where each can first start by walking the "Y" both hold: python-binance's client.py holds
-    every byte of both early, and two plain searches of it cost three times the walk."""
+    """Whether ``data`` holds PRIVATE_KEY_MARKER, and a bare body's (BARE_ED25519_MARKER or
+    BARE_RSA_MARKER): the first two found together from where each can first start by walking
+    the "Y" both hold (python-binance's client.py holds every byte of both early, and two plain
+    searches of it cost three times the walk), the RSA one by walking its "Q"."""
     if len(data) < _ANCHORED_MIN:
-        return PRIVATE_KEY_MARKER in data, BARE_ED25519_MARKER in data
+        return PRIVATE_KEY_MARKER in data, (BARE_ED25519_MARKER in data or BARE_RSA_MARKER in data)
+    private, bare = _armored_or_ed25519(data)
+    return private, bare or _has_bare_rsa(data)
+
+
+def _has_bare_rsa(data: bytes) -> bool:
+    start = _earliest(data, _RSA_ANCHORS)
+    if start == -1:
+        return False
+    budget = len(data) >> _RARE_SHIFT
+    pos = data.find(_RSA_RARE, start + _RSA_PLACE)
+    while pos != -1:
+        if data.startswith(BARE_RSA_MARKER, pos - _RSA_PLACE):
+            return True
+        budget -= 1
+        if not budget:  # "Q" is common here after all: every one up to pos was looked at
+            return data.find(BARE_RSA_MARKER, pos - _RSA_PLACE + 1) != -1
+        pos = data.find(_RSA_RARE, pos + 1)
+    return False
+
+
+def _armored_or_ed25519(data: bytes) -> "tuple[bool, bool]":
     starts = (_earliest(data, _ANCHORS[0]), _earliest(data, _ANCHORS[1]))
     if starts == (-1, -1):  # most files: a byte of each is missing
         return False, False
@@ -137,7 +168,8 @@ def key_markers(data: bytes) -> "tuple[bool, bool]":
 
 
 def has_key_marker(data: bytes) -> bool:
-    """An armoured private key's label or a bare Ed25519 key's body start is in ``data``."""
+    """An armoured private key's label or a bare Ed25519 or RSA key's body start is in
+    ``data``."""
     return any(key_markers(data))
 
 

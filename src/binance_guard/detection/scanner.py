@@ -67,6 +67,8 @@ from binance_guard.detection.patterns import (
 from binance_guard.detection.prefilter import (
     ARMOR_MARKER,
     BARE_ED25519_MARKER,
+    BARE_RSA_MARKER,
+    BARE_RSA_OFFSET,
     ENCODED_PADDING,
     KEY_LENGTH,
     alnum_runs,
@@ -298,6 +300,7 @@ def scan_bytes(
     findings = list(_private_keys(data, text, path, context, armor))
     if bare:
         findings.extend(_bare_ed25519_keys(data, text, path, context, armor))
+        findings.extend(_bare_rsa_keys(data, text, path, context, armor))
     identifiers: set[str] = set()
     candidates = list(
         _hmac_candidates(data, runs, encoded, text, context, armor, path, identifiers)
@@ -532,13 +535,10 @@ def _private_keys(
                     else f"{kind} format (Binance takes PKCS#8 only): "
                     "reported as a generic private key"
                 )
-                vendored = VENDORED_DIR_RE.search(path)
+                vendored = _vendored(path)
                 if vendored:
                     confidence = "low"
-                    reasons.append(
-                        f"in vendored third-party code ({vendored.group(1)}/): a library's "
-                        "test key, not this repository's"
-                    )
+                    reasons.append(vendored)
         published = EXAMPLE_PRIVATE_KEY_SOURCES.get(fingerprint(body))
         if published is not None:
             reasons.append(f"public example published in {published}")
@@ -554,6 +554,17 @@ def _private_keys(
             public_example=published is not None,
             published_in=published,
         )
+
+
+def _vendored(path: str) -> str | None:
+    """Why a generic private key under other people's code is low: a library's test key."""
+    vendored = VENDORED_DIR_RE.search(path)
+    if vendored is None:
+        return None
+    return (
+        f"in vendored third-party code ({vendored.group(1)}/): a library's test key, not this "
+        "repository's"
+    )
 
 
 def _in_service_account(data: bytes, start: int) -> bool:
@@ -590,8 +601,43 @@ def _bare_ed25519_keys(
             and not PEM_PLACEHOLDER_RE.search(body)
             and not text.is_allowlisted(pos)
         ):
-            yield _bare_finding(body, pos, text, path, context)
+            yield _bare_finding(body, pos, text, path, context, "ed25519")
         pos = data.find(BARE_ED25519_MARKER, pos + 1)
+
+
+_BASE64_RUN_RE = compile_later(rb"[A-Za-z0-9+/]+={0,2}")
+
+
+def _bare_rsa_keys(
+    data: bytes,
+    text: _Text,
+    path: str,
+    context: BinanceContext,
+    armor: list[tuple[int, int, str, str]],
+) -> Iterator[Finding]:
+    """RSA PKCS#8 bodies written on one line without their armour (a .properties or .env
+    value, ``BINANCE_PRIVATE_KEY=MIIEvQIBADAN…``): the whole base64 run from its "MII" must
+    decode to one complete DER key. Each run is read once, so a line of markers stays linear."""
+    armor_starts = [start for start, _, _, _ in armor]
+    pos = data.find(BARE_RSA_MARKER)
+    while pos != -1:
+        start = pos - BARE_RSA_OFFSET
+        match = _BASE64_RUN_RE.match(data, start) if data.startswith(b"MII", start) else None
+        if start < 0 or match is None:
+            pos = data.find(BARE_RSA_MARKER, pos + 1)
+            continue
+        body = match.group().decode("ascii")
+        if (
+            not _in_armor(armor, armor_starts, start)
+            and data[start - 1 : start].decode("latin-1") not in _BASE64_BODY
+            and data[match.end() : match.end() + 1] != b"="
+            and _is_base64(body)
+            and _der_complete(body)
+            and not PEM_PLACEHOLDER_RE.search(body)
+            and not text.is_allowlisted(start)
+        ):
+            yield _bare_finding(body, start, text, path, context, "rsa")
+        pos = data.find(BARE_RSA_MARKER, match.end())
 
 
 def _b64decode(text: str | bytes, *, validate: bool = False) -> bytes:
@@ -610,9 +656,12 @@ def _is_ed25519_der(body: str) -> bool:
     return len(der) == 48 and der.startswith(ED25519_PKCS8_DER)
 
 
-def _bare_finding(body: str, pos: int, text: _Text, path: str, context: BinanceContext) -> Finding:
+def _bare_finding(
+    body: str, pos: int, text: _Text, path: str, context: BinanceContext, algorithm: str
+) -> Finding:
     proximity = context.proximity(pos)
-    reasons = ["an Ed25519 PKCS#8 body without its PEM armour"]
+    shown = "Ed25519" if algorithm == "ed25519" else algorithm.upper()
+    reasons = [f"an {shown} PKCS#8 body without its PEM armour"]
     before, previous = text.window_before(pos)
     name = slot_of(before, len(before), previous).name
     if name and classify_name(name) is Role.OTHER:
@@ -620,10 +669,14 @@ def _bare_finding(body: str, pos: int, text: _Text, path: str, context: BinanceC
         reasons.append(f"named '{name}': another service's key, reported as a generic one")
     elif proximity > Proximity.NONE:
         kind_name, confidence = PRIVATE_KEY, "high"
-        reasons.append(f"PKCS#8 (ed25519) with Binance context ({proximity.name.lower()})")
+        reasons.append(f"PKCS#8 ({algorithm}) with Binance context ({proximity.name.lower()})")
     else:
         kind_name, confidence = GENERIC_PRIVATE_KEY, "medium"
         reasons.append("no Binance context: reported as a generic private key")
+        vendored = _vendored(path)
+        if vendored:
+            confidence = "low"
+            reasons.append(vendored)
     published = EXAMPLE_PRIVATE_KEY_SOURCES.get(fingerprint(body))
     if published is not None:
         reasons.append(f"public example published in {published}")
@@ -635,7 +688,7 @@ def _bare_finding(body: str, pos: int, text: _Text, path: str, context: BinanceC
         secret=f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----",
         confidence=Confidence(confidence),
         reasons=tuple(reasons),
-        algorithm="ed25519",
+        algorithm=algorithm,
         public_example=published is not None,
         published_in=published,
     )
