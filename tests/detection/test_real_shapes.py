@@ -1133,3 +1133,16 @@ def test_rfc_8032_test_vectors_are_public_examples() -> None:
     assert blocking(scan(text.replace(test_1, other), "data_client.rs")) == [
         ("binance_private_key", 3)
     ]
+
+
+def test_a_one_line_block_of_jwt_or_session_holds_its_own_secret() -> None:
+    """``jwt: { secret: '…', expiresIn: '1d' }`` beside ``binance: { apiKey: … }``: the bare
+    secret is the JWT's, as it is in a block over several lines."""
+    text = (
+        "export default {\n  binance: { apiKey: process.env.BINANCE_API_KEY },\n"
+        f"  jwt: {{ secret: '{key()}', expiresIn: '1d' }},\n"
+        f"  session: {{ secret: '{key()}' }},\n}};\n"
+    )
+    findings = scan(text, "config.ts")
+    assert [f.confidence for f in findings] == [Confidence.LOW, Confidence.LOW]
+    assert findings[0].reasons[0].startswith("inside 'jwt'")

@@ -467,18 +467,23 @@ def section_names(lines_above: list[str], line: str) -> list[str]:
     return names
 
 
-def object_fields(before: str) -> list[str]:
+def object_fields(before: str, generic: bool = False) -> list[str]:
     """What the fields of the object a value sits in name, on its own line: an account
     exported as ``{"exchange": "Gate", "apiKey": "…", "secret": "…"}`` is Gate's; and the
-    exchange or service it is bound to there, ``'gateio': {'apiKey': …}``, ``gate: { … }``
-    (a block named after infrastructure, ``db = {…}``, may hold a Binance key)."""
+    exchange or service it is bound to there, ``'gateio': {'apiKey': …}``, ``gate: { … }``.
+    A block named after infrastructure names only a ``generic`` value (``jwt: { secret: … }``):
+    ``db_row = {'api_key': …}`` may store a Binance key."""
     opened = next((pos for pos, char, _ in _open_brackets(before) if char == "{"), None)
     if opened is None:
         return []
     names = [m.group(1) for m in INLINE_FIELD_RE.finditer(before, opened)]
     head = before[: opened + 1]
     bound = _assigned(head).name if ASSIGNMENT_END_RE.search(head) else None
-    if bound and ("binance" in bound.lower() or names_service(name_words(bound))):
+    if bound and (
+        "binance" in bound.lower()
+        or names_service(name_words(bound))
+        or (generic and classify_name(bound) is Role.OTHER)
+    ):
         names.append(bound)
     return names
 

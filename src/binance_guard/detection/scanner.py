@@ -121,6 +121,7 @@ PASTED_VALUES_MAX = 4  # a key and its secret, or two such pairs, pasted one a l
 _FENCES = ("```", "~~~")
 CAPTION_GAP = 2  # blank lines between a caption and the values under it
 SERVICE_ACCOUNT_LOOKBACK = 512
+API_NAME_WORDS = frozenset({"api", "apikey", "apisecret", "apikeys", "binance"})
 _WALLET_SIGNS = "0x, bnb1 or bva1 addresses, web3, a BNB Chain node or SDK, a chain named here"
 
 
@@ -896,7 +897,8 @@ def _section_veto(cand: _Candidate, data: bytes, text: _Text, offset: int) -> No
                 0, f"inside '{call}': another service's secret, not a Binance credential"
             )
             return
-    for name in [*object_fields(before), *section_names(above, text.line_at(offset))]:
+    fields = object_fields(before, generic=not _api_named(cand.slot.name))
+    for name in [*fields, *section_names(above, text.line_at(offset))]:
         if "binance" in name.lower():
             return
         if classify_name(name) is Role.OTHER:
@@ -905,6 +907,12 @@ def _section_veto(cand: _Candidate, data: bytes, text: _Text, offset: int) -> No
                 0, f"inside '{name}': another service's secret, not a Binance credential"
             )
             return
+
+
+def _api_named(name: str | None) -> bool:
+    """Named as an API credential (api_key, apiSecret, binance_secret), not as a block's own
+    secret, password or token."""
+    return not API_NAME_WORDS.isdisjoint(name_words(name or ""))
 
 
 def _is_part_of_longer_token(data: bytes, offset: int) -> bool:
