@@ -567,7 +567,7 @@ def test_keys_only_a_replace_ref_or_another_worktrees_head_reaches(
     assert code == 1
     assert found == [
         ("a.txt", replacement, [f"refs/replace/{base}"]),
-        ("b.txt", elsewhere, []),
+        ("b.txt", elsewhere, [f"HEAD of {tmp_path / 'wt'}"]),
     ]
 
 

@@ -173,9 +173,16 @@ def refs_containing(
     listed = git.run(["for-each-ref", "--format=%(objectname) %(*objectname) %(refname)"], cwd=repo)
     named = [(c.encode(), b"", name.encode()) for c, name in tips]
     for target, peeled, ref in [*(tip.split(b" ", 2) for tip in listed.splitlines()), *named]:
-        mask = below.get(peeled or target, 0)
-        while mask:
-            low = mask & -mask
-            found[targets[low.bit_length() - 1]].append(os.fsdecode(ref))
-            mask ^= low
+        _name(found, targets, below.get(peeled or target, 0), os.fsdecode(ref))
+    if not all(found.values()):  # some only a detached HEAD reaches: another work tree's?
+        for head, path in git.detached_worktrees(repo):
+            _name(found, targets, below.get(head.encode(), 0), f"HEAD of {path}")
     return {sha: sorted(refs) for sha, refs in found.items()}
+
+
+def _name(found: dict[str, list[str]], targets: Sequence[str], mask: int, name: str) -> None:
+    """Add ``name`` to the places of each of the ``targets`` in ``mask``."""
+    while mask:
+        low = mask & -mask
+        found[targets[low.bit_length() - 1]].append(name)
+        mask ^= low

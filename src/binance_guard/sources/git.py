@@ -216,6 +216,23 @@ def stash_commits(repo: str) -> list[str]:
     return out.decode().split()
 
 
+def detached_worktrees(repo: str) -> list[tuple[str, str]]:
+    """(HEAD, path) of each other work tree of the repository whose HEAD is detached: ``--all``
+    walks those HEADs, and no ref names them. None where git cannot say (-z: git 2.36)."""
+    try:
+        out = run(["worktree", "list", "--porcelain", "-z"], cwd=repo)
+    except GitError:
+        return []
+    here = os.path.realpath(repo)
+    found = []
+    for entry in out.split(b"\0\0"):
+        fields = dict(f.partition(b" ")[::2] for f in entry.strip(b"\0").split(b"\0") if f)
+        path = os.fsdecode(fields.get(b"worktree", b""))
+        if b"detached" in fields and b"HEAD" in fields and os.path.realpath(path) != here:
+            found.append((fields[b"HEAD"].decode(), path))
+    return found
+
+
 def count_commits(repo: str, revs: Sequence[str]) -> int:
     return int(run(["rev-list", "--count", *revisions(revs), "--"], cwd=repo).strip())
 
@@ -574,3 +591,4 @@ def commit_map(repo: str) -> dict[str, str]:
     with open(git_path(repo, "filter-repo/commit-map"), encoding="ascii") as handle:
         rows = [line.split() for line in handle.read().splitlines()[1:]]
     return {old: new for old, new in rows if old != new}
+
