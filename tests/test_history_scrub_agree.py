@@ -98,9 +98,6 @@ def test_history_reports_every_place_scrub_cleans_and_none_after(tmp_path: Path)
     assert found["older stash file"]["refs"] == ["stash@{2}"]
     assert found["older stash message"]["refs"] == ["stash@{1}"]
 
-    # scrub cannot rewrite a note yet: git-filter-repo's commit-map leaves notes commits out,
-    # so its proof finds them "lost" and rolls back. Without the note:
-    git(repo, "update-ref", "-d", "refs/notes/commits")
     proc = run_cli("scrub", "--in-place", "--yes", "--prune", str(repo))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     code, doc = _history(repo)

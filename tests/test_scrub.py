@@ -858,6 +858,20 @@ def test_notes_follow_the_rewritten_commits(tmp_path: Path) -> None:
     assert git(repo, "notes", "show", "HEAD", check=False) == "reviewed by ops\n"
 
 
+def test_a_key_in_a_note_is_scrubbed_and_the_note_follows_its_commit(tmp_path: Path) -> None:
+    """git-filter-repo rewrites the notes commits holding it but leaves them out of its
+    commit-map: the proof called them lost and rolled back, so a key in a note stayed."""
+    repo = _one_key_repo(tmp_path / "noted")
+    git(repo, "notes", "add", "-m", f"deployed with BINANCE_API_KEY={K[9]}", "HEAD~1")
+    git(repo, "notes", "add", "-m", "reviewed by ops", "HEAD")
+    proc = _cli("scrub", "--in-place", "--yes", "--prune", str(repo))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert git(repo, "notes", "show", "HEAD~1") == "deployed with BINANCE_API_KEY=***REMOVED***\n"
+    assert git(repo, "notes", "show", "HEAD") == "reviewed by ops\n"
+    assert _secrets_in(_every_object(repo)) == set()
+    assert _history(repo) == (0, [])
+
+
 def test_tag_of_a_blob_is_refused_with_nothing_changed(tmp_path: Path) -> None:
     """filter-repo cannot rewrite a ref to a blob or tree: refuse rather than leave it."""
     repo = _one_key_repo(tmp_path / "blobtag")

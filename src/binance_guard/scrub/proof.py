@@ -75,7 +75,7 @@ def prove(
             + ", ".join(oid[:12] for oid in holding[:5]),
         )
     )
-    mapping = git.commit_map(rewritten)
+    mapping = git.commit_map(rewritten) | git.notes_commit_map(rewritten)
     outcome.changed_commits = len(mapping)
     commits, moved = _graph_changes(original, rewritten, refs_before, mapping)
     outcome.checks.append(

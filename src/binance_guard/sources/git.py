@@ -592,3 +592,23 @@ def commit_map(repo: str) -> dict[str, str]:
         rows = [line.split() for line in handle.read().splitlines()[1:]]
     return {old: new for old, new in rows if old != new}
 
+
+def notes_commit_map(repo: str) -> dict[str, str]:
+    """:func:`commit_map` for the commits of notes refs, which git-filter-repo rewrites (a
+    key in a note) but leaves out of its commit-map: each commit pairs with the rewrite at
+    its place in the other history, listed in the same order (none where their counts
+    differ: then a commit was lost or added, which the caller must see)."""
+    with open(git_path(repo, "filter-repo/ref-map"), encoding="ascii") as handle:
+        rows = [line.split() for line in handle.read().splitlines()[1:]]
+    pairs: dict[str, str] = {}
+    for old, new, ref in rows:
+        if ref.startswith("refs/notes/") and old != new:
+            olds, news = (
+                run(["rev-list", "--topo-order", "--reverse", tip, "--"], cwd=repo).split()
+                for tip in (old, new)
+            )
+            if len(olds) == len(news):
+                pairs.update(
+                    (a.decode(), b.decode()) for a, b in zip(olds, news, strict=True) if a != b
+                )
+    return pairs
