@@ -210,6 +210,21 @@ def test_url_encoded_key_is_found_on_its_decoded_line(line: str) -> None:
     assert "assigned to 'secret" in " ".join(findings[1].reasons)
 
 
+@pytest.mark.parametrize(
+    ("quote", "reason"), [("\\u0022", "JSON-escaped"), ("\\x22", "escaped"), ("%22", "URL-encoded")]
+)
+def test_quote_escaped_with_hex_digits(quote: str, reason: str) -> None:
+    """A quote escaped as \\u0022 (.NET's System.Text.Json inside a string), \\x22 or %22: the
+    escape's digits join the key's run; the line is read with them decoded."""
+    k, s = key(), key()
+    q = quote
+    line = f"{q}exchange{q}:{q}binance{q},{q}apiKey{q}:{q}{k}{q},{q}secretKey{q}:{q}{s}{q}"
+    findings = scan('{"config": "{' + line + '}"}\n', "logs/requests.json")
+    assert blocking(findings) == [(API_KEY, 1), (SECRET_KEY, 1)]
+    assert [f.secret for f in findings] == [k, s]
+    assert findings[0].reasons[0].startswith(reason)
+
+
 def test_url_encoded_base64_is_not_a_key() -> None:
     """A base64 blob URL-encoded ('+' as %2B, '/' as %2F) stays a blob once decoded."""
     k = key()

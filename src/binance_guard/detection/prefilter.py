@@ -63,20 +63,35 @@ ENCODED_PADDING = {86: b"==", 87: b"="}
 ENCODED_LEADS = b"MNOPQRSTUVWXYZabcde"
 
 
-# A key URL-encoded (a form body or query string nested in a URL, JSON in a query parameter):
-# "apiKey%3D<key>%26", "%22apiKey%22%3A%22<key>%22". The escape's two hex digits join the run.
-PERCENT_RUN = KEY_LENGTH + 2
+# A key behind an escape whose hex digits join its run: URL-encoded (a form body or JSON in a
+# query string: "apiKey%3D<key>%26", "%22apiKey%22%3A%22<key>%22"), or a quote escaped as
+# \u0022 (.NET's System.Text.Json, PHP's JSON_HEX_QUOT) or \x22 (JavaScript, Python). Each:
+# the character before the run, the escape's letter, its hex digits.
+ESCAPES = ((b"%", b"", 2), (b"\\", b"x", 2), (b"\\", b"u", 4))
+_ESCAPED_RUNS = {
+    KEY_LENGTH + len(letter) + digits: (before, letter, digits)
+    for before, letter, digits in ESCAPES
+}
 _HEX_DIGITS = b"0123456789ABCDEFabcdef"
 
 
-def _is_hex_pair(data: bytes, pos: int) -> bool:
-    return not data[pos : pos + 2].translate(None, _HEX_DIGITS)
+def _escaped_start(data: bytes, pos: int, length: int) -> int:
+    """Where the key starts in a run of ``length`` at ``pos`` behind an escape, or -1."""
+    before, letter, digits = _ESCAPED_RUNS[length]
+    head = pos + len(letter)
+    if (
+        data[pos - 1 : pos] == before
+        and data.startswith(letter, pos)
+        and not data[head : head + digits].translate(None, _HEX_DIGITS)
+    ):
+        return head + digits
+    return -1
 
 
 def key_runs(data: bytes) -> "tuple[list[int], list[int]]":
-    """Start offsets of runs of exactly 64 ASCII alphanumerics (or of 66 behind a "%": a
-    URL-encoded key, its offset past the escape's digits), and of base64-encoded ones. One
-    pass: the other kinds cost a comparison on runs of 64 or more, nothing else."""
+    """Start offsets of runs of exactly 64 ASCII alphanumerics (or of one behind an escape whose
+    digits join the run: its offset past them), and of base64-encoded ones. One pass: the
+    other kinds cost a comparison on runs of 64 or more, nothing else."""
     mapped = data.translate(ALNUM_TABLE)
     starts = []
     encoded = []
@@ -88,8 +103,8 @@ def key_runs(data: bytes) -> "tuple[list[int], list[int]]":
         length = end - pos
         if length == KEY_LENGTH:
             starts.append(pos)
-        elif length == PERCENT_RUN and data[pos - 1 : pos] == b"%" and _is_hex_pair(data, pos):
-            starts.append(pos + 2)
+        elif length in _ESCAPED_RUNS and (start := _escaped_start(data, pos, length)) != -1:
+            starts.append(start)
         elif (
             length in ENCODED_PADDING
             and data.startswith(ENCODED_PADDING[length], end)

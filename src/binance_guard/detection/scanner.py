@@ -272,10 +272,10 @@ def scan_bytes(
         prefiltered = markers = None  # those of the undecoded bytes
     runs, encoded = key_runs(data) if prefiltered is None else prefiltered
     private, bare = key_markers(data) if markers is None else markers
-    escaped = [offset for offset in runs if _percent_escaped(data, offset)]
-    url_decoded: list[tuple[int, int]] = []
+    escaped = [offset for offset in runs if _escape_before(data, offset)]
+    unescaped: list[tuple[int, int, str]] = []
     if escaped:
-        data, url_decoded = _percent_decoded(data, escaped)
+        data, unescaped = _unescaped(data, escaped)
         runs, encoded = key_runs(data)
     has_key = private or bare
     if not runs and not encoded and not has_key:
@@ -306,14 +306,14 @@ def scan_bytes(
     candidates = list(
         _hmac_candidates(data, runs, encoded, text, context, armor, path, identifiers)
     )
-    if url_decoded:
+    if unescaped:
         from bisect import bisect_right  # only here: ~0.2 ms of a blocked commit otherwise
 
-        starts = [start for start, _ in url_decoded]
+        starts = [start for start, _, _ in unescaped]
         for cand in candidates:
-            start, end = url_decoded[max(0, bisect_right(starts, cand.offset) - 1)]
+            start, end, reason = unescaped[max(0, bisect_right(starts, cand.offset) - 1)]
             if start <= cand.offset < end:
-                cand.reasons.insert(0, "URL-encoded (the %XX escapes of its line decoded)")
+                cand.reasons.insert(0, reason)
     candidates = _named_elsewhere(candidates, identifiers)
     _pair(candidates, data)
     for cand in candidates:
@@ -329,28 +329,41 @@ def scan_bytes(
     return findings
 
 
-_PERCENT_ESCAPE_RE = compile_later(rb"%([0-9A-Fa-f]{2})")
-_NEWLINE_ESCAPES = (b"0A", b"0a", b"0D", b"0d")
+# The escapes key_runs finds before a key (prefilter.ESCAPES), decoded on its line; a newline's
+# stays, so lines keep their numbers; so does a \u escape of a UTF-16 surrogate.
+_ESCAPE_RE = compile_later(rb"%([0-9A-Fa-f]{2})|\\x([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})")
+_ESCAPE_REASONS = {
+    "%": "URL-encoded (the %XX escapes of its line decoded)",
+    "x": "escaped (the \\xXX escapes of its line decoded)",
+    "u": "JSON-escaped (the \\uXXXX escapes of its line decoded)",
+}
 
 
-def _percent_escaped(data: bytes, offset: int) -> bool:
-    """A run that key_runs found behind a %XX escape (``apiKey%3D<key>``): a plain run never
-    follows an alphanumeric."""
-    return offset >= 3 and data[offset - 3] == 0x25 and chr(data[offset - 1]).isalnum()
+def _escape_before(data: bytes, offset: int) -> str | None:
+    """The escape key_runs found a run behind (``apiKey%3D<key>``, ``\\u0022<key>``): a plain
+    run never follows an alphanumeric."""
+    if not offset or not chr(data[offset - 1]).isalnum():
+        return None
+    if offset >= 3 and data[offset - 3] == 0x25:
+        return "%"
+    if data[max(0, offset - 4) : offset - 2] == b"\\x":
+        return "x"
+    return "u" if data[max(0, offset - 6) : offset - 4] == b"\\u" else None
 
 
 def _unescape(match: re.Match[bytes]) -> bytes:
-    pair = match.group(1)
-    return match.group(0) if pair in _NEWLINE_ESCAPES else bytes((int(pair, 16),))
+    code = int(match.group(match.lastindex or 0), 16)
+    if code in (0x0A, 0x0D) or 0xD800 <= code < 0xE000:
+        return match.group(0)
+    return chr(code).encode("utf-8") if match.group(3) else bytes((code,))
 
 
-def _percent_decoded(data: bytes, offsets: list[int]) -> tuple[bytes, list[tuple[int, int]]]:
-    """``data`` with the %XX escapes decoded on the lines holding a URL-encoded key (a form
-    body or JSON in a query string: ``%22apiKey%22%3A%22<key>%22``), so its name and quotes
-    read as usual; and the spans of those lines in the result. A newline's escape stays, so
-    lines keep their numbers (columns on those lines are the decoded line's)."""
+def _unescaped(data: bytes, offsets: list[int]) -> tuple[bytes, list[tuple[int, int, str]]]:
+    """``data`` with the escapes decoded on the lines holding an escaped key, so its name and
+    quotes read as usual; and the spans of those lines in the result with the reason each
+    gives (columns on those lines are the decoded line's)."""
     parts: list[bytes] = []
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, str]] = []
     done = size = 0
     for offset in offsets:
         if offset < done:
@@ -358,10 +371,10 @@ def _percent_decoded(data: bytes, offsets: list[int]) -> tuple[bytes, list[tuple
         start = data.rfind(b"\n", done, offset) + 1
         end = data.find(b"\n", offset)
         end = len(data) if end == -1 else end
-        line = _PERCENT_ESCAPE_RE.sub(_unescape, data[start:end])
+        line = _ESCAPE_RE.sub(_unescape, data[start:end])
         parts += (data[done:start], line)
         size += start - done
-        spans.append((size, size + len(line)))
+        spans.append((size, size + len(line), _ESCAPE_REASONS[_escape_before(data, offset) or "%"]))
         size += len(line)
         done = end
     parts.append(data[done:])
