@@ -320,7 +320,11 @@ def test_hostile_history_in_history_and_ci(name: bytes, message: str, author: st
             re.match(r"::(error|warning) (file=[^:]*,line=\d+,col=\d+,)?title=", c)
             for c in commands_run
         )
-        assert parse_outputs(outputs.read_text()) == {"findings": "4", "sarif-file": str(sarif)}
+        assert parse_outputs(outputs.read_text()) == {
+            "findings": "4",
+            "allowed-inline": "0",
+            "sarif-file": str(sarif),
+        }
         assert len(results(validate_sarif(sarif.read_text(), SECRETS))) == 4
         table = summary.read_text().split("| --- | --- | --- | --- | --- |\n")[1].splitlines()
         assert len(table) == 4
