@@ -163,3 +163,21 @@ def test_history_text_fits_the_width_without_cutting_values(tmp_path: Path) -> N
         ) is table
         for line in lines[3:]:  # the table or blocks (the summary line above is prose)
             assert len(line) <= int(columns) or path in line, line
+
+
+def test_history_text_wraps_no_line_into_a_workflow_command(tmp_path: Path) -> None:
+    """A wrapped cell or block starts a new line: one of a file name's words ("x ::add-mask::",
+    "##[group]") must not start it as the runner's "::" command, at any width."""
+    from testing.cli import run_cli
+    from testing.git_repo import commit, make_repo
+    from testing.github import workflow_commands
+    from testing.keys import fake_key
+
+    repo = make_repo(tmp_path / "repo")
+    name = "a ::add-mask::b ::error::c ##[group]d.py"
+    key = fake_key("wrapped-name")
+    commit(repo, {name: f"BINANCE_API_KEY = '{key}'\n"})
+    for columns in range(30, 200, 3):
+        proc = run_cli("history", ".", "--no-progress", cwd=repo, env={"COLUMNS": str(columns)})
+        assert proc.returncode == 1, proc.stderr
+        assert workflow_commands(proc.stdout) == [], (columns, proc.stdout)

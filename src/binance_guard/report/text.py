@@ -201,9 +201,11 @@ def _history_table(groups: list[list[Finding]]) -> str:
         max([len(word) for row in rows for line in row[i] for word in line.split()] + [len(name)])
         for i, name in enumerate(HISTORY_COLUMNS)
     ]
-    if sum(longest) + 2 * (len(longest) - 1) <= width:
-        return _rich_table(rows, width)
-    return _blocks(rows, width)
+    fits = sum(longest) + 2 * (len(longest) - 1) <= width
+    laid_out = _rich_table(rows, width) if fits else _blocks(rows, width)
+    # Wrapping starts new lines: one starting with a file name's "::" word would be a
+    # workflow command in a CI log. Each cell was made safe alone; each line is made safe too.
+    return "\n".join(terminal(line) for line in laid_out.split("\n"))
 
 
 def _rich_table(rows: list[tuple[list[str], ...]], width: int) -> str:
