@@ -90,10 +90,11 @@ TAG_NAME_ATTR_RE = compile_later(r"""\b(?:name|id|property|for)\s*=\s*["']([\w.:
 COMMENT_HEADER_RE = compile_now(r"^\s*(?:#+|/{2,}|;+|--)\s*([A-Za-z][\w .&/-]{0,40}?)[\s:=#-]*$")
 SECTION_LOOKBACK_LINES = 12
 YAML_ITEM_RE = compile_now(r"[ \t]*-[ \t]+")
-# A class, function or object whose body holds the value (Python, JS/TS, Kotlin, Scala, Rust).
+# A class or object whose body holds the value (Python, JS/TS, Java, Kotlin, Scala, Rust); not
+# a function: def telegram_handler(): may well make a Binance client.
 DEFINITION_RE = compile_now(
-    r"[ \t]*(?:export[ \t]+)?(?:(?:async|public|private|static|final|data|pub)[ \t]+)*"
-    r"(?:class|def|fun|fn|function|object|struct|impl|interface|module)[ \t]+([A-Za-z_]\w{0,47})"
+    r"[ \t]*(?:export[ \t]+)?(?:(?:public|private|static|final|data|pub)[ \t]+)*"
+    r"(?:class|object|struct|impl|interface|module)[ \t]+([A-Za-z_]\w{0,47})"
 )
 # Longer names are spelled with separators; a longer unbroken run is a value.
 MAX_NAME = 48
@@ -466,9 +467,8 @@ def section_names(lines_above: list[str], line: str) -> list[str]:
                 continue
             definition = DEFINITION_RE.match(above)
             if definition and not names:
-                # class GateConfig: / def kucoin_client(): / function bybitKeys() {: named
-                # after an exchange or service, it holds that one's keys (after infrastructure,
-                # def create_session(), it may hold Binance's).
+                # class GateConfig: / object BybitKeys {: named after an exchange or service,
+                # it holds that one's keys (class SessionStore: may hold Binance's).
                 name = definition.group(1)
                 if "binance" in name.lower() or names_service(name_words(name)):
                     names.append(name)
