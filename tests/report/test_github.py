@@ -110,14 +110,14 @@ def test_clean_run_summary_and_outputs(tmp_path: Path) -> None:
     step = _dispatch(tmp_path, {"bot.py": "import os\n"}, outputs_before="lint=ok\n")
     assert step.code == 0 and step.annotations == []
     assert step.summary.endswith("No Binance credentials found. :white_check_mark:\n")
-    assert step.outputs == {"lint": "ok", "findings": "0", "sarif-file": ""}
+    assert step.outputs == {"lint": "ok", "findings": "0", "allowed-inline": "0", "sarif-file": ""}
 
 
 def test_outputs_name_the_sarif_file(tmp_path: Path) -> None:
     sarif = tmp_path / "reports" / "binance-guard.sarif"
     sarif.parent.mkdir()
     step = _dispatch(tmp_path, {"bot.env": f"BINANCE_API_KEY={KEY}\n"}, "--sarif-file", str(sarif))
-    assert step.outputs == {"findings": "1", "sarif-file": str(sarif)}
+    assert step.outputs == {"findings": "1", "allowed-inline": "0", "sarif-file": str(sarif)}
     assert step.sarif_text is not None
 
 
