@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from binance_guard.detection.heuristics import is_binary
 from binance_guard.detection.patterns import (
     ALLOWLIST_NEXTLINE_RE,
-    ALLOWLIST_RE,
     PEER_ALLOWLIST_MARKERS,
+    marks_allowed,
 )
 from binance_guard.detection.scanner import scan_bytes
 from binance_guard.finding import FINDING_TYPES, Finding
@@ -35,9 +35,7 @@ SUMMARY = (
 
 def _marked(line: bytes) -> bool:
     text = line.decode("utf-8", "replace")
-    return bool(ALLOWLIST_RE.search(text) or ALLOWLIST_NEXTLINE_RE.search(text)) or any(
-        marker in text for marker in PEER_ALLOWLIST_MARKERS
-    )
+    return marks_allowed(text) or bool(ALLOWLIST_NEXTLINE_RE.search(text))
 
 
 def allowed_inline(

@@ -59,6 +59,13 @@ ALLOWLIST_NEXTLINE_RE = compile_now(r"pragma:\s*allowlist[ -]nextline[ -]secret"
 # user already marked for gitleaks, TruffleHog or ggshield needs no second comment.
 PEER_ALLOWLIST_MARKERS = ("gitleaks:allow", "trufflehog:ignore", "ggignore")
 
+
+def marks_allowed(line: str) -> bool:
+    """A line whose own values are allowed: detect-secrets' pragma or another scanner's marker
+    (a ``nextline`` pragma allows the line after it instead)."""
+    return bool(ALLOWLIST_RE.search(line)) or any(m in line for m in PEER_ALLOWLIST_MARKERS)
+
+
 # Name tokens: the identifier a value is assigned to, or a call it is passed to.
 NAME_AT_END_RE = compile_now(r"([A-Za-z_][A-Za-z0-9_.\-]*)[\"'`\]\s]*$")
 NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"

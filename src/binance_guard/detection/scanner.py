@@ -33,7 +33,6 @@ from binance_guard.detection.context import (
 )
 from binance_guard.detection.patterns import (
     ALLOWLIST_NEXTLINE_RE,
-    ALLOWLIST_RE,
     ARMOR_BEGIN_RE,
     ARMOR_END_RE,
     ARMOR_MAX_BODY,
@@ -50,7 +49,6 @@ from binance_guard.detection.patterns import (
     FRAMEWORK_SECRET_NAMES,
     GENERIC_VALUE_NAMES,
     NOT_BASE64_RE,
-    PEER_ALLOWLIST_MARKERS,
     PEM_HEADER_RE,
     PEM_PLACEHOLDER_RE,
     PRIVATE_KEY_LABEL_RE,
@@ -63,6 +61,7 @@ from binance_guard.detection.patterns import (
     WALLET_MARKERS_RE,
     WEB_FRAMEWORK_MARKERS,
     is_secret_word,
+    marks_allowed,
 )
 from binance_guard.detection.prefilter import (
     ARMOR_MARKER,
@@ -70,6 +69,7 @@ from binance_guard.detection.prefilter import (
     BARE_RSA_MARKER,
     BARE_RSA_OFFSET,
     ENCODED_PADDING,
+    ESCAPES,
     KEY_LENGTH,
     alnum_runs,
     key_markers,
@@ -237,10 +237,8 @@ class _Text:
         if self._allowlisted is None:
             line = self.line_at(start)
             before = self.previous_line_start(start)
-            self._allowlisted = (
-                bool(ALLOWLIST_RE.search(line))
-                or any(marker in line for marker in PEER_ALLOWLIST_MARKERS)
-                or (before is not None and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before))))
+            self._allowlisted = marks_allowed(line) or (
+                before is not None and bool(ALLOWLIST_NEXTLINE_RE.search(self.line_at(before)))
             )
         return self._allowlisted
 
@@ -344,11 +342,11 @@ def _escape_before(data: bytes, offset: int) -> str | None:
     run never follows an alphanumeric."""
     if not offset or not chr(data[offset - 1]).isalnum():
         return None
-    if offset >= 3 and data[offset - 3] == 0x25:
-        return "%"
-    if data[max(0, offset - 4) : offset - 2] == b"\\x":
-        return "x"
-    return "u" if data[max(0, offset - 6) : offset - 4] == b"\\u" else None
+    for before, letter, digits in ESCAPES:
+        lead = offset - digits - len(letter) - 1
+        if lead >= 0 and data[lead : offset - digits] == before + letter:
+            return (letter or before).decode()
+    return None
 
 
 def _unescape(match: re.Match[bytes]) -> bytes:
@@ -636,8 +634,9 @@ def _bare_rsa_keys(
     pos = data.find(BARE_RSA_MARKER)
     while pos != -1:
         start = pos - BARE_RSA_OFFSET
-        match = _BASE64_RUN_RE.match(data, start) if data.startswith(b"MII", start) else None
-        if start < 0 or match is None:
+        whole = start >= 0 and data.startswith(b"MII", start)
+        match = _BASE64_RUN_RE.match(data, start) if whole else None
+        if match is None:
             pos = data.find(BARE_RSA_MARKER, pos + 1)
             continue
         body = match.group().decode("ascii")

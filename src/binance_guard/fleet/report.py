@@ -29,12 +29,11 @@ from binance_guard.finding import (
     Severity,
     Verification,
 )
-from binance_guard.fleet.run import FleetResult, RepoOutcome
+from binance_guard.fleet.run import UNREADABLE, FleetResult, RepoOutcome
 from binance_guard.report.sanitize import terminal
 from binance_guard.verify import unchecked
 
 STATUSES = ("new", "unchanged", "gone", "known")
-UNREADABLE = "object(s) missing, corrupt or unreadable"
 
 
 def label(kind: str) -> str:

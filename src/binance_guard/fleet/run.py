@@ -41,6 +41,9 @@ RETRIES = 2  # a step that raised runs again elsewhere; lost workers are resched
 STORE_NAME = "state.sqlite3"
 
 
+UNREADABLE = "object(s) missing, corrupt or unreadable"
+
+
 @dataclasses.dataclass
 class RepoOutcome:
     spec: RepoSpec
@@ -440,8 +443,8 @@ class _Run:
         missed = []
         if outcome.unreadable:
             missed.append(
-                f"{outcome.unreadable} object(s) missing, corrupt or unreadable (a partial "
-                "clone? a damaged repository?): not scanned"
+                f"{outcome.unreadable} {UNREADABLE} (a partial clone? a damaged repository?): "
+                "not scanned"
             )
         if suspects:
             missed.append(
